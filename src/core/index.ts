@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './events.js';
+export * from './options.js';
+export * from './store.js';
+export { createIdempotencyEngine, type ExecuteRequest, type ExecuteResult, type IdempotencyEngine, type RunContext } from './engine.js';
+export { fingerprint, recordId } from './hashing.js';
+export { DEFAULT_MAX_KEY_LENGTH, parseKeyHeader, resolveKey, validateKey, type KeySources } from './key.js';
+export { serializer } from './serializer.js';
+export { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, errorHeaders } from './http.js';
+export { assertScopeOption, resolveScope, type ScopeOption, type ScopeValue } from './scope.js';

@@ -1,0 +1,86 @@
+import { parseItem, Token } from 'structured-headers';
+import { IdempotencyKeyInvalidError } from './errors.js';
+
+/** Longest key accepted unless `maxKeyLength` says otherwise. */
+export const DEFAULT_MAX_KEY_LENGTH = 255;
+
+/** What a transport found: the header value(s) and the argument / input field value. */
+export interface KeySources {
+  /** Raw header value(s); an array with more than one entry means the header was sent twice. */
+  header?: string | readonly string[] | null;
+  /** Value of the key argument or input field, as sent by the client. */
+  argument?: unknown;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+/** A lenient bare key: visible ASCII, no DQUOTE and no comma (a comma means two values were joined). */
+const BARE_KEY = /^[\x21\x23-\x2b\x2d-\x7e]+$/;
+
+/**
+ * Checks a key's content: 1 to `maxKeyLength` printable ASCII characters.
+ * Throws {@link IdempotencyKeyInvalidError} otherwise.
+ */
+export function validateKey(key: unknown, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string {
+  if (typeof key !== 'string') throw new IdempotencyKeyInvalidError('The Idempotency-Key must be a string.');
+  if (key.length === 0) throw new IdempotencyKeyInvalidError('The Idempotency-Key must not be empty.');
+  if (key.length > maxKeyLength) {
+    throw new IdempotencyKeyInvalidError(`The Idempotency-Key must be at most ${maxKeyLength} characters long.`);
+  }
+  if (!PRINTABLE_ASCII.test(key)) {
+    throw new IdempotencyKeyInvalidError('The Idempotency-Key must contain only printable ASCII characters.');
+  }
+  return key;
+}
+
+/**
+ * Parses an `Idempotency-Key` header: an RFC 8941 sf-string (`"8e03978e-40d5"`) or, leniently,
+ * a bare value (`8e03978e-40d5`). Returns `undefined` when no header was sent.
+ * Throws {@link IdempotencyKeyInvalidError} for a malformed value or a header sent twice.
+ */
+export function parseKeyHeader(
+  header: string | readonly string[] | null | undefined,
+  maxKeyLength = DEFAULT_MAX_KEY_LENGTH,
+): string | undefined {
+  if (header === undefined || header === null) return undefined;
+  if (typeof header !== 'string') {
+    if (header.length === 0) return undefined;
+    if (header.length > 1) throw new IdempotencyKeyInvalidError('The Idempotency-Key header was sent more than once.');
+    return parseKeyHeader(header[0], maxKeyLength);
+  }
+  const raw = header.trim();
+  if (raw.length === 0) throw new IdempotencyKeyInvalidError('The Idempotency-Key header is empty.');
+  if (raw.startsWith('"')) return validateKey(parseSfString(raw), maxKeyLength);
+  if (!BARE_KEY.test(raw)) {
+    throw new IdempotencyKeyInvalidError(
+      'The Idempotency-Key header must be a quoted string (RFC 8941) of printable ASCII, sent once.',
+    );
+  }
+  return validateKey(raw, maxKeyLength);
+}
+
+function parseSfString(raw: string): string {
+  let value: unknown;
+  try {
+    [value] = parseItem(raw);
+  } catch {
+    throw new IdempotencyKeyInvalidError('The Idempotency-Key header is not a valid RFC 8941 string (or was sent twice).');
+  }
+  if (typeof value === 'string') return value;
+  if (value instanceof Token) return value.toString();
+  throw new IdempotencyKeyInvalidError('The Idempotency-Key header must be an RFC 8941 string.');
+}
+
+/**
+ * Resolves the key of one request from the header and the argument. Returns `undefined` when
+ * neither was sent. Throws {@link IdempotencyKeyInvalidError} when one is malformed or both are
+ * present and disagree.
+ */
+export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string | undefined {
+  const fromHeader = parseKeyHeader(sources.header, maxKeyLength);
+  const fromArgument =
+    sources.argument === undefined || sources.argument === null ? undefined : validateKey(sources.argument, maxKeyLength);
+  if (fromHeader !== undefined && fromArgument !== undefined && fromHeader !== fromArgument) {
+    throw new IdempotencyKeyInvalidError('The Idempotency-Key header and the key argument disagree.');
+  }
+  return fromHeader ?? fromArgument;
+}

@@ -1,0 +1,44 @@
+import type { IdempotencyEventHandler } from './events.js';
+import type { IdempotencyStore } from './store.js';
+
+/** How a repeat that arrives while the first attempt still runs is answered. */
+export type ConcurrentPolicy = 'reject' | { /** Longest wait in milliseconds before rejecting. */ wait: number };
+
+/** Options shared by the engine and every adapter. */
+export interface IdempotencyOptions {
+  /** Where records live. Defaults to a new in-memory store (`createMemoryStore()`), one per engine. */
+  store?: IdempotencyStore;
+  /** Reject keyed operations sent without a key. Defaults to `false`. */
+  required?: boolean;
+  /** How long a completed result is kept for replay, in milliseconds. Defaults to 24 hours (`86_400_000`). */
+  ttl?: number;
+  /**
+   * Lease of a running attempt, in milliseconds. The lease is renewed every third of it while the
+   * operation runs; if the process dies, a retry takes over once it lapses. Defaults to `10_000`.
+   */
+  lease?: number;
+  /** `'reject'` answers a concurrent repeat with 409; `{ wait: ms }` waits up to `ms` and replays. Defaults to `'reject'`. */
+  concurrent?: ConcurrentPolicy;
+  /** `'closed'` rejects with 503 when the store is unreachable; `'open'` runs the operation without idempotency. Defaults to `'closed'`. */
+  failMode?: 'closed' | 'open';
+  /** Seconds sent in `Retry-After` with a 409. Defaults to `1`. */
+  retryAfter?: number;
+  /** Longest accepted key, in characters. Defaults to `255`. */
+  maxKeyLength?: number;
+  /** Largest serialized result that is stored, in bytes; a larger one is not stored and its repeats get a 500. Defaults to 1 MiB (`1_048_576`). */
+  maxResultBytes?: number;
+  /** Receives every idempotency event (executed, replayed, conflict, …). Defaults to none. */
+  onEvent?: IdempotencyEventHandler;
+}
+
+/** The defaults of {@link IdempotencyOptions}, store aside. */
+export const idempotencyDefaults = {
+  required: false,
+  ttl: 86_400_000,
+  lease: 10_000,
+  concurrent: 'reject',
+  failMode: 'closed',
+  retryAfter: 1,
+  maxKeyLength: 255,
+  maxResultBytes: 1_048_576,
+} as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent'>>;

@@ -1,0 +1,80 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { BeginOutcome, IdempotencyStore } from '../core/store.js';
+import { BEGIN, COMPLETE, EXTEND, RELEASE } from './redis-scripts.js';
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /** An ioredis client: a `Redis` (single node or Sentinel) or a `Cluster`. Required. */
+  redis: Redis | Cluster;
+  /** Prefix of every key this store writes. Defaults to `'idem:'`. */
+  prefix?: string;
+  /**
+   * Longest wait for one Redis call, in milliseconds; a slower call fails, so a request never
+   * hangs while Redis is away. Defaults to `2_000`.
+   */
+  timeout?: number;
+}
+
+/** Defaults of {@link RedisStoreOptions}. */
+export const redisStoreDefaults = { prefix: 'idem:', timeout: 2_000 } as const;
+
+type ScriptReply = [string, (string | number)?, number?];
+
+interface IdempotencyCommands {
+  idempotencyBegin(key: string, fingerprint: string, owner: string, leaseMs: number, ttlMs: number): Promise<ScriptReply>;
+  idempotencyExtend(key: string, owner: string, leaseMs: number): Promise<number>;
+  idempotencyComplete(key: string, owner: string, result: string, ttlMs: number): Promise<number>;
+  idempotencyRelease(key: string, owner: string): Promise<number>;
+}
+
+const SCRIPTS = {
+  idempotencyBegin: BEGIN,
+  idempotencyExtend: EXTEND,
+  idempotencyComplete: COMPLETE,
+  idempotencyRelease: RELEASE,
+};
+
+/**
+ * A store on Redis. Each record is one hash under `<prefix>{<record id>}` (one Cluster slot per
+ * record); each transition is one Lua script sent with EVALSHA. A replay costs one round trip,
+ * a first execution two.
+ */
+export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
+  const { redis, prefix = redisStoreDefaults.prefix, timeout = redisStoreDefaults.timeout } = options;
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
+  const commands = redis as unknown as IdempotencyCommands;
+  const keyOf = (id: string) => `${prefix}{${id}}`;
+
+  function bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeout} ms`)), timeout);
+    });
+    return Promise.race([call, expiry]).finally(() => clearTimeout(timer));
+  }
+
+  return {
+    async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
+      const [status, value, takeover] = await bounded(commands.idempotencyBegin(keyOf(id), fingerprint, owner, leaseMs, ttlMs));
+      switch (status) {
+        case 'acquired':
+          return { status, fence: Number(value), takeover: takeover === 1 };
+        case 'completed':
+          return { status, result: String(value) };
+        case 'running':
+          return { status, leaseRemainingMs: Number(value) };
+        default:
+          return { status: 'mismatch' };
+      }
+    },
+    async extend({ id, owner, leaseMs }) {
+      return (await bounded(commands.idempotencyExtend(keyOf(id), owner, leaseMs))) === 1;
+    },
+    async complete({ id, owner, result, ttlMs }) {
+      return (await bounded(commands.idempotencyComplete(keyOf(id), owner, result, ttlMs))) === 1;
+    },
+    async release({ id, owner }) {
+      return (await bounded(commands.idempotencyRelease(keyOf(id), owner))) === 1;
+    },
+  };
+}

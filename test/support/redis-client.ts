@@ -1,0 +1,19 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, inject } from 'vitest';
+
+const opened: Redis[] = [];
+afterAll(async () => {
+  await Promise.all(opened.splice(0).map((client) => client.quit().catch(() => client.disconnect())));
+});
+
+/** A new ioredis connection to the run's redis-server, closed after the file's tests. */
+export function connectRedis(options: RedisOptions = {}, url = inject('redisUrl')): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, ...options });
+  opened.push(client);
+  return client;
+}
+
+/** A unique prefix so tests sharing one redis-server never see each other's records. */
+export function uniquePrefix(label: string): string {
+  return `test:${label}:${Math.random().toString(36).slice(2)}:`;
+}

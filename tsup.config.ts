@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    redis: 'src/stores/redis.ts',
+    graphql: 'src/graphql/index.ts',
+    trpc: 'src/trpc/index.ts',
+    client: 'src/client/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  splitting: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  // structured-headers ships ESM only; bundling it keeps the CommonJS build loadable everywhere.
+  noExternal: ['structured-headers'],
+});
