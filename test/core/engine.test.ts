@@ -1,0 +1,226 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import {
+  createIdempotencyEngine,
+  createMemoryStore,
+  IdempotencyConcurrentRequestError,
+  IdempotencyKeyMismatchError,
+  IdempotencyKeyRequiredError,
+  IdempotencyResultNotStoredError,
+  type IdempotencyEvent,
+  type IdempotencyOptions,
+  type IdempotencyStore,
+} from '../../src/index.js';
+import { createRedisStore } from '../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+
+const redis = connectRedis();
+const stores: Array<[string, () => IdempotencyStore]> = [
+  ['memory', () => createMemoryStore()],
+  ['redis', () => createRedisStore({ redis, prefix: uniquePrefix('engine') })],
+];
+
+/** An engine plus the events it emitted. */
+function setup(makeStore: () => IdempotencyStore, options: IdempotencyOptions = {}) {
+  const events: IdempotencyEvent[] = [];
+  const engine = createIdempotencyEngine({ store: makeStore(), onEvent: (event) => events.push(event), ...options });
+  const types = () => events.map((event) => event.type);
+  return { engine, events, types };
+}
+
+/** A counting operation. */
+function counter<T>(produce: () => T | Promise<T>) {
+  const calls = { count: 0 };
+  const run = async () => {
+    calls.count++;
+    return produce();
+  };
+  return { calls, run };
+}
+
+describe.each(stores)('engine on the %s store', (_name, makeStore) => {
+  const request = { scope: 'user-1', operation: 'createCharge', key: 'key-1', input: { amount: 100 } };
+
+  it('runs the first request once and replays the identical value with its types', async () => {
+    const { engine, types } = setup(makeStore);
+    const value = {
+      at: new Date('2026-01-02T03:04:05.678Z'),
+      amount: 12345678901234567890n,
+      tags: new Set(['a', 'b']),
+      byCurrency: new Map<string, unknown>([['EUR', { cents: 5, note: undefined }]]),
+      nested: [{ when: new Date(0), missing: undefined }],
+      nothing: undefined,
+    };
+    const { calls, run } = counter(() => value);
+    const first = await engine.execute({ ...request, run });
+    const second = await engine.execute({ ...request, run });
+    expect(calls.count).toBe(1);
+    expect(first).toEqual({ value, replayed: false });
+    expect(second.replayed).toBe(true);
+    expect(second.value).toEqual(value);
+    expect(second.value.at).toBeInstanceOf(Date);
+    expect(typeof second.value.amount).toBe('bigint');
+    expect(second.value.tags).toBeInstanceOf(Set);
+    expect(second.value.byCurrency).toBeInstanceOf(Map);
+    expect(second.value.nested[0]!.when).toBeInstanceOf(Date);
+    expect('nothing' in second.value).toBe(true);
+    expect(types()).toEqual(['executed', 'replayed']);
+  });
+
+  it('replays an undefined result', async () => {
+    const { engine } = setup(makeStore);
+    const { calls, run } = counter(() => undefined);
+    await engine.execute({ ...request, run });
+    await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: undefined, replayed: true });
+    expect(calls.count).toBe(1);
+  });
+
+  it('treats input with reordered keys as the same request', async () => {
+    const { engine } = setup(makeStore);
+    const { calls, run } = counter(() => 'ok');
+    await engine.execute({ ...request, input: { a: 1, b: 2 }, run });
+    await expect(engine.execute({ ...request, input: { b: 2, a: 1 }, run })).resolves.toMatchObject({ replayed: true });
+    expect(calls.count).toBe(1);
+  });
+
+  it('rejects the same key with other input with 422 and runs nothing', async () => {
+    const { engine, types } = setup(makeStore);
+    const { calls, run } = counter(() => 'ok');
+    await engine.execute({ ...request, run });
+    const attempt = engine.execute({ ...request, input: { amount: 999 }, run });
+    await expect(attempt).rejects.toBeInstanceOf(IdempotencyKeyMismatchError);
+    await expect(attempt).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH', status: 422 });
+    expect(calls.count).toBe(1);
+    expect(types()).toEqual(['executed', 'mismatch']);
+  });
+
+  it('keeps scopes and operations apart', async () => {
+    const { engine } = setup(makeStore);
+    const { calls, run } = counter(() => calls.count);
+    const results = await Promise.all([
+      engine.execute({ ...request, run }),
+      engine.execute({ ...request, scope: 'user-2', run }),
+      engine.execute({ ...request, operation: 'refund', run }),
+      engine.execute({ ...request, scope: null, run }),
+    ]);
+    expect(calls.count).toBe(4);
+    expect(results.every((result) => !result.replayed)).toBe(true);
+  });
+
+  it('rejects a concurrent repeat with 409 and Retry-After while the first runs', async () => {
+    const { engine, types } = setup(makeStore, { retryAfter: 2 });
+    let finish!: (value: string) => void;
+    const first = engine.execute({ ...request, run: () => new Promise<string>((resolve) => (finish = resolve)) });
+    await sleep(20);
+    const { calls, run } = counter(() => 'second');
+    const repeat = engine.execute({ ...request, run });
+    await expect(repeat).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await expect(repeat).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', status: 409, retryAfter: 2 });
+    finish('first');
+    await expect(first).resolves.toEqual({ value: 'first', replayed: false });
+    expect(calls.count).toBe(0);
+    expect(types()).toEqual(['conflict', 'executed']);
+  });
+
+  it('with concurrent.wait, waits for the first and replays its result', async () => {
+    const { engine } = setup(makeStore, { concurrent: { wait: 5_000 } });
+    const { calls, run } = counter(async () => {
+      await sleep(150);
+      return { at: new Date(7) };
+    });
+    const results = await Promise.all(Array.from({ length: 20 }, () => engine.execute({ ...request, run })));
+    expect(calls.count).toBe(1);
+    expect(results.filter((result) => result.replayed)).toHaveLength(19);
+    for (const result of results) expect(result.value.at).toEqual(new Date(7));
+  });
+
+  it('with concurrent.wait, still rejects when the first outlasts the wait', async () => {
+    const { engine } = setup(makeStore, { concurrent: { wait: 100 } });
+    const first = engine.execute({ ...request, run: () => sleep(400).then(() => 'slow') });
+    await sleep(20);
+    const { calls, run } = counter(() => 'never');
+    await expect(engine.execute({ ...request, run })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await first;
+    expect(calls.count).toBe(0);
+  });
+
+  it('releases the record when the operation throws, so the retry runs again', async () => {
+    const { engine, types } = setup(makeStore);
+    let attempt = 0;
+    const run = async () => {
+      attempt++;
+      if (attempt === 1) throw new Error('database timeout');
+      return 'second attempt';
+    };
+    await expect(engine.execute({ ...request, run })).rejects.toThrow('database timeout');
+    await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: 'second attempt', replayed: false });
+    await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: 'second attempt', replayed: true });
+    expect(attempt).toBe(2);
+    expect(types()).toEqual(['released', 'executed', 'replayed']);
+  });
+
+  it('releases the record when shouldStore says no', async () => {
+    const { engine } = setup(makeStore);
+    const { calls, run } = counter(() => ({ ok: false }));
+    await engine.execute({ ...request, run, shouldStore: (value) => value.ok });
+    await engine.execute({ ...request, run, shouldStore: (value) => value.ok });
+    expect(calls.count).toBe(2);
+  });
+
+  it('runs unkeyed requests every time, or rejects them when a key is required', async () => {
+    const { engine } = setup(makeStore);
+    const { calls, run } = counter(() => 'ok');
+    await engine.execute({ ...request, key: undefined, run });
+    await engine.execute({ ...request, key: undefined, run });
+    expect(calls.count).toBe(2);
+    const strict = setup(makeStore, { required: true }).engine;
+    await expect(strict.execute({ ...request, key: undefined, run })).rejects.toBeInstanceOf(IdempotencyKeyRequiredError);
+    await expect(engine.execute({ ...request, key: undefined, run, required: true })).rejects.toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_REQUIRED' });
+    expect(calls.count).toBe(2);
+  });
+
+  it('hands run() the key and a fence that grows with every acquisition', async () => {
+    const { engine } = setup(makeStore);
+    const seen: Array<[string | undefined, number | undefined]> = [];
+    const fail = async ({ key, fence }: { key: string | undefined; fence: number | undefined }) => {
+      seen.push([key, fence]);
+      throw new Error('retry me');
+    };
+    await expect(engine.execute({ ...request, run: fail })).rejects.toThrow();
+    await expect(engine.execute({ ...request, run: fail })).rejects.toThrow();
+    expect(seen).toEqual([
+      ['key-1', 1],
+      ['key-1', 2],
+    ]);
+  });
+
+  it('renews the lease while a long operation runs, so a repeat is not taken over', async () => {
+    const { engine, types } = setup(makeStore, { lease: 150 });
+    const first = engine.execute({ ...request, run: () => sleep(600).then(() => 'long') });
+    await sleep(400);
+    const { calls, run } = counter(() => 'intruder');
+    await expect(engine.execute({ ...request, run })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await expect(first).resolves.toEqual({ value: 'long', replayed: false });
+    expect(calls.count).toBe(0);
+    expect(types()).not.toContain('takeover');
+  });
+
+  it('does not store a result over maxResultBytes and refuses its repeats rather than running twice', async () => {
+    const { engine, types } = setup(makeStore, { maxResultBytes: 1_000 });
+    const { calls, run } = counter(() => 'x'.repeat(2_000));
+    await expect(engine.execute({ ...request, run })).resolves.toMatchObject({ replayed: false });
+    await expect(engine.execute({ ...request, run })).rejects.toBeInstanceOf(IdempotencyResultNotStoredError);
+    expect(calls.count).toBe(1);
+    expect(types()).toEqual(['result-not-stored', 'executed']);
+  });
+
+  it('survives an event handler that throws', async () => {
+    const engine = createIdempotencyEngine({
+      store: makeStore(),
+      onEvent: () => {
+        throw new Error('broken logger');
+      },
+    });
+    await expect(engine.execute({ ...request, run: async () => 'ok' })).resolves.toEqual({ value: 'ok', replayed: false });
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { fingerprint, IdempotencyInputInvalidError, recordId } from '../../src/index.js';
+
+describe('fingerprint', () => {
+  it('ignores object key order at every depth', () => {
+    expect(fingerprint({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(fingerprint({ b: { d: [1, 2], c: 2 }, a: 1 }));
+  });
+
+  it('tells apart values that plain JSON would confuse', () => {
+    const distinct = [
+      fingerprint({ at: new Date(0) }),
+      fingerprint({ at: new Date(0).toISOString() }),
+      fingerprint({ n: 1n }),
+      fingerprint({ n: '1' }),
+      fingerprint({ n: 1 }),
+      fingerprint({ v: undefined }),
+      fingerprint({}),
+      fingerprint({ m: new Map([['a', 1]]) }),
+      fingerprint({ m: { a: 1 } }),
+      fingerprint({ s: new Set([1]) }),
+      fingerprint({ s: [1] }),
+    ];
+    expect(new Set(distinct).size).toBe(distinct.length);
+  });
+
+  it('fingerprints undefined input and arrays by order', () => {
+    expect(fingerprint(undefined)).toMatch(/^[0-9a-f]{64}$/);
+    expect(fingerprint([1, 2])).not.toBe(fingerprint([2, 1]));
+  });
+
+  it('turns input that cannot be serialized into a typed 400 error', () => {
+    let deep: unknown = 0;
+    for (let depth = 0; depth < 100_000; depth++) deep = { deep };
+    expect(() => fingerprint(deep)).toThrow(IdempotencyInputInvalidError);
+  });
+});
+
+describe('recordId', () => {
+  it('is a SHA-256 hex digest that separates scope, operation and key', () => {
+    const id = recordId('user-1', 'createCharge', 'key');
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(id).not.toContain('user-1');
+    expect(new Set([id, recordId('user-2', 'createCharge', 'key'), recordId('user-1', 'refund', 'key'), recordId(null, 'createCharge', 'key')]).size).toBe(4);
+    expect(recordId('a', 'bc', 'd')).not.toBe(recordId('ab', 'c', 'd'));
+  });
+});
