@@ -1,0 +1,36 @@
+/**
+ * Reads request headers from and writes response headers to a tRPC context, as the standard
+ * adapters let `createContext` expose them: `ctx.headers` or `ctx.req.headers` (a fetch `Headers`
+ * or a Node headers object) for the request, `ctx.resHeaders` (fetch adapter) or `ctx.res`
+ * (Node `ServerResponse`: standalone, Express, Next.js) for the response.
+ */
+import type { RawKey } from './options.js';
+
+type Bag = Record<string, unknown>;
+
+function isBag(value: unknown): value is Bag {
+  return typeof value === 'object' && value !== null;
+}
+
+/** The raw value(s) of request header `name`, or `undefined` when the context exposes no request headers. */
+export function readRequestHeader(ctx: unknown, name: string): RawKey {
+  if (!isBag(ctx)) return undefined;
+  const headers = ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
+  if (!isBag(headers)) return undefined;
+  if (typeof headers.get === 'function') return (headers.get as (name: string) => string | null).call(headers, name);
+  const value = headers[name.toLowerCase()];
+  return typeof value === 'string' || Array.isArray(value) ? (value as string | string[]) : undefined;
+}
+
+/** Sets response headers where the context exposes them; does nothing otherwise. */
+export function setResponseHeaders(ctx: unknown, headers: Record<string, string>): void {
+  if (!isBag(ctx)) return;
+  const { resHeaders, res } = ctx;
+  for (const [name, value] of Object.entries(headers)) {
+    if (isBag(resHeaders) && typeof resHeaders.set === 'function') {
+      (resHeaders.set as (name: string, value: string) => void).call(resHeaders, name, value);
+    } else if (isBag(res) && typeof res.setHeader === 'function' && res.headersSent !== true) {
+      (res.setHeader as (name: string, value: string) => void).call(res, name, value);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import type { TRPCError } from '@trpc/server';
+import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
+import type { IdempotencyOptions } from '../core/options.js';
+import type { ScopeOption } from '../core/scope.js';
+
+/** What `scope`, `getKey` and `shouldStore` learn about one procedure call. */
+export interface IdempotencyCall<TContext> {
+  /** The procedure's context, as the middlewares before this one left it. */
+  ctx: TContext;
+  /** The procedure path, such as `payments.create`; the operation identity of the record. */
+  path: string;
+  /** The procedure's meta, as set with `.meta()`. */
+  meta: unknown;
+  /** The input as the client sent it (after the transformer, before any validator). */
+  rawInput: unknown;
+}
+
+/** How a mutation ended: its output, or the `TRPCError` it failed with (a thrown non-`TRPCError` arrives as a 500). */
+export type ProcedureOutcome = { ok: true; data: unknown } | { ok: false; error: TRPCError };
+
+/** Raw key value(s) as a header carries them: an RFC 8941 string or a bare key; an array means the header was sent twice. */
+export type RawKey = string | readonly string[] | null | undefined;
+
+/** Options of {@link idempotency}. */
+export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
+  /**
+   * The user / tenant a record belongs to, e.g. `({ ctx }) => ctx.user?.id`; two scopes never see
+   * each other's results. `false` shares one anonymous scope on purpose. Required: there is no default.
+   */
+  scope: ScopeOption<IdempotencyCall<TContext>>;
+  /** The request header that carries the key, read from `ctx.headers` or `ctx.req.headers`. Defaults to `'Idempotency-Key'`. */
+  headerName?: string;
+  /** The input field that may carry the key instead of the header; `false` ignores the input. Defaults to `'idempotencyKey'`. */
+  inputField?: string | false;
+  /**
+   * Finds the key's raw value when the context exposes neither `req` nor `headers` (WebSocket
+   * connection params, a custom adapter, …). Replaces the header lookup; the input field is still
+   * read and must agree. Defaults to reading `headerName` from `ctx.headers`, else `ctx.req.headers`
+   * (a fetch `Headers` or a Node headers object).
+   */
+  getKey?: (call: IdempotencyCall<TContext>) => RawKey | Promise<RawKey>;
+  /**
+   * Whether an outcome is stored and replayed; `false` frees the key so a retry runs again.
+   * Defaults to storing outputs and client errors (a `TRPCError` with a 4xx status), and freeing the
+   * key after a 5xx or a thrown non-`TRPCError`.
+   */
+  shouldStore?: (outcome: ProcedureOutcome) => boolean;
+}
+
+/** Defaults of the tRPC-specific {@link TrpcIdempotencyOptions}. */
+export const trpcIdempotencyDefaults = {
+  headerName: IDEMPOTENCY_KEY_HEADER,
+  inputField: 'idempotencyKey',
+} as const satisfies Pick<TrpcIdempotencyOptions<unknown>, 'headerName' | 'inputField'>;
+
+/** Per-procedure settings, given through `.meta({ idempotency: … })`. */
+export interface IdempotencyProcedureOptions {
+  /** Reject calls of this procedure that carry no key. Defaults to the middleware's `required`. */
+  required?: boolean;
+}
+
+/**
+ * The meta this middleware reads. Add it to your meta type (`initTRPC.meta<IdempotencyMeta>()`)
+ * to write `.meta({ idempotency: { required: true } })`, or `.meta({ idempotency: false })` to
+ * switch idempotency off for one procedure built on an idempotent base procedure.
+ */
+export interface IdempotencyMeta {
+  idempotency?: IdempotencyProcedureOptions | false;
+}
