@@ -1,0 +1,57 @@
+import {
+  getOperationAST,
+  Kind,
+  print,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+
+/** The mutation an execution will run: its definition and its root fields. */
+export interface MutationOperation {
+  definition: OperationDefinitionNode;
+  /** Root fields, fragments at the root resolved; `__typename` left out. */
+  rootFields: FieldNode[];
+  /** Operation identity: the sorted, distinct names (not aliases) of the root fields, joined by `,`. */
+  identity: string;
+  /** Fingerprinted with the variables: the printed selection and the printed fragments it may use. */
+  shape: { selection: string; fragments: string[] };
+}
+
+/** The mutation selected by `operationName`, or `undefined` when the execution is a query or subscription. */
+export function findMutation(document: DocumentNode, operationName?: string | null): MutationOperation | undefined {
+  const definition = getOperationAST(document, operationName);
+  if (definition?.operation !== 'mutation') return undefined;
+  const fragments = document.definitions.filter((node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION);
+  const byName = new Map(fragments.map((fragment) => [fragment.name.value, fragment]));
+  const rootFields = collectRootFields(definition.selectionSet, byName, new Set());
+  return {
+    definition,
+    rootFields,
+    identity: [...new Set(rootFields.map((field) => field.name.value))].sort().join(','),
+    shape: { selection: print(definition.selectionSet), fragments: fragments.map((fragment) => print(fragment)).sort() },
+  };
+}
+
+function collectRootFields(
+  selectionSet: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  visited: Set<string>,
+): FieldNode[] {
+  return selectionSet.selections.flatMap((selection) => {
+    switch (selection.kind) {
+      case Kind.FIELD:
+        return selection.name.value === '__typename' ? [] : [selection];
+      case Kind.INLINE_FRAGMENT:
+        return collectRootFields(selection.selectionSet, fragments, visited);
+      default: {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || visited.has(fragment.name.value)) return [];
+        visited.add(fragment.name.value);
+        return collectRootFields(fragment.selectionSet, fragments, visited);
+      }
+    }
+  });
+}
