@@ -32,7 +32,7 @@ const typeDefs = /* GraphQL */ `
 /** A test GraphQL server: a Yoga app with useIdempotency on a real node:http server. */
 export interface TestServer {
   url: string;
-  /** How often each mutation resolver ran. */
+  /** How often each resolver ran, by field name. */
   runs: Record<string, number>;
   close(): Promise<void>;
 }
@@ -56,7 +56,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const schema = createSchema<Context>({
     typeDefs,
     resolvers: {
-      Query: { ping: () => 'pong' },
+      Query: {
+        ping: () => {
+          runs.ping = (runs.ping ?? 0) + 1;
+          return 'pong';
+        },
+      },
       Mutation: {
         createPayment: (_, args: { amount: number }, context) => ran('createPayment', args.amount, context),
         transfer: (_, args: { input: { amount: number } }, context) => ran('transfer', args.input.amount, context),
