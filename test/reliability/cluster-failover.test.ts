@@ -56,8 +56,8 @@ describe('Redis Cluster failover (SIGKILL of a master mid-run)', () => {
     const [victim] = await cluster.masterPorts();
     const slotClient = cluster.connect();
     const victimSlots = new Set<number>();
-    for (const [start, end, [, port]] of (await slotClient.cluster('SLOTS')) as [number, number, [string, number]][]) {
-      if (port === victim) for (let slot = start; slot <= end; slot++) victimSlots.add(slot);
+    for (const [start, end, master] of await slotClient.cluster('SLOTS')) {
+      if (master?.[1] === victim) for (let slot = start; slot <= end; slot++) victimSlots.add(slot);
     }
 
     const executions = new Map<string, Execution[]>();

@@ -77,7 +77,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   async function masterPorts(): Promise<number[]> {
     const [port] = live;
-    const lines = (await ask(port!, (client) => client.cluster('NODES'))).trim().split('\n');
+    const lines = (await ask(port!, (client) => client.call('CLUSTER', 'NODES') as Promise<string>)).trim().split('\n');
     return lines
       .map((line) => line.split(' '))
       .filter((fields) => fields[2]!.split(',').includes('master') && !fields[2]!.includes('fail') && fields[8] !== undefined)
