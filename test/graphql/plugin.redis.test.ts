@@ -276,6 +276,19 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     expect(retry.text).toBe(replayOf(first.text));
   });
 
+  it('replays the original HTTP status and headers of a coded error', async () => {
+    const server = await start();
+    const query = 'mutation { forbidden(amount: 1) { id } }';
+    const first = await post(server.url, { query }, as('alice', '"forbidden"'));
+    const retry = await post(server.url, { query }, as('alice', '"forbidden"'));
+
+    expect(server.runs.forbidden).toBe(1);
+    expect([first.status, retry.status]).toEqual([403, 403]);
+    expect([first.headers.get('x-limit'), retry.headers.get('x-limit')]).toEqual(['10', '10']);
+    expect(first.json.errors?.[0]?.extensions).toEqual({ code: 'FORBIDDEN' });
+    expect(retry.text).toBe(replayOf(first.text));
+  });
+
   it('lets a user shouldStore override the policy', async () => {
     const server = await start({ idempotency: { shouldStore: () => false } });
     await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));

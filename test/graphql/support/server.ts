@@ -26,6 +26,7 @@ const typeDefs = /* GraphQL */ `
     refund(amount: Int!): Payment
     failing(amount: Int!): Payment
     declined(amount: Int!): Payment
+    forbidden(amount: Int!): Payment
   }
 `;
 
@@ -73,6 +74,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         declined: async (_, args: { amount: number }, context) => {
           await ran('declined', args.amount, context);
           throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
+        },
+        forbidden: async (_, args: { amount: number }, context) => {
+          await ran('forbidden', args.amount, context);
+          throw new GraphQLError('Limit exceeded.', { extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } } });
         },
       },
     },
