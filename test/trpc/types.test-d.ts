@@ -14,7 +14,7 @@ const idempotent = idempotency<Context>({ scope: ({ ctx }) => ctx.user?.id });
 const authed = t.middleware(({ ctx, next }) => next({ ctx: { user: ctx.user ?? { id: 'anonymous' } } }));
 const parsePayment = (raw: unknown) => raw as { amount: number; idempotencyKey?: string };
 
-const router = t.router({
+export const router = t.router({
   pay: t.procedure
     .use(idempotent)
     .input(parsePayment)

@@ -1,0 +1,81 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import type { ConcurrentPolicy } from '../../../src/core/options.js';
+import type { IdempotencyStore } from '../../../src/core/store.js';
+import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../../src/trpc/index.js';
+import { createProbe } from './probe.js';
+
+/** What the test servers' `createContext` returns: the caller and whatever the adapter exposes. */
+export interface TestContext {
+  user: string | undefined;
+  req?: unknown;
+  res?: unknown;
+  resHeaders?: Headers;
+}
+
+export interface TestRouterOptions {
+  store: IdempotencyStore;
+  concurrent?: ConcurrentPolicy;
+}
+
+const parsePayment = (raw: unknown) => raw as { amount: number; idempotencyKey?: unknown };
+
+/** A router with the superjson transformer whose mutations are all idempotent; `probe` counts their runs. */
+export function createTestRouter({ store, concurrent }: TestRouterOptions) {
+  const probe = createProbe();
+  const t = initTRPC
+    .context<TestContext>()
+    .meta<IdempotencyMeta>()
+    .create({
+      transformer: superjson,
+      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+    });
+  const idempotent = idempotency<TestContext>({ store, concurrent, scope: ({ ctx }) => ctx.user });
+  const mutation = t.procedure.use(idempotent);
+
+  const router = t.router({
+    pay: mutation.input(parsePayment).mutation(({ input, ctx }) => {
+      probe.ran('pay');
+      return {
+        amount: input.amount,
+        chargedAt: new Date(Date.UTC(2024, 0, probe.runs('pay'))),
+        ledger: new Map([[input.amount, 'charged']]),
+        cents: BigInt(input.amount) * 100n,
+        fence: ctx.idempotency.fence,
+      };
+    }),
+    slow: mutation.input(parsePayment).mutation(async ({ input }) => {
+      probe.ran('slow');
+      await probe.gate();
+      return { amount: input.amount, run: probe.runs('slow'), at: new Date(Date.UTC(2024, 1, probe.runs('slow'))) };
+    }),
+    nothing: mutation.mutation(() => {
+      probe.ran('nothing');
+      return undefined;
+    }),
+    missing: mutation.mutation(() => {
+      probe.ran('missing');
+      throw new TRPCError({ code: 'NOT_FOUND', message: `No such order (run ${probe.runs('missing')})` });
+    }),
+    flaky: mutation.mutation(() => {
+      probe.ran('flaky');
+      if (probe.runs('flaky') === 1) throw new Error('database connection reset');
+      return { run: probe.runs('flaky') };
+    }),
+    strict: mutation.meta({ idempotency: { required: true } }).mutation(() => {
+      probe.ran('strict');
+      return 'done';
+    }),
+    unguarded: mutation.meta({ idempotency: false }).mutation(() => {
+      probe.ran('unguarded');
+      return probe.runs('unguarded');
+    }),
+    balance: mutation.query(() => {
+      probe.ran('balance');
+      return probe.runs('balance');
+    }),
+  });
+  return { router, probe };
+}
+
+export type TestRouter = ReturnType<typeof createTestRouter>['router'];
