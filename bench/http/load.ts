@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { mutationRequest, type Framework } from './servers.js';
+
+/** A bench server running in its own child process. */
+export interface ServerProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
+
+/** Starts `server-process.ts` under tsx and waits for its port. */
+export async function startServerProcess(framework: Framework, variant: 'plugin' | 'bare', redisUrl: string): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, framework, variant, redisUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Throughput and latency of one load run. */
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Sends the framework's mutation for `seconds` over `connections` keep-alive connections; each
+ * request carries `Idempotency-Key: "<keyFor(n)>"` with `n` counting up from `start`.
+ */
+export async function load(
+  server: ServerProcess,
+  framework: Framework,
+  { seconds, connections, keyFor }: { seconds: number; connections: number; keyFor: (n: number) => string },
+): Promise<LoadResult> {
+  const { path, body } = mutationRequest[framework];
+  let n = 0;
+  const result = await autocannon({
+    url: server.url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path,
+        body,
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `"${keyFor(n++)}"` } }),
+      },
+    ],
+  });
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(`load on ${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
+  }
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+}
+
+/** Sends the mutation once with `key`, for preparing replays. */
+export async function sendOnce(server: ServerProcess, framework: Framework, key: string): Promise<void> {
+  const { path, body } = mutationRequest[framework];
+  const response = await fetch(server.url + path, { method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` } });
+  if (!response.ok) throw new Error(`${framework} answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}

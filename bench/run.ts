@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: runs every benchmark in sequence against one redis-server spawned for the run,
+ * prints a table of ratios and writes `bench/results/latest.md`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { httpOverhead } from './http.js';
+import { replayLatency } from './latency.js';
+import { peer } from './peer.js';
+import { roundTrips } from './round-trips.js';
+import { scale } from './scale.js';
+import { describeMachine, machineLine } from './support/machine.js';
+import { startBenchRedis, type BenchRedis } from './support/redis.js';
+import { markdownTable, type Finding, type Section } from './support/report.js';
+
+const benchmarks: [string, (bench: BenchRedis) => Promise<Section>][] = [
+  ['round trips', roundTrips],
+  ['replay latency', replayLatency],
+  ['peer', peer],
+  ['scale', scale],
+  ['http', httpOverhead],
+];
+
+const machine = describeMachine();
+const began = performance.now();
+const bench = await startBenchRedis();
+const sections: Section[] = [];
+try {
+  for (const [name, benchmark] of benchmarks) {
+    const started = performance.now();
+    process.stderr.write(`bench: ${name}…`);
+    sections.push(await benchmark(bench));
+    process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  }
+} finally {
+  await bench.close();
+}
+const minutes = (performance.now() - began) / 60_000;
+
+const verdict = (finding: Finding) => (finding.met === undefined ? '' : finding.met ? 'met' : '**missed**');
+const summary = markdownTable(
+  ['benchmark', 'case', 'result', 'goal', 'verdict'],
+  sections.flatMap((section) => section.findings.map((finding) => [finding.benchmark, finding.case, finding.result, finding.goal ?? '—', verdict(finding)])),
+);
+const report = [
+  '# Benchmark results',
+  '',
+  `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${minutes.toFixed(1)} min.`,
+  '',
+  `Machine: ${machineLine(machine)}.`,
+  '',
+  '## Summary',
+  '',
+  summary,
+  '',
+  ...sections.flatMap((section) => [`## ${section.title}`, '', section.details, '']),
+  '## Raw data',
+  '',
+  '```json',
+  JSON.stringify({ machine, minutes, sections: sections.map(({ title, findings, data }) => ({ title, findings, data })) }, null, 2),
+  '```',
+  '',
+].join('\n');
+
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/latest.md', import.meta.url), report);
+process.stdout.write(`\nMachine: ${machineLine(machine)}\n\n${summary}\n\n`);
+for (const section of sections) process.stdout.write(`${section.title}\n\n${section.details}\n\n`);
+process.stdout.write(`Finished in ${minutes.toFixed(1)} min; written to bench/results/latest.md\n`);
