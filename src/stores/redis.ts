@@ -55,7 +55,16 @@ export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
 
   return {
     async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
-      const [status, value, takeover] = await bounded(commands.idempotencyBegin(keyOf(id), fingerprint, owner, leaseMs, ttlMs));
+      let reply: ScriptReply;
+      try {
+        reply = await bounded(commands.idempotencyBegin(keyOf(id), fingerprint, owner, leaseMs, ttlMs));
+      } catch (error) {
+        // A failed begin may still reach Redis later (ioredis' offline queue replays it after a
+        // reconnect) and would hold the key for a lease; queue a release for the same owner behind it.
+        commands.idempotencyRelease(keyOf(id), owner).catch(() => {});
+        throw error;
+      }
+      const [status, value, takeover] = reply;
       switch (status) {
         case 'acquired':
           return { status, fence: Number(value), takeover: takeover === 1 };
