@@ -1,13 +1,12 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createIdempotentFetch, type FetchLike, type IdempotentFetchOptions } from '../../src/client/index.js';
 import type { IdempotencyEvent } from '../../src/core/events.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { post, replayOf, startTestServer, type TestServerOptions } from '../graphql/support/server.js';
 
-vi.mock('graphql', async () => (await import('../graphql/support/graphql-cjs.js')).nodeGraphql());
 
 const CREATE = { query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key } }', variables: { amount: 9 } };
 const UUID_KEY = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;

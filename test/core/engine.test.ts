@@ -96,7 +96,7 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
 
   it('keeps scopes and operations apart', async () => {
     const { engine } = setup(makeStore);
-    const { calls, run } = counter(() => calls.count);
+    const { calls, run } = counter((): number => calls.count);
     const results = await Promise.all([
       engine.execute({ ...request, run }),
       engine.execute({ ...request, scope: 'user-2', run }),

@@ -1,7 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { post, replayOf, startTestServer } from './support/server.js';
 
-vi.mock('graphql', async () => (await import('./support/graphql-cjs.js')).nodeGraphql());
 
 describe('useIdempotency with its default store', () => {
   it('works with the embedded memory store and an explicitly shared scope', async () => {

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../src/graphql/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { post, replayOf, startTestServer, type TestServer, type TestServerOptions } from './support/server.js';
 
-vi.mock('graphql', async () => (await import('./support/graphql-cjs.js')).nodeGraphql());
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
 const servers: TestServer[] = [];

@@ -1,11 +1,10 @@
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { post, startTestServer, type TestServer } from './support/server.js';
 
-vi.mock('graphql', async () => (await import('./support/graphql-cjs.js')).nodeGraphql());
 
 const CREATE = 'mutation { createPayment(amount: 1) { id key fence } }';
 const headers = { 'x-user': 'alice', 'idempotency-key': '"down-1"' };
