@@ -90,8 +90,17 @@ describe('Redis store on a Redis Cluster (3 masters, 1 replica each)', () => {
         },
       });
 
-    const settled = Promise.allSettled(Array.from({ length: 100 }, execute));
-    await expect.poll(() => runs).toBe(1);
+    let refusals = 0;
+    const settled = Promise.allSettled(
+      Array.from({ length: 100 }, () =>
+        execute().catch((error: unknown) => {
+          refusals++;
+          throw error;
+        }),
+      ),
+    );
+    // Hold the winner until every other request has been answered, so none can arrive after completion.
+    await expect.poll(() => refusals, { timeout: 20_000 }).toBe(99);
     releaseRun();
     const outcomes = await settled;
     const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled');
