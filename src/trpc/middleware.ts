@@ -25,9 +25,9 @@ const NO_KEY: RunContext = { key: undefined, fence: undefined };
  * @example
  * const idempotent = idempotency<Context>({ store: createRedisStore({ redis }), scope: ({ ctx }) => ctx.user?.id });
  * const pay = t.procedure.use(idempotent).input(schema).mutation(({ input }) => charge(input));
+ * @typeParam TContext - The procedures' context. It is only known where `.use()` is called, so it defaults to
+ * `any` (`scope: ({ ctx }) => ctx.user?.id` compiles without a type argument); `idempotency<Context>(…)` checks it.
  */
-// The context type is only known where `.use()` is called: `any` lets `scope: ({ ctx }) => ctx.user?.id` compile
-// without a type argument; `idempotency<Context>(…)` checks it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TContext>): IdempotencyMiddleware<TContext> {
   const {
