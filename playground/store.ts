@@ -21,11 +21,15 @@ export async function openStore(options: { redisUrl?: string; redisPrefix: strin
   const { redisUrl, redisPrefix } = options;
   if (!redisUrl) return { kind: 'memory', store: createMemoryStore(), close: async () => {} };
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+  const reportedByConnect = () => {}; // a failed first connection is reported by the rejection below
+  redis.on('error', reportedByConnect);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
     throw new Error(`Cannot reach Redis at ${redisUrl}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    redis.off('error', reportedByConnect);
   }
   return {
     kind: 'redis',

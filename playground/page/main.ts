@@ -13,26 +13,21 @@ function input(id: string): HTMLInputElement {
   return document.getElementById(id) as HTMLInputElement;
 }
 
-/** Bumped by every change made on this page, so a periodic refresh started before it cannot undo it on screen. */
-let localChanges = 0;
+let requestedStates = 0;
+let shownState = 0;
 
-async function refresh(): Promise<void> {
-  const changesBefore = localChanges;
-  try {
-    const state = await fetchState();
-    if (changesBefore === localChanges) renderState(state);
-  } catch {
-    // The server is away; the next refresh tries again.
-  }
-}
-
-/** Runs a change made on this page and shows the state it answers with. */
-function change(action: () => Promise<DemoSnapshot>, then?: () => void): void {
-  localChanges += 1;
-  void action().then((state) => {
+/**
+ * Loads the server's state and shows it, unless a state asked for later is already on screen:
+ * a periodic refresh that was slower than a click must not put older numbers back.
+ */
+async function show(load: () => Promise<DemoSnapshot>): Promise<DemoSnapshot> {
+  const ticket = ++requestedStates;
+  const state = await load();
+  if (ticket > shownState) {
+    shownState = ticket;
     renderState(state);
-    then?.();
-  });
+  }
+  return state;
 }
 
 function chargeRequest(): ChargeRequest {
@@ -41,7 +36,6 @@ function chargeRequest(): ChargeRequest {
 
 /** One click on a Pay button: pays through the chosen API and sums up what happened. */
 async function pay(channel: keyof typeof channels): Promise<void> {
-  localChanges += 1;
   const { label, pay: payThrough } = channels[channel];
   const before = (await fetchState()).charges.length;
   let requests = 0;
@@ -56,9 +50,7 @@ async function pay(channel: keyof typeof channels): Promise<void> {
     failure = error instanceof Error ? error.message : String(error);
     logLine(`${label}: payment failed: ${failure}`, 'lost');
   }
-  const state = await fetchState();
-  renderState(state);
-  const charges = state.charges.length - before;
+  const charges = (await show(fetchState)).charges.length - before;
   if (failure !== undefined) renderVerdict({ outcome: 'failed', requests, charges, message: failure });
   else renderVerdict({ outcome: charges > 1 ? 'duplicate' : 'once', requests, charges });
 }
@@ -79,14 +71,14 @@ function start(): void {
     if (channel === 'graphql' || channel === 'trpc') whileBusy(buttons, () => pay(channel));
   });
   for (const name of ['flaky', 'idempotency'] as const) {
-    input(name).addEventListener('change', () => change(() => updateSettings({ [name]: input(name).checked })));
+    input(name).addEventListener('change', () => void show(() => updateSettings({ [name]: input(name).checked })));
   }
-  document.getElementById('reset')?.addEventListener('click', () =>
-    change(resetLedger, () => {
-      document.getElementById('log')?.replaceChildren();
-      clearVerdict();
-    }),
-  );
+  document.getElementById('reset')?.addEventListener('click', () => {
+    document.getElementById('log')?.replaceChildren();
+    clearVerdict();
+    void show(resetLedger);
+  });
+  const refresh = () => show(fetchState).catch(() => undefined); // the server is away: the next refresh tries again
   void refresh();
   setInterval(() => void refresh(), REFRESH_MS);
 }

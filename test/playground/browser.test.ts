@@ -60,7 +60,9 @@ describe.each([
 
   async function resetFromThePage(): Promise<void> {
     await Promise.all([page.waitForResponse((response) => response.url().endsWith('/api/reset') && response.ok()), page.getByTestId('reset').click()]);
-    expect(await displayedCounters(page)).toEqual({ requests: 0, lost: 0, replayed: 0, charges: 0 });
+    await page.waitForFunction(() => ['requests', 'lost', 'replayed', 'charges'].every((id) => document.getElementById(id)?.textContent === '0'));
+    expect(await page.getByTestId('verdict').getAttribute('data-outcome')).toBe('none');
+    expect(playground.demo.ledger.list()).toEqual([]);
   }
 
   it('says which store it runs on', async () => {
