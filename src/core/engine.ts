@@ -162,15 +162,16 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
 
       const stopHeartbeat = startHeartbeat(id, owner, operation);
       let value: T;
+      let keep: boolean;
       try {
         value = await request.run({ key, fence });
+        keep = request.shouldStore?.(value) ?? true;
       } catch (error) {
         stopHeartbeat();
         await finish(id, owner, operation, fence, undefined);
         throw error;
       }
       stopHeartbeat();
-      const keep = request.shouldStore?.(value) ?? true;
       await finish(id, owner, operation, fence, keep ? serializeForStorage(value, operation, id, fence) : undefined);
       return { value, replayed: false };
     },

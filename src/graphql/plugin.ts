@@ -9,7 +9,7 @@ import { findKeyArgument } from './key-argument.js';
 import { findMutation } from './mutation.js';
 import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from './options.js';
 import { shouldStoreResult } from './result-policy.js';
-import { toStoredResult } from './stored-result.js';
+import { toStoredResult, type StoredResult } from './stored-result.js';
 
 type RunningAttempt = Extract<Attempt, { status: 'running' }>;
 
@@ -76,7 +76,13 @@ export function useIdempotency<TContext = YogaInitialContext>(
       const attempt = running.get(context);
       if (!attempt) return;
       running.delete(context);
-      await attempt.finish(isSingleResult(result) && shouldStore(result) ? toStoredResult(result) : null);
+      let stored: StoredResult | null = null;
+      try {
+        if (isSingleResult(result) && shouldStore(result)) stored = toStoredResult(result);
+      } finally {
+        // Always hand over, even when a user's shouldStore throws: an attempt left open would keep its lease forever.
+        await attempt.finish(stored);
+      }
     },
   };
 }

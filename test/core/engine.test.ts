@@ -167,6 +167,17 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
     expect(calls.count).toBe(2);
   });
 
+  it('releases the record when shouldStore throws, so the retry runs again', async () => {
+    const { engine } = setup(makeStore);
+    const { calls, run } = counter(() => 'ok');
+    const shouldStore = () => {
+      throw new Error('broken policy');
+    };
+    await expect(engine.execute({ ...request, run, shouldStore })).rejects.toThrow('broken policy');
+    await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: 'ok', replayed: false });
+    expect(calls.count).toBe(2);
+  });
+
   it('runs unkeyed requests every time, or rejects them when a key is required', async () => {
     const { engine } = setup(makeStore);
     const { calls, run } = counter(() => 'ok');

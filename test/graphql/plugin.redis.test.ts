@@ -295,6 +295,24 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     expect(server.runs.createPayment).toBe(2);
   });
 
+  it('frees the key when a user shouldStore throws, so the retry runs instead of waiting out a lease', async () => {
+    let calls = 0;
+    const server = await start({
+      idempotency: {
+        shouldStore: () => {
+          calls++;
+          if (calls === 1) throw new Error('broken policy');
+          return true;
+        },
+      },
+    });
+    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    const retry = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(server.runs.createPayment).toBe(2);
+  });
+
   it('reports events through onEvent', async () => {
     const events: string[] = [];
     const server = await start({ idempotency: { onEvent: (event) => events.push(`${event.type}:${event.operation}`) } });
