@@ -31,7 +31,7 @@ export function createRequestHandler(app: PlaygroundApp) {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('connection', 'close');
     const origin = `http://${req.headers.host ?? 'localhost'}`;
-    const { pathname } = new URL(req.url ?? '/', origin);
+    const { pathname } = new URL(`${origin}${req.url ?? '/'}`); // not new URL(path, base): a path like //x would name a host
     const api = paymentApiFor(app, pathname);
     if (api) return servePayment(api, app.demo, req, res, origin);
     if (await serveControl(app.demo, req, res, `${req.method} ${pathname}`)) return;

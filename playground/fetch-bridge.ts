@@ -9,7 +9,7 @@ export async function toFetchRequest(req: IncomingMessage, origin: string): Prom
   }
   const method = req.method ?? 'GET';
   const body = method === 'GET' || method === 'HEAD' ? undefined : new Uint8Array(await readBody(req));
-  return new Request(new URL(req.url ?? '/', origin), { method, headers, body });
+  return new Request(`${origin}${req.url ?? '/'}`, { method, headers, body });
 }
 
 /** Writes a fetch `Response` whose body was already read. */
