@@ -1,0 +1,42 @@
+// Loads the built package through its own exports map, as a user would, in ESM and CommonJS:
+// every subpath resolves, error classes are one class across subpaths, and the client and tRPC
+// entries do not drag in graphql. Run after `npm run build` (CI does).
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/trpc', 'idempotent-mutations/client'];
+const expected = {
+  'idempotent-mutations': ['createIdempotencyEngine', 'createMemoryStore', 'IdempotencyError', 'IdempotencyKeyMismatchError'],
+  'idempotent-mutations/redis': ['createRedisStore'],
+  'idempotent-mutations/graphql': ['useIdempotency'],
+  'idempotent-mutations/trpc': ['idempotency'],
+  'idempotent-mutations/client': ['createIdempotentFetch', 'idempotencyLink', 'idempotencyHeaders'],
+};
+
+for (const subpath of subpaths) {
+  const esm = await import(subpath);
+  const cjs = require(subpath);
+  for (const name of expected[subpath]) {
+    assert.equal(typeof esm[name], 'function', `ESM ${subpath} exports ${name}`);
+    assert.equal(typeof cjs[name], 'function', `CJS ${subpath} exports ${name}`);
+  }
+}
+
+const core = await import('idempotent-mutations');
+const engine = core.createIdempotencyEngine();
+const error = await engine
+  .execute({ scope: null, operation: 'op', key: 'k', input: 1, run: async () => 1 })
+  .then(() => engine.execute({ scope: null, operation: 'op', key: 'k', input: 2, run: async () => 2 }))
+  .catch((caught) => caught);
+assert.ok(error instanceof core.IdempotencyKeyMismatchError, 'one error class for every importer');
+assert.equal(error.status, 422);
+
+// A fresh CommonJS process proves which modules a subpath loads.
+const { execFileSync } = await import('node:child_process');
+for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/trpc', 'idempotent-mutations']) {
+  const loaded = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(subpath)}); console.log(Object.keys(require.cache).join('\\n'))`], { encoding: 'utf8' });
+  assert.ok(!/node_modules[\\/]graphql[\\/]/.test(loaded), `${subpath} does not load graphql`);
+  if (subpath !== 'idempotent-mutations/trpc') assert.ok(!/@trpc/.test(loaded), `${subpath} does not load @trpc`);
+}
+console.log(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql`);
