@@ -1,0 +1,57 @@
+import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
+import type { IdempotencyOptions } from '../../../src/core/options.js';
+import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import { isReportSize, type Ledger } from './ledger.js';
+
+type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
+
+const typeDefs = /* GraphQL */ `
+  "Any JSON value, passed through as sent."
+  scalar JSON
+  type Query {
+    ping: String!
+  }
+  type Charge {
+    key: String
+    amount: Int!
+    fence: Int
+    server: String!
+    run: Int!
+    chargedAt: String!
+  }
+  type Mutation {
+    charge(amount: Int!, waitForGate: Boolean = false, memo: JSON, idempotencyKey: String): Charge!
+    "A string of \`bytes\` characters: a result as large as a test needs."
+    report(bytes: Int!): String!
+  }
+`;
+
+const JSONScalar = new GraphQLScalarType({ name: 'JSON', parseValue: (value) => value, serialize: (value) => value });
+
+/** A Yoga app whose mutations run the shared ledger body behind `useIdempotency` (scope: the `x-user` header). */
+export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
+  const schema = createSchema<Context>({
+    typeDefs,
+    resolvers: {
+      JSON: JSONScalar,
+      Query: { ping: () => 'pong' },
+      Mutation: {
+        charge: async (_, { amount, waitForGate }: { amount: number; waitForGate: boolean }, { idempotency }) => {
+          const charge = await ledger.charge({ operation: 'graphql:charge', key: idempotency?.key, fence: idempotency?.fence, amount, waitForGate });
+          return { ...charge, chargedAt: charge.chargedAt.toISOString() };
+        },
+        report: (_, { bytes }: { bytes: number }) => {
+          if (!isReportSize(bytes)) throw new GraphQLError('bytes is out of range.', { extensions: { code: 'BAD_USER_INPUT' } });
+          return 'x'.repeat(bytes);
+        },
+      },
+    },
+  });
+  return createYoga<Context>({
+    schema,
+    logging: false,
+    landingPage: false,
+    plugins: [useIdempotency<Context>({ ...options, scope: (ctx) => ctx.request.headers.get('x-user') })],
+  });
+}
