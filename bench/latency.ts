@@ -35,7 +35,7 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
       replayRedis: replayOn(redisEngine),
       replayMemory: replayOn(memoryEngine),
     },
-    { rounds: 5, perRound: 2_000 },
+    { rounds: 10, perRound: 1_000 },
   );
   const multiple = latency.replayRedis.p50 / latency.evalsha.p50;
   const rows: [string, (typeof latency)['evalsha']][] = [

@@ -9,7 +9,7 @@ import { replayLatency } from './latency.js';
 import { peer } from './peer.js';
 import { roundTrips } from './round-trips.js';
 import { scale } from './scale.js';
-import { describeMachine, machineLine } from './support/machine.js';
+import { currentLoad, describeMachine, machineLine } from './support/machine.js';
 import { startBenchRedis, type BenchRedis } from './support/redis.js';
 import { markdownTable, type Finding, type Section } from './support/report.js';
 
@@ -36,6 +36,7 @@ try {
   await bench.close();
 }
 const minutes = (performance.now() - began) / 60_000;
+machine.loadAverageAtEnd = currentLoad();
 
 const verdict = (finding: Finding) => (finding.met === undefined ? '' : finding.met ? 'met' : '**missed**');
 const summary = markdownTable(

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { mutationRequest, type Framework } from './servers.js';
+import { mutationRequest, type Framework, type Variant } from './servers.js';
 
 /** A bench server running in its own child process. */
 export interface ServerProcess {
@@ -12,7 +12,7 @@ export interface ServerProcess {
 const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
 /** Starts `server-process.ts` under tsx and waits for its port. */
-export async function startServerProcess(framework: Framework, variant: 'plugin' | 'bare', redisUrl: string): Promise<ServerProcess> {
+export async function startServerProcess(framework: Framework, variant: Variant, redisUrl: string): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, framework, variant, redisUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
@@ -69,7 +69,7 @@ export async function load(
   if (result.errors || result.timeouts || result.non2xx) {
     throw new Error(`load on ${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
   }
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+  return { requestsPerSecond: result.requests.total / result.duration, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
 /** Sends the mutation once with `key`, for preparing replays. */

@@ -1,6 +1,7 @@
 /**
- * The servers under load: the same keyed mutation (one Redis write) on GraphQL Yoga and on tRPC,
- * each with and without this library. Started in a child process by `server-process.ts`.
+ * The servers under load: the same keyed mutation (one Redis write) on GraphQL Yoga, tRPC and
+ * Express, each without idempotency, with this library, and (Express) with `express-idempotency`.
+ * Started in a child process by `server-process.ts`.
  */
 import { createServer, type Server } from 'node:http';
 import { initTRPC } from '@trpc/server';
@@ -8,11 +9,14 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createSchema, createYoga } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import { useIdempotency } from '../../src/graphql/index.js';
-import type { IdempotencyStore } from '../../src/core/store.js';
+import { createRedisStore } from '../../src/stores/redis.js';
 import { idempotency } from '../../src/trpc/index.js';
 import { insertPayment, type PaymentInput } from '../support/fixture.js';
+import { createExpressApp } from './express-app.js';
 
-export type Framework = 'yoga' | 'trpc';
+export type Framework = 'yoga' | 'trpc' | 'express';
+/** `bare`: no idempotency; `plugin`: this library; `peer`: express-idempotency (Express only). */
+export type Variant = 'bare' | 'plugin' | 'peer';
 
 /** How a load generator calls the mutation on each framework. */
 export const mutationRequest: Record<Framework, { path: string; body: string }> = {
@@ -21,10 +25,17 @@ export const mutationRequest: Record<Framework, { path: string; body: string }> 
     body: JSON.stringify({ query: 'mutation { createPayment(amount: 4200, currency: "EUR") { id amount currency createdAt } }' }),
   },
   trpc: { path: '/createPayment', body: JSON.stringify({ amount: 4200, currency: 'EUR' }) },
+  express: { path: '/payments', body: JSON.stringify({ amount: 4200, currency: 'EUR' }) },
 };
 
-/** A node:http server for `framework`; `store` switches the plugin on. */
-export function createBenchServer(framework: Framework, database: Redis, store: IdempotencyStore | undefined): Server {
+/** A node:http server for `framework` and `variant`; `database` takes the mutation's write, `idempotencyRedis` the records. */
+export function createBenchServer(framework: Framework, variant: Variant, database: Redis, idempotencyRedis: Redis): Server {
+  if (variant === 'peer' && framework !== 'express') throw new Error('the peer variant exists for Express only');
+  const store = variant === 'plugin' ? createRedisStore({ redis: idempotencyRedis, prefix: `bench:http:${framework}:` }) : undefined;
+  if (framework === 'express') {
+    const guard = store ? { kind: 'core' as const, store } : variant === 'peer' ? { kind: 'express-idempotency' as const, redis: idempotencyRedis } : { kind: 'none' as const };
+    return createServer(createExpressApp(database, guard));
+  }
   let n = 0;
   const insert = (input: PaymentInput) => insertPayment(database, input, (n += 1));
   if (framework === 'yoga') {

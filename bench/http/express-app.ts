@@ -1,0 +1,51 @@
+import express, { type Express } from 'express';
+import { getSharedIdempotencyService, idempotency as expressIdempotency } from 'express-idempotency';
+import type { Redis } from 'ioredis';
+import { createIdempotencyEngine } from '../../src/core/engine.js';
+import { errorHeaders, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from '../../src/core/http.js';
+import { isIdempotencyError } from '../../src/core/errors.js';
+import type { IdempotencyStore } from '../../src/core/store.js';
+import { insertPayment, operationName, type PaymentInput } from '../support/fixture.js';
+import { expressIdempotencyRedisAdapter } from './express-idempotency-redis.js';
+
+/** Which idempotency layer guards `POST /payments`. */
+export type ExpressGuard = { kind: 'none' } | { kind: 'core'; store: IdempotencyStore } | { kind: 'express-idempotency'; redis: Redis };
+
+/**
+ * An Express app with `POST /payments` (one Redis write). With `core`, a few lines of glue call
+ * this library's engine directly (there is no Express adapter); with `express-idempotency`, its
+ * middleware runs with a Redis data adapter.
+ */
+export function createExpressApp(database: Redis, guard: ExpressGuard): Express {
+  let n = 0;
+  const insert = (input: PaymentInput) => insertPayment(database, input, (n += 1));
+  const app = express();
+  app.use(express.json());
+  if (guard.kind === 'express-idempotency') {
+    app.post('/payments', expressIdempotency({ dataAdapter: expressIdempotencyRedisAdapter(guard.redis, 86_400) }), async (req, res) => {
+      if (getSharedIdempotencyService().isHit(req)) return;
+      res.json(await insert(req.body as PaymentInput));
+    });
+    return app;
+  }
+  if (guard.kind === 'core') {
+    const engine = createIdempotencyEngine({ store: guard.store });
+    app.post('/payments', async (req, res) => {
+      try {
+        const input = req.body as PaymentInput;
+        const key = engine.resolveKey({ header: req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()] });
+        const { value, replayed } = await engine.execute({ scope: null, operation: operationName, key, input, run: () => insert(input) });
+        if (replayed) res.setHeader(REPLAYED_HEADER, 'true');
+        res.json(value);
+      } catch (error) {
+        if (!isIdempotencyError(error)) throw error;
+        res.status(error.status).set(errorHeaders(error)).json({ code: error.code, message: error.message });
+      }
+    });
+    return app;
+  }
+  app.post('/payments', async (req, res) => {
+    res.json(await insert(req.body as PaymentInput));
+  });
+  return app;
+}
