@@ -5,10 +5,11 @@
  * First executions (a unique key per request) and replays (a pool of completed keys) are
  * reported separately.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { load, sendOnce, startServerProcess, type LoadResult, type ServerProcess } from './http/load.js';
 import type { Framework, Variant } from './http/servers.js';
 import { median } from './support/measure.js';
-import type { BenchRedis } from './support/redis.js';
+import { countCommands, type BenchRedis } from './support/redis.js';
 import { againstGoal, count, markdownTable, ratio, type Finding, type Section } from './support/report.js';
 
 const SECONDS = 2.5;
@@ -40,14 +41,32 @@ interface Comparison {
   throughputRatio: number;
 }
 
+/** Redis commands one HTTP request costs (the mutation's own write left out), counted by MONITOR. */
+interface RoundTrips {
+  framework: Framework;
+  variant: Variant;
+  firstExecution: number;
+  replay: number;
+}
+
 export async function httpOverhead(bench: BenchRedis): Promise<Section> {
   const comparisons: Comparison[] = [];
+  const roundTrips: RoundTrips[] = [];
   for (const { framework, variants } of SETUPS) {
     const servers = {} as Record<Variant, ServerProcess>;
     try {
       for (const variant of variants) servers[variant] = await startServerProcess(framework, variant, bench.server.url);
       for (const variant of variants.filter((name) => name !== 'bare')) {
         for (let n = 0; n < REPLAY_KEYS; n += 1) await sendOnce(servers[variant], framework, `replay-${n}`);
+        const counted = (key: string) =>
+          countCommands(
+            bench,
+            // express-idempotency stores the response after sending it: give that write time to land.
+            async () => (await sendOnce(servers[variant], framework, key), await sleep(100)),
+            (args) => args[1]?.startsWith('payments:') === true,
+          );
+        const firstExecution = (await counted('counted')).roundTrips; // a new key…
+        roundTrips.push({ framework, variant, firstExecution, replay: (await counted('counted')).roundTrips }); // …then the same key again
       }
       let run = 0;
       for (const mode of MODES) {
@@ -108,8 +127,15 @@ export async function httpOverhead(bench: BenchRedis): Promise<Section> {
           `${measured.p99Ms} vs ${reference.p99Ms} ms`,
         ]),
       ),
+      '',
+      'Redis round trips per HTTP request, counted by Redis (MONITOR), the mutation\'s own write left out:',
+      '',
+      markdownTable(
+        ['server', 'idempotency', 'first execution', 'replay'],
+        roundTrips.map(({ framework, variant, firstExecution, replay }) => [FRAMEWORK_NAME[framework], VARIANT_NAME[variant], firstExecution, replay]),
+      ),
     ].join('\n'),
-    data: comparisons,
+    data: { comparisons, roundTrips },
   };
 }
 
