@@ -47,7 +47,7 @@ export function parseKeyHeader(
     if (header.length > 1) throw new IdempotencyKeyInvalidError('The Idempotency-Key header was sent more than once.');
     return parseKeyHeader(header[0], maxKeyLength);
   }
-  const raw = header.trim();
+  const raw = trimOptionalWhitespace(header);
   if (raw.length === 0) throw new IdempotencyKeyInvalidError('The Idempotency-Key header is empty.');
   if (raw.startsWith('"')) return validateKey(parseSfString(raw), maxKeyLength);
   if (!BARE_KEY.test(raw)) {
@@ -56,6 +56,20 @@ export function parseKeyHeader(
     );
   }
   return validateKey(raw, maxKeyLength);
+}
+
+/**
+ * Strips HTTP's optional whitespace (SP, HTAB) from both ends. Not `String#trim`, which also drops
+ * NBSP and other non-ASCII spaces (so `"\xa0abc"` would pass as `abc`); not a regex, whose
+ * backtracking on a long run of inner spaces is quadratic.
+ */
+function trimOptionalWhitespace(value: string): string {
+  const isOws = (index: number) => value[index] === ' ' || value[index] === '\t';
+  let start = 0;
+  let end = value.length;
+  while (start < end && isOws(start)) start++;
+  while (end > start && isOws(end - 1)) end--;
+  return value.slice(start, end);
 }
 
 function parseSfString(raw: string): string {
