@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import { Cluster, type ClusterOptions } from 'ioredis';
 import { startRedisServer, type RedisServer } from './redis-server.js';
+import { askRedis } from './ask-redis.js';
 
 const run = promisify(execFile);
 
@@ -59,25 +60,15 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const nodes = new Map(servers.map((server) => [server.port, server]));
   const live = new Set(nodes.keys());
 
-  async function ask<T>(port: number, call: (client: Redis) => Promise<T>): Promise<T> {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await client.connect();
-      return await call(client);
-    } finally {
-      client.disconnect();
-    }
-  }
-
   async function isHealthy(port: number): Promise<boolean> {
-    const [info, replication] = await ask(port, (client) => Promise.all([client.cluster('INFO'), client.info('replication')]));
+    const [info, replication] = await askRedis(port, (client) => Promise.all([client.cluster('INFO'), client.info('replication')]));
     if (!info.includes('cluster_state:ok')) return false;
     return !replication.includes('role:slave') || replication.includes('master_link_status:up');
   }
 
   async function masterPorts(): Promise<number[]> {
     const [port] = live;
-    const lines = (await ask(port!, (client) => client.call('CLUSTER', 'NODES') as Promise<string>)).trim().split('\n');
+    const lines = (await askRedis(port!, (client) => client.call('CLUSTER', 'NODES') as Promise<string>)).trim().split('\n');
     return lines
       .map((line) => line.split(' '))
       .filter((fields) => fields[2]!.split(',').includes('master') && !fields[2]!.includes('fail') && fields[8] !== undefined)

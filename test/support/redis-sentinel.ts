@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './free-port.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
+import { askRedis } from './ask-redis.js';
 
 /** Shape of a test Sentinel deployment. */
 export interface RedisSentinelOptions {
@@ -34,19 +35,9 @@ export interface RedisSentinel {
 
 const NAME = 'mymaster';
 
-async function ask<T>(port: number, call: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await client.connect();
-    return await call(client);
-  } finally {
-    client.disconnect();
-  }
-}
-
 async function waitForReplicaSync(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await ask(port, (client) => client.info('replication'))).includes('master_link_status:up')) {
+  while (!(await askRedis(port, (client) => client.info('replication'))).includes('master_link_status:up')) {
     if (Date.now() > deadline) throw new Error(`replica ${port} not in sync within ${timeoutMs} ms`);
     await sleep(100);
   }
@@ -82,7 +73,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   }
 
   async function agreesOn(sentinelPort: number, port: number): Promise<boolean> {
-    const [address, peers, replicas] = await ask(sentinelPort, (client) =>
+    const [address, peers, replicas] = await askRedis(sentinelPort, (client) =>
       Promise.all([
         client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME) as Promise<[string, string]>,
         client.call('SENTINEL', 'SENTINELS', NAME) as Promise<unknown[]>,
@@ -122,7 +113,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       return client;
     },
     async announcedMasterPort() {
-      const address = (await ask(sentinels[0]!.port, (client) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME))) as [string, string];
+      const address = (await askRedis(sentinels[0]!.port, (client) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME))) as [string, string];
       return Number(address[1]);
     },
     waitForMaster,
