@@ -10,12 +10,15 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 `;
 
 /** KEYS: record. ARGV: fingerprint, owner, leaseMs, ttlMs. Returns {status, …}. */
-export const BEGIN = `${NOW_MS}
+export const BEGIN = `
 local record = redis.call('HMGET', KEYS[1], 'state', 'fp', 'lease', 'result')
 local state = record[1]
 if state == 'done' or state == 'running' then
   if record[2] ~= ARGV[1] then return {'mismatch'} end
   if state == 'done' then return {'completed', record[4]} end
+end
+${NOW_MS}
+if state == 'running' then
   local remaining = tonumber(record[3]) - now
   if remaining > 0 then return {'running', remaining} end
 end
