@@ -41,9 +41,9 @@ export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
           const charge = await ledger.charge({ operation: 'graphql:charge', key: idempotency?.key, fence: idempotency?.fence, amount, waitForGate });
           return { ...charge, chargedAt: charge.chargedAt.toISOString() };
         },
-        report: (_, { bytes }: { bytes: number }) => {
+        report: (_, { bytes }: { bytes: number }, { idempotency }) => {
           if (!isReportSize(bytes)) throw new GraphQLError('bytes is out of range.', { extensions: { code: 'BAD_USER_INPUT' } });
-          return 'x'.repeat(bytes);
+          return ledger.report({ operation: 'graphql:report', key: idempotency?.key, fence: idempotency?.fence, bytes });
         },
       },
     },

@@ -39,23 +39,31 @@ export interface LedgerOptions {
   announce?: (event: StartedEvent) => void;
 }
 
-/** Hash whose fields count the runs of each `operation:key` (and `*`, all runs). */
+/** Hash whose fields count the runs of each `operation:key`, and of all bodies under {@link ALL_RUNS}. */
 export const runsKey = (prefix: string) => `${prefix}runs`;
+/** The field of {@link runsKey} that counts every run. */
+export const ALL_RUNS = '*';
 /** The field of {@link runsKey} for one operation and key. */
 export const runsField = (operation: string, key: string | undefined) => `${operation}:${key ?? ''}`;
 /** The list a gated body waits on with BLPOP; push to it to let the body finish. */
 export const gateKey = (prefix: string, operation: string, key: string | undefined) => `${prefix}gate:${runsField(operation, key)}`;
 
-/** The mutation body shared by both adapters: counts its run in Redis, announces it, optionally waits for the gate. */
+/** The mutation bodies shared by both adapters: each counts its run in Redis and announces it. */
 export function createLedger({ redis, prefix, server, announce }: LedgerOptions) {
+  async function countRun(operation: string, key: string | undefined, fence: number | undefined): Promise<number> {
+    const [[, run]] = (await redis
+      .multi()
+      .hincrby(runsKey(prefix), runsField(operation, key), 1)
+      .hincrby(runsKey(prefix), ALL_RUNS, 1)
+      .exec()) as [[null, number], [null, number]];
+    announce?.({ operation, key, fence, run, server });
+    return run;
+  }
+
   return {
+    /** A payment; with `waitForGate`, it holds until a test pushes to {@link gateKey}. */
     async charge({ operation, key, fence, amount, waitForGate = false }: ChargeRequest): Promise<Charge> {
-      const [[, run]] = (await redis
-        .multi()
-        .hincrby(runsKey(prefix), runsField(operation, key), 1)
-        .hincrby(runsKey(prefix), '*', 1)
-        .exec()) as [[null, number], [null, number]];
-      announce?.({ operation, key, fence, run, server });
+      const run = await countRun(operation, key, fence);
       if (waitForGate) {
         const gate = redis.duplicate();
         try {
@@ -65,6 +73,12 @@ export function createLedger({ redis, prefix, server, announce }: LedgerOptions)
         }
       }
       return { key: key ?? null, amount, fence: fence ?? null, server, run, chargedAt: new Date(Date.UTC(2024, 0, run)) };
+    },
+
+    /** A result of `bytes` characters, as large as a test needs. */
+    async report({ operation, key, fence, bytes }: Omit<ChargeRequest, 'amount' | 'waitForGate'> & { bytes: number }): Promise<string> {
+      await countRun(operation, key, fence);
+      return 'x'.repeat(bytes);
     },
   };
 }

@@ -47,7 +47,7 @@ export function createTrpcRouter(ledger: Ledger, options: IdempotencyOptions) {
     charge: idempotent.input(parseCharge).mutation(({ input, ctx }) =>
       ledger.charge({ operation: 'trpc:charge', ...ctx.idempotency, amount: input.amount, waitForGate: input.waitForGate }),
     ),
-    report: idempotent.input(parseReport).mutation(({ input }) => 'x'.repeat(input.bytes)),
+    report: idempotent.input(parseReport).mutation(({ input, ctx }) => ledger.report({ operation: 'trpc:report', ...ctx.idempotency, bytes: input.bytes })),
   });
 }
 
