@@ -2,6 +2,7 @@ import { type ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { createIdempotencyEngine } from '../core/engine.js';
 import { isIdempotencyError } from '../core/errors.js';
+import { distinctHeaderValues } from '../core/node-headers.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { beginAttempt, type Attempt } from './attempt.js';
 import { idempotencyErrorResult } from './errors.js';
@@ -50,7 +51,7 @@ export function useIdempotency<TContext = YogaInitialContext>(
       let attempt: Attempt;
       try {
         const key = engine.resolveKey({
-          header: context.request?.headers.get(headerName),
+          header: distinctHeaderValues((context as { req?: unknown }).req, headerName) ?? context.request?.headers.get(headerName),
           argument: findKeyArgument(args.schema, mutation, args.variableValues, argumentName),
         });
         attempt = await beginAttempt(engine, {

@@ -1,9 +1,10 @@
 /**
  * Reads request headers from and writes response headers to a tRPC context, as the standard
- * adapters let `createContext` expose them: `ctx.headers` or `ctx.req.headers` (a fetch `Headers`
- * or a Node headers object) for the request, `ctx.resHeaders` (fetch adapter) or `ctx.res`
+ * adapters let `createContext` expose them: `ctx.req.headersDistinct` (Node), `ctx.headers` or
+ * `ctx.req.headers` (a fetch `Headers` or a Node headers object) for the request, `ctx.resHeaders` (fetch adapter) or `ctx.res`
  * (Node `ServerResponse`: standalone, Express, Next.js) for the response.
  */
+import { distinctHeaderValues } from '../core/node-headers.js';
 import type { RawKey } from './options.js';
 
 type Bag = Record<string, unknown>;
@@ -15,6 +16,8 @@ function isBag(value: unknown): value is Bag {
 /** The raw value(s) of request header `name`, or `undefined` when the context exposes no request headers. */
 export function readRequestHeader(ctx: unknown, name: string): RawKey {
   if (!isBag(ctx)) return undefined;
+  const distinct = distinctHeaderValues(ctx.req, name);
+  if (distinct) return distinct;
   const headers = ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
   if (!isBag(headers)) return undefined;
   if (typeof headers.get === 'function') return (headers.get as (name: string) => string | null).call(headers, name);
