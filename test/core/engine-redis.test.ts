@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   createIdempotencyEngine,
   IdempotencyStoreUnavailableError,
@@ -105,6 +105,7 @@ describe('an owner that lost its lease', () => {
 describe('Redis stopped mid-test', () => {
   it('fails closed with IdempotencyStoreUnavailableError within a bounded time and runs nothing', async () => {
     const own = await startRedisServer();
+    onTestFinished(() => own.stop());
     const client = new Redis(own.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
     client.on('error', () => {});
     await client.connect();
