@@ -1,6 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
+import type { RunContext } from '../core/engine.js';
 import type { IdempotencyOptions } from '../core/options.js';
 import type { ScopeOption } from '../core/scope.js';
 
@@ -35,14 +36,5 @@ export const useIdempotencyDefaults = {
   argumentName: 'idempotencyKey',
 } as const;
 
-/** What resolvers find under `context.idempotency` while a mutation runs. */
-export interface IdempotencyContext {
-  /** The idempotency key of this request, or `undefined` when it had none. */
-  key: string | undefined;
-  /**
-   * Fencing token of this attempt: larger for every new acquisition of the same record. Store it
-   * with the side effect and refuse writes that carry a smaller one. `undefined` when no record
-   * was acquired (no key, or `failMode: 'open'` with the store down).
-   */
-  fence: number | undefined;
-}
+/** What resolvers find under `context.idempotency` while a mutation runs: the key and the fencing token. */
+export type IdempotencyContext = RunContext;
