@@ -3,6 +3,7 @@
 // entries do not drag in graphql. Run after `npm run build` (CI does).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import process from 'node:process';
 
 const require = createRequire(import.meta.url);
 const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/trpc', 'idempotent-mutations/client'];
@@ -39,4 +40,4 @@ for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/trpc
   assert.ok(!/node_modules[\\/]graphql[\\/]/.test(loaded), `${subpath} does not load graphql`);
   if (subpath !== 'idempotent-mutations/trpc') assert.ok(!/@trpc/.test(loaded), `${subpath} does not load @trpc`);
 }
-console.log(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql`);
+process.stdout.write(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql\n`);
