@@ -36,6 +36,26 @@ export function useIdempotency<TContext = YogaInitialContext>(
   const engine = createIdempotencyEngine(options);
   /** Attempts that run, by execution context, until Yoga hands over their final (masked) result. */
   const running = new WeakMap<object, RunningAttempt>();
+  /**
+   * The execution contexts of each HTTP request whose attempt is still open. If another plugin's
+   * hook throws, Yoga may never call our onExecutionResult; onResponse then frees the key, so an
+   * open attempt cannot hold its lease (renewed by the heartbeat) forever.
+   */
+  const openByRequest = new WeakMap<Request, Set<object>>();
+
+  async function finish(context: object, result: unknown): Promise<void> {
+    const attempt = running.get(context);
+    if (!attempt) return;
+    running.delete(context);
+    let stored: StoredResult | null = null;
+    try {
+      if (isSingleResult(result) && shouldStore(result)) stored = toStoredResult(result);
+    } finally {
+      // Always hand over, even when a user's shouldStore throws: an attempt left open would keep its lease forever.
+      await attempt.finish(stored);
+    }
+  }
+
   let onYoga = false;
 
   return {
@@ -70,20 +90,21 @@ export function useIdempotency<TContext = YogaInitialContext>(
         return;
       }
       running.set(context, attempt);
+      const open = openByRequest.get(context.request) ?? new Set<object>();
+      openByRequest.set(context.request, open.add(context));
       extendContext({ idempotency: { ...attempt.context } satisfies IdempotencyContext });
     },
 
     async onExecutionResult({ context, result }) {
-      const attempt = running.get(context);
-      if (!attempt) return;
-      running.delete(context);
-      let stored: StoredResult | null = null;
-      try {
-        if (isSingleResult(result) && shouldStore(result)) stored = toStoredResult(result);
-      } finally {
-        // Always hand over, even when a user's shouldStore throws: an attempt left open would keep its lease forever.
-        await attempt.finish(stored);
-      }
+      openByRequest.get(context.request)?.delete(context);
+      await finish(context, result);
+    },
+
+    async onResponse({ request }) {
+      const open = openByRequest.get(request);
+      if (!open) return;
+      openByRequest.delete(request);
+      await Promise.all([...open].map((context) => finish(context, null)));
     },
   };
 }

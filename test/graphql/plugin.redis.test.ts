@@ -313,6 +313,25 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     expect(server.runs.createPayment).toBe(2);
   });
 
+  it('frees the key when another plugin keeps Yoga from handing over the result, instead of holding it forever', async () => {
+    let failures = 1;
+    const server = await start({
+      plugins: [
+        {
+          onExecutionResult() {
+            if (failures-- > 0) throw new Error('a broken plugin');
+          },
+        },
+      ],
+    });
+    const first = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
+    const retry = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(server.runs.createPayment).toBe(2);
+  });
+
   it('reports events through onEvent', async () => {
     const events: string[] = [];
     const server = await start({ idempotency: { onEvent: (event) => events.push(`${event.type}:${event.operation}`) } });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
-import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../../src/graphql/index.js';
 
 type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
@@ -43,6 +43,8 @@ export interface TestServerOptions {
   idempotency?: Partial<UseIdempotencyOptions<Context>>;
   /** Awaited inside every mutation resolver before it returns. */
   beforeResolve?: () => Promise<void>;
+  /** Plugins placed before useIdempotency. */
+  plugins?: Plugin[];
   /** Wraps the node:http handler, e.g. to drop a response. */
   wrap?: (handler: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -85,7 +87,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const yoga = createYoga<Context>({
     schema,
     logging: false,
-    plugins: [useIdempotency<Context>({ scope: (ctx) => ctx.request.headers.get('x-user'), ...options.idempotency })],
+    plugins: [...(options.plugins ?? []), useIdempotency<Context>({ scope: (ctx) => ctx.request.headers.get('x-user'), ...options.idempotency })],
   });
   const handler = options.wrap ? options.wrap(yoga) : yoga;
   const server: Server = createServer(handler);
