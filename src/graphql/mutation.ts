@@ -20,8 +20,21 @@ export interface MutationOperation {
   shape: { selection: string; fragments: string[] };
 }
 
+/**
+ * Analyses per document and operation name. Yoga's parser cache hands out the same document object
+ * for the same query text, so a repeated mutation is printed once, not on every request.
+ */
+const analysed = new WeakMap<DocumentNode, Map<string | null | undefined, MutationOperation | undefined>>();
+
 /** The mutation selected by `operationName`, or `undefined` when the execution is a query or subscription. */
 export function findMutation(document: DocumentNode, operationName?: string | null): MutationOperation | undefined {
+  let byOperation = analysed.get(document);
+  if (!byOperation) analysed.set(document, (byOperation = new Map()));
+  if (!byOperation.has(operationName)) byOperation.set(operationName, analyse(document, operationName));
+  return byOperation.get(operationName);
+}
+
+function analyse(document: DocumentNode, operationName?: string | null): MutationOperation | undefined {
   const definition = getOperationAST(document, operationName);
   if (definition?.operation !== 'mutation') return undefined;
   const fragments = document.definitions.filter((node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION);
