@@ -10,7 +10,7 @@ import {
 import type { IdempotencyEvent, IdempotencyEventType } from './events.js';
 import { fingerprint, recordId } from './hashing.js';
 import { resolveKey, type KeySources } from './key.js';
-import { idempotencyDefaults, type IdempotencyOptions } from './options.js';
+import { idempotencyDefaults, validateOptions, type IdempotencyOptions } from './options.js';
 import { serializer } from './serializer.js';
 import type { BeginOutcome, IdempotencyStore } from './store.js';
 import { createMemoryStore } from '../stores/memory.js';
@@ -29,8 +29,11 @@ export interface RunContext {
 
 /** One operation handed to {@link IdempotencyEngine.execute}. */
 export interface ExecuteRequest<T> {
-  /** User / tenant scope; `null` for an anonymous, shared scope. */
-  scope: string | null;
+  /**
+   * User / tenant scope; `null` for an anonymous, shared scope; `undefined` when the caller has no
+   * identity: the operation then runs without idempotency (an `unscoped` event), never in a shared scope.
+   */
+  scope: string | null | undefined;
   /** Operation identity: GraphQL root field(s) or tRPC procedure path. */
   operation: string;
   /** The resolved key (see {@link IdempotencyEngine.resolveKey}); `undefined` when none was sent. */
@@ -41,7 +44,7 @@ export interface ExecuteRequest<T> {
   run: (context: RunContext) => Promise<T>;
   /** Whether a result is stored for replay (`false` releases the record). Defaults to always. */
   shouldStore?: (value: T) => boolean;
-  /** Overrides the engine's `required` for this operation. */
+  /** Overrides the engine's `required` for this operation. Defaults to the engine's `required`. */
   required?: boolean;
 }
 
@@ -69,7 +72,7 @@ const LONGEST_POLL_MS = 200;
 
 /** Creates the engine. Adapters create one per plugin / middleware instance. */
 export function createIdempotencyEngine(options: IdempotencyOptions = {}): IdempotencyEngine {
-  const settings = { ...idempotencyDefaults, ...withoutUndefined(options) };
+  const settings = validateOptions({ ...idempotencyDefaults, ...withoutUndefined(options) });
   const store: IdempotencyStore = options.store ?? createMemoryStore();
   const heartbeatMs = Math.max(1, Math.floor(settings.lease / 3));
 
@@ -105,9 +108,10 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
 
   function startHeartbeat(id: string, owner: string, operation: string): () => void {
     const timer = setInterval(() => {
-      store.extend({ id, owner, leaseMs: settings.lease }).catch((error: unknown) => {
-        emit('store-error', { operation, recordId: id, error });
-      });
+      store.extend({ id, owner, leaseMs: settings.lease }).then(
+        (held) => held || clearInterval(timer), // The lease was taken over: renewing is pointless; completion will be refused.
+        (error: unknown) => emit('store-error', { operation, recordId: id, error }),
+      );
     }, heartbeatMs);
     timer.unref();
     return () => clearInterval(timer);
@@ -142,6 +146,10 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
       const { key, operation } = request;
       if (key === undefined) {
         if (request.required ?? settings.required) throw new IdempotencyKeyRequiredError();
+        return { value: await request.run({ key, fence: undefined }), replayed: false };
+      }
+      if (request.scope === undefined) {
+        emit('unscoped', { operation, recordId: '' });
         return { value: await request.run({ key, fence: undefined }), replayed: false };
       }
       const id = recordId(request.scope, operation, key);

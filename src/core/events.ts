@@ -16,6 +16,8 @@ export type IdempotencyEventType =
   | 'stale-completion'
   /** The result was larger than `maxResultBytes`, or not serializable, and was not stored; repeats get a 500. */
   | 'result-not-stored'
+  /** A keyed operation ran without idempotency because `scope` returned `undefined` (no caller identity). */
+  | 'unscoped'
   /** The store failed; `error` says how. */
   | 'store-error';
 
@@ -24,7 +26,7 @@ export interface IdempotencyEvent {
   type: IdempotencyEventType;
   /** The operation: GraphQL root field(s) or tRPC procedure path. */
   operation: string;
-  /** Hashed record id, the same that names the record in the store. */
+  /** Hashed record id, the same that names the record in the store (empty for `unscoped`). */
   recordId: string;
   /** Fencing token of the acquisition, where there was one. */
   fence?: number;

@@ -1,4 +1,4 @@
-import { parseItem, Token } from 'structured-headers';
+import { parseItem } from 'structured-headers';
 import { IdempotencyKeyInvalidError } from './errors.js';
 
 /** Longest key accepted unless `maxKeyLength` says otherwise. */
@@ -79,9 +79,8 @@ function parseSfString(raw: string): string {
   } catch {
     throw new IdempotencyKeyInvalidError('The Idempotency-Key header is not a valid RFC 8941 string (or was sent twice).');
   }
-  if (typeof value === 'string') return value;
-  if (value instanceof Token) return value.toString();
-  throw new IdempotencyKeyInvalidError('The Idempotency-Key header must be an RFC 8941 string.');
+  if (typeof value !== 'string') throw new IdempotencyKeyInvalidError('The Idempotency-Key header must be an RFC 8941 string.');
+  return value;
 }
 
 /**

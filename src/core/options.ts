@@ -1,8 +1,9 @@
 import type { IdempotencyEventHandler } from './events.js';
+import { DEFAULT_MAX_KEY_LENGTH } from './key.js';
 import type { IdempotencyStore } from './store.js';
 
 /** How a repeat that arrives while the first attempt still runs is answered. */
-export type ConcurrentPolicy = 'reject' | { /** Longest wait in milliseconds before rejecting. */ wait: number };
+export type ConcurrentPolicy = 'reject' | { /** Longest wait in milliseconds before rejecting; no default, it must be given. */ wait: number };
 
 /** Options shared by the engine and every adapter. */
 export interface IdempotencyOptions {
@@ -39,6 +40,28 @@ export const idempotencyDefaults = {
   concurrent: 'reject',
   failMode: 'closed',
   retryAfter: 1,
-  maxKeyLength: 255,
+  maxKeyLength: DEFAULT_MAX_KEY_LENGTH,
   maxResultBytes: 1_048_576,
 } as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent'>>;
+
+type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent'>>;
+
+/**
+ * Checks the numbers in the engine's settings: Redis takes whole milliseconds, `Retry-After` whole
+ * seconds, and a record must outlive the lease of the attempt that holds it. Throws a `TypeError`
+ * naming the option at construction, rather than failing on the first request.
+ */
+export function validateOptions<T extends Settings>(settings: T): T {
+  const wholeAtLeast = (name: string, value: number, least: number) => {
+    if (!Number.isSafeInteger(value) || value < least) throw new TypeError(`idempotency option "${name}" must be a whole number ≥ ${least}, got ${value}.`);
+  };
+  wholeAtLeast('lease', settings.lease, 1);
+  wholeAtLeast('ttl', settings.ttl, settings.lease);
+  wholeAtLeast('retryAfter', settings.retryAfter, 1);
+  wholeAtLeast('maxKeyLength', settings.maxKeyLength, 1);
+  wholeAtLeast('maxResultBytes', settings.maxResultBytes, 1);
+  if (typeof settings.concurrent === 'object') wholeAtLeast('concurrent.wait', settings.concurrent.wait, 0);
+  else if (settings.concurrent !== 'reject') throw new TypeError(`idempotency option "concurrent" must be 'reject' or { wait: ms }.`);
+  if (settings.failMode !== 'closed' && settings.failMode !== 'open') throw new TypeError(`idempotency option "failMode" must be 'closed' or 'open'.`);
+  return settings;
+}

@@ -1,4 +1,8 @@
-/** What a `scope` function may return: a user / tenant id, or nothing for the anonymous scope. */
+/**
+ * What a `scope` function may return: a user / tenant id; `null` for the shared anonymous scope, on
+ * purpose; `undefined` when the caller has no identity, in which case the operation runs without
+ * idempotency (nothing stored or replayed, an `unscoped` event) rather than share records by accident.
+ */
 export type ScopeValue = string | number | null | undefined;
 
 /**
@@ -19,9 +23,9 @@ export function assertScopeOption<TContext>(scope: ScopeOption<TContext> | undef
   return scope;
 }
 
-/** Evaluates the scope for one request: a string id, or `null` for the anonymous scope. */
-export async function resolveScope<TContext>(scope: ScopeOption<TContext>, context: TContext): Promise<string | null> {
+/** Evaluates the scope for one request: a string id, `null` for the anonymous scope, `undefined` for none. */
+export async function resolveScope<TContext>(scope: ScopeOption<TContext>, context: TContext): Promise<string | null | undefined> {
   if (scope === false) return null;
   const value = await scope(context);
-  return value === undefined || value === null ? null : String(value);
+  return value === undefined || value === null ? value : String(value);
 }

@@ -2,7 +2,10 @@ import type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest } from 
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
-  /** Most records kept at once; the least recently written are dropped beyond it. Defaults to `10_000`. */
+  /**
+   * Most records kept at once; beyond it the least recently written are dropped, never one that is
+   * running under a live lease (a new key then gets 503 until one finishes). Defaults to `10_000`.
+   */
   maxRecords?: number;
   /** Clock in milliseconds, for tests. Defaults to `Date.now`. */
   now?: () => number;
@@ -40,14 +43,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Idempotency
     return record;
   }
 
-  /** Re-inserts the record so Map order is least-recently-written first, then trims to the bound. */
+  /** Re-inserts the record so Map order is least-recently-written first. */
   function write(id: string, record: MemoryRecord): void {
     records.delete(id);
     records.set(id, record);
-    for (const oldest of records.keys()) {
-      if (records.size <= maxRecords) break;
-      records.delete(oldest);
+  }
+
+  /**
+   * Makes room for one more record: drops expired records, then the least recently written ones,
+   * but never a record whose owner still holds a live lease (dropping it would let a repeat run the
+   * operation a second time). Throws when live leases fill the store: the engine answers 503.
+   */
+  function makeRoom(time: number): void {
+    if (records.size < maxRecords) return;
+    for (const [id, record] of records) {
+      if (record.expiresAt <= time || !(record.state === 'running' && record.leaseUntil > time)) records.delete(id);
+      if (records.size < maxRecords) return;
     }
+    throw new Error(`The memory store holds ${maxRecords} running operations (maxRecords); none can be dropped.`);
   }
 
   function owned(request: OwnerRequest): MemoryRecord | undefined {
@@ -60,14 +73,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Idempotency
       return records.size;
     },
 
-    begin(request: BeginRequest): Promise<BeginOutcome> {
+    async begin(request: BeginRequest): Promise<BeginOutcome> {
       const time = now();
       const record = read(request.id);
       if (record && record.state !== 'free') {
-        if (record.fingerprint !== request.fingerprint) return Promise.resolve({ status: 'mismatch' });
-        if (record.state === 'done') return Promise.resolve({ status: 'completed', result: record.result ?? '' });
-        if (record.leaseUntil > time) return Promise.resolve({ status: 'running', leaseRemainingMs: record.leaseUntil - time });
+        if (record.fingerprint !== request.fingerprint) return { status: 'mismatch' };
+        if (record.state === 'done') return { status: 'completed', result: record.result ?? '' };
+        if (record.leaseUntil > time) return { status: 'running', leaseRemainingMs: record.leaseUntil - time };
       }
+      if (!record) makeRoom(time);
       const fence = (record?.fence ?? 0) + 1;
       write(request.id, {
         state: 'running',
@@ -77,12 +91,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Idempotency
         fence,
         expiresAt: time + request.ttlMs,
       });
-      return Promise.resolve({ status: 'acquired', fence, takeover: record?.state === 'running' });
+      return { status: 'acquired', fence, takeover: record?.state === 'running' };
     },
 
     extend(request) {
       const record = owned(request);
-      if (record) record.leaseUntil = now() + request.leaseMs;
+      if (record) {
+        record.leaseUntil = now() + request.leaseMs;
+        record.expiresAt = Math.max(record.expiresAt, record.leaseUntil);
+      }
       return Promise.resolve(record !== undefined);
     },
 

@@ -30,10 +30,14 @@ if state == 'running' then return {'acquired', fence, 1} end
 return {'acquired', fence, 0}
 `;
 
-/** KEYS: record. ARGV: owner, leaseMs. Returns 1 when renewed, 0 when the owner lost the record. */
+/**
+ * KEYS: record. ARGV: owner, leaseMs. Renews the lease, and the record's TTL where it would end
+ * sooner, so a record never expires under a running owner. Returns 1, or 0 when the owner lost it.
+ */
 export const EXTEND = `${NOW_MS}
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[2]))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `;
 

@@ -42,7 +42,8 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
   /**
    * Whether an outcome is stored and replayed; `false` frees the key so a retry runs again.
    * Defaults to storing outputs and client errors (a `TRPCError` with a 4xx status), and freeing the
-   * key after a 5xx or a thrown non-`TRPCError`.
+   * key after a 5xx, a thrown non-`TRPCError`, or a transient 4xx (`TIMEOUT`, `CONFLICT`,
+   * `TOO_MANY_REQUESTS`, `CLIENT_CLOSED_REQUEST`).
    */
   shouldStore?: (outcome: ProcedureOutcome) => boolean;
 }

@@ -10,9 +10,16 @@ export type MiddlewareResult<TContextOverride> = Awaited<
 /** The stored form of a {@link ProcedureOutcome}: the output, or the error's code and message. */
 export type StoredOutcome = { ok: true; data: unknown } | { ok: false; error: { code: TRPC_ERROR_CODE_KEY; message: string } };
 
-/** Stores outputs and client errors (4xx); frees the key after a server error (5xx, or a thrown non-`TRPCError`). */
+/** Client errors that say "not now" rather than "no": replaying them for a whole `ttl` would be wrong. */
+const TRANSIENT_CLIENT_ERRORS: ReadonlySet<TRPC_ERROR_CODE_KEY> = new Set(['TIMEOUT', 'CONFLICT', 'TOO_MANY_REQUESTS', 'CLIENT_CLOSED_REQUEST']);
+
+/**
+ * Stores outputs and client errors (4xx); frees the key after a server error (5xx, or a thrown
+ * non-`TRPCError`) and after a transient client error (408, 409, 429, 499), so a retry runs again.
+ */
 export function storeUnlessServerError(outcome: ProcedureOutcome): boolean {
-  return outcome.ok || getHTTPStatusCodeFromError(outcome.error) < 500;
+  if (outcome.ok) return true;
+  return getHTTPStatusCodeFromError(outcome.error) < 500 && !TRANSIENT_CLIENT_ERRORS.has(outcome.error.code);
 }
 
 /** The form of an outcome that is stored for replay. */

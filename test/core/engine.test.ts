@@ -235,3 +235,53 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
     await expect(engine.execute({ ...request, run: async () => 'ok' })).resolves.toEqual({ value: 'ok', replayed: false });
   });
 });
+
+describe('engine options and scopes', () => {
+  it.each([
+    [{ ttl: 0 }, /"ttl"/],
+    [{ ttl: 1.5 }, /"ttl"/],
+    [{ lease: 20_000, ttl: 10_000 }, /"ttl" must be a whole number ≥ 20000/],
+    [{ lease: -1 }, /"lease"/],
+    [{ retryAfter: 0.5 }, /"retryAfter"/],
+    [{ maxKeyLength: 0 }, /"maxKeyLength"/],
+    [{ maxResultBytes: Number.NaN }, /"maxResultBytes"/],
+    [{ concurrent: { wait: -5 } }, /"concurrent.wait"/],
+    [{ concurrent: 'queue' as never }, /"concurrent"/],
+    [{ failMode: 'sometimes' as never }, /"failMode"/],
+  ])('rejects %j at construction', (options, message) => {
+    expect(() => createIdempotencyEngine(options)).toThrow(message);
+  });
+
+  it('runs a keyed operation without idempotency when the scope is undefined, and says so', async () => {
+    const { engine, types } = setup(() => createMemoryStore());
+    const { calls, run } = counter((): number => calls.count);
+    const request = { scope: undefined, operation: 'pay', key: 'k', input: {}, run };
+    await expect(engine.execute(request)).resolves.toEqual({ value: 1, replayed: false });
+    await expect(engine.execute(request)).resolves.toEqual({ value: 2, replayed: false });
+    expect(types()).toEqual(['unscoped', 'unscoped']);
+  });
+
+  it('stops renewing a lease that another attempt took over', async () => {
+    let clock = 0;
+    const memory = createMemoryStore({ now: () => clock });
+    let extendsAfterTakeover = 0;
+    let takenOver = false;
+    const store: IdempotencyStore = {
+      ...memory,
+      extend: async (request) => {
+        if (takenOver) extendsAfterTakeover++;
+        return memory.extend(request);
+      },
+    };
+    const holder = createIdempotencyEngine({ store, lease: 60 });
+    let finish!: () => void;
+    const held = holder.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: () => new Promise<string>((resolve) => (finish = () => resolve('late'))) });
+    clock += 1_000; // the holder's lease lapses without its heartbeat having run
+    await expect(createIdempotencyEngine({ store: memory }).execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'rescuer' })).resolves.toEqual({ value: 'rescuer', replayed: false });
+    takenOver = true;
+    await sleep(200); // ten heartbeat periods
+    finish();
+    await held;
+    expect(extendsAfterTakeover).toBe(1);
+  });
+});

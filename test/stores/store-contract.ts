@@ -83,6 +83,16 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
       expect(outcome.status).toBe('running');
     });
 
+    it('keeps a record alive while its owner renews the lease, even past the ttl it began with', async () => {
+      const { store, id, owner } = fresh();
+      await store.begin({ id, fingerprint: 'fp', owner, leaseMs: 100, ttlMs: 100 });
+      await sleep(50);
+      await expect(store.extend({ id, owner, leaseMs: 500 })).resolves.toBe(true);
+      await sleep(150);
+      const outcome = await store.begin({ id, fingerprint: 'fp', owner: randomUUID(), leaseMs: 5_000, ttlMs: HOUR });
+      expect(outcome.status).toBe('running');
+    });
+
     it('frees a released record for the next attempt, with any fingerprint, keeping the fence growing', async () => {
       const { store, id, owner } = fresh();
       await store.begin({ id, fingerprint: 'fp', owner, leaseMs: 5_000, ttlMs: HOUR });

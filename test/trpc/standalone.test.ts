@@ -144,6 +144,27 @@ describe('idempotency() over the standalone adapter, with Redis', () => {
     expect(exchanges.map((exchange) => exchange.status)).toEqual([500, 200, 200]);
   });
 
+  it('frees the key after a transient 4xx (429), so the retry runs instead of replaying the refusal', async () => {
+    const { client, exchanges } = clientFor();
+    const refused = await rejection(client.throttled.mutate(undefined, { context: { idempotencyKey: 'throttled-1' } }));
+    const retried = await client.throttled.mutate(undefined, { context: { idempotencyKey: 'throttled-1' } });
+
+    expect(refused.data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(retried).toEqual({ run: 2 });
+    expect(app.probe.runs('throttled')).toBe(2);
+    expect(exchanges.map((exchange) => exchange.status)).toEqual([429, 200]);
+  });
+
+  it('runs a keyed call without idempotency when scope finds no caller, never in a shared scope', async () => {
+    const anonymous = createTestClient<TestRouter>({ url: server.url });
+    const first = await anonymous.client.pay.mutate({ amount: 9 }, { context: { idempotencyKey: 'no-user' } });
+    const second = await anonymous.client.pay.mutate({ amount: 9 }, { context: { idempotencyKey: 'no-user' } });
+
+    expect(app.probe.runs('pay')).toBe(2);
+    expect(second.chargedAt).not.toEqual(first.chargedAt);
+    expect(anonymous.exchanges[1]?.headers?.get('idempotent-replayed')).toBeNull();
+  });
+
   it('rejects malformed keys with 400 BAD_REQUEST and runs nothing', async () => {
     const { client, exchanges } = clientFor();
     const tooLong = await rejection(client.pay.mutate({ amount: 1 }, { context: { idempotencyKey: 'k'.repeat(256) } }));

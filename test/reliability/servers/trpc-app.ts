@@ -36,13 +36,13 @@ function parseReport(raw: unknown): { bytes: number } {
   return { bytes };
 }
 
-/** A tRPC router (superjson) whose mutations run the shared ledger body behind `idempotency()` (scope: the `x-user` header). */
+/** A tRPC router (superjson) whose mutations run the shared ledger body behind `idempotency()` (scope: the `x-user` header; without one, the shared anonymous scope on purpose, like the Yoga app). */
 export function createTrpcRouter(ledger: Ledger, options: IdempotencyOptions) {
   const t = initTRPC.context<TrpcContext>().create({
     transformer: superjson,
     errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
   });
-  const idempotent = t.procedure.use(idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user }));
+  const idempotent = t.procedure.use(idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user ?? null }));
   return t.router({
     charge: idempotent.input(parseCharge).mutation(({ input, ctx }) =>
       ledger.charge({ operation: 'trpc:charge', ...ctx.idempotency, amount: input.amount, waitForGate: input.waitForGate }),

@@ -62,6 +62,11 @@ export function createTestRouter({ store, concurrent }: TestRouterOptions) {
       if (probe.runs('flaky') === 1) throw new Error('database connection reset');
       return { run: probe.runs('flaky') };
     }),
+    throttled: mutation.mutation(() => {
+      probe.ran('throttled');
+      if (probe.runs('throttled') === 1) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'Slow down' });
+      return { run: probe.runs('throttled') };
+    }),
     strict: mutation.meta({ idempotency: { required: true } }).mutation(() => {
       probe.ran('strict');
       return 'done';
