@@ -4,15 +4,15 @@ import { createIdempotencyEngine } from '../core/engine.js';
 import { isIdempotencyError } from '../core/errors.js';
 import { distinctHeaderValues } from '../core/node-headers.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
-import { beginAttempt, type Attempt } from './attempt.js';
+import { beginAttempt, type Attempt } from '../core/attempt.js';
 import { idempotencyErrorResult } from './errors.js';
 import { findKeyArgument } from './key-argument.js';
 import { findMutation } from './mutation.js';
 import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from './options.js';
 import { shouldStoreResult } from './result-policy.js';
-import { toStoredResult, type StoredResult } from './stored-result.js';
+import { toReplayedResult, toStoredResult, type StoredResult } from './stored-result.js';
 
-type RunningAttempt = Extract<Attempt, { status: 'running' }>;
+type RunningAttempt = Extract<Attempt<StoredResult>, { status: 'running' }>;
 
 /**
  * GraphQL Yoga plugin that makes mutations idempotent: a mutation sent with an `Idempotency-Key`
@@ -68,13 +68,13 @@ export function useIdempotency<TContext = YogaInitialContext>(
       if (!mutation) return;
       if (!onYoga) throw new Error('useIdempotency: this plugin needs GraphQL Yoga (it stores the result in onExecutionResult).');
       const context = args.contextValue;
-      let attempt: Attempt;
+      let attempt: Attempt<StoredResult>;
       try {
         const key = engine.resolveKey({
           header: distinctHeaderValues((context as { req?: unknown }).req, headerName) ?? context.request?.headers.get(headerName),
           argument: findKeyArgument(args.schema, mutation, args.variableValues, argumentName),
         });
-        attempt = await beginAttempt(engine, {
+        attempt = await beginAttempt<StoredResult>(engine, {
           scope: await resolveScope(scope, context as unknown as TContext),
           operation: mutation.identity,
           key,
@@ -86,7 +86,7 @@ export function useIdempotency<TContext = YogaInitialContext>(
         return;
       }
       if (attempt.status === 'replayed') {
-        setResultAndStopExecution(attempt.result);
+        setResultAndStopExecution(toReplayedResult(attempt.value));
         return;
       }
       running.set(context, attempt);
