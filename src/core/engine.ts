@@ -144,18 +144,20 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
 
     async execute<T>(request: ExecuteRequest<T>): Promise<ExecuteResult<T>> {
       const { key, operation } = request;
+      /** Runs the operation with no record: no key, no caller identity, or the store down in fail-open. */
+      const runUnrecorded = async () => ({ value: await request.run({ key, fence: undefined }), replayed: false });
       if (key === undefined) {
         if (request.required ?? settings.required) throw new IdempotencyKeyRequiredError();
-        return { value: await request.run({ key, fence: undefined }), replayed: false };
+        return runUnrecorded();
       }
       if (request.scope === undefined) {
         emit('unscoped', { operation, recordId: '' });
-        return { value: await request.run({ key, fence: undefined }), replayed: false };
+        return runUnrecorded();
       }
       const id = recordId(request.scope, operation, key);
       const owner = randomUUID();
       const outcome = await begin(id, fingerprint(request.input), owner, operation);
-      if (outcome === undefined) return { value: await request.run({ key, fence: undefined }), replayed: false };
+      if (outcome === undefined) return runUnrecorded();
       if (outcome.status === 'mismatch') {
         emit('mismatch', { operation, recordId: id });
         throw new IdempotencyKeyMismatchError();

@@ -144,6 +144,17 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
     expect(calls.count).toBe(0);
   });
 
+  it('with concurrent.wait, runs the operation itself when the first attempt fails and frees the key', async () => {
+    const { engine } = setup(makeStore, { concurrent: { wait: 5_000 } });
+    const first = engine.execute({ ...request, run: () => sleep(150).then(() => Promise.reject(new Error('first failed'))) });
+    await sleep(20);
+    const { calls, run } = counter(() => 'waiter ran');
+    const waiter = engine.execute({ ...request, run });
+    await expect(first).rejects.toThrow('first failed');
+    await expect(waiter).resolves.toEqual({ value: 'waiter ran', replayed: false });
+    expect(calls.count).toBe(1);
+  });
+
   it('releases the record when the operation throws, so the retry runs again', async () => {
     const { engine, types } = setup(makeStore);
     let attempt = 0;

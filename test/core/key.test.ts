@@ -7,6 +7,10 @@ describe('parseKeyHeader', () => {
     expect(parseKeyHeader('"with space and \\"quote\\""')).toBe('with space and "quote"');
   });
 
+  it('reads an sf-string with parameters as its string, ignoring the parameters', () => {
+    expect(parseKeyHeader('"k";p=1')).toBe('k');
+  });
+
   it('accepts a bare key leniently, trimming optional whitespace', () => {
     expect(parseKeyHeader('8e03978e-40d5')).toBe('8e03978e-40d5');
     expect(parseKeyHeader('  abc  ')).toBe('abc');
