@@ -5,45 +5,59 @@ import {
   IdempotencyKeyMismatchError,
   IdempotencyKeyRequiredError,
   IdempotencyResultNotStoredError,
+  IdempotencyScopeMissingError,
   IdempotencyStoreUnavailableError,
 } from './errors.js';
 import type { IdempotencyEvent, IdempotencyEventType } from './events.js';
 import { fingerprint, recordId } from './hashing.js';
+import { startHeartbeat } from './heartbeat.js';
 import { resolveKey, type KeySources } from './key.js';
 import { idempotencyDefaults, validateOptions, type IdempotencyOptions } from './options.js';
+import { callPersistently } from './persistent-call.js';
+import { keepsRecord, RETURNED, type BodyOutcome } from './policy.js';
+import { recordedRunContext, unkeyedRunContext, type RunContext } from './run-context.js';
+import { scopeId } from './scope.js';
 import { serializer } from './serializer.js';
 import type { BeginOutcome, IdempotencyStore } from './store.js';
 import { createMemoryStore } from '../stores/memory.js';
 
-/** What `run()` is handed: the key and the fencing token of this acquisition. */
-export interface RunContext {
-  /** The idempotency key, or `undefined` when the request had none. */
-  key: string | undefined;
-  /**
-   * Fencing token: grows with every acquisition of the same record. Store it beside the side
-   * effect and refuse writes with a smaller token to guard against a stalled former owner.
-   * `undefined` when nothing was acquired (no key, or fail-open).
-   */
-  fence: number | undefined;
+export type { RunContext } from './run-context.js';
+
+/** How results of one kind are written to and read back from the store. */
+export interface ResultCodec<T> {
+  stringify(value: T): string;
+  parse(text: string): T;
 }
 
 /** One operation handed to {@link IdempotencyEngine.execute}. */
 export interface ExecuteRequest<T> {
   /**
-   * User / tenant scope; `null` for an anonymous, shared scope; `undefined` when the caller has no
-   * identity: the operation then runs without idempotency (an `unscoped` event), never in a shared scope.
+   * The caller's user / tenant id; `null` for the shared anonymous scope (the option `scope: false`);
+   * `undefined` when the caller has no identity: a keyed request is then refused with
+   * `IdempotencyScopeMissingError` and nothing runs. Unkeyed requests run either way.
    */
   scope: string | null | undefined;
   /** Operation identity: GraphQL root field(s) or tRPC procedure path. */
   operation: string;
   /** The resolved key (see {@link IdempotencyEngine.resolveKey}); `undefined` when none was sent. */
   key: string | undefined;
-  /** Input whose fingerprint is compared on every repeat. */
+  /** The request as executed, whose fingerprint is compared on every repeat. */
   input: unknown;
-  /** Runs the operation. A throw releases the record so a retry runs again. */
+  /**
+   * Runs the operation's body. Resolving means the body returned, or ended in a way `outcome`
+   * describes; rejecting means the body threw an unexpected error, which frees the key.
+   */
   run: (context: RunContext) => Promise<T>;
-  /** Whether a result is stored for replay (`false` releases the record). Defaults to always. */
+  /**
+   * How the body ended, for adapters whose `run` resolves with a thrown error's outcome (a coded
+   * client error is stored, an unexpected or transient one frees the key: see `keepsRecord`).
+   * Defaults to "the body returned".
+   */
+  outcome?: (value: T) => BodyOutcome;
+  /** Overrides the error policy: whether the value is stored (`false` frees the key). Defaults to the policy. */
   shouldStore?: (value: T) => boolean;
+  /** How the value is stored and replayed. Defaults to superjson, which keeps `Date`, `Map`, `Set`, `BigInt` and `undefined`. */
+  codec?: ResultCodec<T>;
   /** Overrides the engine's `required` for this operation. Defaults to the engine's `required`. */
   required?: boolean;
 }
@@ -59,14 +73,21 @@ export interface ExecuteResult<T> {
 export interface IdempotencyEngine {
   /** Runs `request.run` at most once per (scope, operation, key), replaying the stored result to repeats. */
   execute<T>(request: ExecuteRequest<T>): Promise<ExecuteResult<T>>;
-  /** Resolves and validates the key from header and argument, honouring `maxKeyLength`. */
+  /** Resolves and validates the key from its carriers, honouring `maxKeyLength`. */
   resolveKey(sources: KeySources): string | undefined;
 }
 
-/** Stored in place of a result that was too large to keep; never valid superjson output. */
+/** Stored in place of an outcome that could not be kept; never valid codec output. */
 const NOT_STORED = '!not-stored';
 /** A begin outcome other than a live lease held by someone else. */
 type Settled = Exclude<BeginOutcome, { status: 'running' }>;
+/** The record one attempt holds. */
+interface Held {
+  id: string;
+  owner: string;
+  operation: string;
+  fence: number;
+}
 const FIRST_POLL_MS = 20;
 const LONGEST_POLL_MS = 200;
 
@@ -75,6 +96,7 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   const settings = validateOptions({ ...idempotencyDefaults, ...withoutUndefined(options) });
   const store: IdempotencyStore = options.store ?? createMemoryStore();
   const heartbeatMs = Math.max(1, Math.floor(settings.lease / 3));
+  const completionRetry = settings.completionRetry ?? settings.lease;
 
   function emit(type: IdempotencyEventType, details: Omit<IdempotencyEvent, 'type'>): void {
     try {
@@ -85,12 +107,13 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   }
 
   /** Begins the record, waiting out a running owner when `concurrent` allows; `undefined` means fail-open. */
-  async function begin(id: string, fp: string, owner: string, operation: string): Promise<Settled | undefined> {
+  async function begin(scope: string | null, id: string, fp: string, owner: string, operation: string): Promise<Settled | undefined> {
     const deadline = typeof settings.concurrent === 'object' ? Date.now() + settings.concurrent.wait : 0;
+    const request = { id, scopeId: scopeId(scope), fingerprint: fp, owner, leaseMs: settings.lease, ttlMs: settings.ttl };
     for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 1.5, LONGEST_POLL_MS)) {
       let outcome: BeginOutcome;
       try {
-        outcome = await store.begin({ id, fingerprint: fp, owner, leaseMs: settings.lease, ttlMs: settings.ttl });
+        outcome = await store.begin(request);
       } catch (error) {
         emit('store-error', { operation, recordId: id, error });
         if (settings.failMode === 'open') return undefined;
@@ -106,31 +129,48 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
     }
   }
 
-  function startHeartbeat(id: string, owner: string, operation: string): () => void {
-    const timer = setInterval(() => {
-      store.extend({ id, owner, leaseMs: settings.lease }).then(
-        (held) => held || clearInterval(timer), // The lease was taken over: renewing is pointless; completion will be refused.
-        (error: unknown) => emit('store-error', { operation, recordId: id, error }),
-      );
-    }, heartbeatMs);
-    timer.unref();
-    return () => clearInterval(timer);
+  function holdLease({ id, owner, operation, fence }: Held): () => void {
+    return startHeartbeat({
+      renew: () => store.extend({ id, owner, leaseMs: settings.lease }),
+      everyMs: heartbeatMs,
+      limitMs: settings.maxRunTime,
+      onError: (error) => emit('store-error', { operation, recordId: id, fence, error }),
+      onLimit: () => emit('run-limit-exceeded', { operation, recordId: id, fence }),
+    });
   }
 
-  async function finish(id: string, owner: string, operation: string, fence: number, result: string | undefined) {
-    const transition = result === undefined ? store.release({ id, owner }) : store.complete({ id, owner, result, ttlMs: settings.ttl });
+  /**
+   * Stores the outcome (or frees the key when `result` is undefined), retrying store errors with
+   * backoff for `completionRetry` while the heartbeat keeps renewing the lease, then stops it.
+   */
+  async function settle({ id, owner, operation, fence }: Held, result: string | undefined, stopHeartbeat: () => void): Promise<void> {
+    const transition = () => (result === undefined ? store.release({ id, owner }) : store.complete({ id, owner, result, ttlMs: settings.ttl }));
     try {
-      const accepted = await transition;
+      const accepted = await callPersistently(transition, completionRetry, (error) => emit('store-error', { operation, recordId: id, fence, error }));
       emit(accepted ? (result === undefined ? 'released' : 'executed') : 'stale-completion', { operation, recordId: id, fence });
-    } catch (error) {
-      emit('store-error', { operation, recordId: id, fence, error });
+    } catch {
+      // Every failure was reported; the caller still gets its result, and the lease lapses.
+    } finally {
+      stopHeartbeat();
     }
   }
 
-  /** The stored form of a result, or the NOT_STORED marker when it cannot be serialized or is too large. */
-  function serializeForStorage(value: unknown, operation: string, id: string, fence: number): string {
+  /** Whether the value is kept: the user's `shouldStore` if given (and it does not throw), else the error policy. */
+  function keeps<T>(request: ExecuteRequest<T>, value: T, held: Held): boolean {
+    if (request.shouldStore) {
+      try {
+        return request.shouldStore(value);
+      } catch (error) {
+        emit('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
+      }
+    }
+    return keepsRecord(request.outcome?.(value) ?? RETURNED);
+  }
+
+  /** The stored form of a value, or the NOT_STORED marker when it cannot be serialized or is too large. */
+  function serializeForStorage<T>(codec: ResultCodec<T>, value: T, { operation, id, fence }: Held): string {
     try {
-      const serialized = serializer.stringify(value);
+      const serialized = codec.stringify(value);
       if (Buffer.byteLength(serialized) <= settings.maxResultBytes) return serialized;
       emit('result-not-stored', { operation, recordId: id, fence });
     } catch (error) {
@@ -143,21 +183,20 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
     resolveKey: (sources) => resolveKey(sources, settings.maxKeyLength),
 
     async execute<T>(request: ExecuteRequest<T>): Promise<ExecuteResult<T>> {
-      const { key, operation } = request;
-      /** Runs the operation with no record: no key, no caller identity, or the store down in fail-open. */
-      const runUnrecorded = async () => ({ value: await request.run({ key, fence: undefined }), replayed: false });
+      const { key, operation, scope } = request;
+      const codec = request.codec ?? (serializer as ResultCodec<T>);
       if (key === undefined) {
         if (request.required ?? settings.required) throw new IdempotencyKeyRequiredError();
-        return runUnrecorded();
+        return { value: await request.run(unkeyedRunContext()), replayed: false };
       }
-      if (request.scope === undefined) {
-        emit('unscoped', { operation, recordId: '' });
-        return runUnrecorded();
+      if (scope === undefined) {
+        emit('scope-missing', { operation, recordId: '' });
+        throw new IdempotencyScopeMissingError();
       }
-      const id = recordId(request.scope, operation, key);
+      const id = recordId(scope, operation, key);
       const owner = randomUUID();
-      const outcome = await begin(id, fingerprint(request.input), owner, operation);
-      if (outcome === undefined) return runUnrecorded();
+      const outcome = await begin(scope, id, await fingerprint(request.input), owner, operation);
+      if (outcome === undefined) return { value: await request.run(recordedRunContext(key, id, undefined, false)), replayed: false };
       if (outcome.status === 'mismatch') {
         emit('mismatch', { operation, recordId: id });
         throw new IdempotencyKeyMismatchError();
@@ -165,24 +204,20 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
       if (outcome.status === 'completed') {
         if (outcome.result === NOT_STORED) throw new IdempotencyResultNotStoredError();
         emit('replayed', { operation, recordId: id });
-        return { value: serializer.parse<T>(outcome.result), replayed: true };
+        return { value: codec.parse(outcome.result), replayed: true };
       }
-      const { fence } = outcome;
-      if (outcome.takeover) emit('takeover', { operation, recordId: id, fence });
+      const held: Held = { id, owner, operation, fence: outcome.fence };
+      if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });
 
-      const stopHeartbeat = startHeartbeat(id, owner, operation);
+      const stopHeartbeat = holdLease(held);
       let value: T;
-      let keep: boolean;
       try {
-        value = await request.run({ key, fence });
-        keep = request.shouldStore?.(value) ?? true;
+        value = await request.run(recordedRunContext(key, id, held.fence, outcome.takeover));
       } catch (error) {
-        stopHeartbeat();
-        await finish(id, owner, operation, fence, undefined);
+        await settle(held, undefined, stopHeartbeat);
         throw error;
       }
-      stopHeartbeat();
-      await finish(id, owner, operation, fence, keep ? serializeForStorage(value, operation, id, fence) : undefined);
+      await settle(held, keeps(request, value, held) ? serializeForStorage(codec, value, held) : undefined, stopHeartbeat);
       return { value, replayed: false };
     },
   };

@@ -10,6 +10,8 @@ export type IdempotencyErrorCode =
   | 'IDEMPOTENCY_CONCURRENT_REQUEST'
   | 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH'
   | 'IDEMPOTENCY_INPUT_INVALID'
+  | 'IDEMPOTENCY_SCOPE_MISSING'
+  | 'IDEMPOTENCY_STREAM_UNSUPPORTED'
   | 'IDEMPOTENCY_STORE_UNAVAILABLE'
   | 'IDEMPOTENCY_RESULT_NOT_STORED';
 
@@ -68,6 +70,27 @@ export class IdempotencyInputInvalidError extends IdempotencyError {
   readonly status = 400;
 }
 
+/**
+ * A keyed request whose `scope` gave no caller identity (`undefined` or `null`): nothing runs. Only
+ * the option `scope: false` selects the shared anonymous scope. HTTP 401.
+ */
+export class IdempotencyScopeMissingError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_SCOPE_MISSING';
+  readonly status = 401;
+  constructor() {
+    super('This request carries an Idempotency-Key but no caller identity (scope); it was not run.');
+  }
+}
+
+/** A keyed operation asks for a streamed result (`@defer`, `@stream`), which cannot be replayed: nothing runs. HTTP 400. */
+export class IdempotencyStreamUnsupportedError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_STREAM_UNSUPPORTED';
+  readonly status = 400;
+  constructor() {
+    super('A mutation sent with an Idempotency-Key cannot use @defer or @stream: its result must be replayable in full.');
+  }
+}
+
 /** The store could not be reached and `failMode` is `'closed'`: nothing ran. HTTP 503. */
 export class IdempotencyStoreUnavailableError extends IdempotencyError {
   readonly code = 'IDEMPOTENCY_STORE_UNAVAILABLE';
@@ -78,14 +101,14 @@ export class IdempotencyStoreUnavailableError extends IdempotencyError {
 }
 
 /**
- * The operation ran, but its result exceeded `maxResultBytes` (or could not be serialized) and was not stored; a repeat
- * cannot replay it and is refused rather than run twice. HTTP 500.
+ * The operation ran, but its result exceeded `maxResultBytes`, could not be serialized, or was
+ * streamed, and was not stored; a repeat cannot replay it and is refused rather than run twice. HTTP 500.
  */
 export class IdempotencyResultNotStoredError extends IdempotencyError {
   readonly code = 'IDEMPOTENCY_RESULT_NOT_STORED';
   readonly status = 500;
   constructor() {
-    super('This Idempotency-Key was already used, but its result was too large to be stored for replay.');
+    super('This Idempotency-Key was already used, but its result could not be stored for replay (too large, not serializable or streamed); it is not run again.');
   }
 }
 

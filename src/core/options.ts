@@ -26,6 +26,20 @@ export interface IdempotencyOptions {
   retryAfter?: number;
   /** Longest accepted key, in characters. Defaults to `255`. */
   maxKeyLength?: number;
+  /**
+   * Longest time a running attempt's lease is renewed, in milliseconds: a last resort against an
+   * attempt that is never finished. Past it the heartbeat stops (a `run-limit-exceeded` event) and,
+   * once the lease lapses, a retry may take the record over (fenced, as after a crash). Set it above
+   * your slowest mutation. Defaults to 5 minutes (`300_000`).
+   */
+  maxRunTime?: number;
+  /**
+   * How long storing an outcome (`complete`) or freeing a key (`release`) is retried after a store
+   * error, in milliseconds, with backoff while the heartbeat keeps the lease: a Redis blip during
+   * completion must not leave the record to lapse and run again. The caller gets its result once
+   * the outcome is stored or this budget is spent. Defaults to the `lease`.
+   */
+  completionRetry?: number;
   /** Largest serialized result that is stored, in bytes; a larger one is not stored and its repeats get a 500. Defaults to 1 MiB (`1_048_576`). */
   maxResultBytes?: number;
   /** Receives every idempotency event (executed, replayed, conflict, …). Defaults to none. */
@@ -42,9 +56,10 @@ export const idempotencyDefaults = {
   retryAfter: 1,
   maxKeyLength: DEFAULT_MAX_KEY_LENGTH,
   maxResultBytes: 1_048_576,
-} as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent'>>;
+  maxRunTime: 300_000,
+} as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'completionRetry'>>;
 
-type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent'>>;
+type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'completionRetry'>> & Pick<IdempotencyOptions, 'completionRetry'>;
 
 /**
  * Checks the numbers in the engine's settings: Redis takes whole milliseconds, `Retry-After` whole
@@ -60,6 +75,8 @@ export function validateOptions<T extends Settings>(settings: T): T {
   wholeAtLeast('retryAfter', settings.retryAfter, 1);
   wholeAtLeast('maxKeyLength', settings.maxKeyLength, 1);
   wholeAtLeast('maxResultBytes', settings.maxResultBytes, 1);
+  wholeAtLeast('maxRunTime', settings.maxRunTime, settings.lease);
+  if (settings.completionRetry !== undefined) wholeAtLeast('completionRetry', settings.completionRetry, 0);
   if (typeof settings.concurrent === 'object') wholeAtLeast('concurrent.wait', settings.concurrent.wait, 0);
   else if (settings.concurrent !== 'reject') throw new TypeError(`idempotency option "concurrent" must be 'reject' or { wait: ms }.`);
   if (settings.failMode !== 'closed' && settings.failMode !== 'open') throw new TypeError(`idempotency option "failMode" must be 'closed' or 'open'.`);

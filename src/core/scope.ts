@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
+
 /**
- * What a `scope` function may return: a user / tenant id; `null` for the shared anonymous scope, on
- * purpose; `undefined` when the caller has no identity, in which case the operation runs without
- * idempotency (nothing stored or replayed, an `unscoped` event) rather than share records by accident.
+ * What a `scope` function may return: the caller's user / tenant id. `undefined` or `null` mean
+ * "no caller identity": a keyed request is then refused (401 `IDEMPOTENCY_SCOPE_MISSING`) and
+ * nothing runs. Only the option `scope: false` selects the shared anonymous scope.
  */
 export type ScopeValue = string | number | null | undefined;
 
@@ -23,9 +25,17 @@ export function assertScopeOption<TContext>(scope: ScopeOption<TContext> | undef
   return scope;
 }
 
-/** Evaluates the scope for one request: a string id, `null` for the anonymous scope, `undefined` for none. */
+/**
+ * Evaluates the scope for one request: the caller's id as a string, `null` for the shared anonymous
+ * scope (only from `scope: false`), or `undefined` when the function found no identity.
+ */
 export async function resolveScope<TContext>(scope: ScopeOption<TContext>, context: TContext): Promise<string | null | undefined> {
   if (scope === false) return null;
   const value = await scope(context);
-  return value === undefined || value === null ? value : String(value);
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/** The hashed scope a store may keep quotas by: no user id is readable in it. */
+export function scopeId(scope: string | null): string {
+  return createHash('sha256').update(JSON.stringify([scope])).digest('hex');
 }

@@ -2,12 +2,21 @@
  * The store contract. A store keeps one record per record id and moves it through
  * `free → running → done` (or back to free on release) with atomic compare-and-set transitions
  * on the owner token. The engine is the only caller; stores hold no idempotency policy.
+ *
+ * Every transition is idempotent for its own owner: the same call made again with the same owner
+ * token (a script re-sent after its reply was lost) answers as the first call did, instead of
+ * reporting a conflict with itself or a stale completion.
  */
 
 /** Arguments of {@link IdempotencyStore.begin}. */
 export interface BeginRequest {
   /** Hashed record id (see `recordId`). */
   id: string;
+  /**
+   * Hashed scope (user / tenant) of the record (see `scopeId`), so a store can keep per-scope
+   * quotas: one caller must never push out another caller's records.
+   */
+  scopeId: string;
   /** Fingerprint of the input; compared with the stored one on every repeat. */
   fingerprint: string;
   /** A fresh random token that identifies this attempt as the owner. */

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+
+/** What an operation's body is handed while it runs under idempotency. */
+export interface RunContext {
+  /** The idempotency key, or `undefined` when the request had none. */
+  key: string | undefined;
+  /**
+   * Fencing token: grows with every acquisition of the same record. Store it beside the side
+   * effect and refuse writes with a smaller token to guard against a stalled former owner.
+   * `undefined` when nothing was acquired (no key, or the store was down in fail-open mode).
+   */
+  fence: number | undefined;
+  /**
+   * True when this attempt took over the record of an attempt that crashed or stalled past its
+   * lease: that attempt may have done part of the work. Check downstream state before redoing it.
+   */
+  takeover: boolean;
+  /** The fencing token of the attempt that was taken over (`fence - 1`), when `takeover` is true. */
+  previousFence: number | undefined;
+  /**
+   * A key for one downstream call, stable across every attempt of this record (the same scope,
+   * operation and key give the same derived key, whatever the fence), e.g.
+   * `stripe.paymentIntents.create(params, { idempotencyKey: derive('stripe-charge') })`: a re-run
+   * after a crash hands the provider the same key, and the provider deduplicates. Without a key
+   * nothing is stable: each call then returns a fresh random key.
+   */
+  derive(name: string): string;
+}
+
+/** The run context of an attempt that holds record `recordId` with `fence`. */
+export function recordedRunContext(key: string, recordId: string, fence: number | undefined, takeover: boolean): RunContext {
+  return {
+    key,
+    fence,
+    takeover,
+    previousFence: takeover && fence !== undefined ? fence - 1 : undefined,
+    derive: (name) => createHash('sha256').update(JSON.stringify([recordId, name])).digest('hex'),
+  };
+}
+
+/** The run context of an operation sent without a key. */
+export function unkeyedRunContext(): RunContext {
+  return { key: undefined, fence: undefined, takeover: false, previousFence: undefined, derive: () => globalThis.crypto.randomUUID() };
+}
