@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { fingerprint, IdempotencyInputInvalidError, recordId } from '../../src/index.js';
 
 describe('fingerprint', () => {
-  it('ignores object key order at every depth', () => {
-    expect(fingerprint({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(fingerprint({ b: { d: [1, 2], c: 2 }, a: 1 }));
+  it('ignores object key order at every depth', async () => {
+    expect(await fingerprint({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(await fingerprint({ b: { d: [1, 2], c: 2 }, a: 1 }));
   });
 
-  it('tells apart values that plain JSON would confuse', () => {
-    const distinct = [
+  it('tells apart values that plain JSON would confuse', async () => {
+    const distinct = await Promise.all([
       fingerprint({ at: new Date(0) }),
       fingerprint({ at: new Date(0).toISOString() }),
       fingerprint({ n: 1n }),
@@ -19,19 +19,19 @@ describe('fingerprint', () => {
       fingerprint({ m: { a: 1 } }),
       fingerprint({ s: new Set([1]) }),
       fingerprint({ s: [1] }),
-    ];
+    ]);
     expect(new Set(distinct).size).toBe(distinct.length);
   });
 
-  it('fingerprints undefined input and arrays by order', () => {
-    expect(fingerprint(undefined)).toMatch(/^[0-9a-f]{64}$/);
-    expect(fingerprint([1, 2])).not.toBe(fingerprint([2, 1]));
+  it('fingerprints undefined input and arrays by order', async () => {
+    expect(await fingerprint(undefined)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await fingerprint([1, 2])).not.toBe(await fingerprint([2, 1]));
   });
 
-  it('turns input that cannot be serialized into a typed 400 error', () => {
+  it('turns input that cannot be serialized into a typed 400 error', async () => {
     let deep: unknown = 0;
     for (let depth = 0; depth < 100_000; depth++) deep = { deep };
-    expect(() => fingerprint(deep)).toThrow(IdempotencyInputInvalidError);
+    await expect(fingerprint(deep)).rejects.toThrow(IdempotencyInputInvalidError);
   });
 });
 
