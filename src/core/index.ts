@@ -7,7 +7,7 @@ export { beginAttempt, type Attempt } from './attempt.js';
 export { keepsRecord, RETURNED, TRANSIENT_STATUSES, type BodyOutcome } from './policy.js';
 export type { RunContext } from './run-context.js';
 export { fingerprint, recordId } from './hashing.js';
-export { DEFAULT_MAX_KEY_LENGTH, parseKeyHeader, resolveKey, validateKey, type KeySources } from './key.js';
+export { DEFAULT_MAX_KEY_LENGTH, parseKeyHeader, resolveKey, validateKey, type KeySources, type RawKey } from './key.js';
 export { serializer } from './serializer.js';
 export { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, errorHeaders } from './http.js';
 export { assertScopeOption, resolveScope, type ScopeOption, type ScopeValue } from './scope.js';

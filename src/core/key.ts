@@ -4,10 +4,13 @@ import { IdempotencyKeyInvalidError } from './errors.js';
 /** Longest key accepted unless `maxKeyLength` says otherwise. */
 export const DEFAULT_MAX_KEY_LENGTH = 255;
 
+/** Raw key value(s) as a header carries them: an RFC 8941 string or a bare key; an array means the header was sent twice. */
+export type RawKey = string | readonly string[] | null | undefined;
+
 /** What a transport found: the header value(s) and the argument / input field value. */
 export interface KeySources {
   /** Raw header value(s); an array with more than one entry means the header was sent twice. */
-  header?: string | readonly string[] | null;
+  header?: RawKey;
   /** Value of the key argument or input field, as sent by the client. */
   argument?: unknown;
 }

@@ -1,3 +1,2 @@
-export { useIdempotency } from './plugin.js';
+export { useIdempotency } from './use-idempotency.js';
 export { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from './options.js';
-export { shouldStoreResult } from './result-policy.js';

@@ -1,22 +1,21 @@
-import { getArgumentValues, getVariableValues, type GraphQLSchema } from 'graphql';
+import { getArgumentValues, type GraphQLSchema } from 'graphql';
 import { IdempotencyKeyInvalidError } from '../core/errors.js';
 import type { MutationOperation } from './mutation.js';
 
 /**
  * The key sent as an argument: `argumentName` on a root mutation field, or as a field of one of
- * its input object arguments, with variables and defaults applied. Returns `undefined` when no root
- * field carries one, or when the variables do not coerce (execution then reports that error).
- * Throws {@link IdempotencyKeyInvalidError} when the root fields carry different keys.
+ * its input object arguments, with the coerced variables (see `coerceVariables`) applied. Returns
+ * `undefined` when no root field carries one, or when the variables did not coerce (execution then
+ * reports that error). Throws {@link IdempotencyKeyInvalidError} when the root fields carry different keys.
  */
 export function findKeyArgument(
   schema: GraphQLSchema,
   mutation: MutationOperation,
-  variables: Readonly<Record<string, unknown>> | null | undefined,
+  variables: Record<string, unknown> | undefined,
   argumentName: string,
 ): unknown {
   const mutationFields = schema.getMutationType()?.getFields();
-  const coerced = getVariableValues(schema, mutation.definition.variableDefinitions ?? [], variables ?? {});
-  if (!mutationFields || coerced.errors) return undefined;
+  if (!mutationFields || !variables) return undefined;
 
   const keys = new Set<unknown>();
   for (const node of mutation.rootFields) {
@@ -24,7 +23,7 @@ export function findKeyArgument(
     if (!field) continue;
     let args: Record<string, unknown>;
     try {
-      args = getArgumentValues(field, node, coerced.coerced);
+      args = getArgumentValues(field, node, variables);
     } catch {
       continue; // An invalid argument value: execution reports it.
     }

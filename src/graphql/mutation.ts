@@ -2,6 +2,8 @@ import {
   getOperationAST,
   Kind,
   print,
+  visit,
+  BREAK,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -18,6 +20,8 @@ export interface MutationOperation {
   identity: string;
   /** Fingerprinted with the variables: the printed selection and the printed fragments it may use. */
   shape: { selection: string; fragments: string[] };
+  /** Whether the operation or its fragments use `@defer` or `@stream`: its result would be streamed. */
+  streams: boolean;
 }
 
 /**
@@ -45,7 +49,21 @@ function analyse(document: DocumentNode, operationName?: string | null): Mutatio
     rootFields,
     identity: [...new Set(rootFields.map((field) => field.name.value))].sort().join(','),
     shape: { selection: print(definition.selectionSet), fragments: fragments.map((fragment) => print(fragment)).sort() },
+    streams: [definition, ...fragments].some(usesStreamingDirective),
   };
+}
+
+/** Whether `@defer` or `@stream` appears anywhere in the node. */
+function usesStreamingDirective(node: OperationDefinitionNode | FragmentDefinitionNode): boolean {
+  let found = false;
+  visit(node, {
+    Directive(directive) {
+      if (directive.name.value !== 'defer' && directive.name.value !== 'stream') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 function collectRootFields(

@@ -1,20 +1,32 @@
-import type { ExecutionResult } from 'graphql';
+import type { FormattedExecutionResult } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
-import type { RunContext } from '../core/engine.js';
+import type { RawKey } from '../core/key.js';
 import type { IdempotencyOptions } from '../core/options.js';
+import type { RunContext } from '../core/run-context.js';
 import type { ScopeOption } from '../core/scope.js';
 
-/** Options of {@link useIdempotency}: every engine option plus the GraphQL-specific ones. */
+/** Options of the GraphQL server adapters: every engine option plus the GraphQL-specific ones. */
 export interface UseIdempotencyOptions<TContext = YogaInitialContext> extends IdempotencyOptions {
   /**
    * The user / tenant a record belongs to, from the GraphQL context, e.g. `(ctx) => ctx.user?.id`.
-   * Two scopes never see each other's results. Pass `false` to share one anonymous scope on
-   * purpose. Required: there is no default.
+   * Two scopes never see each other's results. A keyed request for which it returns `undefined` or
+   * `null` is refused (`IDEMPOTENCY_SCOPE_MISSING`, 401) and nothing runs. Pass `false` to share one
+   * anonymous scope on purpose. Required: there is no default.
    */
   scope: ScopeOption<TContext>;
-  /** Request header that carries the key (read case-insensitively). Defaults to `'Idempotency-Key'`. */
+  /**
+   * Request header that carries the key (read case-insensitively) when the operation arrives in an
+   * HTTP request (`context.request`). Over graphql-ws or a plain executor, headers belong to the
+   * connection, not the operation, and are not read. Defaults to `'Idempotency-Key'`.
+   */
   headerName?: string;
+  /**
+   * Finds the key's raw value from the context instead of the header, e.g. from graphql-ws
+   * connection params. The argument is still read and must agree. Defaults to reading `headerName`
+   * from the HTTP request, where there is one.
+   */
+  getKey?: (context: TContext) => RawKey | Promise<RawKey>;
   /**
    * Name of a mutation field argument, or of a field of an input object argument, that carries the
    * key, e.g. `createPayment(idempotencyKey: "…")` or `createPayment(input: { idempotencyKey: "…" })`.
@@ -22,12 +34,13 @@ export interface UseIdempotencyOptions<TContext = YogaInitialContext> extends Id
    */
   argumentName?: string;
   /**
-   * Whether a finished result is stored for replay; `false` frees the key so a retry runs again.
-   * Receives the result as Yoga is about to send it (errors already masked). Replaces the default
-   * policy {@link shouldStoreResult}: store results with data or with client-facing (coded)
-   * errors; free the key when there are only unexpected errors. Defaults to `shouldStoreResult`.
+   * Overrides the error policy: whether a finished result is stored for replay (`false` frees the
+   * key so a retry runs again). Receives the result as it is sent (errors formatted and masked).
+   * Defaults to the core policy: stored once a root mutation resolver returned, whatever its child
+   * fields did; after a root resolver threw, stored for a coded client error and freed for an
+   * unexpected error, a 5xx or a transient status (408, 409, 425, 429, 503).
    */
-  shouldStore?: (result: ExecutionResult) => boolean;
+  shouldStore?: (result: FormattedExecutionResult) => boolean;
 }
 
 /** The defaults of the GraphQL-specific {@link UseIdempotencyOptions}. */
@@ -36,5 +49,5 @@ export const useIdempotencyDefaults = {
   argumentName: 'idempotencyKey',
 } as const;
 
-/** What resolvers find under `context.idempotency` while a mutation runs: the key and the fencing token. */
+/** What resolvers find under `context.idempotency` while a mutation runs: key, fencing token, takeover and derived keys. */
 export type IdempotencyContext = RunContext;

@@ -1,4 +1,5 @@
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, Source, type ExecutionResult, type GraphQLFormattedError, type SourceLocation } from 'graphql';
+import type { ResultCodec } from '../core/engine.js';
 import { REPLAYED_HEADER } from '../core/http.js';
 
 /** Yoga's per-result HTTP instructions: it applies them to the response and leaves them out of the body. */
@@ -30,17 +31,55 @@ export function toStoredResult(result: ExecutionResult): StoredResult {
   return stored as StoredResult;
 }
 
-/** The stored result marked as a replay: `extensions.idempotency.replayed` and the `Idempotent-Replayed` header. */
-export function toReplayedResult(stored: StoredResult): ExecutionResult {
+/** Stands for a streamed (`@defer` / `@stream`) result, which cannot be stored: its repeats are refused. */
+export const STREAMED_RESULT: StoredResult = Object.freeze({});
+
+/** Stored results are already JSON: they are written as JSON, not through superjson. A streamed result throws (not stored). */
+export const storedResultCodec: ResultCodec<StoredResult> = {
+  stringify(result) {
+    if (result === STREAMED_RESULT) throw new Error('A streamed result cannot be stored.');
+    return JSON.stringify(result);
+  },
+  parse: (text) => JSON.parse(text) as StoredResult,
+};
+
+/**
+ * The stored result marked as a replay: `extensions.idempotency.replayed` and, over HTTP, the
+ * original status and headers plus `Idempotent-Replayed: true`.
+ */
+export function toReplayedResult(stored: StoredResult, overHttp: boolean): ExecutionResult {
   const { http, ...extensions } = stored.extensions ?? { http: {} };
+  const replayed: Record<string, unknown> = { ...extensions, idempotency: { replayed: true } };
+  if (overHttp) replayed.http = { ...http, headers: { ...http.headers, [REPLAYED_HEADER]: 'true' } };
+  const result = { ...stored, extensions: replayed } as ExecutionResult;
+  if (stored.errors) result.errors = stored.errors.map(toGraphQLError);
+  return result;
+}
+
+/**
+ * A stored error as a GraphQLError that serializes to the same JSON. It has no `originalError`, so
+ * error masking, which a replay passes through like the original did, leaves it as it is.
+ */
+function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
+  return new GraphQLError(formatted.message, {
+    ...(formatted.locations ? sourcePositionsOf(formatted.locations) : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.extensions ? { extensions: formatted.extensions } : {}),
+  });
+}
+
+/**
+ * A source and positions whose locations are `locations`. Servers (Yoga) rebuild errors from their
+ * source and positions rather than copy `locations`, so a replayed error must carry them: a blank
+ * source of as many lines as needed, each as wide as the widest column.
+ */
+function sourcePositionsOf(locations: readonly SourceLocation[]): { source: Source; positions: number[] } {
+  const width = Math.max(...locations.map((location) => location.column));
+  const lines = Math.max(...locations.map((location) => location.line));
   return {
-    ...stored,
-    extensions: {
-      ...extensions,
-      idempotency: { replayed: true },
-      http: { ...http, headers: { ...http.headers, [REPLAYED_HEADER]: 'true' } },
-    },
-  } as ExecutionResult;
+    source: new Source(`${' '.repeat(width)}\n`.repeat(lines)),
+    positions: locations.map((location) => (location.line - 1) * (width + 1) + location.column - 1),
+  };
 }
 
 /** An error as Yoga writes it into the response body. */

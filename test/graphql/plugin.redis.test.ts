@@ -295,25 +295,25 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     expect(server.runs.createPayment).toBe(2);
   });
 
-  it('frees the key when a user shouldStore throws, so the retry runs instead of waiting out a lease', async () => {
-    let calls = 0;
+  it('falls back to the default policy when a user shouldStore throws: the result is stored, never run twice', async () => {
+    const events: string[] = [];
     const server = await start({
       idempotency: {
         shouldStore: () => {
-          calls++;
-          if (calls === 1) throw new Error('broken policy');
-          return true;
+          throw new Error('broken policy');
         },
+        onEvent: (event) => events.push(event.type),
       },
     });
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    const first = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
     const retry = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
-    expect(retry.status).toBe(200);
-    expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(server.runs.createPayment).toBe(2);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(replayOf(first.text));
+    expect(server.runs.createPayment).toBe(1);
+    expect(events).toContain('policy-error');
   });
 
-  it('frees the key when another plugin keeps Yoga from handing over the result, instead of holding it forever', async () => {
+  it('stores the result before Yoga hands it over, so a broken onExecutionResult hook of another plugin cannot make the body run twice', async () => {
     let failures = 1;
     const server = await start({
       plugins: [
@@ -328,8 +328,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     const retry = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
     expect(first.status).toBeGreaterThanOrEqual(500);
     expect(retry.status).toBe(200);
-    expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(server.runs.createPayment).toBe(2);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(server.runs.createPayment).toBe(1);
   });
 
   it('reports events through onEvent', async () => {

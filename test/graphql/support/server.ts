@@ -14,11 +14,16 @@ const typeDefs = /* GraphQL */ `
     amount: Int!
     idempotencyKey: String
   }
+  type Receipt {
+    number: String!
+  }
   type Payment {
     id: ID!
     amount: Int!
     key: String
     fence: Int
+    "Throws: a child field that fails after the root resolver charged."
+    receipt: Receipt!
   }
   type Mutation {
     createPayment(amount: Int!, idempotencyKey: String): Payment!
@@ -27,6 +32,7 @@ const typeDefs = /* GraphQL */ `
     failing(amount: Int!): Payment
     declined(amount: Int!): Payment
     forbidden(amount: Int!): Payment
+    throttled(amount: Int!): Payment
   }
 `;
 
@@ -77,9 +83,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
           await ran('declined', args.amount, context);
           throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
         },
+        throttled: async (_, args: { amount: number }, context) => {
+          await ran('throttled', args.amount, context);
+          throw new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
+        },
         forbidden: async (_, args: { amount: number }, context) => {
           await ran('forbidden', args.amount, context);
           throw new GraphQLError('Limit exceeded.', { extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } } });
+        },
+      },
+      Payment: {
+        receipt: () => {
+          throw new Error('receipt printer on fire');
         },
       },
     },

@@ -1,0 +1,110 @@
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import { beginAttempt } from '../core/attempt.js';
+import { createIdempotencyEngine } from '../core/engine.js';
+import { IdempotencyStreamUnsupportedError, isIdempotencyError } from '../core/errors.js';
+import type { RawKey } from '../core/key.js';
+import { RETURNED } from '../core/policy.js';
+import type { RunContext } from '../core/run-context.js';
+import { assertScopeOption, resolveScope } from '../core/scope.js';
+import { idempotencyErrorResult } from './errors.js';
+import { findKeyArgument } from './key-argument.js';
+import { findMutation, type MutationOperation } from './mutation.js';
+import { useIdempotencyDefaults, type UseIdempotencyOptions } from './options.js';
+import { RootOutcomes, trackMutationResolvers } from './root-outcomes.js';
+import { STREAMED_RESULT, storedResultCodec, toReplayedResult, toStoredResult, type StoredResult } from './stored-result.js';
+import { coerceVariables } from './variables.js';
+
+/** One GraphQL execution as a server adapter sees it before it runs. */
+export interface GraphQLExecution<TContext> {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null;
+  variableValues?: Readonly<Record<string, unknown>> | null;
+  /** The execution's context object; a tracker of the root resolvers is put on it. */
+  context: TContext & object;
+  /** The key header's raw value(s), where the operation came in an HTTP request; `undefined` otherwise. */
+  header: RawKey;
+  /** Whether an HTTP response carries the answer (status codes and headers go in `extensions.http`). */
+  overHttp: boolean;
+}
+
+/** A mutation allowed to run: its run context, and how to end it. */
+export interface RunningMutation {
+  context: RunContext;
+  /** Hands over the final result as it is sent; stores it or frees the key by the policy. Call once. */
+  finish(result: unknown): Promise<void>;
+  /** Ends a mutation whose execution failed before producing a result: frees the key unless a root resolver returned. */
+  abandon(error: unknown): Promise<void>;
+}
+
+/** What to do with an execution: let it run (`running`), answer it without executing (`answer`), or leave it alone (`undefined`). */
+export type Admission = { running: RunningMutation } | { answer: ExecutionResult } | undefined;
+
+/**
+ * The GraphQL analysis both GraphQL server adapters share: which operation runs, its key (header,
+ * `getKey` or argument), its fingerprint (the operation as executed: selection, fragments and the
+ * coerced variables with their defaults), what the root resolvers did, what is stored and how a
+ * replay or a refusal is answered. An adapter only maps its server's hooks onto `admit`.
+ */
+export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOptions<TContext>) {
+  const scope = assertScopeOption(options.scope, 'useIdempotency');
+  const { argumentName = useIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
+  const engine = createIdempotencyEngine(options);
+  const storeIf = shouldStore && ((result: StoredResult) => result === STREAMED_RESULT || shouldStore(result));
+
+  async function admit(execution: GraphQLExecution<TContext>): Promise<Admission> {
+    const mutation = findMutation(execution.document, execution.operationName);
+    if (!mutation) return undefined;
+    trackMutationResolvers(execution.schema);
+    try {
+      const variables = coerceVariables(execution.schema, mutation.definition, execution.variableValues);
+      const key = engine.resolveKey({
+        header: getKey ? await getKey(execution.context) : execution.header,
+        argument: findKeyArgument(execution.schema, mutation, variables, argumentName),
+      });
+      if (key !== undefined && mutation.streams) throw new IdempotencyStreamUnsupportedError();
+      const attempt = await beginAttempt<StoredResult>(engine, {
+        scope: await resolveScope(scope, execution.context),
+        operation: mutation.identity,
+        key,
+        input: { ...mutation.shape, variables: variables ?? execution.variableValues ?? {} },
+        codec: storedResultCodec,
+        ...(storeIf ? { shouldStore: storeIf } : {}),
+      });
+      if (attempt.status === 'replayed') return { answer: toReplayedResult(attempt.value, execution.overHttp) };
+      const roots = RootOutcomes.attach(execution.context);
+      return {
+        running: {
+          context: attempt.context,
+          finish: (result) => {
+            const outcome = rootReturned(mutation, result) ? RETURNED : roots.outcome();
+            return attempt.finish(isSingleResult(result) ? toStoredResult(result) : STREAMED_RESULT, outcome);
+          },
+          abandon: (error) => (roots.outcome().returned ? attempt.finish(STREAMED_RESULT, RETURNED) : attempt.abandon(error)),
+        },
+      };
+    } catch (error) {
+      if (!isIdempotencyError(error)) throw error;
+      return { answer: idempotencyErrorResult(error, execution.overHttp) };
+    }
+  }
+
+  return { admit };
+}
+
+/**
+ * Evidence in the result itself that a root resolver returned, should its tracker have missed it
+ * (a plugin that replaced the context object): a root field with data, or an error below a root field.
+ */
+function rootReturned(mutation: MutationOperation, result: unknown): boolean {
+  if (!isSingleResult(result)) return false;
+  const data = result.data ?? {};
+  const responseKeys = mutation.rootFields.map((field) => field.alias?.value ?? field.name.value);
+  if (responseKeys.some((key) => data[key] !== null && data[key] !== undefined)) return true;
+  return (result.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
+}
+
+/** A single result, not a stream of incremental ones. */
+function isSingleResult(result: unknown): result is ExecutionResult {
+  return typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result) && !Array.isArray(result);
+}
