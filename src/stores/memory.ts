@@ -1,120 +1,122 @@
 import type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest } from '../core/store.js';
+import { createMemoryRecords, type MemoryRecord } from './memory-records.js';
 
-/** Options of {@link createMemoryStore}. */
+/**
+ * Options of {@link createMemoryStore}. The store never drops an unexpired record to make room, so
+ * no caller can push out another caller's result: when a bound is hit, a new key is refused (the
+ * engine answers 503 and runs nothing) until records expire, while existing records keep working
+ * (replays, conflicts, and completion of running operations, even past `maxBytes`).
+ */
 export interface MemoryStoreOptions {
-  /**
-   * Most records kept at once; beyond it the least recently written are dropped, never one that is
-   * running under a live lease (a new key then gets 503 until one finishes). Defaults to `10_000`.
-   */
+  /** Most unexpired records held at once, across all scopes. Defaults to `10_000`. */
   maxRecords?: number;
+  /**
+   * Most unexpired records one scope (user / tenant, as `scope` gives it) holds at once, so one
+   * caller cannot fill the store for the others. Defaults to `1_000`.
+   */
+  maxRecordsPerScope?: number;
+  /**
+   * Most bytes held by records at once, counting each record's id, fingerprint and stored result
+   * (UTF-8). A completion that goes past it is still stored; only new keys are then refused.
+   * Defaults to 64 MiB (`67_108_864`).
+   */
+  maxBytes?: number;
   /** Clock in milliseconds, for tests. Defaults to `Date.now`. */
   now?: () => number;
 }
 
 /** Defaults of {@link MemoryStoreOptions}. */
-export const memoryStoreDefaults = { maxRecords: 10_000 } as const;
+export const memoryStoreDefaults = { maxRecords: 10_000, maxRecordsPerScope: 1_000, maxBytes: 67_108_864 } as const;
 
-interface MemoryRecord {
-  state: 'free' | 'running' | 'done';
-  fingerprint?: string;
-  owner?: string;
-  leaseUntil: number;
-  fence: number;
-  result?: string;
-  expiresAt: number;
+/** The memory store: an {@link IdempotencyStore} that reports what it holds. */
+export interface MemoryStore extends IdempotencyStore {
+  /** Records held, expired ones not yet reclaimed included. */
+  readonly size: number;
+  /** Bytes held by records (ids, fingerprints, results), as counted against `maxBytes`. */
+  readonly bytes: number;
+}
+
+function wholeAtLeastOne(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`memory store option "${name}" must be a whole number ≥ 1, got ${value}.`);
+  return value;
 }
 
 /**
  * An in-process store: the embedded default. Each transition runs synchronously, so it is atomic
  * within one Node process, but it is not shared between processes: use the Redis store for more
- * than one server. Records expire with their TTL and the store holds at most `maxRecords`.
+ * than one server. Records expire with their TTL; the bounds of {@link MemoryStoreOptions} cap what
+ * it holds without ever dropping a live record.
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): IdempotencyStore & { readonly size: number } {
-  const maxRecords = options.maxRecords ?? memoryStoreDefaults.maxRecords;
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const records = createMemoryRecords({
+    maxRecords: wholeAtLeastOne('maxRecords', options.maxRecords ?? memoryStoreDefaults.maxRecords),
+    maxRecordsPerScope: wholeAtLeastOne('maxRecordsPerScope', options.maxRecordsPerScope ?? memoryStoreDefaults.maxRecordsPerScope),
+    maxBytes: wholeAtLeastOne('maxBytes', options.maxBytes ?? memoryStoreDefaults.maxBytes),
+  });
   const now = options.now ?? Date.now;
-  const records = new Map<string, MemoryRecord>();
-
-  function read(id: string): MemoryRecord | undefined {
-    const record = records.get(id);
-    if (record && record.expiresAt <= now()) {
-      records.delete(id);
-      return undefined;
-    }
-    return record;
-  }
-
-  /** Re-inserts the record so Map order is least-recently-written first. */
-  function write(id: string, record: MemoryRecord): void {
-    records.delete(id);
-    records.set(id, record);
-  }
 
   /**
-   * Makes room for one more record: drops expired records, then the least recently written ones,
-   * but never a record whose owner still holds a live lease (dropping it would let a repeat run the
-   * operation a second time). Throws when live leases fill the store: the engine answers 503.
+   * Moves the owner's running record to `after` with `change`. Answers true again, changing nothing,
+   * when the same owner already moved it there (a re-sent call); false when the owner lost it.
    */
-  function makeRoom(time: number): void {
-    if (records.size < maxRecords) return;
-    for (const [id, record] of records) {
-      if (record.expiresAt <= time || !(record.state === 'running' && record.leaseUntil > time)) records.delete(id);
-      if (records.size < maxRecords) return;
-    }
-    throw new Error(`The memory store holds ${maxRecords} running operations (maxRecords); none can be dropped.`);
-  }
-
-  function owned(request: OwnerRequest): MemoryRecord | undefined {
-    const record = read(request.id);
-    return record?.state === 'running' && record.owner === request.owner ? record : undefined;
+  function finish(request: OwnerRequest, after: MemoryRecord['state'], change: (record: MemoryRecord, time: number) => MemoryRecord): Promise<boolean> {
+    const time = now();
+    const record = records.get(request.id, time);
+    if (record?.owner !== request.owner) return Promise.resolve(false);
+    if (record.state === after) return Promise.resolve(true);
+    if (record.state !== 'running') return Promise.resolve(false);
+    records.set(request.id, change(record, time));
+    return Promise.resolve(true);
   }
 
   return {
     get size() {
       return records.size;
     },
+    get bytes() {
+      return records.bytes;
+    },
 
     async begin(request: BeginRequest): Promise<BeginOutcome> {
       const time = now();
-      const record = read(request.id);
+      const record = records.get(request.id, time);
       if (record && record.state !== 'free') {
         if (record.fingerprint !== request.fingerprint) return { status: 'mismatch' };
         if (record.state === 'done') return { status: 'completed', result: record.result ?? '' };
+        if (record.owner === request.owner) return { status: 'acquired', fence: record.fence, takeover: record.takeover };
         if (record.leaseUntil > time) return { status: 'running', leaseRemainingMs: record.leaseUntil - time };
       }
-      if (!record) makeRoom(time);
+      if (!record) records.admit(request.id, request.scopeId, request.fingerprint, time);
       const fence = (record?.fence ?? 0) + 1;
-      write(request.id, {
+      const takeover = record?.state === 'running';
+      records.set(request.id, {
         state: 'running',
+        scopeId: record?.scopeId ?? request.scopeId,
         fingerprint: request.fingerprint,
         owner: request.owner,
         leaseUntil: time + request.leaseMs,
         fence,
+        takeover,
         expiresAt: time + request.ttlMs,
       });
-      return { status: 'acquired', fence, takeover: record?.state === 'running' };
+      return { status: 'acquired', fence, takeover };
     },
 
     extend(request) {
-      const record = owned(request);
-      if (record) {
-        record.leaseUntil = now() + request.leaseMs;
-        record.expiresAt = Math.max(record.expiresAt, record.leaseUntil);
-      }
-      return Promise.resolve(record !== undefined);
+      const time = now();
+      const record = records.get(request.id, time);
+      if (record?.state !== 'running' || record.owner !== request.owner) return Promise.resolve(false);
+      const leaseUntil = time + request.leaseMs;
+      records.set(request.id, { ...record, leaseUntil, expiresAt: Math.max(record.expiresAt, leaseUntil) });
+      return Promise.resolve(true);
     },
 
     complete(request) {
-      const record = owned(request);
-      if (record) {
-        write(request.id, { state: 'done', fingerprint: record.fingerprint, leaseUntil: 0, fence: record.fence, result: request.result, expiresAt: now() + request.ttlMs });
-      }
-      return Promise.resolve(record !== undefined);
+      return finish(request, 'done', (record, time) => ({ ...record, state: 'done', leaseUntil: 0, result: request.result, expiresAt: time + request.ttlMs }));
     },
 
     release(request) {
-      const record = owned(request);
-      if (record) write(request.id, { state: 'free', leaseUntil: 0, fence: record.fence, expiresAt: record.expiresAt });
-      return Promise.resolve(record !== undefined);
+      return finish(request, 'free', (record) => ({ ...record, state: 'free', fingerprint: undefined, leaseUntil: 0 }));
     },
   };
 }

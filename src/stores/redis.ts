@@ -37,7 +37,8 @@ const SCRIPTS = {
 /**
  * A store on Redis. Each record is one hash under `<prefix>{<record id>}` (one Cluster slot per
  * record); each transition is one Lua script sent with EVALSHA. A replay costs one round trip,
- * a first execution two.
+ * a first execution two. ioredis re-sends a script whose reply was lost with its connection; each
+ * script answers a re-send by the same owner as it answered the first time.
  */
 export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
   const { redis, prefix = redisStoreDefaults.prefix, timeout = redisStoreDefaults.timeout } = options;
