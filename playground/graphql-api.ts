@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { createSchema, createYoga, type YogaInitialContext, type YogaServerOptions } from 'graphql-yoga';
 import { useIdempotency } from '../src/graphql/index.js';
 import type { PaymentApi, PaymentApiDependencies } from './api-dependencies.js';
 import { InvalidChargeError, parseChargeRequest, type Ledger } from './ledger.js';
@@ -46,7 +46,7 @@ function createPaymentsSchema(ledger: Ledger) {
 /** The GraphQL payments API on Yoga: protected by `useIdempotency`, and an unprotected twin. */
 export function createGraphqlApi({ ledger, store, onEvent }: PaymentApiDependencies): PaymentApi {
   const schema = createPaymentsSchema(ledger);
-  const yogaWith = (plugins: Plugin[]) => createYoga({ schema, plugins, graphqlEndpoint: GRAPHQL_PATH, graphiql: false, logging: false });
+  const yogaWith = (plugins: YogaServerOptions<object, object>['plugins']) => createYoga({ schema, plugins, graphqlEndpoint: GRAPHQL_PATH, graphiql: false, logging: false });
   const protectedYoga = yogaWith([useIdempotency({ store, scope: false, onEvent })]);
   const unprotectedYoga = yogaWith([]);
   return {

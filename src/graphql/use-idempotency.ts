@@ -29,7 +29,7 @@ const END_HOOK_GRACE_MS = 1_000;
  * @example
  * createYoga({ schema, plugins: [useIdempotency({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
  */
-export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempotencyOptions<TContext>): Plugin<{ idempotency?: IdempotencyContext }> {
+export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempotencyOptions<TContext>): Plugin {
   const { admit } = createGraphQLIdempotency(options);
   const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
 

@@ -115,8 +115,8 @@ describe('useIdempotency over graphql-ws (Yoga’s documented integration, real 
     const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
     useServer(
       {
-        execute: (args: ExecutionArgs & { rootValue: { execute: typeof execute } }) => args.rootValue.execute(args),
-        subscribe: (args: ExecutionArgs & { rootValue: { subscribe: typeof subscribe } }) => args.rootValue.subscribe(args),
+        execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args) as ReturnType<typeof execute>,
+        subscribe: (args) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
         onSubscribe: async (ctx, _id, params) => {
           const connection = ctx.connectionParams as { user?: string; key?: string } | undefined;
           const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params, user: connection?.user, connectionKey: connection?.key });
