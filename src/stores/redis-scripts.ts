@@ -9,6 +9,14 @@
  * acquisition.
  */
 
+/**
+ * The first line of the scripts that finish or keep alive an attempt whose body already runs:
+ * Redis (7.0 or newer) runs them even at its `maxmemory` limit. Refusing them would leave the record
+ * running until its lease lapsed, and a retry would run the body again; a new `begin` is still
+ * refused under memory pressure (nothing runs).
+ */
+const ALLOW_OOM = '#!lua flags=allow-oom';
+
 const NOW_MS = `
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -46,7 +54,7 @@ return {'acquired', fence, takeover}
  * record's TTL where it would end sooner, so a record never expires under a running owner.
  * Returns 1, or 0 when the owner no longer runs it.
  */
-export const EXTEND = `${NOW_MS}
+export const EXTEND = `${ALLOW_OOM}${NOW_MS}
 local record = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if record[1] ~= 'running' or record[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[2]))
@@ -58,7 +66,7 @@ return 1
  * KEYS: record. ARGV: owner, result, ttlMs. Returns 1 when stored (or already stored by this owner:
  * a re-sent complete writes nothing), 0 when the owner lost the record.
  */
-export const COMPLETE = `
+export const COMPLETE = `${ALLOW_OOM}
 local record = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if record[2] ~= ARGV[1] then return 0 end
 if record[1] == 'done' then return 1 end
@@ -73,7 +81,7 @@ return 1
  * KEYS: record. ARGV: owner. Frees the record, keeping its fence and TTL. Returns 1 (also when this
  * owner already freed it), or 0 when the owner lost the record.
  */
-export const RELEASE = `
+export const RELEASE = `${ALLOW_OOM}
 local record = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if record[2] ~= ARGV[1] then return 0 end
 if record[1] == 'free' then return 1 end
