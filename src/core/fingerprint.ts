@@ -3,6 +3,11 @@ import { IdempotencyInputInvalidError } from './errors.js';
 
 /** Containers (arrays, objects, maps, sets, class instances) nested deeper than this are refused. */
 export const MAX_FINGERPRINT_DEPTH = 1000;
+/**
+ * Containers visited in all are capped too: an input whose objects share children (a superjson
+ * input can be a DAG) would otherwise be walked exponentially often.
+ */
+export const MAX_FINGERPRINT_CONTAINERS = 1_000_000;
 
 /** Buffered text is handed to the hash once it is this long, so no giant string is ever built. */
 const FLUSH_AT = 64 * 1024;
@@ -70,6 +75,7 @@ class Encoder {
   private text = '';
   /** The containers enclosing the value being encoded, outermost first. */
   private readonly path: object[] = [];
+  private containers = 0;
 
   constructor(private readonly blobDigests: Map<Blob, Buffer> | undefined) {}
 
@@ -163,6 +169,9 @@ class Encoder {
   }
 
   private enter(container: object, tag: string): void {
+    if (++this.containers > MAX_FINGERPRINT_CONTAINERS) {
+      throw new IdempotencyInputInvalidError(`The operation input cannot be fingerprinted: it has more than ${MAX_FINGERPRINT_CONTAINERS} objects and arrays.`);
+    }
     if (this.path.length === MAX_FINGERPRINT_DEPTH) {
       throw new IdempotencyInputInvalidError(
         new Set(this.path).add(container).size <= this.path.length

@@ -233,3 +233,11 @@ describe('fingerprint: input it refuses', () => {
     expect((error as IdempotencyInputInvalidError).status).toBe(400);
   });
 });
+
+describe('fingerprint of an input whose objects share children (a DAG)', () => {
+  it('refuses it with 400 IDEMPOTENCY_INPUT_INVALID instead of walking it exponentially often', async () => {
+    let node: object = { leaf: true };
+    for (let level = 0; level < 40; level++) node = { left: node, right: node }; // 2^40 paths
+    await expect(fingerprint(node)).rejects.toMatchObject({ code: 'IDEMPOTENCY_INPUT_INVALID', status: 400 });
+  });
+});
