@@ -25,7 +25,7 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
   await replayOn(redisEngine)();
   await replayOn(memoryEngine)();
   const id = recordId('user-1', operationName, 'replayed-key');
-  const begin = { id, fingerprint: fingerprint(paymentInput), owner: 'bench', leaseMs: 10_000, ttlMs: 86_400_000 };
+  const begin = { id, scopeId: 'bench', fingerprint: await fingerprint(paymentInput), owner: 'bench', leaseMs: 10_000, ttlMs: 86_400_000 };
 
   const latency = await alternatingLatencies(
     {

@@ -83,7 +83,7 @@ async function redisScale(bench: BenchRedis): Promise<RedisLevel[]> {
   const redis = bench.connect();
   const prefix = 'bench:scale:';
   const engine = createIdempotencyEngine({ store: createRedisStore({ redis: bench.connect(), prefix }), ttl: TTL_MS });
-  const fp = fingerprint(paymentInput);
+  const fp = await fingerprint(paymentInput);
   await engine.execute({ scope: SCOPE, operation: operationName, key: 'warm-up', input: paymentInput, run: async () => paymentOf(0) });
   const baseline = await usedMemory(redis);
   const levels: RedisLevel[] = [];
@@ -116,7 +116,8 @@ async function memoryScale(): Promise<MemoryLevel[]> {
   const collect = runInNewContext('gc') as () => void;
   const levels: MemoryLevel[] = [];
   for (const records of [1_000, memoryStoreDefaults.maxRecords]) {
-    const store = createMemoryStore({ maxRecords: records });
+    // Room for the records plus the first executions measured on top of them (the store never evicts a live record).
+    const store = createMemoryStore({ maxRecords: records + SAMPLES, maxRecordsPerScope: records + SAMPLES });
     const engine = createIdempotencyEngine({ store, ttl: TTL_MS });
     const execute = (n: number) => engine.execute({ scope: SCOPE, operation: operationName, key: keyOf(n), input: paymentInput, run: async () => paymentOf(n) });
     collect();
