@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     redis: 'src/stores/redis.ts',
     graphql: 'src/graphql/index.ts',
+    'apollo-server': 'src/apollo-server/index.ts',
     trpc: 'src/trpc/index.ts',
     client: 'src/client/index.ts',
   },

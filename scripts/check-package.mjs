@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 
 const require = createRequire(import.meta.url);
-const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/trpc', 'idempotent-mutations/client'];
+const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/apollo-server', 'idempotent-mutations/trpc', 'idempotent-mutations/client'];
 const expected = {
   'idempotent-mutations': ['createIdempotencyEngine', 'createMemoryStore', 'IdempotencyError', 'IdempotencyKeyMismatchError'],
   'idempotent-mutations/redis': ['createRedisStore'],
   'idempotent-mutations/graphql': ['useIdempotency'],
+  'idempotent-mutations/apollo-server': ['idempotencyPlugin'],
   'idempotent-mutations/trpc': ['idempotency'],
   'idempotent-mutations/client': ['createIdempotentFetch', 'idempotencyLink', 'idempotencyHeaders'],
 };
