@@ -2,26 +2,44 @@ import type { TRPCMiddlewareFunction } from '@trpc/server';
 import { createIdempotencyEngine, type RunContext } from '../core/engine.js';
 import { isIdempotencyError } from '../core/errors.js';
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
+import { unkeyedRunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { readRequestHeader, setResponseHeaders } from './context-headers.js';
 import { toTRPCError } from './errors.js';
+import { inputKey } from './input-key.js';
 import { trpcIdempotencyDefaults, type IdempotencyCall, type IdempotencyMeta, type IdempotencyProcedureOptions, type TrpcIdempotencyOptions } from './options.js';
-import { replayOutcome, storeUnlessServerError, toStoredOutcome, type MiddlewareResult, type StoredOutcome } from './outcome.js';
+import { bodyOutcome, type MiddlewareResult } from './outcome.js';
+import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
 export interface IdempotencyContext {
-  /** The key of this call and the fencing token of this acquisition (see {@link RunContext}). */
+  /** The key of this call, the fencing token of this acquisition, takeover and derived keys (see {@link RunContext}). */
   idempotency: RunContext;
 }
 
 /** The middleware {@link idempotency} returns; pass it to `.use()`. */
 export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<TContext, unknown, object, IdempotencyContext, unknown>;
 
-const NO_KEY: RunContext = { key: undefined, fence: undefined };
-
 /**
  * Creates a tRPC middleware that runs each mutation at most once per idempotency key and answers
  * repeats with the stored result. Queries and subscriptions pass through.
+ *
+ * Place it after the middlewares that find the caller (its `scope` reads their context) and before
+ * `.input()` / `.output()`: what runs between it and the procedure is seen as part of the procedure.
+ * The outcome of an input validator there (`BAD_REQUEST`) is a client error, stored and replayed;
+ * an output refused by an `.output()` validator there is stored and replayed too (the procedure
+ * ran). A middleware there that throws after its `next()` returned looks as if the procedure threw.
+ *
+ * A replayed error is rebuilt as a `TRPCError` with the original code, message and cause, so the
+ * `errorFormatter` shapes it as it shaped the original. A cause of a class superjson does not know
+ * comes back as an `Error` with the same name, message and own enumerable properties; where the
+ * formatter tests `cause instanceof SomeError`, register the class on the library's superjson
+ * instance, `serializer` from `idempotent-mutations`, before the first call:
+ * `serializer.registerClass(PaymentDeclinedError, { identifier: 'PaymentDeclinedError' })`, or for
+ * zod 4, whose `ZodError` keeps its issues non-enumerable and answers `instanceof` by its internals
+ * (superjson walks what `serialize` gives for an `Error`: make it an object):
+ * `serializer.registerCustom<ZodError, { issues: string }>({ isApplicable: (v): v is ZodError => v instanceof ZodError,
+ * serialize: (e) => ({ issues: JSON.stringify(e.issues) }), deserialize: ({ issues }) => new ZodRealError(JSON.parse(issues)) }, 'ZodError')`.
  * @example
  * const idempotent = idempotency<Context>({ store: createRedisStore({ redis }), scope: ({ ctx }) => ctx.user?.id });
  * const pay = t.procedure.use(idempotent).input(schema).mutation(({ input }) => charge(input));
@@ -35,40 +53,38 @@ export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TCon
     headerName = trpcIdempotencyDefaults.headerName,
     inputField = trpcIdempotencyDefaults.inputField,
     getKey,
-    shouldStore = storeUnlessServerError,
+    shouldStore,
     ...engineOptions
   } = options;
   const scope = assertScopeOption(scopeOption, 'idempotency()');
   const engine = createIdempotencyEngine(engineOptions);
+  const codec = resultCodec<IdempotencyContext>();
 
   return async function idempotencyMiddleware(opts) {
     const procedure = procedureOptions(opts.meta);
-    if (opts.type !== 'mutation' || procedure === false) return opts.next({ ctx: { idempotency: NO_KEY } });
+    if (opts.type !== 'mutation' || procedure === false) return opts.next({ ctx: { idempotency: unkeyedRunContext() } });
     const { path, meta } = opts;
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
       const key = engine.resolveKey({
         header: getKey ? await getKey(call) : readRequestHeader(ctx, headerName),
-        argument: inputField === false ? undefined : fieldOf(call.rawInput, inputField),
+        argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
-      // The first attempt returns tRPC's own result (the error keeps its cause and stack); a replay rebuilds it.
-      let executed: MiddlewareResult<IdempotencyContext> | undefined;
-      const { value, replayed } = await engine.execute<StoredOutcome>({
+      // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
+      const { value, replayed } = await engine.execute<MiddlewareResult<IdempotencyContext>>({
         scope: await resolveScope(scope, call),
         operation: path,
         key,
         input: call.rawInput,
         required: procedure.required,
-        run: async (idempotency) => {
-          executed = await opts.next({ ctx: { idempotency } });
-          return toStoredOutcome(executed);
-        },
-        shouldStore: () => executed !== undefined && shouldStore(executed),
+        run: (idempotency) => opts.next({ ctx: { idempotency } }),
+        outcome: bodyOutcome,
+        shouldStore,
+        codec,
       });
-      if (!replayed && executed) return executed;
-      setResponseHeaders(ctx, { [REPLAYED_HEADER]: 'true' });
-      return replayOutcome(value);
+      if (replayed) setResponseHeaders(ctx, { [REPLAYED_HEADER]: 'true' });
+      return value;
     } catch (error) {
       if (!isIdempotencyError(error)) throw error;
       setResponseHeaders(ctx, errorHeaders(error));
@@ -81,8 +97,4 @@ export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TCon
 function procedureOptions(meta: unknown): IdempotencyProcedureOptions | false {
   const settings = (meta as IdempotencyMeta | undefined)?.idempotency;
   return settings === false ? false : (settings ?? {});
-}
-
-function fieldOf(input: unknown, field: string): unknown {
-  return typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[field] : undefined;
 }

@@ -15,7 +15,11 @@ export interface IdempotencyCall<TContext> {
   rawInput: unknown;
 }
 
-/** How a mutation ended: its output, or the `TRPCError` it failed with (a thrown non-`TRPCError` arrives as a 500). */
+/**
+ * How a mutation ended: its output, or the `TRPCError` it failed with. A thrown non-`TRPCError`
+ * arrives as tRPC's `INTERNAL_SERVER_ERROR` wrapping it; an output refused by the `.output()`
+ * validator as tRPC's `INTERNAL_SERVER_ERROR` "Output validation failed" (the procedure did run).
+ */
 export type ProcedureOutcome = { ok: true; data: unknown } | { ok: false; error: TRPCError };
 
 /** Raw key value(s) as a header carries them: an RFC 8941 string or a bare key; an array means the header was sent twice. */
@@ -25,25 +29,34 @@ export type RawKey = string | readonly string[] | null | undefined;
 export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
   /**
    * The user / tenant a record belongs to, e.g. `({ ctx }) => ctx.user?.id`; two scopes never see
-   * each other's results. `false` shares one anonymous scope on purpose. Required: there is no default.
+   * each other's results. A keyed call for which it gives `undefined` or `null` (no caller identity)
+   * is refused with `UNAUTHORIZED` and does not run; calls without a key run either way. `false`
+   * shares one anonymous scope on purpose. Required: there is no default.
    */
   scope: ScopeOption<IdempotencyCall<TContext>>;
   /** The request header that carries the key, read from `ctx.headers` or `ctx.req.headers`. Defaults to `'Idempotency-Key'`. */
   headerName?: string;
-  /** The input field that may carry the key instead of the header; `false` ignores the input. Defaults to `'idempotencyKey'`. */
+  /**
+   * The input field that may carry the key instead of the header (the only per-call carrier over
+   * WebSocket): a property of an object input, or an entry of a `FormData` input. `false` ignores
+   * the input. Defaults to `'idempotencyKey'`.
+   */
   inputField?: string | false;
   /**
    * Finds the key's raw value when the context exposes neither `req` nor `headers` (WebSocket
    * connection params, a custom adapter, …). Replaces the header lookup; the input field is still
    * read and must agree. Defaults to reading `headerName` from `ctx.headers`, else `ctx.req.headers`
-   * (a fetch `Headers` or a Node headers object).
+   * (a fetch `Headers` or a Node headers object), and nothing over WebSocket, where those headers
+   * are the connection's, shared by every call on it.
    */
   getKey?: (call: IdempotencyCall<TContext>) => RawKey | Promise<RawKey>;
   /**
-   * Whether an outcome is stored and replayed; `false` frees the key so a retry runs again.
-   * Defaults to storing outputs and client errors (a `TRPCError` with a 4xx status), and freeing the
-   * key after a 5xx, a thrown non-`TRPCError`, or a transient 4xx (`TIMEOUT`, `CONFLICT`,
-   * `TOO_MANY_REQUESTS`, `CLIENT_CLOSED_REQUEST`).
+   * Overrides the error policy: whether an outcome is stored and replayed (`true`), or the key is
+   * freed so a retry runs again (`false`). Defaults to the core's one policy (`keepsRecord`): once
+   * the procedure has returned, its outcome is stored, even when the `.output()` validator then
+   * refused it; a `TRPCError` with a 4xx code is stored (an input validator's `BAD_REQUEST` too);
+   * the key is freed after a 5xx, a thrown non-`TRPCError`, or a transient code (`TIMEOUT` 408,
+   * `CONFLICT` 409, `TOO_MANY_REQUESTS` 429, `SERVICE_UNAVAILABLE` 503).
    */
   shouldStore?: (outcome: ProcedureOutcome) => boolean;
 }

@@ -1,6 +1,8 @@
-import { createTRPCClient, httpBatchLink, httpLink, retryLink, splitLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, httpLink, retryLink, splitLink, TRPCClientError, wsLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import superjson from 'superjson';
+import { afterAll } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { idempotencyHeaders, idempotencyLink } from '../../../src/client/link.js';
 
 /** One HTTP exchange as the client saw it. */
@@ -57,6 +59,31 @@ export function createTestClient<TRouter extends AnyTRPCRouter>({ url, user, sup
     ],
   });
   return { client, exchanges };
+}
+
+export interface WsTestClientOptions {
+  url: string;
+  /** Sent once per connection; the test server reads `user` from them. */
+  connectionParams?: Record<string, string>;
+  /** Headers of the upgrade request, which belong to the whole connection. */
+  handshakeHeaders?: Record<string, string>;
+}
+
+const wsClients: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(wsClients.splice(0).map((client) => client.close()));
+});
+
+/** A client whose every operation goes over one WebSocket (`wsLink`, superjson); closed after the file's tests. */
+export function createWsTestClient<TRouter extends AnyTRPCRouter>({ url, connectionParams, handshakeHeaders }: WsTestClientOptions) {
+  class HandshakeWebSocket extends NodeWebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers: handshakeHeaders });
+    }
+  }
+  const wsClient = createWSClient({ url, connectionParams, WebSocket: HandshakeWebSocket as unknown as typeof WebSocket });
+  wsClients.push(wsClient);
+  return createTRPCClient<TRouter>({ links: [wsLink<AnyTRPCRouter>({ client: wsClient, transformer: superjson })] });
 }
 
 /** The TRPCClientError a call rejected with. */

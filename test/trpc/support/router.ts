@@ -1,4 +1,4 @@
-import { initTRPC, TRPCError } from '@trpc/server';
+import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
@@ -11,6 +11,8 @@ export interface TestContext {
   req?: unknown;
   res?: unknown;
   resHeaders?: Headers;
+  /** The WebSocket connection params (WebSocket adapter only). */
+  connectionParams?: Record<string, string> | null;
 }
 
 export interface TestRouterOptions {
@@ -20,7 +22,7 @@ export interface TestRouterOptions {
 
 const parsePayment = (raw: unknown) => raw as { amount: number; idempotencyKey?: unknown };
 
-/** A router with the superjson transformer whose mutations are all idempotent; `probe` counts their runs. */
+/** A router with the superjson transformer whose mutations are all idempotent; `probe` counts their runs. The error policy's cases are in policy-router.ts. */
 export function createTestRouter({ store, concurrent }: TestRouterOptions) {
   const probe = createProbe();
   const t = initTRPC
@@ -52,20 +54,6 @@ export function createTestRouter({ store, concurrent }: TestRouterOptions) {
     nothing: mutation.mutation(() => {
       probe.ran('nothing');
       return undefined;
-    }),
-    missing: mutation.mutation(() => {
-      probe.ran('missing');
-      throw new TRPCError({ code: 'NOT_FOUND', message: `No such order (run ${probe.runs('missing')})` });
-    }),
-    flaky: mutation.mutation(() => {
-      probe.ran('flaky');
-      if (probe.runs('flaky') === 1) throw new Error('database connection reset');
-      return { run: probe.runs('flaky') };
-    }),
-    throttled: mutation.mutation(() => {
-      probe.ran('throttled');
-      if (probe.runs('throttled') === 1) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'Slow down' });
-      return { run: probe.runs('throttled') };
     }),
     strict: mutation.meta({ idempotency: { required: true } }).mutation(() => {
       probe.ran('strict');

@@ -4,8 +4,10 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import express from 'express';
 import { afterAll } from 'vitest';
+import { WebSocketServer } from 'ws';
 
 const USER_HEADER = 'x-user';
 
@@ -16,7 +18,12 @@ export interface TestServer {
 }
 
 const servers: Server[] = [];
+const socketServers: WebSocketServer[] = [];
 afterAll(async () => {
+  for (const wss of socketServers.splice(0)) {
+    for (const socket of wss.clients) socket.terminate();
+    wss.close();
+  }
   await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
 });
 
@@ -76,6 +83,23 @@ export async function startExpressServer(router: AnyTRPCRouter): Promise<{ url: 
   const app = express();
   app.use('/trpc', createExpressMiddleware({ router, createContext: ({ req, res }) => ({ req, res, user: req.get(USER_HEADER) }) }));
   return { url: `${await listen(createServer(app))}/trpc` };
+}
+
+/**
+ * The WebSocket adapter (`applyWSSHandler` on a `ws` server) at a `ws://` URL. The context exposes the
+ * upgrade request as `req` (as a `createContext` shared with the HTTP adapters would), the connection
+ * params, and the user named by the `user` connection param.
+ */
+export async function startWebSocketServer(router: AnyTRPCRouter): Promise<{ url: string }> {
+  const server = createServer();
+  const wss = new WebSocketServer({ server });
+  socketServers.push(wss);
+  applyWSSHandler({
+    wss,
+    router,
+    createContext: ({ req, info }) => ({ req, connectionParams: info.connectionParams, user: info.connectionParams?.user }),
+  });
+  return { url: (await listen(server)).replace(/^http/, 'ws') };
 }
 
 async function toRequest(req: IncomingMessage): Promise<Request> {

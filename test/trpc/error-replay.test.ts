@@ -1,0 +1,85 @@
+import superjson from 'superjson';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { createTestClient, rejection } from './support/client.js';
+import { createPolicyRouter, type PolicyRouter } from './support/policy-router.js';
+import { startStandaloneServer, type TestServer } from './support/servers.js';
+import { registerZodError } from './support/zod-serializer.js';
+
+registerZodError();
+
+let app: ReturnType<typeof createPolicyRouter>;
+let server: TestServer;
+beforeAll(async () => {
+  app = createPolicyRouter(createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('trpc-replay') }));
+  server = await startStandaloneServer(app.router);
+});
+
+/** One raw call: the exact bytes tRPC answers with (superjson on the wire), and whether it was a replay. */
+async function rawCall(path: string, input: unknown, key: string) {
+  const response = await fetch(`${server.url}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': `"${key}"` },
+    body: JSON.stringify(superjson.serialize(input)),
+  });
+  return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: await response.text() };
+}
+
+const badTransfer = { amount: -5, note: 'far too long' };
+
+describe('a replayed error is the original, byte for byte (production mode: no stack is sent)', () => {
+  it('over raw HTTP: an input-validation error, whose formatter output comes from the ZodError cause', async () => {
+    const first = await rawCall('transfer', badTransfer, 'raw-zod-1');
+    const second = await rawCall('transfer', badTransfer, 'raw-zod-1');
+
+    expect(app.probe.runs('transfer')).toBe(0);
+    expect([first.status, first.replayed, second.status, second.replayed]).toEqual([400, null, 400, 'true']);
+    expect(second.body).toBe(first.body);
+    const shape = (superjson.deserialize(JSON.parse(first.body).error) as { data: { zodError: unknown } }).data;
+    expect(shape.zodError).toEqual({
+      formErrors: [],
+      fieldErrors: { amount: ['Too small: expected number to be >0'], note: ['Too big: expected string to have <=5 characters'] },
+    });
+  });
+
+  it('over raw HTTP: an error whose cause carries its own properties', async () => {
+    const first = await rawCall('locked', undefined, 'raw-locked-1');
+    const second = await rawCall('locked', undefined, 'raw-locked-1');
+
+    expect([first.status, first.replayed, second.status, second.replayed]).toEqual([403, null, 403, 'true']);
+    expect(second.body).toBe(first.body);
+    expect(first.body).toContain('acct-');
+  });
+
+  it('through @trpc/client: the replayed TRPCClientError has the same message, shape and data', async () => {
+    const { client, exchanges } = createTestClient<PolicyRouter>({ url: server.url, user: 'alice' });
+    const first = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'client-zod-1' } }));
+    const second = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'client-zod-1' } }));
+
+    expect(app.probe.runs('transfer')).toBe(0);
+    expect(first.data?.zodError).not.toBeNull();
+    expect([second.message, second.shape, second.data]).toEqual([first.message, first.shape, first.data]);
+    expect(exchanges.map((exchange) => exchange.headers?.get('idempotent-replayed'))).toEqual([null, 'true']);
+  });
+});
+
+describe('an input-validation failure (the procedure never ran) under a key', () => {
+  it('is a coded client error: stored and replayed, the key is not left locked; a corrected input needs a new key', async () => {
+    const { client, exchanges } = createTestClient<PolicyRouter>({ url: server.url, user: 'bob' });
+    const invalid = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'fix-1' } }));
+    const repeated = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'fix-1' } }));
+    const corrected = await rejection(client.transfer.mutate({ amount: 5, note: 'ok' }, { context: { idempotencyKey: 'fix-1' } }));
+    const withNewKey = await client.transfer.mutate({ amount: 5, note: 'ok' }, { context: { idempotencyKey: 'fix-2' } });
+
+    expect([invalid.data?.code, repeated.data?.code, corrected.data?.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST', 'UNPROCESSABLE_CONTENT']);
+    expect(withNewKey).toEqual({ run: 1, amount: 5 });
+    expect(app.probe.runs('transfer')).toBe(1);
+    expect(exchanges.map((exchange) => [exchange.status, exchange.headers?.get('idempotent-replayed')])).toEqual([
+      [400, null],
+      [400, 'true'],
+      [422, null],
+      [200, null],
+    ]);
+  });
+});
