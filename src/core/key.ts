@@ -13,6 +13,8 @@ export interface KeySources {
   header?: RawKey;
   /** Value of the key argument or input field, as sent by the client. */
   argument?: unknown;
+  /** Value of GraphQL's `@idempotent(key:)` directive on the mutation field, as sent by the client. */
+  directive?: unknown;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
@@ -87,16 +89,22 @@ function parseSfString(raw: string): string {
 }
 
 /**
- * Resolves the key of one request from the header and the argument. Returns `undefined` when
- * neither was sent. Throws {@link IdempotencyKeyInvalidError} when one is malformed or both are
- * present and disagree.
+ * Resolves the key of one request from its carriers: the header, the argument (or input field) and
+ * the `@idempotent` directive. Returns `undefined` when none was sent. Throws
+ * {@link IdempotencyKeyInvalidError} when one is malformed or two that are present disagree.
  */
 export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string | undefined {
-  const fromHeader = parseKeyHeader(sources.header, maxKeyLength);
-  const fromArgument =
-    sources.argument === undefined || sources.argument === null ? undefined : validateKey(sources.argument, maxKeyLength);
-  if (fromHeader !== undefined && fromArgument !== undefined && fromHeader !== fromArgument) {
-    throw new IdempotencyKeyInvalidError('The Idempotency-Key header and the key argument disagree.');
-  }
-  return fromHeader ?? fromArgument;
+  const carried = [
+    ['header', parseKeyHeader(sources.header, maxKeyLength)],
+    ['key argument', present(sources.argument) ? validateKey(sources.argument, maxKeyLength) : undefined],
+    ['@idempotent directive', present(sources.directive) ? validateKey(sources.directive, maxKeyLength) : undefined],
+  ].filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const [first, ...others] = carried;
+  const disagreeing = others.find(([, key]) => key !== first?.[1]);
+  if (first && disagreeing) throw new IdempotencyKeyInvalidError(`The Idempotency-Key ${first[0]} and the ${disagreeing[0]} disagree.`);
+  return first?.[1];
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null;
 }

@@ -8,6 +8,7 @@ import type { RunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { idempotencyErrorResult } from './errors.js';
 import { findKeyArgument } from './key-argument.js';
+import { findKeyDirective } from './key-directive.js';
 import { findMutation, type MutationOperation } from './mutation.js';
 import { useIdempotencyDefaults, type UseIdempotencyOptions } from './options.js';
 import { RootOutcomes, trackMutationResolvers } from './root-outcomes.js';
@@ -42,7 +43,7 @@ export type Admission = { running: RunningMutation } | { answer: ExecutionResult
 
 /**
  * The GraphQL analysis both GraphQL server adapters share: which operation runs, its key (header,
- * `getKey` or argument), its fingerprint (the operation as executed: selection, fragments and the
+ * `getKey`, argument or `@idempotent(key:)` directive), its fingerprint (the operation as executed: selection, fragments and the
  * coerced variables with their defaults), what the root resolvers did, what is stored and how a
  * replay or a refusal is answered. An adapter only maps its server's hooks onto `admit`.
  */
@@ -61,6 +62,7 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
       const key = engine.resolveKey({
         header: getKey ? await getKey(execution.context) : execution.header,
         argument: findKeyArgument(execution.schema, mutation, variables, argumentName),
+        directive: findKeyDirective(execution.schema, mutation, variables),
       });
       if (key !== undefined && mutation.streams) throw new IdempotencyStreamUnsupportedError();
       const attempt = await beginAttempt<StoredResult>(engine, {

@@ -4,6 +4,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import { distinctHeaderValues } from '../core/node-headers.js';
 import type { RawKey } from '../core/key.js';
 import { createGraphQLIdempotency, type RunningMutation } from './graphql-idempotency.js';
+import { IdempotentDirectiveOnRootMutationRule } from './key-directive.js';
 import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from './options.js';
 
 /**
@@ -73,6 +74,9 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
   };
 
   return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(IdempotentDirectiveOnRootMutationRule);
+    },
     onPluginInit({ plugins }) {
       // Last in line: see the result after every other plugin's onExecuteDone (error masking included).
       plugins.push(lastPlugin as Plugin);

@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
-import { useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../../src/graphql/index.js';
+import { idempotentDirectiveTypeDefs, useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../../src/graphql/index.js';
 
 type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
 
 const typeDefs = /* GraphQL */ `
+  ${idempotentDirectiveTypeDefs}
   type Query {
     ping: String!
   }
