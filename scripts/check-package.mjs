@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 
 const require = createRequire(import.meta.url);
-const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/apollo-server', 'idempotent-mutations/trpc', 'idempotent-mutations/client'];
+const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/apollo-server', 'idempotent-mutations/trpc', 'idempotent-mutations/client', 'idempotent-mutations/apollo-client', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query'];
 const expected = {
   'idempotent-mutations': ['createIdempotencyEngine', 'createMemoryStore', 'IdempotencyError', 'IdempotencyKeyMismatchError'],
   'idempotent-mutations/redis': ['createRedisStore'],
@@ -14,6 +14,9 @@ const expected = {
   'idempotent-mutations/apollo-server': ['idempotencyPlugin'],
   'idempotent-mutations/trpc': ['idempotency'],
   'idempotent-mutations/client': ['createIdempotentFetch', 'idempotencyLink', 'idempotencyHeaders'],
+  'idempotent-mutations/apollo-client': ['createIdempotencyLink'],
+  'idempotent-mutations/urql': ['idempotencyExchange'],
+  'idempotent-mutations/tanstack-query': ['idempotentMutationFn'],
 };
 
 for (const subpath of subpaths) {
@@ -36,9 +39,15 @@ assert.equal(error.status, 422);
 
 // A fresh CommonJS process proves which modules a subpath loads.
 const { execFileSync } = await import('node:child_process');
-for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/trpc', 'idempotent-mutations']) {
-  const loaded = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(subpath)}); console.log(Object.keys(require.cache).join('\\n'))`], { encoding: 'utf8' });
+const loadedBy = (subpath) => execFileSync(process.execPath, ['-e', `require(${JSON.stringify(subpath)}); console.log(Object.keys(require.cache).join('\\n'))`], { encoding: 'utf8' });
+for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/trpc', 'idempotent-mutations', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query']) {
+  const loaded = loadedBy(subpath);
   assert.ok(!/node_modules[\\/]graphql[\\/]/.test(loaded), `${subpath} does not load graphql`);
   if (subpath !== 'idempotent-mutations/trpc') assert.ok(!/@trpc/.test(loaded), `${subpath} does not load @trpc`);
 }
-process.stdout.write(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql\n`);
+// The client-side entries load no server library: no ioredis, no graphql-yoga, no Envelop.
+for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/apollo-client', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query']) {
+  const loaded = loadedBy(subpath);
+  assert.ok(!/node_modules[\\/](ioredis|graphql-yoga|@envelop)[\\/]/.test(loaded), `${subpath} does not load ioredis or graphql-yoga`);
+}
+process.stdout.write(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library\n`);
