@@ -1,33 +1,17 @@
-import { initTRPC } from '@trpc/server';
-import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import type { ScopeOption } from '../../src/core/scope.js';
 import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotency, idempotencyErrorData, type IdempotencyCall } from '../../src/trpc/index.js';
+import type { TrpcIdempotencyOptions } from '../../src/trpc/index.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { createTestClient, rejection } from './support/client.js';
-import { createProbe } from './support/probe.js';
-import type { TestContext } from './support/router.js';
+import { createTestRouter, type TestContext, type TestRouter } from './support/router.js';
 import { startStandaloneServer } from './support/servers.js';
 
 const redis = connectRedis();
 
-/** One idempotent mutation, `order`, under the given scope option; `probe` counts its runs. */
-async function serve(scope: ScopeOption<IdempotencyCall<TestContext>>) {
-  const probe = createProbe();
-  const t = initTRPC.context<TestContext>().create({
-    transformer: superjson,
-    errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
-  });
-  const idempotent = idempotency<TestContext>({ store: createRedisStore({ redis, prefix: uniquePrefix('trpc-scope') }), scope });
-  const router = t.router({
-    order: t.procedure.use(idempotent).mutation(({ ctx }) => {
-      probe.ran('order');
-      return { run: probe.runs('order'), for: ctx.user };
-    }),
-  });
-  const server = await startStandaloneServer(router);
-  return { probe, url: server.url, client: (user?: string) => createTestClient<typeof router>({ url: server.url, user }) };
+async function serve(scope: TrpcIdempotencyOptions<TestContext>['scope']) {
+  const app = createTestRouter({ store: createRedisStore({ redis, prefix: uniquePrefix('trpc-scope') }), scope });
+  const { url } = await startStandaloneServer(app.router);
+  return { probe: app.probe, url, client: (user?: string) => createTestClient<TestRouter>({ url, user }) };
 }
 
 describe('idempotency() when scope gives no caller identity', () => {
@@ -37,9 +21,9 @@ describe('idempotency() when scope gives no caller identity', () => {
   ])('refuses a keyed call with 401 UNAUTHORIZED when scope gives %s, and does not run it', async (_, scope) => {
     const app = await serve(scope);
     const { client, exchanges } = app.client('alice');
-    const refused = await rejection(client.order.mutate(undefined, { context: { idempotencyKey: 'who-1' } }));
+    const refused = await rejection(client.pay.mutate({ amount: 1 }, { context: { idempotencyKey: 'who-1' } }));
 
-    expect(app.probe.runs('order')).toBe(0);
+    expect(app.probe.runs('pay')).toBe(0);
     expect(refused.data?.code).toBe('UNAUTHORIZED');
     expect(refused.data?.httpStatus).toBe(401);
     expect(refused.data?.idempotency).toEqual({ code: 'IDEMPOTENCY_SCOPE_MISSING' });
@@ -47,23 +31,22 @@ describe('idempotency() when scope gives no caller identity', () => {
   });
 
   it('still runs a call without a key (sent without the client link, which would add one)', async () => {
-    const app = await serve(({ ctx }) => ctx.user);
-    const response = await fetch(`${app.url}/order`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const app = await serve(() => undefined);
+    const response = await fetch(`${app.url}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"json":{"amount":1}}' });
 
     expect(response.status).toBe(200);
-    expect(app.probe.runs('order')).toBe(1);
+    expect(app.probe.runs('pay')).toBe(1);
   });
 });
 
 describe('idempotency() with scope: false', () => {
   it('shares one anonymous scope on purpose: a second caller with the same key gets the first result', async () => {
     const app = await serve(false);
-    const first = await app.client('alice').client.order.mutate(undefined, { context: { idempotencyKey: 'shared-1' } });
+    const first = await app.client('alice').client.pay.mutate({ amount: 2 }, { context: { idempotencyKey: 'shared-1' } });
     const bob = app.client('bob');
-    const second = await bob.client.order.mutate(undefined, { context: { idempotencyKey: 'shared-1' } });
+    const second = await bob.client.pay.mutate({ amount: 2 }, { context: { idempotencyKey: 'shared-1' } });
 
-    expect(app.probe.runs('order')).toBe(1);
-    expect(second).toEqual({ run: 1, for: 'alice' });
+    expect(app.probe.runs('pay')).toBe(1);
     expect(second).toEqual(first);
     expect(bob.exchanges[0]?.headers?.get('idempotent-replayed')).toBe('true');
   });

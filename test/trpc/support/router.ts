@@ -1,8 +1,7 @@
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
-import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../../src/trpc/index.js';
+import { idempotency, idempotencyErrorData, type IdempotencyMeta, type TrpcIdempotencyOptions } from '../../../src/trpc/index.js';
 import { createProbe } from './probe.js';
 
 /** What the test servers' `createContext` returns: the caller and whatever the adapter exposes. */
@@ -15,15 +14,17 @@ export interface TestContext {
   connectionParams?: Record<string, string> | null;
 }
 
-export interface TestRouterOptions {
-  store: IdempotencyStore;
-  concurrent?: ConcurrentPolicy;
+/** The middleware's options; `scope` defaults to the `user` of the context. */
+export type TestRouterOptions = Partial<TrpcIdempotencyOptions<TestContext>> & { store: IdempotencyStore };
+
+async function* countdown() {
+  yield* [3, 2, 1];
 }
 
 const parsePayment = (raw: unknown) => raw as { amount: number; idempotencyKey?: unknown };
 
 /** A router with the superjson transformer whose mutations are all idempotent; `probe` counts their runs. The error policy's cases are in policy-router.ts. */
-export function createTestRouter({ store, concurrent }: TestRouterOptions) {
+export function createTestRouter(options: TestRouterOptions) {
   const probe = createProbe();
   const t = initTRPC
     .context<TestContext>()
@@ -32,7 +33,7 @@ export function createTestRouter({ store, concurrent }: TestRouterOptions) {
       transformer: superjson,
       errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
     });
-  const idempotent = idempotency<TestContext>({ store, concurrent, scope: ({ ctx }) => ctx.user });
+  const idempotent = idempotency<TestContext>({ scope: ({ ctx }) => ctx.user, ...options });
   const mutation = t.procedure.use(idempotent);
 
   const router = t.router({
@@ -50,6 +51,15 @@ export function createTestRouter({ store, concurrent }: TestRouterOptions) {
       probe.ran('slow');
       await probe.gate();
       return { amount: input.amount, run: probe.runs('slow'), at: new Date(Date.UTC(2024, 1, probe.runs('slow'))) };
+    }),
+    upload: mutation.input((raw: unknown) => raw as FormData).mutation(async ({ input }) => {
+      probe.ran('upload');
+      const file = input.get('file') as File;
+      return { run: probe.runs('upload'), name: file.name, content: await file.text() };
+    }),
+    countdown: mutation.mutation(() => {
+      probe.ran('countdown');
+      return countdown();
     }),
     nothing: mutation.mutation(() => {
       probe.ran('nothing');
