@@ -8,8 +8,11 @@
  */
 import { serializer } from './serializer.js';
 
-/** An error as it is stored: what its class is registered for, or its parts. */
-export type PortableError = { registered: unknown } | { error: ErrorParts };
+/**
+ * An error as it is stored: as it is (`value`, for superjson to store: an error of a registered
+ * class, or a cause that is no `Error`), or its parts.
+ */
+export type PortableError = { value: unknown } | { error: ErrorParts };
 
 /** The parts of an error whose class superjson does not know. */
 export interface ErrorParts {
@@ -28,7 +31,7 @@ const NOT_PROPS = new Set(['stack', 'cause']);
  * The stack is not kept: it describes the server, not the outcome, and is never replayed.
  */
 export function toPortableError(value: unknown, seen: Set<unknown> = new Set()): PortableError {
-  if (!(value instanceof Error) || isRegistered(value)) return { registered: value };
+  if (!(value instanceof Error) || isRegistered(value)) return { value };
   seen.add(value);
   const cause = 'cause' in value && !seen.has(value.cause) ? toPortableError(value.cause, seen) : undefined;
   return { error: { name: value.name, message: value.message, props: ownProps(value), ...(cause && { cause }) } };
@@ -40,7 +43,7 @@ export function toPortableError(value: unknown, seen: Set<unknown> = new Set()):
  * As with superjson's own rule, its stack is the replay's.
  */
 export function fromPortableError(portable: PortableError): unknown {
-  if ('registered' in portable) return portable.registered;
+  if ('value' in portable) return portable.value;
   const { name, message, props, cause } = portable.error;
   const error = new Error(message, cause && { cause: fromPortableError(cause) });
   if (!Object.hasOwn(props, 'name')) Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true });

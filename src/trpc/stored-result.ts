@@ -37,7 +37,7 @@ function toStored(result: MiddlewareResult<unknown>): StoredResult {
  * way to do so. `next()` results carry a brand (`marker`) so that a middleware cannot forget to
  * return them; the other producers are tRPC's own resolver middleware (`createResolver` in
  * @trpc/server's procedureBuilder, `{ marker, ok: true, data, ctx }`) and its error path
- * (`callRecursive`, `{ marker, ok: false, error }`). These are the same objects. At run time tRPC
+ * (`callRecursive`, `{ marker, ok: false, error }`); this builds the same objects. At run time tRPC
  * reads only `ok` and `data` / `error` (checked against @trpc/server 11.25); the marker satisfies the type.
  */
 function fromStored<TContextOverride>(stored: StoredResult): MiddlewareResult<TContextOverride> {
