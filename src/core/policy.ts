@@ -15,8 +15,8 @@ export type BodyOutcome =
    */
   | { returned: false; coded: boolean; status?: number };
 
-/** Statuses that say "not now" rather than "no": a body that threw one frees the key. */
-export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 425, 429, 503]);
+/** Statuses that say "not now" rather than "no" (499: the client closed the request): a body that threw one frees the key. */
+export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 409, 425, 429, 499, 503]);
 
 /** The outcome of a body that returned. */
 export const RETURNED: BodyOutcome = Object.freeze({ returned: true });

@@ -90,9 +90,12 @@ describe('what Redis holds', () => {
     });
     const done = await redis.hgetall((await keysUnder(prefix))[0]!);
 
-    expect(Object.keys(whileRunning).sort()).toEqual(['fence', 'fp', 'lease', 'owner', 'state']);
+    expect(Object.keys(whileRunning).sort()).toEqual(['fence', 'fp', 'lease', 'owner', 'state', 'tk']);
     expect(whileRunning.owner).toMatch(/^[0-9a-f-]{36}$/);
-    expect(Object.keys(done).sort()).toEqual(['fence', 'fp', 'result', 'state']);
+    expect(whileRunning.tk).toBe('0');
+    // The owner token stays on the done record, so a complete re-sent by its owner answers as the first did.
+    expect(Object.keys(done).sort()).toEqual(['fence', 'fp', 'owner', 'result', 'state']);
+    expect(done.owner).toBe(whileRunning.owner);
     expect(done.fp).toMatch(/^[0-9a-f]{64}$/);
     expect(done).toMatchObject({ state: 'done', fence: '1', result: JSON.stringify({ json: { receipt: 'r-1' } }) });
     const everything = JSON.stringify([whileRunning, done, events]);
