@@ -51,7 +51,7 @@ export interface ExecuteRequest<T> {
   /**
    * How the body ended, for adapters whose `run` resolves with a thrown error's outcome (a coded
    * client error is stored, an unexpected or transient one frees the key: see `keepsRecord`).
-   * Defaults to "the body returned".
+   * One that throws counts as "the body returned" (a `policy-error` event). Defaults to "the body returned".
    */
   outcome?: (value: T) => BodyOutcome;
   /** Overrides the error policy: whether the value is stored (`false` frees the key). Defaults to the policy. */
@@ -155,16 +155,25 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
     }
   }
 
-  /** Whether the value is kept: the user's `shouldStore` if given (and it does not throw), else the error policy. */
+  /**
+   * Whether the value is kept: the user's `shouldStore` if given (and it does not throw), else the
+   * error policy. An `outcome` that throws counts as "the body returned": kept, never run again.
+   */
   function keeps<T>(request: ExecuteRequest<T>, value: T, held: Held): boolean {
+    const policyError = (error: unknown) => emit('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
     if (request.shouldStore) {
       try {
         return request.shouldStore(value);
       } catch (error) {
-        emit('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
+        policyError(error);
       }
     }
-    return keepsRecord(request.outcome?.(value) ?? RETURNED);
+    try {
+      return keepsRecord(request.outcome?.(value) ?? RETURNED);
+    } catch (error) {
+      policyError(error);
+      return true;
+    }
   }
 
   /** The stored form of a value, or the NOT_STORED marker when it cannot be serialized or is too large. */

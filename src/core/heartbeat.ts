@@ -20,7 +20,8 @@ export function startHeartbeat({ renew, everyMs, limitMs, onError, onLimit }: He
     clearTimeout(limit);
   };
   const renewal = setInterval(() => {
-    renew().then(
+    // A renew that throws synchronously is reported like a rejection, not left to crash the process from a timer.
+    new Promise<boolean>((resolve) => resolve(renew())).then(
       (held) => held || stop(), // Taken over: renewing is pointless, and completion will be refused.
       onError,
     );

@@ -60,6 +60,24 @@ describe('Redis round trips, counted by Redis (MONITOR)', () => {
     expect(replay).toEqual(['evalsha']);
     expect(conflict).toEqual(['evalsha']);
   });
+
+  it('costs two commands for a body that frees the key (begin, release) and two for one whose coded error is stored', async () => {
+    const engine = createIdempotencyEngine({ store: createRedisStore({ redis: connectRedis({}, server.url) }) });
+    const request = { scope: 'u', operation: 'pay', input: { amount: 1 } };
+    await engine.execute({ ...request, key: randomUUID(), run: async () => 'loads the scripts' });
+    await engine.execute({ ...request, key: randomUUID(), run: () => Promise.reject(new Error('loads the release script')) }).catch(() => {});
+    const commands = await watchCommands(server.url);
+
+    const freed = await commands.during(() => expect(engine.execute({ ...request, key: randomUUID(), run: () => Promise.reject(new Error('timeout')) })).rejects.toThrow('timeout'));
+    const declined = { declined: true };
+    const stored = await commands.during(() =>
+      engine.execute({ ...request, key: randomUUID(), run: async () => declined, outcome: () => ({ returned: false, coded: true, status: 402 }) }),
+    );
+    commands.stop();
+
+    expect(freed).toEqual(['evalsha', 'evalsha']);
+    expect(stored).toEqual(['evalsha', 'evalsha']);
+  });
 });
 
 describe('an owner that lost its lease', () => {

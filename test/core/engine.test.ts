@@ -7,6 +7,7 @@ import {
   IdempotencyKeyMismatchError,
   IdempotencyKeyRequiredError,
   IdempotencyResultNotStoredError,
+  IdempotencyScopeMissingError,
   type IdempotencyEvent,
   type IdempotencyOptions,
   type IdempotencyStore,
@@ -109,14 +110,14 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
 
   it('rejects a concurrent repeat with 409 and Retry-After while the first runs', async () => {
     const { engine, types } = setup(makeStore, { retryAfter: 2 });
-    let finish!: (value: string) => void;
+    let finish: ((value: string) => void) | undefined;
     const first = engine.execute({ ...request, run: () => new Promise<string>((resolve) => (finish = resolve)) });
-    await sleep(20);
+    while (!finish) await sleep(1);
     const { calls, run } = counter(() => 'second');
     const repeat = engine.execute({ ...request, run });
     await expect(repeat).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
     await expect(repeat).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONCURRENT_REQUEST', status: 409, retryAfter: 2 });
-    finish('first');
+    finish!('first');
     await expect(first).resolves.toEqual({ value: 'first', replayed: false });
     expect(calls.count).toBe(0);
     expect(types()).toEqual(['conflict', 'executed']);
@@ -136,8 +137,9 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
 
   it('with concurrent.wait, still rejects when the first outlasts the wait', async () => {
     const { engine } = setup(makeStore, { concurrent: { wait: 100 } });
-    const first = engine.execute({ ...request, run: () => sleep(400).then(() => 'slow') });
-    await sleep(20);
+    let started = false;
+    const first = engine.execute({ ...request, run: () => ((started = true), sleep(400).then(() => 'slow')) });
+    while (!started) await sleep(1);
     const { calls, run } = counter(() => 'never');
     await expect(engine.execute({ ...request, run })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
     await first;
@@ -146,8 +148,9 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
 
   it('with concurrent.wait, runs the operation itself when the first attempt fails and frees the key', async () => {
     const { engine } = setup(makeStore, { concurrent: { wait: 5_000 } });
-    const first = engine.execute({ ...request, run: () => sleep(150).then(() => Promise.reject(new Error('first failed'))) });
-    await sleep(20);
+    let started = false;
+    const first = engine.execute({ ...request, run: () => ((started = true), sleep(150).then(() => Promise.reject(new Error('first failed')))) });
+    while (!started) await sleep(1);
     const { calls, run } = counter(() => 'waiter ran');
     const waiter = engine.execute({ ...request, run });
     await expect(first).rejects.toThrow('first failed');
@@ -178,15 +181,54 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
     expect(calls.count).toBe(2);
   });
 
-  it('releases the record when shouldStore throws, so the retry runs again', async () => {
-    const { engine } = setup(makeStore);
+  it('stores the result when shouldStore throws (the default policy decides) and reports a policy-error', async () => {
+    const { engine, types } = setup(makeStore);
     const { calls, run } = counter(() => 'ok');
     const shouldStore = () => {
       throw new Error('broken policy');
     };
-    await expect(engine.execute({ ...request, run, shouldStore })).rejects.toThrow('broken policy');
-    await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: 'ok', replayed: false });
-    expect(calls.count).toBe(2);
+    await expect(engine.execute({ ...request, run, shouldStore })).resolves.toEqual({ value: 'ok', replayed: false });
+    await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: 'ok', replayed: true });
+    expect(calls.count).toBe(1);
+    expect(types()).toEqual(['policy-error', 'executed', 'replayed']);
+  });
+
+  it('stores and replays through the codec passed with the request', async () => {
+    const { engine } = setup(makeStore);
+    const written: string[] = [];
+    const codec = {
+      stringify: (value: { cents: number }) => {
+        const text = `cents=${value.cents}`;
+        written.push(text);
+        return text;
+      },
+      parse: (text: string) => ({ cents: Number(text.slice('cents='.length)), parsed: true }),
+    };
+    const { calls, run } = counter(() => ({ cents: 250 }));
+    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({ value: { cents: 250 }, replayed: false });
+    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({ value: { cents: 250, parsed: true }, replayed: true });
+    expect(written).toEqual(['cents=250']);
+    expect(calls.count).toBe(1);
+  });
+
+  it('does not store a result its codec cannot stringify; repeats get 500 and never run it again', async () => {
+    const { engine, events, types } = setup(makeStore);
+    const cannot = new TypeError('circular structure');
+    const codec = {
+      stringify: (): string => {
+        throw cannot;
+      },
+      parse: (text: string) => text,
+    };
+    const { calls, run } = counter(() => 'charged');
+    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({ value: 'charged', replayed: false });
+    const repeat = engine.execute({ ...request, run, codec });
+    await expect(repeat).rejects.toBeInstanceOf(IdempotencyResultNotStoredError);
+    await expect(repeat).rejects.toMatchObject({ code: 'IDEMPOTENCY_RESULT_NOT_STORED', status: 500 });
+    await expect(engine.execute({ ...request, run })).rejects.toBeInstanceOf(IdempotencyResultNotStoredError);
+    expect(calls.count).toBe(1);
+    expect(types()).toEqual(['result-not-stored', 'executed']);
+    expect(events[0]).toMatchObject({ type: 'result-not-stored', fence: 1, error: cannot });
   });
 
   it('runs unkeyed requests every time, or rejects them when a key is required', async () => {
@@ -259,17 +301,31 @@ describe('engine options and scopes', () => {
     [{ concurrent: { wait: -5 } }, /"concurrent.wait"/],
     [{ concurrent: 'queue' as never }, /"concurrent"/],
     [{ failMode: 'sometimes' as never }, /"failMode"/],
+    [{ lease: 10_000, maxRunTime: 9_999 }, /"maxRunTime" must be a whole number ≥ 10000/],
+    [{ maxRunTime: 5_000 }, /"maxRunTime" must be a whole number ≥ 10000/],
+    [{ maxRunTime: 60_000.5 }, /"maxRunTime"/],
+    [{ completionRetry: -1 }, /"completionRetry" must be a whole number ≥ 0/],
+    [{ completionRetry: 0.5 }, /"completionRetry"/],
+    [{ completionRetry: 2 ** 53 }, /"completionRetry"/],
   ])('rejects %j at construction', (options, message) => {
+    expect(() => createIdempotencyEngine(options)).toThrow(TypeError);
     expect(() => createIdempotencyEngine(options)).toThrow(message);
   });
 
-  it('runs a keyed operation without idempotency when the scope is undefined, and says so', async () => {
+  it.each([{ lease: 1_000, maxRunTime: 1_000 }, { completionRetry: 0 }, { lease: 50, ttl: 50, maxRunTime: 50, completionRetry: 10_000 }])('accepts %j', (options) => {
+    expect(() => createIdempotencyEngine(options)).not.toThrow();
+  });
+
+  it('refuses a keyed operation whose scope is undefined (401) and runs nothing; an unkeyed one runs', async () => {
     const { engine, types } = setup(() => createMemoryStore());
     const { calls, run } = counter((): number => calls.count);
     const request = { scope: undefined, operation: 'pay', key: 'k', input: {}, run };
-    await expect(engine.execute(request)).resolves.toEqual({ value: 1, replayed: false });
-    await expect(engine.execute(request)).resolves.toEqual({ value: 2, replayed: false });
-    expect(types()).toEqual(['unscoped', 'unscoped']);
+    await expect(engine.execute(request)).rejects.toBeInstanceOf(IdempotencyScopeMissingError);
+    await expect(engine.execute(request)).rejects.toMatchObject({ code: 'IDEMPOTENCY_SCOPE_MISSING', status: 401 });
+    expect(calls.count).toBe(0);
+    await expect(engine.execute({ ...request, key: undefined })).resolves.toEqual({ value: 1, replayed: false });
+    await expect(engine.execute({ ...request, key: undefined })).resolves.toEqual({ value: 2, replayed: false });
+    expect(types()).toEqual(['scope-missing', 'scope-missing']);
   });
 
   it('stops renewing a lease that another attempt took over', async () => {
@@ -285,13 +341,14 @@ describe('engine options and scopes', () => {
       },
     };
     const holder = createIdempotencyEngine({ store, lease: 60 });
-    let finish!: () => void;
+    let finish: (() => void) | undefined;
     const held = holder.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: () => new Promise<string>((resolve) => (finish = () => resolve('late'))) });
+    while (!finish) await sleep(1); // the body runs: the holder has acquired the record
     clock += 1_000; // the holder's lease lapses without its heartbeat having run
     await expect(createIdempotencyEngine({ store: memory }).execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'rescuer' })).resolves.toEqual({ value: 'rescuer', replayed: false });
     takenOver = true;
     await sleep(200); // ten heartbeat periods
-    finish();
+    finish!();
     await held;
     expect(extendsAfterTakeover).toBe(1);
   });

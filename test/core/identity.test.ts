@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { beginAttempt } from '../../src/core/attempt.js';
+import { createMemoryStore, IdempotencyError, IdempotencyScopeMissingError, resolveScope, type ScopeOption } from '../../src/index.js';
+import { counter, engineStores, instrument, setupEngine } from './engine-fixtures.js';
+
+describe.each(engineStores('identity'))('record identity on the %s store', (_name, makeStore) => {
+  const request = { operation: 'createCharge', key: 'key-1', input: { amount: 100 } };
+
+  it('refuses a keyed request without a scope with 401 IDEMPOTENCY_SCOPE_MISSING: nothing runs, the store is not asked', async () => {
+    const { store, calls: storeCalls } = instrument(makeStore());
+    const { engine, events } = setupEngine(store);
+    const { calls, run } = counter(() => 'charged');
+    const attempt = engine.execute({ ...request, scope: undefined, run });
+    await expect(attempt).rejects.toBeInstanceOf(IdempotencyScopeMissingError);
+    await expect(attempt).rejects.toBeInstanceOf(IdempotencyError);
+    await expect(attempt).rejects.toMatchObject({ code: 'IDEMPOTENCY_SCOPE_MISSING', status: 401 });
+    await expect(engine.execute({ ...request, scope: undefined, run, required: false })).rejects.toMatchObject({ status: 401 });
+    expect(calls.count).toBe(0);
+    expect(storeCalls.begin).toBe(0);
+    expect(events).toEqual([
+      { type: 'scope-missing', operation: 'createCharge', recordId: '' },
+      { type: 'scope-missing', operation: 'createCharge', recordId: '' },
+    ]);
+  });
+
+  it('refuses it in the two-phase attempt too, before the operation may run', async () => {
+    const { engine } = setupEngine(makeStore());
+    await expect(beginAttempt(engine, { ...request, scope: undefined })).rejects.toMatchObject({ code: 'IDEMPOTENCY_SCOPE_MISSING', status: 401 });
+  });
+
+  it('runs an unkeyed request without a scope, every time, storing nothing', async () => {
+    const { store, calls: storeCalls } = instrument(makeStore());
+    const { engine, events } = setupEngine(store);
+    const { calls, run } = counter((): number => calls.count);
+    await expect(engine.execute({ ...request, key: undefined, scope: undefined, run })).resolves.toEqual({ value: 1, replayed: false });
+    await expect(engine.execute({ ...request, key: undefined, scope: undefined, run })).resolves.toEqual({ value: 2, replayed: false });
+    expect(calls.count).toBe(2);
+    expect(storeCalls.begin).toBe(0);
+    expect(events).toEqual([]);
+  });
+
+  it('shares records in the anonymous scope (null), chosen on purpose', async () => {
+    const { engine, types } = setupEngine(makeStore());
+    const { calls, run } = counter(() => 'first anonymous caller');
+    await expect(engine.execute({ ...request, scope: null, run })).resolves.toEqual({ value: 'first anonymous caller', replayed: false });
+    await expect(engine.execute({ ...request, scope: null, run })).resolves.toEqual({ value: 'first anonymous caller', replayed: true });
+    expect(calls.count).toBe(1);
+    expect(types()).toEqual(['executed', 'replayed']);
+  });
+
+  it('keeps the anonymous scope apart from every named scope, and named scopes apart from each other', async () => {
+    const { engine } = setupEngine(makeStore());
+    const { calls, run } = counter((): number => calls.count);
+    for (const scope of [null, 'user-1', 'user-2', 'null', '']) {
+      await expect(engine.execute({ ...request, scope, run })).resolves.toMatchObject({ replayed: false });
+    }
+    expect(calls.count).toBe(5);
+    await expect(engine.execute({ ...request, scope: 'user-1', run })).resolves.toEqual({ value: 2, replayed: true });
+    expect(calls.count).toBe(5);
+  });
+});
+
+describe('resolveScope', () => {
+  it.each<[string, ScopeOption<{ user?: unknown }>, { user?: unknown }, string | null | undefined]>([
+    ['false gives the shared anonymous scope', false, {}, null],
+    ['a function returning undefined gives no identity', (context) => context.user as undefined, {}, undefined],
+    ['a function returning null gives no identity (not the anonymous scope)', () => null, {}, undefined],
+    ['a string is the scope', (context) => context.user as string, { user: 'u-1' }, 'u-1'],
+    ['a number is turned into a string', () => 42, {}, '42'],
+    ['zero is an identity', () => 0, {}, '0'],
+    ['an async function is awaited', async () => 'tenant-7', {}, 'tenant-7'],
+    ['an async null gives no identity', async () => null, {}, undefined],
+  ])('%s', async (_name, option, context, expected) => {
+    await expect(resolveScope(option, context)).resolves.toBe(expected);
+  });
+
+  it('a scope function that finds no user leads the engine to refuse a keyed request and run nothing', async () => {
+    const { engine } = setupEngine(createMemoryStore());
+    const { calls, run } = counter(() => 'ran');
+    const scope = await resolveScope(() => null, {});
+    await expect(engine.execute({ scope, operation: 'pay', key: 'k', input: {}, run })).rejects.toBeInstanceOf(IdempotencyScopeMissingError);
+    expect(calls.count).toBe(0);
+  });
+});
