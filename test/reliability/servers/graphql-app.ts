@@ -29,7 +29,10 @@ const typeDefs = /* GraphQL */ `
 
 const JSONScalar = new GraphQLScalarType({ name: 'JSON', parseValue: (value) => value, serialize: (value) => value });
 
-/** A Yoga app whose mutations run the shared ledger body behind `useIdempotency` (scope: the `x-user` header). */
+/** The scope of requests that send no `x-user`: one shared scope, on purpose (the tests' clients are one caller). */
+const ANONYMOUS = 'anonymous';
+
+/** A Yoga app whose mutations run the shared ledger body behind `useIdempotency` (scope: the `x-user` header, else one shared scope). */
 export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
   const schema = createSchema<Context>({
     typeDefs,
@@ -52,6 +55,6 @@ export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
     schema,
     logging: false,
     landingPage: false,
-    plugins: [useIdempotency<Context>({ ...options, scope: (ctx) => ctx.request.headers.get('x-user') })],
+    plugins: [useIdempotency<Context>({ ...options, scope: (ctx) => ctx.request.headers.get('x-user') ?? ANONYMOUS })],
   });
 }

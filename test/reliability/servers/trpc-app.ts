@@ -42,7 +42,7 @@ export function createTrpcRouter(ledger: Ledger, options: IdempotencyOptions) {
     transformer: superjson,
     errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
   });
-  const idempotent = t.procedure.use(idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user ?? null }));
+  const idempotent = t.procedure.use(idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user ?? 'anonymous' }));
   return t.router({
     charge: idempotent.input(parseCharge).mutation(({ input, ctx }) =>
       ledger.charge({ operation: 'trpc:charge', ...ctx.idempotency, amount: input.amount, waitForGate: input.waitForGate }),
