@@ -1,0 +1,111 @@
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
+import { createGraphQLIdempotency, type RunningMutation } from '../graphql/graphql-idempotency.js';
+import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from '../graphql/options.js';
+import { toApolloResponse, toSentResult } from './response.js';
+
+/**
+ * Options of {@link idempotencyPlugin}: the same as `useIdempotency`'s ({@link UseIdempotencyOptions}),
+ * read against Apollo Server's context value: `scope(contextValue)` gives the user / tenant (required:
+ * there is no default), `getKey(contextValue)` replaces the header, `headerName` (defaults to
+ * `'Idempotency-Key'`) is read from the operation's HTTP request, `argumentName` defaults to
+ * `'idempotencyKey'`, and `shouldStore` sees the result as Apollo Server sends it, after `formatError`.
+ * Every engine option (`store`, `ttl`, `lease`, `concurrent`, `failMode`, …) keeps its default.
+ *
+ * A header sent twice reaches Apollo Server joined into one `a, b` value (its `HeaderMap` keeps one
+ * value per name): it is refused as a malformed key unless the joined text happens to be one valid
+ * RFC 8941 string.
+ */
+export type IdempotencyPluginOptions<TContext extends BaseContext = BaseContext> = UseIdempotencyOptions<TContext>;
+
+/** What a request that admitted a mutation keeps until it ends. */
+interface Pending {
+  mutation: RunningMutation;
+  /** Whether execution started (the mutation's resolvers may have run). */
+  executing: boolean;
+}
+
+/**
+ * Apollo Server 5 plugin that makes mutations idempotent. A mutation sent with an `Idempotency-Key`
+ * (HTTP header, `getKey`, or argument) runs once per scope, operation and key; every retry gets the
+ * stored result, marked replayed (`Idempotent-Replayed: true` and `extensions.idempotency.replayed`),
+ * with the original status and headers. Queries and subscriptions pass through untouched.
+ *
+ * List it last in `plugins`, so it stores the response as the other plugins leave it.
+ *
+ * Hooks: `responseForOperation` admits the operation (a replay or a refusal is answered there, without
+ * executing; refusals carry the status of the error: 400, 401, 409 with `Retry-After`, 422, 503);
+ * `willSendResponse` stores the response as it is sent, after `formatError`. An attempt whose request
+ * fails before execution, whose execution throws, or whose pipeline throws is ended there and then, so
+ * no key stays locked. Resolvers of a running mutation find {@link IdempotencyContext} under
+ * `contextValue.idempotency`.
+ *
+ * In a batched HTTP request, the operations share one response status and header set (Apollo Server's
+ * rule), so a stored result carries the batch's status and headers.
+ *
+ * @example
+ * new ApolloServer<Context>({ typeDefs, resolvers, plugins: [idempotencyPlugin<Context>({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
+ */
+export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(options: IdempotencyPluginOptions<TContext>): ApolloServerPlugin<TContext> {
+  const { admit } = createGraphQLIdempotency(options);
+  const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
+  const pending = new WeakMap<GraphQLRequestContext<TContext>, Pending>();
+
+  /** Takes a request's mutation out of `pending`, so that whichever hook ends it comes first and alone. */
+  function take(requestContext: GraphQLRequestContext<TContext>): Pending | undefined {
+    const request = pending.get(requestContext);
+    pending.delete(requestContext);
+    return request;
+  }
+
+  /** Ends a request's mutation, at most once: stores what is sent once execution ran, else frees the key. */
+  async function end(requestContext: GraphQLRequestContext<TContext>, error?: unknown): Promise<void> {
+    const request = take(requestContext);
+    if (!request) return;
+    const { response } = requestContext;
+    if (request.executing && response.body) await request.mutation.finish(toSentResult({ http: response.http, body: response.body }));
+    else await request.mutation.abandon(error ?? new Error('The request ended before its execution.'));
+  }
+
+  return {
+    async requestDidStart(started): Promise<GraphQLRequestListener<TContext>> {
+      return {
+        async responseForOperation(requestContext) {
+          const http = requestContext.request.http;
+          const admission = await admit({
+            schema: requestContext.schema,
+            document: requestContext.document,
+            operationName: requestContext.request.operationName,
+            variableValues: requestContext.request.variables,
+            context: requestContext.contextValue,
+            header: http?.headers.get(headerName),
+            overHttp: !!http,
+          });
+          if (!admission) return null;
+          if ('answer' in admission) return toApolloResponse(admission.answer);
+          pending.set(started, { mutation: admission.running, executing: false });
+          (requestContext.contextValue as { idempotency?: IdempotencyContext }).idempotency = admission.running.context;
+          return null;
+        },
+        async executionDidStart() {
+          const request = pending.get(started);
+          if (request) request.executing = true;
+          return {
+            async executionDidEnd(error) {
+              // Execution threw (no result): free the key unless a root resolver returned.
+              if (error) await take(started)?.mutation.abandon(error);
+            },
+          };
+        },
+        async willSendResponse() {
+          // Apollo Server follows every didEncounterErrors with willSendResponse: a request that failed
+          // or was answered by another plugin before execution ends here too, its key freed.
+          await end(started);
+        },
+      };
+    },
+    async unexpectedErrorProcessingRequest({ requestContext, error }) {
+      // A hook threw, so willSendResponse may not run: store what execution produced, or free the key.
+      await end(requestContext, error);
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { GraphQLError } from 'graphql';
+import { idempotencyPlugin, type IdempotencyContext, type IdempotencyPluginOptions } from '../../../src/apollo-server/index.js';
+
+/** The test servers' context: the caller from the `x-user` header, and what the plugin adds. */
+export interface Context {
+  user?: string;
+  /** A key handed to `executeOperation` in its context value (read with `getKey`). */
+  key?: string;
+  idempotency?: IdempotencyContext;
+}
+
+const typeDefs = /* GraphQL */ `
+  type Query {
+    ping: String!
+  }
+  type Receipt {
+    number: String!
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+    key: String
+    fence: Int
+    "Throws: a child field that fails after the root resolver charged."
+    receipt: Receipt!
+  }
+  type Mutation {
+    createPayment(amount: Int!, idempotencyKey: String): Payment!
+    "Throws a coded error with HTTP status 403 and an x-limit header, after charging."
+    forbidden(amount: Int!): Payment
+  }
+`;
+
+/** The two ways of serving Apollo Server the tests cover. */
+export type Integration = 'standalone' | 'express';
+export const integrations: Integration[] = ['standalone', 'express'];
+
+export interface TestServerOptions {
+  /** Plugin options; `scope` defaults to the `x-user` request header. */
+  idempotency?: Partial<IdempotencyPluginOptions<Context>>;
+  /** Awaited inside every mutation resolver before it returns. */
+  beforeResolve?: () => Promise<void>;
+  /** Plugins placed before the idempotency plugin. */
+  pluginsBefore?: ApolloServerPlugin<Context>[];
+  /** Plugins placed after the idempotency plugin. */
+  pluginsAfter?: ApolloServerPlugin<Context>[];
+  formatError?: ApolloServerOptions<Context>['formatError'];
+  rootValue?: ApolloServerOptions<Context>['rootValue'];
+}
+
+/** An Apollo Server with idempotencyPlugin on a real HTTP server. */
+export interface TestServer {
+  url: string;
+  /** How often each resolver ran, by field name. */
+  runs: Record<string, number>;
+  apollo: ApolloServer<Context>;
+  close(): Promise<void>;
+}
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+export async function startTestServer(integration: Integration, options: TestServerOptions = {}): Promise<TestServer> {
+  const runs: Record<string, number> = {};
+  const ran = async (field: string, amount: number, context: Context) => {
+    runs[field] = (runs[field] ?? 0) + 1;
+    await options.beforeResolve?.();
+    return { id: `${field}-${runs[field]}`, amount, key: context.idempotency?.key, fence: context.idempotency?.fence };
+  };
+  const resolvers = {
+    Query: {
+      ping: () => {
+        runs.ping = (runs.ping ?? 0) + 1;
+        return 'pong';
+      },
+    },
+    Mutation: {
+      createPayment: (_: unknown, args: { amount: number }, context: Context) => ran('createPayment', args.amount, context),
+      forbidden: async (_: unknown, args: { amount: number }, context: Context) => {
+        await ran('forbidden', args.amount, context);
+        // Apollo Server's form of `extensions.http`: its headers are a HeaderMap.
+        const extensions: Record<string, unknown> = { code: 'FORBIDDEN', http: { status: 403, headers: new HeaderMap([['x-limit', '10']]) } };
+        throw new GraphQLError('Limit exceeded.', { extensions });
+      },
+    },
+    Payment: {
+      receipt: () => {
+        throw new Error('receipt printer on fire');
+      },
+    },
+  };
+  const plugins = [
+    ...(options.pluginsBefore ?? []),
+    idempotencyPlugin<Context>({ scope: (context) => context.user, ...options.idempotency }),
+    ...(options.pluginsAfter ?? []),
+  ];
+  const context = async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<Context> => {
+    const user = req.headers['x-user'];
+    return typeof user === 'string' ? { user } : {};
+  };
+  const config = {
+    typeDefs,
+    resolvers,
+    logger: silent,
+    includeStacktraceInErrorResponses: false,
+    ...(options.formatError ? { formatError: options.formatError } : {}),
+    ...(options.rootValue ? { rootValue: options.rootValue } : {}),
+  };
+
+  if (integration === 'standalone') {
+    const apollo = new ApolloServer<Context>({ ...config, plugins });
+    const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' }, context });
+    return { url, runs, apollo, close: () => apollo.stop() };
+  }
+
+  const app = express();
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<Context>({ ...config, plugins: [...plugins, ApolloServerPluginDrainHttpServer({ httpServer })] });
+  await apollo.start();
+  app.use('/graphql', express.json(), expressMiddleware(apollo, { context }));
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/graphql`, runs, apollo, close: () => apollo.stop() };
+}
+
+export interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
+}
+
+/** A GraphQL POST over real HTTP; returns status, headers and the body as text and JSON. */
+export async function post(
+  url: string,
+  body: { query: string; variables?: Record<string, unknown>; operationName?: string },
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: JSON.parse(text) as GraphQLBody };
+}
+
+/**
+ * The body a replay must have: the first body, byte for byte, with `extensions.idempotency.replayed`
+ * added (and Apollo Server's trailing newline).
+ */
+export function replayOf(firstText: string): string {
+  const first = JSON.parse(firstText) as GraphQLBody;
+  return `${JSON.stringify({ ...first, extensions: { ...first.extensions, idempotency: { replayed: true } } })}\n`;
+}
+
+/** Request headers of a caller (`x-user`) and, if given, its key. */
+export const as = (user: string | undefined, key?: string): Record<string, string> => ({
+  ...(user === undefined ? {} : { 'x-user': user }),
+  ...(key === undefined ? {} : { 'idempotency-key': key }),
+});
+
+/** The codes of a response's errors. */
+export const codes = (body: GraphQLBody): unknown[] | undefined => body.errors?.map((error) => error.extensions?.code);
