@@ -1,4 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
+import { GraphQLError, type DocumentNode } from 'graphql';
+import { misplacedIdempotentDirectives } from '../graphql/key-directive.js';
 import { createGraphQLIdempotency, type RunningMutation } from '../graphql/graphql-idempotency.js';
 import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from '../graphql/options.js';
 import { toApolloResponse, toSentResult } from './response.js';
@@ -46,9 +48,11 @@ interface Pending {
  * new ApolloServer<Context>({ typeDefs, resolvers, plugins: [idempotencyPlugin<Context>({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
  */
 export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(options: IdempotencyPluginOptions<TContext>): ApolloServerPlugin<TContext> {
-  const { admit } = createGraphQLIdempotency(options);
+  const { admit } = createGraphQLIdempotency(options, 'idempotencyPlugin');
   const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
   const pending = new WeakMap<GraphQLRequestContext<TContext>, Pending>();
+  /** Apollo Server takes no validation rules from a plugin: misplaced `@idempotent` directives are found here, once per document. */
+  const misplaced = new WeakMap<DocumentNode, readonly GraphQLError[]>();
 
   /** Takes a request's mutation out of `pending`, so that whichever hook ends it comes first and alone. */
   function take(requestContext: GraphQLRequestContext<TContext>): Pending | undefined {
@@ -69,6 +73,12 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(op
   return {
     async requestDidStart(started): Promise<GraphQLRequestListener<TContext>> {
       return {
+        async didResolveOperation({ schema, document }) {
+          let errors = misplaced.get(document);
+          if (!errors) misplaced.set(document, (errors = misplacedIdempotentDirectives(schema, document)));
+          const [error] = errors;
+          if (error) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+        },
         async responseForOperation(requestContext) {
           const http = requestContext.request.http;
           const admission = await admit({

@@ -45,10 +45,11 @@ export type Admission = { running: RunningMutation } | { answer: ExecutionResult
  * The GraphQL analysis both GraphQL server adapters share: which operation runs, its key (header,
  * `getKey`, argument or `@idempotent(key:)` directive), its fingerprint (the operation as executed: selection, fragments and the
  * coerced variables with their defaults), what the root resolvers did, what is stored and how a
- * replay or a refusal is answered. An adapter only maps its server's hooks onto `admit`.
+ * replay or a refusal is answered. An adapter only maps its server's hooks onto `admit`; `adapter`
+ * names it in configuration errors.
  */
-export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOptions<TContext>) {
-  const scope = assertScopeOption(options.scope, 'useIdempotency');
+export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOptions<TContext>, adapter: string) {
+  const scope = assertScopeOption(options.scope, adapter);
   const { argumentName = useIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
   const engine = createIdempotencyEngine(options);
   const storeIf = shouldStore && ((result: StoredResult) => result === STREAMED_RESULT || shouldStore(result));

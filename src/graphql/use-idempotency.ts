@@ -31,7 +31,7 @@ const END_HOOK_GRACE_MS = 1_000;
  * createYoga({ schema, plugins: [useIdempotency({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
  */
 export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempotencyOptions<TContext>): Plugin {
-  const { admit } = createGraphQLIdempotency(options);
+  const { admit } = createGraphQLIdempotency(options, 'useIdempotency');
   const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
 
   const lastPlugin: Plugin<{ idempotency?: IdempotencyContext }> = {

@@ -68,6 +68,21 @@ describe.each(integrations)('idempotencyPlugin on Apollo Server (%s) with the Re
     expect(later.text).toBe(replayOf(winner?.text ?? ''));
   });
 
+  it('takes the key from the @idempotent(key:) directive, and refuses the directive on a query or nested field (400)', async () => {
+    const server = await start();
+    const pay = 'mutation Pay($key: String!) { createPayment(amount: 4) @idempotent(key: $key) { id amount } }';
+    const first = await post(server.url, { query: pay, variables: { key: 'shopify' } }, as('alice'));
+    const retry = await post(server.url, { query: pay, variables: { key: 'shopify' } }, as('alice'));
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.json.data).toEqual(first.json.data);
+    const onQuery = await post(server.url, { query: '{ ping @idempotent(key: "q") }' }, as('alice'));
+    expect(onQuery.status).toBe(400);
+    expect(onQuery.json.errors?.[0]?.message).toBe('The @idempotent directive is allowed only on a root field of a mutation.');
+    const nested = await post(server.url, { query: 'mutation { createPayment(amount: 1) { id @idempotent(key: "n") } }' }, as('alice'));
+    expect(nested.status).toBe(400);
+    expect(server.runs.createPayment).toBe(1);
+  });
+
   it('answers the same key with other variables with 422, running nothing', async () => {
     const server = await start();
     await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-2"'));

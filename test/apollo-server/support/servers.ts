@@ -7,6 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError } from 'graphql';
 import { idempotencyPlugin, type IdempotencyContext, type IdempotencyPluginOptions } from '../../../src/apollo-server/index.js';
+import { idempotentDirectiveTypeDefs } from '../../../src/graphql/index.js';
 
 /** The test servers' context: the caller from the `x-user` header, and what the plugin adds. */
 export interface Context {
@@ -17,6 +18,7 @@ export interface Context {
 }
 
 const typeDefs = /* GraphQL */ `
+  ${idempotentDirectiveTypeDefs}
   type Query {
     ping: String!
   }
