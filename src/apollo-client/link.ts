@@ -1,14 +1,9 @@
 import { ApolloLink } from '@apollo/client/link';
-import { formatKeyHeader, newIdempotencyKey } from '../core/client-key.js';
+import { chooseKey, formatKeyHeader, type ClientKeyOptions } from '../core/client-key.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
 
 /** Options of {@link createIdempotencyLink}. */
-export interface IdempotencyLinkOptions {
-  /** Mints the key of a mutation the caller gave none. Defaults to a random UUID (`crypto.randomUUID()`). */
-  generateKey?: () => string;
-  /** The request header that carries the key; must match the server's `headerName`. Defaults to `'Idempotency-Key'`. */
-  headerName?: string;
-}
+export type IdempotencyLinkOptions = ClientKeyOptions;
 
 /** The defaults of {@link IdempotencyLinkOptions}. */
 export const idempotencyLinkDefaults = {
@@ -37,22 +32,17 @@ export const idempotencyLinkDefaults = {
  * });
  */
 export function createIdempotencyLink(options: IdempotencyLinkOptions = {}): ApolloLink {
-  const { generateKey = newIdempotencyKey, headerName = idempotencyLinkDefaults.headerName } = options;
+  const { generateKey, headerName = idempotencyLinkDefaults.headerName } = options;
   return new ApolloLink((operation, forward) => {
     // Compared as a string: OperationTypeNode.MUTATION is 'mutation', and the enum lives in graphql.
     if ((operation.operationType as string) !== 'mutation') return forward(operation);
     const context = operation.getContext();
     const headers: Record<string, string> = { ...(context.headers as Record<string, string> | undefined) };
-    const chosen: unknown = context.idempotencyKey;
-    if (typeof chosen !== 'string' && hasHeader(headers, headerName)) return forward(operation);
-    const key = typeof chosen === 'string' ? chosen : generateKey();
-    for (const name of Object.keys(headers)) if (name.toLowerCase() === headerName.toLowerCase()) delete headers[name];
+    const sameName = (name: string) => name.toLowerCase() === headerName.toLowerCase();
+    const key = chooseKey(context.idempotencyKey, Object.keys(headers).some(sameName), generateKey);
+    if (key === undefined) return forward(operation);
+    for (const name of Object.keys(headers)) if (sameName(name)) delete headers[name];
     operation.setContext({ idempotencyKey: key, headers: { ...headers, [headerName]: formatKeyHeader(key) } });
     return forward(operation);
   });
-}
-
-function hasHeader(headers: Record<string, string>, name: string): boolean {
-  const lower = name.toLowerCase();
-  return Object.keys(headers).some((header) => header.toLowerCase() === lower);
 }

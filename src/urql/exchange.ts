@@ -1,14 +1,9 @@
 import { makeOperation, mapExchange, type Exchange, type Operation } from '@urql/core';
-import { formatKeyHeader, newIdempotencyKey } from '../core/client-key.js';
+import { chooseKey, formatKeyHeader, type ClientKeyOptions } from '../core/client-key.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
 
 /** Options of {@link idempotencyExchange}. */
-export interface IdempotencyExchangeOptions {
-  /** Mints the key of a mutation the caller gave none. Defaults to a random UUID (`crypto.randomUUID()`). */
-  generateKey?: () => string;
-  /** The request header that carries the key; must match the server's `headerName`. Defaults to `'Idempotency-Key'`. */
-  headerName?: string;
-}
+export type IdempotencyExchangeOptions = ClientKeyOptions;
 
 /** The defaults of {@link IdempotencyExchangeOptions}. */
 export const idempotencyExchangeDefaults = {
@@ -34,13 +29,12 @@ export const idempotencyExchangeDefaults = {
  * createClient({ url, exchanges: [cacheExchange, idempotencyExchange(), retryExchange({}), fetchExchange] });
  */
 export function idempotencyExchange(options: IdempotencyExchangeOptions = {}): Exchange {
-  const { generateKey = newIdempotencyKey, headerName = idempotencyExchangeDefaults.headerName } = options;
+  const { generateKey, headerName = idempotencyExchangeDefaults.headerName } = options;
   return mapExchange({
     onOperation(operation) {
       if (operation.kind !== 'mutation') return operation;
-      const chosen: unknown = operation.context.idempotencyKey;
-      if (typeof chosen !== 'string' && new Headers(fetchOptionsOf(operation).headers).has(headerName)) return operation;
-      const key = typeof chosen === 'string' ? chosen : generateKey();
+      const key = chooseKey(operation.context.idempotencyKey, new Headers(fetchOptionsOf(operation).headers).has(headerName), generateKey);
+      if (key === undefined) return operation;
       return makeOperation(operation.kind, operation, {
         ...operation.context,
         idempotencyKey: key,
