@@ -97,6 +97,8 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   const store: IdempotencyStore = options.store ?? createMemoryStore();
   const heartbeatMs = Math.max(1, Math.floor(settings.lease / 3));
   const completionRetry = settings.completionRetry ?? settings.lease;
+  /** Completion retries come at least five times a lease (and at least once a second), so one lands soon after a blip. */
+  const longestRetryDelayMs = Math.max(1, Math.min(1_000, Math.floor(settings.lease / 5)));
 
   function emit(type: IdempotencyEventType, details: Omit<IdempotencyEvent, 'type'>): void {
     try {
@@ -146,7 +148,7 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   async function settle({ id, owner, operation, fence }: Held, result: string | undefined, stopHeartbeat: () => void): Promise<void> {
     const transition = () => (result === undefined ? store.release({ id, owner }) : store.complete({ id, owner, result, ttlMs: settings.ttl }));
     try {
-      const accepted = await callPersistently(transition, completionRetry, (error) => emit('store-error', { operation, recordId: id, fence, error }));
+      const accepted = await callPersistently(transition, completionRetry, longestRetryDelayMs, (error) => emit('store-error', { operation, recordId: id, fence, error }));
       emit(accepted ? (result === undefined ? 'released' : 'executed') : 'stale-completion', { operation, recordId: id, fence });
     } catch {
       // Every failure was reported; the caller still gets its result, and the lease lapses.
