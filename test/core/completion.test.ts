@@ -64,8 +64,8 @@ describe.each(engineStores('completion'))('completion through a store blip on th
 
   it('keeps renewing the lease while completion is retried, so no repeat runs the body meanwhile', async () => {
     const base = makeStore();
-    // Five failures: 25 + 50 + 100 + 200 + 400 ms of backoff, about five leases of 150 ms.
-    const { store, calls: storeCalls, log } = instrument(base, { complete: { times: 5 } });
+    // Twenty failures: 25 ms, then 30 ms apart (a fifth of the lease), about four leases of 150 ms.
+    const { store, calls: storeCalls, log } = instrument(base, { complete: { times: 20 } });
     const { engine, count } = setupEngine(store, { lease: 150, completionRetry: 5_000 });
     const key = freshKey();
     const { calls, run } = counter(() => 'charged');
@@ -81,8 +81,8 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     await expect(first).resolves.toEqual({ value: 'charged', replayed: false });
     const during = log.slice(log.indexOf('complete!'), log.lastIndexOf('complete'));
     expect(during.filter((call) => call === 'extend').length).toBeGreaterThanOrEqual(5);
-    expect(during.filter((call) => call === 'complete!')).toHaveLength(5);
-    expect(count('store-error')).toBe(5);
+    expect(during.filter((call) => call === 'complete!')).toHaveLength(20);
+    expect(count('store-error')).toBe(20);
     expect(count('executed')).toBe(1);
 
     await expect(intruder.engine.execute({ ...request, key, run: intruderRun })).resolves.toEqual({ value: 'charged', replayed: true });
