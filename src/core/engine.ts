@@ -8,9 +8,9 @@ import {
   IdempotencyScopeMissingError,
   IdempotencyStoreUnavailableError,
 } from './errors.js';
-import type { IdempotencyEvent, IdempotencyEventType } from './events.js';
 import { fingerprint, recordId } from './hashing.js';
 import { startHeartbeat } from './heartbeat.js';
+import { observeExecution, type Report } from './instrumentation.js';
 import { resolveKey, type KeySources } from './key.js';
 import { idempotencyDefaults, validateOptions, type IdempotencyOptions } from './options.js';
 import { callPersistently } from './persistent-call.js';
@@ -81,12 +81,13 @@ export interface IdempotencyEngine {
 const NOT_STORED = '!not-stored';
 /** A begin outcome other than a live lease held by someone else. */
 type Settled = Exclude<BeginOutcome, { status: 'running' }>;
-/** The record one attempt holds. */
+/** The record one attempt holds, and where the attempt's events go. */
 interface Held {
   id: string;
   owner: string;
   operation: string;
   fence: number;
+  report: Report;
 }
 const FIRST_POLL_MS = 20;
 const LONGEST_POLL_MS = 200;
@@ -100,16 +101,8 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   /** Completion retries come at least five times a lease (and at least once a second), so one lands soon after a blip. */
   const longestRetryDelayMs = Math.max(1, Math.min(1_000, Math.floor(settings.lease / 5)));
 
-  function emit(type: IdempotencyEventType, details: Omit<IdempotencyEvent, 'type'>): void {
-    try {
-      options.onEvent?.({ type, ...details });
-    } catch {
-      // A faulty event handler must not change the outcome of a mutation.
-    }
-  }
-
   /** Begins the record, waiting out a running owner when `concurrent` allows; `undefined` means fail-open. */
-  async function begin(scope: string | null, id: string, fp: string, owner: string, operation: string): Promise<Settled | undefined> {
+  async function begin(scope: string | null, id: string, fp: string, owner: string, operation: string, emit: Report): Promise<Settled | undefined> {
     const deadline = typeof settings.concurrent === 'object' ? Date.now() + settings.concurrent.wait : 0;
     const request = { id, scopeId: scopeId(scope), fingerprint: fp, owner, leaseMs: settings.lease, ttlMs: settings.ttl };
     for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 1.5, LONGEST_POLL_MS)) {
@@ -131,7 +124,7 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
     }
   }
 
-  function holdLease({ id, owner, operation, fence }: Held): () => void {
+  function holdLease({ id, owner, operation, fence, report: emit }: Held): () => void {
     return startHeartbeat({
       renew: () => store.extend({ id, owner, leaseMs: settings.lease }),
       everyMs: heartbeatMs,
@@ -145,7 +138,7 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
    * Stores the outcome (or frees the key when `result` is undefined), retrying store errors with
    * backoff for `completionRetry` while the heartbeat keeps renewing the lease, then stops it.
    */
-  async function settle({ id, owner, operation, fence }: Held, result: string | undefined, stopHeartbeat: () => void): Promise<void> {
+  async function settle({ id, owner, operation, fence, report: emit }: Held, result: string | undefined, stopHeartbeat: () => void): Promise<void> {
     const transition = () => (result === undefined ? store.release({ id, owner }) : store.complete({ id, owner, result, ttlMs: settings.ttl }));
     try {
       const accepted = await callPersistently(transition, completionRetry, longestRetryDelayMs, (error) => emit('store-error', { operation, recordId: id, fence, error }));
@@ -162,7 +155,7 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
    * error policy. An `outcome` that throws counts as "the body returned": kept, never run again.
    */
   function keeps<T>(request: ExecuteRequest<T>, value: T, held: Held): boolean {
-    const policyError = (error: unknown) => emit('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
+    const policyError = (error: unknown) => held.report('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
     if (request.shouldStore) {
       try {
         return request.shouldStore(value);
@@ -179,7 +172,7 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   }
 
   /** The stored form of a value, or the NOT_STORED marker when it cannot be serialized or is too large. */
-  function serializeForStorage<T>(codec: ResultCodec<T>, value: T, { operation, id, fence }: Held): string {
+  function serializeForStorage<T>(codec: ResultCodec<T>, value: T, { operation, id, fence, report: emit }: Held): string {
     try {
       const serialized = codec.stringify(value);
       if (Buffer.byteLength(serialized) <= settings.maxResultBytes) return serialized;
@@ -195,43 +188,50 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
 
     async execute<T>(request: ExecuteRequest<T>): Promise<ExecuteResult<T>> {
       const { key, operation, scope } = request;
-      const codec = request.codec ?? (serializer as ResultCodec<T>);
       if (key === undefined) {
         if (request.required ?? settings.required) throw new IdempotencyKeyRequiredError();
         return { value: await request.run(unkeyedRunContext()), replayed: false };
       }
-      if (scope === undefined) {
-        emit('scope-missing', { operation, recordId: '' });
-        throw new IdempotencyScopeMissingError();
-      }
-      const id = recordId(scope, operation, key);
-      const owner = randomUUID();
-      const outcome = await begin(scope, id, await fingerprint(request.input), owner, operation);
-      if (outcome === undefined) return { value: await request.run(recordedRunContext(key, id, undefined, false)), replayed: false };
-      if (outcome.status === 'mismatch') {
-        emit('mismatch', { operation, recordId: id });
-        throw new IdempotencyKeyMismatchError();
-      }
-      if (outcome.status === 'completed') {
-        if (outcome.result === NOT_STORED) throw new IdempotencyResultNotStoredError();
-        emit('replayed', { operation, recordId: id });
-        return { value: codec.parse(outcome.result), replayed: true };
-      }
-      const held: Held = { id, owner, operation, fence: outcome.fence };
-      if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });
-
-      const stopHeartbeat = holdLease(held);
-      let value: T;
-      try {
-        value = await request.run(recordedRunContext(key, id, held.fence, outcome.takeover));
-      } catch (error) {
-        await settle(held, undefined, stopHeartbeat);
-        throw error;
-      }
-      await settle(held, keeps(request, value, held) ? serializeForStorage(codec, value, held) : undefined, stopHeartbeat);
-      return { value, replayed: false };
+      const id = scope === undefined ? '' : recordId(scope, operation, key);
+      const execution = observeExecution(options, { operation, recordId: id });
+      return execution.track(executeKeyed(request, key, id, execution.report));
     },
   };
+
+  /** One execution with a key, on record `id`; its events go to `emit`. */
+  async function executeKeyed<T>(request: ExecuteRequest<T>, key: string, id: string, emit: Report): Promise<ExecuteResult<T>> {
+    const { operation, scope } = request;
+    const codec = request.codec ?? (serializer as ResultCodec<T>);
+    if (scope === undefined) {
+      emit('scope-missing', { operation, recordId: '' });
+      throw new IdempotencyScopeMissingError();
+    }
+    const owner = randomUUID();
+    const outcome = await begin(scope, id, await fingerprint(request.input), owner, operation, emit);
+    if (outcome === undefined) return { value: await request.run(recordedRunContext(key, id, undefined, false)), replayed: false };
+    if (outcome.status === 'mismatch') {
+      emit('mismatch', { operation, recordId: id });
+      throw new IdempotencyKeyMismatchError();
+    }
+    if (outcome.status === 'completed') {
+      if (outcome.result === NOT_STORED) throw new IdempotencyResultNotStoredError();
+      emit('replayed', { operation, recordId: id });
+      return { value: codec.parse(outcome.result), replayed: true };
+    }
+    const held: Held = { id, owner, operation, fence: outcome.fence, report: emit };
+    if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });
+
+    const stopHeartbeat = holdLease(held);
+    let value: T;
+    try {
+      value = await request.run(recordedRunContext(key, id, held.fence, outcome.takeover));
+    } catch (error) {
+      await settle(held, undefined, stopHeartbeat);
+      throw error;
+    }
+    await settle(held, keeps(request, value, held) ? serializeForStorage(codec, value, held) : undefined, stopHeartbeat);
+    return { value, replayed: false };
+  }
 }
 
 function withoutUndefined<T extends object>(options: T): Partial<T> {

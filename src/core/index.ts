@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './events.js';
+export type { ExecutionEnd, ExecutionObserver, ExecutionStart, IdempotencyInstrumentation } from './instrumentation.js';
 export * from './options.js';
 export * from './store.js';
 export { createIdempotencyEngine, type ExecuteRequest, type ExecuteResult, type IdempotencyEngine, type ResultCodec } from './engine.js';

@@ -1,4 +1,5 @@
 import type { IdempotencyEventHandler } from './events.js';
+import type { IdempotencyInstrumentation } from './instrumentation.js';
 import { DEFAULT_MAX_KEY_LENGTH } from './key.js';
 import type { IdempotencyStore } from './store.js';
 
@@ -44,6 +45,12 @@ export interface IdempotencyOptions {
   maxResultBytes?: number;
   /** Receives every idempotency event (executed, replayed, conflict, …). Defaults to none. */
   onEvent?: IdempotencyEventHandler;
+  /**
+   * Follows each keyed execution from its start to its end (for tracing): called as one starts, it
+   * returns an observer that receives that execution's events and how it ended. Use
+   * `createIdempotencyTelemetry().instrument` from `idempotent-mutations/opentelemetry`. Defaults to none.
+   */
+  instrument?: IdempotencyInstrumentation;
 }
 
 /** The defaults of {@link IdempotencyOptions}, store aside. */
@@ -57,9 +64,9 @@ export const idempotencyDefaults = {
   maxKeyLength: DEFAULT_MAX_KEY_LENGTH,
   maxResultBytes: 1_048_576,
   maxRunTime: 300_000,
-} as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'completionRetry'>>;
+} as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrument' | 'completionRetry'>>;
 
-type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'completionRetry'>> & Pick<IdempotencyOptions, 'completionRetry'>;
+type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrument' | 'completionRetry'>> & Pick<IdempotencyOptions, 'completionRetry'>;
 
 /**
  * Checks the numbers in the engine's settings: Redis takes whole milliseconds, `Retry-After` whole

@@ -1,0 +1,78 @@
+import type { IdempotencyEvent, IdempotencyEventHandler, IdempotencyEventType } from './events.js';
+
+/** A keyed execution as it starts, as the `instrument` option is told. Holds no raw key, scope or input. */
+export interface ExecutionStart {
+  /** The operation: GraphQL root field(s) or tRPC procedure path. */
+  operation: string;
+  /** Hashed record id, as in the events (empty when the request has no scope: it is refused with `scope-missing`). */
+  recordId: string;
+}
+
+/** How a keyed execution ended: it resolved (with a stored result when `replayed`), or it rejected with `error`. */
+export type ExecutionEnd = { ok: true; replayed: boolean } | { ok: false; error: unknown };
+
+/** Follows one keyed execution from its start to its end. Exceptions it throws are swallowed. */
+export interface ExecutionObserver {
+  /**
+   * Receives every event of this execution, after the `onEvent` option did. A heartbeat renewal in
+   * flight when the execution ends may still report a `store-error` after `end`.
+   */
+  onEvent?: IdempotencyEventHandler;
+  /** Called once, when the execution settles (for a GraphQL mutation: once its result is stored or its key freed). */
+  end?: (ending: ExecutionEnd) => void;
+}
+
+/**
+ * Called when a keyed execution starts (one call of `engine.execute` with a key), synchronously in
+ * the caller's context, so a tracer can take the active span as parent. Returns an observer of that
+ * execution, which gets its events and its end: a start and an end per execution, which `onEvent`
+ * alone cannot give. `idempotent-mutations/opentelemetry` builds on it.
+ */
+export type IdempotencyInstrumentation = (execution: ExecutionStart) => ExecutionObserver | undefined | void;
+
+/** Reports one event of an execution. */
+export type Report = (type: IdempotencyEventType, details: Omit<IdempotencyEvent, 'type'>) => void;
+
+/** One execution as the engine sees it: where its events go, and how its end is told. */
+export interface ObservedExecution {
+  /** Sends an event to `onEvent`, then to the execution's observer. */
+  report: Report;
+  /** Resolves or rejects as `execution` does, telling the observer how it ended. */
+  track<R extends { replayed: boolean }>(execution: Promise<R>): Promise<R>;
+}
+
+/** Starts following one execution: asks `instrument` for an observer (if there is one). */
+export function observeExecution(
+  { onEvent, instrument }: { onEvent?: IdempotencyEventHandler; instrument?: IdempotencyInstrumentation },
+  start: ExecutionStart,
+): ObservedExecution {
+  const observer = swallow(() => instrument?.(start)) ?? undefined;
+  const end = (ending: ExecutionEnd) => swallow(() => observer?.end?.(ending));
+  return {
+    report(type, details) {
+      const event: IdempotencyEvent = { type, ...details };
+      // A faulty handler must not change the outcome of a mutation.
+      swallow(() => onEvent?.(event));
+      swallow(() => observer?.onEvent?.(event));
+    },
+    track: (execution) =>
+      execution.then(
+        (result) => {
+          end({ ok: true, replayed: result.replayed });
+          return result;
+        },
+        (error: unknown) => {
+          end({ ok: false, error });
+          throw error;
+        },
+      ),
+  };
+}
+
+function swallow<T>(call: () => T): T | undefined {
+  try {
+    return call();
+  } catch {
+    return undefined;
+  }
+}
