@@ -11,6 +11,7 @@ export default defineConfig({
     'apollo-client': 'src/apollo-client/index.ts',
     urql: 'src/urql/index.ts',
     'tanstack-query': 'src/tanstack-query/index.ts',
+    opentelemetry: 'src/opentelemetry/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

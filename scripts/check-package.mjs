@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 
 const require = createRequire(import.meta.url);
-const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/apollo-server', 'idempotent-mutations/trpc', 'idempotent-mutations/client', 'idempotent-mutations/apollo-client', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query'];
+const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/apollo-server', 'idempotent-mutations/trpc', 'idempotent-mutations/client', 'idempotent-mutations/apollo-client', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query', 'idempotent-mutations/opentelemetry'];
 const expected = {
   'idempotent-mutations': ['createIdempotencyEngine', 'createMemoryStore', 'IdempotencyError', 'IdempotencyKeyMismatchError'],
   'idempotent-mutations/redis': ['createRedisStore'],
@@ -17,6 +17,7 @@ const expected = {
   'idempotent-mutations/apollo-client': ['createIdempotencyLink'],
   'idempotent-mutations/urql': ['idempotencyExchange'],
   'idempotent-mutations/tanstack-query': ['idempotentMutationFn'],
+  'idempotent-mutations/opentelemetry': ['createIdempotencyTelemetry', 'instrumentStore'],
 };
 
 for (const subpath of subpaths) {
@@ -50,4 +51,10 @@ for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/apol
   const loaded = loadedBy(subpath);
   assert.ok(!/node_modules[\\/](ioredis|graphql-yoga|@envelop)[\\/]/.test(loaded), `${subpath} does not load ioredis or graphql-yoga`);
 }
-process.stdout.write(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library\n`);
+// The OpenTelemetry entry loads the peer @opentelemetry/api (not a bundled copy) and the core, no server or store library.
+{
+  const loaded = loadedBy('idempotent-mutations/opentelemetry');
+  assert.ok(!/node_modules[\\/](graphql|ioredis|graphql-yoga|@envelop|@trpc|@apollo)[\\/]/.test(loaded), 'idempotent-mutations/opentelemetry loads no graphql, ioredis or server library');
+  assert.ok(/node_modules[\\/]@opentelemetry[\\/]api[\\/]/.test(loaded), 'idempotent-mutations/opentelemetry loads @opentelemetry/api from node_modules (a peer, not bundled)');
+}
+process.stdout.write(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library; opentelemetry loads no graphql or ioredis\n`);
