@@ -1,17 +1,21 @@
 /**
  * The transport matrix: the same scenarios, with the same assertions, over every way a keyed mutation
- * reaches the library — GraphQL Yoga over HTTP (single, batched, SSE, @defer) and graphql-ws, tRPC
- * over httpLink, httpBatchLink, FormData and wsLink — with real servers, real clients and a real
- * redis-server. Executions are counted by the mutation body itself. The invariant checked in every
- * cell: a keyed body runs at most once, no caller receives another caller's result, no key stays
- * locked once its holder is gone. A report table is printed at the end.
+ * reaches the library — GraphQL Yoga over HTTP (single, batched, SSE, @defer, the key in
+ * `@idempotent(key:)`) and graphql-ws, Apollo Server 5 (standalone, Express 5, the key in
+ * `@idempotent(key:)`), a plain envelop() executor without HTTP, tRPC over httpLink, httpBatchLink,
+ * FormData and wsLink — with real servers, real clients and a real redis-server. Executions are
+ * counted by the mutation body itself. The invariant checked in every cell: a keyed body runs at
+ * most once, no caller receives another caller's result, no key stays locked once its holder is
+ * gone. A report table is printed at the end.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcurrentPolicy } from '../../src/core/options.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startGraphQLServer, yogaBatch, yogaDefer, yogaHttp, yogaSse, yogaWs, type GraphQLServer } from './transport/graphql.js';
+import { startApolloServer, type ApolloIntegration, type ApolloTestServer } from './transport/apollo.js';
+import { createEnvelopExecutor, envelopExecutor, type EnvelopExecutor } from './transport/envelop.js';
+import { graphqlHttp, startGraphQLServer, yogaBatch, yogaDefer, yogaDirective, yogaHttp, yogaSse, yogaWs, type GraphQLServer } from './transport/graphql.js';
 import { Ledger } from './transport/ledger.js';
 import { Report, summarize } from './transport/report.js';
 import {
@@ -36,6 +40,8 @@ const WAIT: ConcurrentPolicy = { wait: 10_000 };
 interface Servers {
   graphql: Record<'reject' | 'wait', GraphQLServer>;
   trpc: Record<'reject' | 'wait', TrpcServer>;
+  apollo: Record<ApolloIntegration, Record<'reject' | 'wait', ApolloTestServer>>;
+  envelop: Record<'reject' | 'wait', EnvelopExecutor>;
 }
 
 interface RowSpec {
@@ -95,6 +101,46 @@ const ROWS: RowSpec[] = [
     },
   },
   {
+    name: 'GraphQL @idempotent',
+    scenarios: commonScenarios,
+    build: (s, name) => {
+      const t = both(yogaDirective, name, s.graphql);
+      return { transport: t.reject, waiting: t.wait, probe: t };
+    },
+  },
+  {
+    name: 'Apollo standalone',
+    scenarios: commonScenarios,
+    build: (s, name) => {
+      const t = both((label, server: ApolloTestServer) => graphqlHttp(label, server, 'header'), name, s.apollo.standalone);
+      return { transport: t.reject, waiting: t.wait, probe: t };
+    },
+  },
+  {
+    name: 'Apollo Express 5',
+    scenarios: commonScenarios,
+    build: (s, name) => {
+      const t = both((label, server: ApolloTestServer) => graphqlHttp(label, server, 'header'), name, s.apollo.express);
+      return { transport: t.reject, waiting: t.wait, probe: t };
+    },
+  },
+  {
+    name: 'Apollo @idempotent',
+    scenarios: commonScenarios,
+    build: (s, name) => {
+      const t = both((label, server: ApolloTestServer) => graphqlHttp(label, server, 'directive'), name, s.apollo.standalone);
+      return { transport: t.reject, waiting: t.wait, probe: t };
+    },
+  },
+  {
+    name: 'envelop() executor',
+    scenarios: commonScenarios,
+    build: (s, name) => {
+      const t = both(envelopExecutor, name, s.envelop);
+      return { transport: t.reject, waiting: t.wait, probe: t };
+    },
+  },
+  {
     name: 'tRPC httpLink',
     scenarios: commonScenarios,
     build: (s, name) => {
@@ -134,20 +180,35 @@ let servers: Servers | undefined;
 
 beforeAll(async () => {
   const store = () => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('transport-matrix') });
-  const [graphqlReject, graphqlWait, trpcReject, trpcWait] = await Promise.all([
+  const apollo = (integration: ApolloIntegration, concurrent: ConcurrentPolicy) =>
+    startApolloServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent, integration });
+  const envelopOf = (concurrent: ConcurrentPolicy) => createEnvelopExecutor({ ledger: env.ledger, store: store(), lease: LEASE, concurrent });
+  const [graphqlReject, graphqlWait, trpcReject, trpcWait, standaloneReject, standaloneWait, expressReject, expressWait] = await Promise.all([
     startGraphQLServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: 'reject' }),
     startGraphQLServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: WAIT }),
     startTrpcServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: 'reject' }),
     startTrpcServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: WAIT }),
+    apollo('standalone', 'reject'),
+    apollo('standalone', WAIT),
+    apollo('express', 'reject'),
+    apollo('express', WAIT),
   ]);
-  servers = { graphql: { reject: graphqlReject, wait: graphqlWait }, trpc: { reject: trpcReject, wait: trpcWait } };
+  servers = {
+    graphql: { reject: graphqlReject, wait: graphqlWait },
+    trpc: { reject: trpcReject, wait: trpcWait },
+    apollo: { standalone: { reject: standaloneReject, wait: standaloneWait }, express: { reject: expressReject, wait: expressWait } },
+    envelop: { reject: envelopOf('reject'), wait: envelopOf(WAIT) },
+  };
   for (const spec of ROWS) rows.set(spec.name, { name: spec.name, probes: [], ...spec.build(servers, spec.name) });
 });
 
 afterAll(async () => {
   console.log(report.format());
   await Promise.all(closers.splice(0).map((close) => close()));
-  if (servers) await Promise.all([...Object.values(servers.graphql), ...Object.values(servers.trpc)].map((server) => server.close()));
+  if (servers) {
+    const apollo = Object.values(servers.apollo).flatMap((pair) => Object.values(pair));
+    await Promise.all([...Object.values(servers.graphql), ...Object.values(servers.trpc), ...apollo].map((server) => server.close()));
+  }
 });
 
 describe('transport matrix', () => {
@@ -173,7 +234,7 @@ describe('fast-check: random interleavings of concurrent sends, retries and drop
   const wave: fc.Arbitrary<Wave> = fc.record({ sends: fc.integer({ min: 1, max: 4 }), drop: fc.boolean(), pauseMs: fc.integer({ min: 0, max: 20 }) });
   const model = fc.record({ waves: fc.array(wave, { minLength: 1, maxLength: 4 }), bodyMs: fc.integer({ min: 0, max: 30 }), waits: fc.boolean() });
 
-  for (const name of ['GraphQL HTTP (fetch)', 'tRPC httpLink']) {
+  for (const name of ['GraphQL HTTP (fetch)', 'Apollo standalone', 'envelop() executor', 'tRPC httpLink']) {
     it(`${name}: at most one execution, every successful answer identical, the key free afterwards`, async () => {
       const row = () => rows.get(name)!;
       const cell = report.open(name, 'P', 'fast-check: random waves of concurrent sends (some dropped by the client), random body time, reject or wait');

@@ -1,7 +1,9 @@
 /**
  * GraphQL Yoga with useIdempotency on a real node:http server (batching on, @defer/@stream plugin
- * on) and Yoga's documented graphql-ws integration on the same server; and the five GraphQL rows of
- * the matrix as real clients: fetch (single, batched, SSE, @defer) and a graphql-ws client.
+ * on) and Yoga's documented graphql-ws integration on the same server; and the GraphQL rows of the
+ * matrix as real clients: fetch (single, batched, SSE, @defer, `@idempotent(key:)`) and a graphql-ws
+ * client. The schema, its bodies and the HTTP client are shared with the Apollo Server and plain
+ * envelop() rows (apollo.ts, envelop.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,15 +13,18 @@ import { createClient, type Client } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import { idempotentDirectiveTypeDefs, useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
 import { observeStore, type Ledger } from './ledger.js';
 import { lost, REFUSAL_STATUS, REFUSALS, type Answer, type BatchSender, type Call, type Op, type Transport } from './types.js';
 
 type Context = YogaInitialContext & { user?: string; idempotency?: IdempotencyContext };
 
-const typeDefs = /* GraphQL */ `
+/** The matrix's GraphQL schema (every GraphQL row): it declares `@idempotent(key:)`, so any operation may carry its key there. */
+export const typeDefs = /* GraphQL */ `
+  ${idempotentDirectiveTypeDefs}
   type Query {
     ping: String!
   }
@@ -48,6 +53,7 @@ export interface GraphQLServerOptions {
   store: IdempotencyStore;
   lease: number;
   concurrent: ConcurrentPolicy;
+  onEvent?: IdempotencyEventHandler;
 }
 
 export interface GraphQLServer {
@@ -57,9 +63,12 @@ export interface GraphQLServer {
   close(): Promise<void>;
 }
 
-export async function startGraphQLServer({ ledger, store, lease, concurrent }: GraphQLServerOptions): Promise<GraphQLServer> {
-  const observed = observeStore(store);
-  const body = (op: Op) => async (_: unknown, args: { amount: number }, context: Context) => {
+/**
+ * The resolvers of {@link typeDefs}: `pay` and `flaky` run the ledger's body with the caller
+ * `userOf(context)` finds and the run context the adapter put on `context.idempotency`.
+ */
+export function paymentResolvers<C extends { idempotency?: IdempotencyContext }>(ledger: Ledger, userOf: (context: C) => string | undefined) {
+  const body = (op: Op) => async (_: unknown, args: { amount: number }, context: C) => {
     const payment = await ledger.run({
       operation: op,
       user: userOf(context),
@@ -70,16 +79,18 @@ export async function startGraphQLServer({ ledger, store, lease, concurrent }: G
     });
     return { ...payment, at: payment.at.toISOString() };
   };
-  const schema = createSchema<Context>({
-    typeDefs,
-    resolvers: { Query: { ping: () => 'pong' }, Mutation: { pay: body('pay'), flaky: body('flaky') } },
-  });
+  return { Query: { ping: () => 'pong' }, Mutation: { pay: body('pay'), flaky: body('flaky') } };
+}
+
+export async function startGraphQLServer({ ledger, store, lease, concurrent, onEvent }: GraphQLServerOptions): Promise<GraphQLServer> {
+  const observed = observeStore(store);
+  const schema = createSchema<Context>({ typeDefs, resolvers: paymentResolvers<Context>(ledger, userOf) });
   const yoga = createYoga<Context>({
     schema,
     logging: false,
     landingPage: false,
     batching: true,
-    plugins: [useDeferStream(), useIdempotency<Context>({ store: observed.store, lease, concurrent, scope: userOf })],
+    plugins: [useDeferStream(), useIdempotency<Context>({ store: observed.store, lease, concurrent, scope: userOf, onEvent })],
   });
 
   const httpServer: Server = createServer(yoga);
@@ -126,11 +137,13 @@ const FIELDS = 'id user key amount run fence at';
 /** The key in the `Idempotency-Key` header. */
 const headerKeyed = (op: Op) => `mutation Send($amount: Int!) { ${op}(amount: $amount) { ${FIELDS} } }`;
 /** The key in the `idempotencyKey` argument: the carrier where no per-operation header exists. */
-const argumentKeyed = (op: Op) => `mutation Send($amount: Int!, $key: String) { ${op}(amount: $amount, idempotencyKey: $key) { ${FIELDS} } }`;
+export const argumentKeyed = (op: Op) => `mutation Send($amount: Int!, $key: String) { ${op}(amount: $amount, idempotencyKey: $key) { ${FIELDS} } }`;
+/** The key in Shopify's `@idempotent(key:)` directive on the root field. */
+const directiveKeyed = (op: Op) => `mutation Send($amount: Int!, $key: String!) { ${op}(amount: $amount) @idempotent(key: $key) { ${FIELDS} } }`;
 /** Header-keyed, with part of the selection deferred. */
 const deferred = (op: Op) => `mutation Send($amount: Int!) { ${op}(amount: $amount) { id user key run fence at ... @defer { amount } } }`;
 
-interface GraphQLBody {
+export interface GraphQLBody {
   data?: Record<string, unknown> | null;
   errors?: { message: string; extensions?: Record<string, unknown> }[];
   extensions?: Record<string, unknown>;
@@ -170,6 +183,18 @@ export function answerOf(op: Op, body: GraphQLBody | undefined, http?: HttpSide)
   return { kind: 'ok', value: value as Record<string, unknown>, replayed, problems };
 }
 
+/**
+ * Reads a result that came without any HTTP request (graphql-ws, a plain executor): as `answerOf`,
+ * and there being no status to set, no `extensions.http` may reach the caller.
+ */
+export function answerWithoutHttp(op: Op, body: GraphQLBody | undefined): Answer {
+  const answer = answerOf(op, body);
+  if ([body?.extensions, ...(body?.errors ?? []).map((error) => error.extensions)].some((extensions) => extensions?.http !== undefined)) {
+    answer.problems.push('extensions.http in an answer without an HTTP request');
+  }
+  return answer;
+}
+
 async function postJson(url: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<{ response: Response; text: string }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
   return { response, text: await response.text() };
@@ -179,8 +204,14 @@ const keyHeader = (key: string) => ({ 'idempotency-key': `"${key}"` });
 /** The caller's identity header; none for the anonymous caller (`''`). */
 const userHeader = (user: string): Record<string, string> => (user === '' ? {} : { 'x-user': user });
 
-/** GraphQL Yoga over HTTP, one operation per request, the key in the `Idempotency-Key` header. */
-export function yogaHttp(name: string, server: GraphQLServer): Transport {
+/** A GraphQL server over HTTP (Yoga or Apollo Server) as the single-request clients need it. */
+export type HttpEndpoint = Pick<GraphQLServer, 'httpUrl' | 'answered'>;
+
+/**
+ * A GraphQL server over HTTP, one operation per request (`application/graphql-response+json`), the
+ * key in the `Idempotency-Key` header or in the `@idempotent(key:)` directive.
+ */
+export function graphqlHttp(name: string, server: HttpEndpoint, carrier: 'header' | 'directive'): Transport {
   return {
     name,
     marksReplay: true,
@@ -188,11 +219,12 @@ export function yogaHttp(name: string, server: GraphQLServer): Transport {
     operation: (op) => op,
     answered: server.answered,
     async send({ op, user, key, amount, signal }: Call) {
+      const request = carrier === 'header' ? { query: headerKeyed(op), variables: { amount } } : { query: directiveKeyed(op), variables: { amount, key } };
       try {
         const { response, text } = await postJson(
           server.httpUrl,
-          { query: headerKeyed(op), variables: { amount } },
-          { accept: 'application/graphql-response+json', ...userHeader(user), ...keyHeader(key) },
+          request,
+          { accept: 'application/graphql-response+json', ...userHeader(user), ...(carrier === 'header' ? keyHeader(key) : {}) },
           signal,
         );
         return answerOf(op, JSON.parse(text) as GraphQLBody, response);
@@ -202,6 +234,12 @@ export function yogaHttp(name: string, server: GraphQLServer): Transport {
     },
   };
 }
+
+/** GraphQL Yoga over HTTP, one operation per request, the key in the `Idempotency-Key` header. */
+export const yogaHttp = (name: string, server: HttpEndpoint): Transport => graphqlHttp(name, server, 'header');
+
+/** GraphQL Yoga over HTTP, one operation per request, the key in `@idempotent(key:)` (no header). */
+export const yogaDirective = (name: string, server: HttpEndpoint): Transport => graphqlHttp(name, server, 'directive');
 
 /**
  * GraphQL Yoga over HTTP with `batching: true`: each call is an array body (the keyed mutation, its
@@ -337,8 +375,8 @@ export function yogaWs(name: string, server: GraphQLServer): Transport & { close
           { query: argumentKeyed(op), variables: { amount, key } },
           {
             next: (value) => (result = value as ExecutionResult),
-            error: (error) => resolve(Array.isArray(error) ? answerOf(op, { errors: error as GraphQLBody['errors'] }) : lost(error)),
-            complete: () => resolve(answerOf(op, result as GraphQLBody | undefined)),
+            error: (error) => resolve(Array.isArray(error) ? answerWithoutHttp(op, { errors: error as GraphQLBody['errors'] }) : lost(error)),
+            complete: () => resolve(answerWithoutHttp(op, result as GraphQLBody | undefined)),
           },
         );
         signal?.addEventListener(

@@ -8,6 +8,8 @@ export class Cell {
   seen: string[] = [];
   /** Invariant or transport inconsistencies found (another caller's result, a missing Retry-After, …). */
   problems: string[] = [];
+  /** Anything else worth a line in the report (events, how long a key stayed locked, …). */
+  notes: string[] = [];
   verdict: 'pass' | 'FAIL' | 'not run' = 'not run';
 
   constructor(
@@ -33,6 +35,11 @@ export class Report {
   readonly cells: Cell[] = [];
   readonly notes: string[] = [];
 
+  constructor(
+    private readonly heading = 'Transport matrix: body executions per cell, as the body counted them (* on purpose), ✓ passed / ✗ failed',
+    private readonly rowTitle = 'transport',
+  ) {}
+
   open(row: string, scenario: string, title: string): Cell {
     const cell = new Cell(row, scenario, title);
     this.cells.push(cell);
@@ -45,10 +52,10 @@ export class Report {
     const find = (row: string, scenario: string) => this.cells.find((cell) => cell.row === row && cell.scenario === scenario);
     const verdict = (cell: Cell) => (cell.verdict === 'pass' ? '✓' : cell.verdict === 'FAIL' ? '✗' : '·');
     const mark = (cell: Cell | undefined) => (cell ? `${cell.short} ${verdict(cell)}` : '');
-    const rowWidth = Math.max(...rows.map((row) => row.length), 9);
+    const rowWidth = Math.max(...rows.map((row) => row.length), this.rowTitle.length);
     const widths = scenarios.map((scenario) => Math.max(scenario.length, ...rows.map((row) => mark(find(row, scenario)).length)));
     const matrix = [
-      ['transport'.padEnd(rowWidth), ...scenarios.map((scenario, index) => scenario.padEnd(widths[index]!))].join('  '),
+      [this.rowTitle.padEnd(rowWidth), ...scenarios.map((scenario, index) => scenario.padEnd(widths[index]!))].join('  '),
       ...rows.map((row) => [row.padEnd(rowWidth), ...scenarios.map((scenario, index) => mark(find(row, scenario)).padEnd(widths[index]!))].join('  ').trimEnd()),
     ];
     const titles = scenarios.flatMap((scenario) => {
@@ -62,16 +69,17 @@ export class Report {
     const runsWidth = Math.max(...this.cells.map((cell) => cell.runs.length));
     const detail = this.cells.map((cell) => {
       const problems = cell.problems.length ? `  !! ${[...new Set(cell.problems)].join('; ')}` : '';
-      return `${verdict(cell)} ${cell.row.padEnd(rowWidth)}  ${cell.scenario.padEnd(4)} ${cell.runs.padEnd(runsWidth)}  ${summarize(cell.seen)}${problems}`;
+      const notes = cell.notes.length ? `  (${cell.notes.join('; ')})` : '';
+      return `${verdict(cell)} ${cell.row.padEnd(rowWidth)}  ${cell.scenario.padEnd(4)} ${cell.runs.padEnd(runsWidth)}  ${summarize(cell.seen)}${notes}${problems}`;
     });
     return [
-      'Transport matrix: body executions per cell, as the body counted them (* on purpose), ✓ passed / ✗ failed',
+      this.heading,
       ...matrix,
       '',
       'Scenarios:',
       ...titles,
       '',
-      'Cells: transport, scenario, executions, what the callers saw',
+      `Cells: ${this.rowTitle}, scenario, executions, what the callers saw`,
       ...detail,
       ...(this.notes.length ? ['', ...this.notes] : []),
     ].join('\n');

@@ -15,6 +15,7 @@ import superjson from 'superjson';
 import { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import { idempotencyHeaders, idempotencyLink } from '../../../src/client/link.js';
+import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
 import { idempotency, idempotencyErrorData } from '../../../src/trpc/index.js';
@@ -32,16 +33,17 @@ export interface TrpcServerOptions {
   store: IdempotencyStore;
   lease: number;
   concurrent: ConcurrentPolicy;
+  onEvent?: IdempotencyEventHandler;
 }
 
 const jsonInput = (raw: unknown) => raw as { amount: number; idempotencyKey?: string };
 
-function createRouter(ledger: Ledger, store: IdempotencyStore, lease: number, concurrent: ConcurrentPolicy) {
+function createRouter(ledger: Ledger, store: IdempotencyStore, lease: number, concurrent: ConcurrentPolicy, onEvent?: IdempotencyEventHandler) {
   const t = initTRPC.context<Context>().create({
     transformer: superjson,
     errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
   });
-  const idempotent = t.procedure.use(idempotency<Context>({ store, lease, concurrent, scope: ({ ctx }) => ctx.user }));
+  const idempotent = t.procedure.use(idempotency<Context>({ store, lease, concurrent, scope: ({ ctx }) => ctx.user, onEvent }));
   const body = (operation: string, flaky: boolean) => (ctx: Context & { idempotency: { key: string | undefined; fence: number | undefined } }, amount: number) =>
     ledger.run({ operation, user: ctx.user, key: ctx.idempotency.key, amount, fence: ctx.idempotency.fence, flaky });
   return t.router({
@@ -61,9 +63,9 @@ export interface TrpcServer {
   close(): Promise<void>;
 }
 
-export async function startTrpcServer({ ledger, store, lease, concurrent }: TrpcServerOptions): Promise<TrpcServer> {
+export async function startTrpcServer({ ledger, store, lease, concurrent, onEvent }: TrpcServerOptions): Promise<TrpcServer> {
   const observed = observeStore(store);
-  const router = createRouter(ledger, observed.store, lease, concurrent);
+  const router = createRouter(ledger, observed.store, lease, concurrent, onEvent);
   const httpServer: Server = createServer(
     createHTTPHandler({ router, createContext: ({ req, res }): Context => ({ req, res, user: headerValue(req, 'x-user') }) }),
   );

@@ -15,7 +15,7 @@ export interface Call {
 }
 
 /** The idempotency refusals, whatever the transport calls them. */
-export type Refusal = 'conflict' | 'mismatch' | 'stream-unsupported' | 'unauthorized' | 'invalid';
+export type Refusal = 'conflict' | 'mismatch' | 'stream-unsupported' | 'unauthorized' | 'invalid' | 'unavailable' | 'not-stored';
 
 /** What a caller received, normalised across transports; `problems` lists transport-level inconsistencies seen. */
 export type Answer =
@@ -61,6 +61,10 @@ export const REFUSALS: Record<string, Refusal> = {
   IDEMPOTENCY_STREAM_UNSUPPORTED: 'stream-unsupported',
   IDEMPOTENCY_SCOPE_MISSING: 'unauthorized',
   IDEMPOTENCY_KEY_INVALID: 'invalid',
+  /** The store did not answer (fail-closed): nothing ran; the adapter-fault matrix's clients retry it. */
+  IDEMPOTENCY_STORE_UNAVAILABLE: 'unavailable',
+  /** A repeat of an execution whose result could not be stored. */
+  IDEMPOTENCY_RESULT_NOT_STORED: 'not-stored',
 };
 
 /** The HTTP status of each refusal (DESIGN.md's semantics table). */
@@ -70,6 +74,8 @@ export const REFUSAL_STATUS: Record<Refusal, number> = {
   'stream-unsupported': 400,
   unauthorized: 401,
   invalid: 400,
+  unavailable: 503,
+  'not-stored': 500,
 };
 
 /** The tRPC code of each refusal. */
@@ -79,6 +85,8 @@ export const REFUSAL_TRPC_CODE: Record<Refusal, string> = {
   'stream-unsupported': 'BAD_REQUEST',
   unauthorized: 'UNAUTHORIZED',
   invalid: 'BAD_REQUEST',
+  unavailable: 'SERVICE_UNAVAILABLE',
+  'not-stored': 'INTERNAL_SERVER_ERROR',
 };
 
 export function lost(error: unknown): Answer {
