@@ -230,8 +230,13 @@ export function describeTelemetry(transport: Transport): void {
     it('the store latency histogram has points per transition: begin, extend, complete, release (ms)', async () => {
       const { otel, app, holdNext, pay } = await setup({ lease: 45 });
       const release = holdNext();
-      setTimeout(release, 120); // the heartbeat renews the 45 ms lease every 15 ms meanwhile
-      await pay(); // begin, extend…, complete
+      const first = pay(); // begin, extend…, complete
+      // Held until the heartbeat (every 15 ms for a 45 ms lease) has renewed the lease twice.
+      const extendCount = async () => (await otel.histogram('idempotency.store.duration'))?.points.find((point) => point.attributes['idempotency.store.transition'] === 'extend')?.value.count ?? 0;
+      const deadline = Date.now() + 5_000;
+      while ((await extendCount()) < 2 && Date.now() < deadline) await sleep(10);
+      release();
+      await first;
       await pay(); // begin (replay)
       await app.call({ key: 'fail-KEY-raw-1', user: USER, amount: AMOUNT, mutation: 'failing' }); // begin, release
 
