@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import { misplacedIdempotentDirectives } from '../graphql/key-directive.js';
+import { isRootMutationField } from '../graphql/root-outcomes.js';
 import { createGraphQLIdempotency, type RunningMutation } from '../graphql/graphql-idempotency.js';
 import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from '../graphql/options.js';
 import { toApolloResponse, toSentResult } from './response.js';
@@ -100,6 +101,14 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(op
           const request = pending.get(started);
           if (request) request.executing = true;
           return {
+            // The root mutation resolvers are the body: the shared policy needs to know which returned or threw.
+            ...(request && {
+              willResolveField({ info }) {
+                if (!isRootMutationField(info)) return undefined;
+                request.mutation.roots.started();
+                return (error) => (error ? request.mutation.roots.threw(error) : request.mutation.roots.returned());
+              },
+            }),
             async executionDidEnd(error) {
               // Execution threw (no result): free the key unless a root resolver returned.
               if (error) await take(started)?.mutation.abandon(error);

@@ -3,7 +3,7 @@ import { beginAttempt } from '../core/attempt.js';
 import { createIdempotencyEngine } from '../core/engine.js';
 import { IdempotencyStreamUnsupportedError, isIdempotencyError } from '../core/errors.js';
 import type { RawKey } from '../core/key.js';
-import { RETURNED } from '../core/policy.js';
+import { keepsRecord, RETURNED } from '../core/policy.js';
 import type { RunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { idempotencyErrorResult } from './errors.js';
@@ -11,9 +11,9 @@ import { findKeyArgument } from './key-argument.js';
 import { findKeyDirective } from './key-directive.js';
 import { findMutation, type MutationOperation } from './mutation.js';
 import { useIdempotencyDefaults, type UseIdempotencyOptions } from './options.js';
-import { RootOutcomes, trackMutationResolvers } from './root-outcomes.js';
-import { STREAMED_RESULT, storedResultCodec, toReplayedResult, toStoredResult, type StoredResult } from './stored-result.js';
-import { coerceVariables } from './variables.js';
+import { RootOutcomes } from './root-outcomes.js';
+import { UNSTORABLE_RESULT, storedResultCodec, toReplayedResult, toStoredResult, type StoredResult } from './stored-result.js';
+import { coerceVariables, variablesAsSent } from './variables.js';
 
 /** One GraphQL execution as a server adapter sees it before it runs. */
 export interface GraphQLExecution<TContext> {
@@ -29,12 +29,20 @@ export interface GraphQLExecution<TContext> {
   overHttp: boolean;
 }
 
-/** A mutation allowed to run: its run context, and how to end it. */
+/** A mutation allowed to run: its run context, what its root resolvers do, and how to end it. */
 export interface RunningMutation {
   context: RunContext;
-  /** Hands over the final result as it is sent; stores it or frees the key by the policy. Call once. */
+  /** The adapter reports here when each root mutation resolver starts, returns or throws. */
+  roots: RootOutcomes;
+  /**
+   * Hands over the final result as it is sent; once every root resolver that started is done, stores
+   * it or frees the key by the policy. Call once (or `abandon`).
+   */
   finish(result: unknown): Promise<void>;
-  /** Ends a mutation whose execution failed before producing a result: frees the key unless a root resolver returned. */
+  /**
+   * Ends a mutation whose execution produced no result to send (it threw, or was given up): once every
+   * root resolver that started is done, frees the key when the policy allows, else refuses every repeat.
+   */
   abandon(error: unknown): Promise<void>;
 }
 
@@ -52,12 +60,11 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
   const scope = assertScopeOption(options.scope, adapter);
   const { argumentName = useIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
   const engine = createIdempotencyEngine(options);
-  const storeIf = shouldStore && ((result: StoredResult) => result === STREAMED_RESULT || shouldStore(result));
+  const storeIf = shouldStore && ((result: StoredResult) => result === UNSTORABLE_RESULT || shouldStore(result));
 
   async function admit(execution: GraphQLExecution<TContext>): Promise<Admission> {
     const mutation = findMutation(execution.document, execution.operationName);
     if (!mutation) return undefined;
-    trackMutationResolvers(execution.schema);
     try {
       const variables = coerceVariables(execution.schema, mutation.definition, execution.variableValues);
       const key = engine.resolveKey({
@@ -70,20 +77,28 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
         scope: await resolveScope(scope, execution.context),
         operation: mutation.identity,
         key,
-        input: { ...mutation.shape, variables: variables ?? execution.variableValues ?? {} },
+        input: { ...mutation.shape, variables: variablesAsSent(mutation.definition, execution.variableValues) },
         codec: storedResultCodec,
         ...(storeIf ? { shouldStore: storeIf } : {}),
       });
       if (attempt.status === 'replayed') return { answer: toReplayedResult(attempt.value, execution.overHttp) };
-      const roots = RootOutcomes.attach(execution.context);
+      const roots = new RootOutcomes();
       return {
         running: {
           context: attempt.context,
-          finish: (result) => {
+          roots,
+          async finish(result) {
+            await roots.settled();
             const outcome = rootReturned(mutation, result) ? RETURNED : roots.outcome();
-            return attempt.finish(isSingleResult(result) ? toStoredResult(result) : STREAMED_RESULT, outcome);
+            await attempt.finish(isSingleResult(result) ? toStoredResult(result) : UNSTORABLE_RESULT, outcome);
           },
-          abandon: (error) => (roots.outcome().returned ? attempt.finish(STREAMED_RESULT, RETURNED) : attempt.abandon(error)),
+          // No result to store: the policy either frees the key or, where it keeps the outcome, the
+          // unstorable marker makes every repeat a refusal. A user's shouldStore has no result to judge.
+          async abandon(error) {
+            await roots.settled();
+            const outcome = roots.outcome();
+            await (keepsRecord(outcome) ? attempt.finish(UNSTORABLE_RESULT, outcome) : attempt.abandon(error));
+          },
         },
       };
     } catch (error) {
@@ -96,8 +111,9 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
 }
 
 /**
- * Evidence in the result itself that a root resolver returned, should its tracker have missed it
- * (a plugin that replaced the context object): a root field with data, or an error below a root field.
+ * Evidence in the result itself that a root resolver returned, should its tracker have missed it (a
+ * root field resolved by an executor the adapter cannot see into): a root field with data, or an
+ * error below a root field.
  */
 function rootReturned(mutation: MutationOperation, result: unknown): boolean {
   if (!isSingleResult(result)) return false;

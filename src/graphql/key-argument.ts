@@ -1,4 +1,4 @@
-import { getArgumentValues, type GraphQLSchema } from 'graphql';
+import { getArgumentValues, getNamedType, isInputObjectType, type GraphQLField, type GraphQLSchema } from 'graphql';
 import { IdempotencyKeyInvalidError } from '../core/errors.js';
 import type { MutationOperation } from './mutation.js';
 
@@ -27,7 +27,7 @@ export function findKeyArgument(
     } catch {
       continue; // An invalid argument value: execution reports it.
     }
-    const key = keyIn(args, argumentName);
+    const key = keyIn(field, args, argumentName);
     if (key !== undefined && key !== null) keys.add(key);
   }
   if (keys.size > 1) {
@@ -36,15 +36,20 @@ export function findKeyArgument(
   return keys.values().next().value;
 }
 
-/** The value of `name` among the arguments, or among the fields of an input object argument. */
-function keyIn(args: Record<string, unknown>, name: string): unknown {
-  if (args[name] !== undefined) return args[name];
-  for (const value of Object.values(args)) {
-    if (isPlainRecord(value) && value[name] !== undefined) return value[name];
+/**
+ * The value of the argument `name`, or of the field `name` of an argument whose type is an input
+ * object type that declares it. Free-form values (a JSON scalar holding an `idempotencyKey`) are not
+ * key carriers: their content is the client's data, not a key.
+ */
+function keyIn(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, name: string): unknown {
+  if (args[name] !== undefined && field.args.some((argument) => argument.name === name)) return args[name];
+  for (const argument of field.args) {
+    const type = getNamedType(argument.type);
+    const value = args[argument.name];
+    if (isInputObjectType(type) && name in type.getFields() && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const key = (value as Record<string, unknown>)[name];
+      if (key !== undefined) return key;
+    }
   }
   return undefined;
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,76 +1,135 @@
-import { defaultFieldResolver, GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { BodyOutcome } from '../core/policy.js';
 import { keepsRecord } from '../core/policy.js';
-
-/** Where a running mutation's tracker sits on its context object. */
-const TRACKER = Symbol.for('idempotent-mutations.rootOutcomes');
-/** Schemas whose mutation resolvers are already wrapped. */
-const wrapped = new WeakSet<GraphQLSchema>();
 
 /**
  * What the root mutation resolvers of one execution did. A root resolver is the operation's body:
  * once one has returned, its effect may have happened, whatever its child fields do afterwards.
+ * Server adapters feed it from their own hooks (see {@link trackRootResolvers} for Envelop, Apollo
+ * Server's `willResolveField`).
  */
 export class RootOutcomes {
-  private returned = false;
+  private returnedOnce = false;
   private readonly thrown: unknown[] = [];
+  private pending = 0;
+  private whenSettled: Promise<void> | undefined;
+  private settle: (() => void) | undefined;
 
-  /** Puts this tracker on an execution's context, where the wrapped resolvers find it. */
-  static attach(context: object): RootOutcomes {
-    const tracker = new RootOutcomes();
-    // Enumerable, so a plugin that copies the context ({ ...context }) keeps the tracker.
-    Object.defineProperty(context, TRACKER, { value: tracker, configurable: true, enumerable: true });
-    return tracker;
+  /** A root resolver started. */
+  started(): void {
+    this.pending++;
+  }
+
+  /** A root resolver that started returned. */
+  returned(): void {
+    this.returnedOnce = true;
+    this.done();
+  }
+
+  /** A root resolver that started threw `error`. */
+  threw(error: unknown): void {
+    this.thrown.push(error);
+    this.done();
+  }
+
+  /**
+   * Resolves once every root resolver that started has returned or thrown: an execution can end
+   * (an executor's timeout, a cancelled request) while a root resolver still runs, and its outcome
+   * must not be judged before that resolver is done.
+   */
+  settled(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return (this.whenSettled ??= new Promise<void>((resolve) => (this.settle = resolve)));
   }
 
   /** The body's outcome: returned if any root resolver returned; else how the first (kept) error ended; else "never ran". */
   outcome(): BodyOutcome {
-    if (this.returned) return { returned: true };
+    if (this.returnedOnce) return { returned: true };
     const outcomes = this.thrown.map(classify);
     return outcomes.find(keepsRecord) ?? outcomes[0] ?? { returned: false, coded: false };
   }
 
-  /** Calls a root resolver, noting whether it returned or threw. */
+  /** Calls a root resolver, noting when it starts and whether it returned or threw. */
   track(call: () => unknown): unknown {
+    this.started();
     let value: unknown;
     try {
       value = call();
     } catch (error) {
-      this.thrown.push(error);
+      this.threw(error);
       throw error;
     }
     if (!isPromiseLike(value)) {
-      this.returned = true;
+      this.returned();
       return value;
     }
     return Promise.resolve(value).then(
       (resolved) => {
-        this.returned = true;
+        this.returned();
         return resolved;
       },
       (error: unknown) => {
-        this.thrown.push(error);
+        this.threw(error);
         throw error;
       },
     );
   }
+
+  private done(): void {
+    this.pending--;
+    if (this.pending === 0) this.settle?.();
+  }
+}
+
+/** Where an execution's tracker sits: on its own root value, which every root resolver receives as `source`. */
+const TRACKER = Symbol.for('idempotent-mutations.rootOutcomes');
+/** Resolvers this module made, so a field shared by several schemas (a schema rebuilt per request) is wrapped once. */
+const trackingResolvers = new WeakSet<GraphQLFieldResolver<unknown, unknown>>();
+
+/**
+ * The root value an execution with `roots` runs with: a child of its own root value (every property
+ * still reads through) carrying the tracker. Root resolvers receive it as `source`; a plugin that
+ * hands execution another context object leaves it alone.
+ */
+export function trackedRootValue(rootValue: unknown, roots: RootOutcomes): object {
+  const base = typeof rootValue === 'object' && rootValue !== null ? rootValue : null;
+  return Object.create(base, { [TRACKER]: { value: roots } }) as object;
 }
 
 /**
- * Wraps each root mutation field's resolver once per schema, so that an execution carrying a
- * {@link RootOutcomes} tracker on its context learns which root resolvers returned and which threw.
- * Executions without a tracker (queries, unkeyed mutations) call the original resolver directly.
+ * Wraps, once, each root mutation field that has a resolver of its own, so that an execution run with
+ * a {@link trackedRootValue} learns which root resolvers returned and which threw. Executions without
+ * a tracker (queries, other executors) call the original resolver directly. Fields without a resolver
+ * of their own run through the executor's field resolver: see {@link trackingFieldResolver}.
  */
-export function trackMutationResolvers(schema: GraphQLSchema): void {
-  if (wrapped.has(schema)) return;
-  wrapped.add(schema);
+export function trackRootResolvers(schema: GraphQLSchema): void {
   for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
-    const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-    field.resolve = (source, args, context, info) => {
-      const tracker = (context as Record<symbol, RootOutcomes | undefined> | null)?.[TRACKER];
-      return tracker ? tracker.track(() => resolve(source, args, context, info)) : resolve(source, args, context, info);
+    const resolve = field.resolve;
+    if (!resolve || trackingResolvers.has(resolve)) continue;
+    const tracking: GraphQLFieldResolver<unknown, unknown> = (source, args, context, info) => {
+      const roots = trackerOf(source);
+      return roots ? roots.track(() => resolve(source, args, context, info)) : resolve(source, args, context, info);
     };
+    trackingResolvers.add(tracking);
+    field.resolve = tracking;
   }
+}
+
+/** The executor's field resolver, tracking the root mutation fields it resolves (those without a resolver of their own). */
+export function trackingFieldResolver(fieldResolver: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
+  return (source, args, context, info) => {
+    const roots = isRootMutationField(info) ? trackerOf(source) : undefined;
+    return roots ? roots.track(() => fieldResolver(source, args, context, info)) : fieldResolver(source, args, context, info);
+  };
+}
+
+/** Whether `info` is about a root field of a mutation. */
+export function isRootMutationField(info: GraphQLResolveInfo): boolean {
+  return info.path.prev === undefined && info.parentType === info.schema.getMutationType();
+}
+
+function trackerOf(source: unknown): RootOutcomes | undefined {
+  return typeof source === 'object' && source !== null ? (source as Record<symbol, RootOutcomes | undefined>)[TRACKER] : undefined;
 }
 
 /** A thrown error as the policy sees it: coded when it is a GraphQLError with `extensions.code`, with its `extensions.http.status`. */

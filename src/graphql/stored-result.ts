@@ -1,6 +1,7 @@
 import { GraphQLError, Source, type ExecutionResult, type GraphQLFormattedError, type SourceLocation } from 'graphql';
 import type { ResultCodec } from '../core/engine.js';
 import { REPLAYED_HEADER } from '../core/http.js';
+import { isUnexpectedError } from './unexpected-errors.js';
 
 /** Yoga's per-result HTTP instructions: it applies them to the response and leaves them out of the body. */
 interface HttpExtension {
@@ -31,13 +32,16 @@ export function toStoredResult(result: ExecutionResult): StoredResult {
   return stored as StoredResult;
 }
 
-/** Stands for a streamed (`@defer` / `@stream`) result, which cannot be stored: its repeats are refused. */
-export const STREAMED_RESULT: StoredResult = Object.freeze({});
+/**
+ * Stands for an outcome with no result that can be stored (a streamed `@defer` / `@stream` result, an
+ * execution that ended without one): where the policy keeps it, its repeats are refused, never run.
+ */
+export const UNSTORABLE_RESULT: StoredResult = Object.freeze({});
 
-/** Stored results are already JSON: they are written as JSON, not through superjson. A streamed result throws (not stored). */
+/** Stored results are already JSON: they are written as JSON, not through superjson. The unstorable marker throws (not stored). */
 export const storedResultCodec: ResultCodec<StoredResult> = {
   stringify(result) {
-    if (result === STREAMED_RESULT) throw new Error('A streamed result cannot be stored.');
+    if (result === UNSTORABLE_RESULT) throw new Error('This outcome has no result that can be stored.');
     return JSON.stringify(result);
   },
   parse: (text) => JSON.parse(text) as StoredResult,
@@ -109,14 +113,7 @@ function originalHttp(result: ExecutionResult): HttpExtension {
     if (part?.headers) headers = { ...headers, ...part.headers };
     if (part?.status && (status === undefined || part.status > status)) status = part.status;
   }
-  const unexpected = (result.errors ?? []).some((error) => !error.extensions?.http && isUnexpected(error));
+  const unexpected = (result.errors ?? []).some((error) => !error.extensions?.http && isUnexpectedError(error));
   status ??= unexpected && !('data' in result) ? 500 : 200;
   return headers ? { status, headers } : { status };
-}
-
-/** Yoga's rule: an error that wraps a non-GraphQL error, or is marked `unexpected`. */
-function isUnexpected(error: GraphQLError): boolean {
-  let current: unknown = error;
-  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
-  return !(current instanceof GraphQLError) || error.extensions.unexpected === true;
 }

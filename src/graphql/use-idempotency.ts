@@ -1,31 +1,29 @@
-import type { ExecutionArgs } from 'graphql';
+import { defaultFieldResolver, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from '@envelop/core';
 import type { YogaInitialContext } from 'graphql-yoga';
+import { idempotencyDefaults } from '../core/options.js';
 import { distinctHeaderValues } from '../core/node-headers.js';
 import type { RawKey } from '../core/key.js';
 import { createGraphQLIdempotency, type RunningMutation } from './graphql-idempotency.js';
 import { IdempotentDirectiveOnRootMutationRule } from './key-directive.js';
 import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from './options.js';
-
-/**
- * How long after an execution returned its result the plugin waits for its own `onExecuteDone` (which
- * stores the final result) before ending the attempt itself: another plugin's `onExecuteDone` that
- * threw keeps ours from running, and an attempt left open would hold its key. Ended that way, the
- * key is freed if no root resolver returned; otherwise the outcome is recorded as not stored, and
- * repeats are refused rather than run again.
- */
-const END_HOOK_GRACE_MS = 1_000;
+import { trackedRootValue, trackingFieldResolver, trackRootResolvers } from './root-outcomes.js';
+import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
 
 /**
  * Envelop plugin that makes mutations idempotent, for GraphQL Yoga and any Envelop setup (Yoga over
  * HTTP, Yoga's graphql-ws integration through `yoga.getEnveloped`, a plain `envelop({ plugins })`
- * executor). A mutation sent with an `Idempotency-Key` (HTTP header, `getKey`, or argument) runs once
- * per scope, operation and key; every retry gets the stored result, marked replayed. Queries and
- * subscriptions pass through untouched.
+ * executor). A mutation sent with an `Idempotency-Key` (HTTP header, `getKey`, argument or
+ * `@idempotent(key:)` directive) runs once per scope, operation and key; every retry gets the stored
+ * result, marked replayed. Queries and subscriptions pass through untouched.
  *
  * The plugin places its hooks after every other plugin, so it stores a result exactly as it is sent
- * (after error masking), and a replay passes through the same plugins' result hooks.
- * Resolvers of a running mutation find {@link IdempotencyContext} under `context.idempotency`.
+ * (after error masking), and a replay passes through the same plugins' result hooks. Should another
+ * plugin's `onExecuteDone` throw (so this plugin's never runs), the attempt is ended one lease after
+ * the execution returned, with its result masked as error masking would, by the same policy.
+ * Resolvers of a running mutation find {@link IdempotencyContext} under `context.idempotency`; a keyed
+ * mutation needs a context object of its own (as Yoga and `contextFactory` give): one that would share
+ * it with another running mutation is refused with an error, nothing runs.
  *
  * @example
  * createYoga({ schema, plugins: [useIdempotency({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
@@ -33,6 +31,13 @@ const END_HOOK_GRACE_MS = 1_000;
 export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempotencyOptions<TContext>): Plugin {
   const { admit } = createGraphQLIdempotency(options, 'useIdempotency');
   const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
+  /** How long after execution returned this plugin waits for its own onExecuteDone before ending the attempt itself. */
+  const endHookGraceMs = options.lease ?? idempotencyDefaults.lease;
+  /**
+   * Mutations running per context object. A keyed one must not share its context with another
+   * mutation: each would see (and overwrite) the other's `context.idempotency`, key and derived keys.
+   */
+  const running = new WeakMap<object, { keyed: number; unkeyed: number }>();
 
   const lastPlugin: Plugin<{ idempotency?: IdempotencyContext }> = {
     async onExecute({ args, context, extendContext, setResultAndStopExecution, executeFn, setExecuteFn }) {
@@ -51,19 +56,40 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
         setResultAndStopExecution(admission.answer);
         return undefined;
       }
-      const mutation = endOnce(admission.running);
-      extendContext({ idempotency: mutation.context });
+      const keyed = admission.running.context.key !== undefined;
+      const onContext = running.get(context) ?? { keyed: 0, unkeyed: 0 };
+      if (onContext.keyed > 0 || (keyed && onContext.unkeyed > 0)) {
+        await admission.running.abandon(new Error('shared context'));
+        setResultAndStopExecution(sharedContextResult());
+        return undefined;
+      }
+      const slot = keyed ? 'keyed' : 'unkeyed';
+      onContext[slot]++;
+      running.set(context, onContext);
+      const mutation = endOnce(admission.running, () => onContext[slot]--);
       let fallback: NodeJS.Timeout | undefined;
-      setExecuteFn(async (executionArgs: ExecutionArgs) => {
-        try {
-          const result = await executeFn(executionArgs);
-          fallback = setTimeout(() => void mutation.abandon(new Error('onExecuteDone did not run')), END_HOOK_GRACE_MS).unref();
-          return result;
-        } catch (error) {
-          await mutation.abandon(error);
-          throw error;
-        }
-      });
+      try {
+        trackRootResolvers(args.schema);
+        extendContext({ idempotency: mutation.context });
+        setExecuteFn(async (executionArgs: ExecutionArgs) => {
+          try {
+            const result = await executeFn({
+              ...executionArgs,
+              rootValue: trackedRootValue(executionArgs.rootValue, mutation.roots),
+              fieldResolver: trackingFieldResolver(executionArgs.fieldResolver ?? defaultFieldResolver),
+            });
+            fallback = setTimeout(() => void mutation.finish(maskedIfSingle(result)), endHookGraceMs).unref();
+            return result;
+          } catch (error) {
+            await mutation.abandon(error);
+            throw error;
+          }
+        });
+      } catch (error) {
+        // Nothing may leave an acquired key behind: a frozen context, a throwing extension.
+        await mutation.abandon(error);
+        throw error;
+      }
       return {
         onExecuteDone: ({ result }) => {
           clearTimeout(fallback);
@@ -84,13 +110,31 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
   };
 }
 
-/** The mutation, ended at most once whichever of the end hooks comes first. */
-function endOnce(mutation: RunningMutation): RunningMutation {
+/** The mutation, ended at most once whichever of the end hooks comes first; `onEnd` runs when it is. */
+function endOnce(mutation: RunningMutation, onEnd: () => void): RunningMutation {
   let ended: Promise<void> | undefined;
+  const end = (ending: () => Promise<void>) => (ended ??= ending().finally(onEnd));
   return {
     context: mutation.context,
-    finish: (result) => (ended ??= mutation.finish(result)),
-    abandon: (error) => (ended ??= mutation.abandon(error)),
+    roots: mutation.roots,
+    finish: (result) => end(() => mutation.finish(result)),
+    abandon: (error) => end(() => mutation.abandon(error)),
+  };
+}
+
+/** A result as the server would have sent it had masking run: for the fallback end of an attempt. */
+function maskedIfSingle(result: unknown): unknown {
+  return typeof result === 'object' && result !== null && 'errors' in result ? withUnexpectedErrorsMasked(result as ExecutionResult) : result;
+}
+
+/** The answer to a mutation that would share its context object with a running keyed one. */
+function sharedContextResult(): ExecutionResult {
+  return {
+    errors: [
+      new GraphQLError('useIdempotency: a keyed mutation cannot share its context object with another running mutation; give each execution a context of its own.', {
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }),
+    ],
   };
 }
 

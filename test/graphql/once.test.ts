@@ -112,7 +112,7 @@ describe('a keyed GraphQL mutation runs at most once', () => {
     expect(server.runs.forbidden).toBe(1);
   });
 
-  it('ends the attempt when another plugin’s onExecuteDone throws: the body ran once, repeats are refused (500), the key is not held', async () => {
+  it('ends the attempt one lease after another plugin’s onExecuteDone threw: the body ran once, the masked result replays, the key is not held', async () => {
     let failures = 1;
     const broken: Plugin = {
       onExecute: () => ({
@@ -121,14 +121,27 @@ describe('a keyed GraphQL mutation runs at most once', () => {
         },
       }),
     };
-    const server = await start({ plugins: [broken] });
+    const server = await start({ plugins: [broken], idempotency: { lease: 600 } });
     const query = 'mutation { createPayment(amount: 4) { id } }';
     const first = await post(server.url, { query }, as('alice', '"broken-hook"'));
     expect(first.status).toBeGreaterThanOrEqual(500);
-    await sleep(1_300); // the plugin's grace for its own end hook
+    const meanwhile = await post(server.url, { query }, as('alice', '"broken-hook"'));
+    expect(meanwhile.status).toBe(409); // the attempt still holds its key until the end hook's grace is over
+    await sleep(900);
     const retry = await post(server.url, { query }, as('alice', '"broken-hook"'));
-    expect(retry.status).toBe(500);
-    expect(retry.json.errors?.[0]?.extensions).toEqual({ code: 'IDEMPOTENCY_RESULT_NOT_STORED' });
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.json.data).toEqual({ createPayment: { id: 'createPayment-1' } });
     expect(server.runs.createPayment).toBe(1);
+  });
+
+  it('waits for a slow onExecuteDone of another plugin instead of giving up: a coded error is stored, a result replays', async () => {
+    const slow: Plugin = { onExecute: () => ({ onExecuteDone: () => sleep(1_200) }) };
+    const server = await start({ plugins: [slow], idempotency: { lease: 3_000 } });
+    const declined = 'mutation { declined(amount: 1) { id } }';
+    const first = await post(server.url, { query: declined }, as('alice', '"slow-hook"'));
+    const retry = await post(server.url, { query: declined }, as('alice', '"slow-hook"'));
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(replayOf(first.text));
+    expect(server.runs.declined).toBe(1);
   });
 });
