@@ -10,7 +10,7 @@ import { insertPayment, operationName, paymentInput, type Payment, type PaymentI
 import { median, throughput } from './support/measure.js';
 import { powertoolsIdempotent } from './support/powertools.js';
 import { countCommands, type BenchRedis } from './support/redis.js';
-import { againstGoal, count, markdownTable, ratio, type Finding, type Section } from './support/report.js';
+import { againstGoal, count, markdownTable, perRound, ratioSpread, ratioStats, roundList, type Finding, type RatioStats, type Section } from './support/report.js';
 
 const CONCURRENCY = 16;
 const ROUND_MS = 1_500;
@@ -38,7 +38,7 @@ export async function peer(bench: BenchRedis): Promise<Section> {
 
   const modes: Mode[] = ['replay', 'first execution'];
   const opsPerSecond = {} as Record<Mode, Record<string, number>>;
-  const speedups = {} as Record<Mode, number>;
+  const speedups = {} as Record<Mode, RatioStats>;
   const commandsPerOp = {} as Record<Mode, Record<string, number>>;
   for (const mode of modes) {
     const runs: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
@@ -49,7 +49,7 @@ export async function peer(bench: BenchRedis): Promise<Section> {
       }
     }
     opsPerSecond[mode] = Object.fromEntries(names.map((name) => [name, median(runs[name] ?? [])]));
-    speedups[mode] = median((runs.core ?? []).map((core, round) => core / (runs.powertools?.[round] ?? Number.NaN)));
+    speedups[mode] = ratioStats(perRound(runs.core ?? [], runs.powertools ?? []));
     commandsPerOp[mode] = {};
     for (const name of names) {
       const counted = await countCommands(
@@ -69,9 +69,9 @@ export async function peer(bench: BenchRedis): Promise<Section> {
       {
         benchmark: 'vs. Powertools (ops/s)',
         case: mode,
-        result: `${ratio(speedup)} (${count(opsPerSecond[mode].core ?? 0)} vs ${count(opsPerSecond[mode].powertools ?? 0)} ops/s)`,
+        result: `${ratioSpread(speedup)} (${count(opsPerSecond[mode].core ?? 0)} vs ${count(opsPerSecond[mode].powertools ?? 0)} ops/s)`,
       },
-      speedup,
+      speedup.median,
       '>=',
       1.5,
     );
@@ -84,12 +84,13 @@ export async function peer(bench: BenchRedis): Promise<Section> {
         'The wrapped function does one Redis `SET` (a stand-in for a database insert); it is not counted in commands per operation.',
       '',
       markdownTable(
-        ['case', 'core ops/s', 'Powertools ops/s', 'core ÷ Powertools', 'core round trips/op', 'Powertools round trips/op'],
+        ['case', 'core ops/s', 'Powertools ops/s', 'core ÷ Powertools [range]', 'per-round ratios', 'core round trips/op', 'Powertools round trips/op'],
         modes.map((mode) => [
           mode,
           count(opsPerSecond[mode].core ?? 0),
           count(opsPerSecond[mode].powertools ?? 0),
-          ratio(speedups[mode]),
+          ratioSpread(speedups[mode]),
+          roundList(speedups[mode]),
           commandsPerOp[mode].core ?? 0,
           commandsPerOp[mode].powertools ?? 0,
         ]),

@@ -5,20 +5,24 @@ import { createIdempotencyEngine } from '../../src/core/engine.js';
 import { errorHeaders, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from '../../src/core/http.js';
 import { isIdempotencyError } from '../../src/core/errors.js';
 import type { IdempotencyStore } from '../../src/core/store.js';
-import { insertPayment, operationName, type PaymentInput } from '../support/fixture.js';
+import { operationName, type Payment, type PaymentInput } from '../support/fixture.js';
 import { expressIdempotencyRedisAdapter } from './express-idempotency-redis.js';
+import { nodeIdempotencyRoute } from './node-idempotency.js';
 
 /** Which idempotency layer guards `POST /payments`. */
-export type ExpressGuard = { kind: 'none' } | { kind: 'core'; store: IdempotencyStore } | { kind: 'express-idempotency'; redis: Redis };
+export type ExpressGuard =
+  | { kind: 'none' }
+  | { kind: 'core'; store: IdempotencyStore }
+  | { kind: 'express-idempotency'; redis: Redis }
+  | { kind: 'node-idempotency'; redisUrl: string };
 
 /**
- * An Express app with `POST /payments` (one Redis write). With `core`, a few lines of glue call
+ * An Express app with `POST /payments` running `insert`. With `core`, a few lines of glue call
  * this library's engine directly (there is no Express adapter); with `express-idempotency`, its
- * middleware runs with a Redis data adapter.
+ * middleware runs with a Redis data adapter; with `node-idempotency`, `@node-idempotency/core`
+ * runs with its Redis storage adapter, glued as its README shows.
  */
-export function createExpressApp(database: Redis, guard: ExpressGuard): Express {
-  let n = 0;
-  const insert = (input: PaymentInput) => insertPayment(database, input, (n += 1));
+export async function createExpressApp(insert: (input: PaymentInput) => Promise<Payment>, guard: ExpressGuard): Promise<Express> {
   const app = express();
   app.use(express.json());
   if (guard.kind === 'express-idempotency') {
@@ -26,6 +30,10 @@ export function createExpressApp(database: Redis, guard: ExpressGuard): Express 
       if (getSharedIdempotencyService().isHit(req)) return;
       res.json(await insert(req.body as PaymentInput));
     });
+    return app;
+  }
+  if (guard.kind === 'node-idempotency') {
+    app.post('/payments', await nodeIdempotencyRoute(guard.redisUrl, (req) => insert(req.body as PaymentInput)));
     return app;
   }
   if (guard.kind === 'core') {

@@ -1,19 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { mutationRequest, type Framework, type Variant } from './servers.js';
+import { mutationRequest, type Framework, type ServerConfig } from './servers.js';
 
 /** A bench server running in its own child process. */
 export interface ServerProcess {
   url: string;
+  /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL: the process dies at once, mid-request, with no cleanup of any kind. */
+  kill(): Promise<void>;
 }
 
 const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
-/** Starts `server-process.ts` under tsx and waits for its port. */
-export async function startServerProcess(framework: Framework, variant: Variant, redisUrl: string): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry, framework, variant, redisUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts `server-process.ts` under tsx with `config` and waits for its port. */
+export const startServerProcess = (config: ServerConfig) => spawnServer(entry, [JSON.stringify(config)]);
+
+/** Starts a TypeScript server entry under tsx and waits for it to print `listening <port>`. */
+export async function spawnServer(file: string, args: string[]): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -23,15 +29,13 @@ export async function startServerProcess(framework: Framework, variant: Variant,
     });
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const end = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  return { url: `http://127.0.0.1:${port}`, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
 
 /** Throughput and latency of one load run. */
@@ -43,7 +47,7 @@ export interface LoadResult {
 
 /**
  * Sends the framework's mutation for `seconds` over `connections` keep-alive connections; each
- * request carries `Idempotency-Key: "<keyFor(n)>"` with `n` counting up from `start`.
+ * request carries `Idempotency-Key: "<keyFor(n)>"` with `n` counting up from 0.
  */
 export async function load(
   server: ServerProcess,

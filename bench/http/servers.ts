@@ -1,22 +1,41 @@
 /**
- * The servers under load: the same keyed mutation (one Redis write) on GraphQL Yoga, tRPC and
- * Express, each without idempotency, with this library, and (Express) with `express-idempotency`.
- * Started in a child process by `server-process.ts`.
+ * The servers under load: the same keyed mutation on GraphQL Yoga, tRPC and Express, each without
+ * idempotency, with this library, and (Express) with `express-idempotency` and with
+ * `@node-idempotency/core`. The mutation is one Redis `SET` (the stand-in) or a PostgreSQL
+ * transaction inserting a payment row (the realistic workload). Started in a child process by
+ * `server-process.ts`.
  */
 import { createServer, type Server } from 'node:http';
 import { initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createSchema, createYoga } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { useIdempotency } from '../../src/graphql/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { idempotency } from '../../src/trpc/index.js';
-import { insertPayment, type PaymentInput } from '../support/fixture.js';
-import { createExpressApp } from './express-app.js';
+import { insertPayment, type Payment, type PaymentInput } from '../support/fixture.js';
+import { createPool, insertPaymentRow } from '../support/postgres.js';
+import { createExpressApp, type ExpressGuard } from './express-app.js';
 
 export type Framework = 'yoga' | 'trpc' | 'express';
-/** `bare`: no idempotency; `plugin`: this library; `peer`: express-idempotency (Express only). */
-export type Variant = 'bare' | 'plugin' | 'peer';
+/** `bare`: no idempotency; `plugin`: this library; the two peers exist on Express only. */
+export type Guard = 'bare' | 'plugin' | 'express-idempotency' | 'node-idempotency';
+/** What the mutation does: one Redis `SET` (stand-in) or `BEGIN; INSERT …; COMMIT` in PostgreSQL. */
+export type Workload = 'redis' | 'postgres';
+
+/** Everything a bench server process is started with (passed as one JSON argument). */
+export interface ServerConfig {
+  framework: Framework;
+  guard: Guard;
+  workload: Workload;
+  /** ioredis `enableAutoPipelining` on every ioredis connection of the server (mutation and idempotency records). */
+  autoPipelining: boolean;
+  redisUrl: string;
+  /** Required for the `postgres` workload. */
+  postgresUrl?: string;
+  /** PostgreSQL pool size (one per load-generator connection, capped). */
+  poolSize: number;
+}
 
 /** How a load generator calls the mutation on each framework. */
 export const mutationRequest: Record<Framework, { path: string; body: string }> = {
@@ -28,16 +47,25 @@ export const mutationRequest: Record<Framework, { path: string; body: string }> 
   express: { path: '/payments', body: JSON.stringify({ amount: 4200, currency: 'EUR' }) },
 };
 
-/** A node:http server for `framework` and `variant`; `database` takes the mutation's write, `idempotencyRedis` the records. */
-export function createBenchServer(framework: Framework, variant: Variant, database: Redis, idempotencyRedis: Redis): Server {
-  if (variant === 'peer' && framework !== 'express') throw new Error('the peer variant exists for Express only');
-  const store = variant === 'plugin' ? createRedisStore({ redis: idempotencyRedis, prefix: `bench:http:${framework}:` }) : undefined;
+/** A node:http server for `config`. */
+export async function createBenchServer(config: ServerConfig): Promise<Server> {
+  const { framework, guard, workload, autoPipelining, redisUrl } = config;
+  if (framework !== 'express' && guard !== 'bare' && guard !== 'plugin') throw new Error(`${guard} exists for Express only`);
+  const connect = () => new Redis(redisUrl, { enableAutoPipelining: autoPipelining });
+  const insert = mutation(config, connect);
+  const idempotencyRedis = connect();
+  const store = guard === 'plugin' ? createRedisStore({ redis: idempotencyRedis, prefix: `bench:http:${framework}:${workload}:${autoPipelining ? 'ap' : 'plain'}:` }) : undefined;
   if (framework === 'express') {
-    const guard = store ? { kind: 'core' as const, store } : variant === 'peer' ? { kind: 'express-idempotency' as const, redis: idempotencyRedis } : { kind: 'none' as const };
-    return createServer(createExpressApp(database, guard));
+    const expressGuard: ExpressGuard =
+      guard === 'plugin' && store
+        ? { kind: 'core', store }
+        : guard === 'express-idempotency'
+          ? { kind: 'express-idempotency', redis: idempotencyRedis }
+          : guard === 'node-idempotency'
+            ? { kind: 'node-idempotency', redisUrl }
+            : { kind: 'none' };
+    return createServer(await createExpressApp(insert, expressGuard));
   }
-  let n = 0;
-  const insert = (input: PaymentInput) => insertPayment(database, input, (n += 1));
   if (framework === 'yoga') {
     const schema = createSchema({
       typeDefs: /* GraphQL */ `
@@ -64,4 +92,16 @@ export function createBenchServer(framework: Framework, variant: Variant, databa
     createPayment: procedure.input((raw: unknown) => raw as PaymentInput).mutation(({ input }) => insert(input)),
   });
   return createServer(createHTTPHandler({ router, createContext: ({ req, res }) => ({ req, res }) }));
+}
+
+/** The mutation body for the workload. */
+function mutation({ workload, postgresUrl, poolSize }: ServerConfig, connect: () => Redis): (input: PaymentInput) => Promise<Payment> {
+  if (workload === 'postgres') {
+    if (!postgresUrl) throw new Error('the postgres workload needs postgresUrl');
+    const pool = createPool(postgresUrl, poolSize);
+    return (input) => insertPaymentRow(pool, input);
+  }
+  const database = connect();
+  let n = 0;
+  return (input) => insertPayment(database, input, (n += 1));
 }

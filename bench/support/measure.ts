@@ -27,6 +27,11 @@ export async function sequentialLatencies(count: number, operation: (i: number) 
   return micros;
 }
 
+/** A latency summary over all rounds, with each round's own summary (for per-round ratios). */
+export interface RoundedLatency extends Latency {
+  rounds: Latency[];
+}
+
 /**
  * Measures sequential latency of several contenders fairly: `rounds` alternating blocks of
  * `perRound` calls each, after one warm-up block, so drift hits every contender alike.
@@ -34,17 +39,22 @@ export async function sequentialLatencies(count: number, operation: (i: number) 
 export async function alternatingLatencies<Name extends string>(
   contenders: Record<Name, (i: number) => Promise<unknown>>,
   { rounds, perRound }: { rounds: number; perRound: number },
-): Promise<Record<Name, Latency>> {
+): Promise<Record<Name, RoundedLatency>> {
   const names = Object.keys(contenders) as Name[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<Name, number[]>;
+  const perRoundSummaries = Object.fromEntries(names.map((name) => [name, [] as Latency[]])) as Record<Name, Latency[]>;
   let offset = 0;
   for (const name of names) await sequentialLatencies(perRound, (i) => contenders[name](offset + i));
   offset += perRound;
   for (let round = 0; round < rounds; round += 1) {
-    for (const name of names) samples[name].push(...(await sequentialLatencies(perRound, (i) => contenders[name](offset + i))));
+    for (const name of names) {
+      const block = await sequentialLatencies(perRound, (i) => contenders[name](offset + i));
+      samples[name].push(...block);
+      perRoundSummaries[name].push(summarize(block));
+    }
     offset += perRound;
   }
-  return Object.fromEntries(names.map((name) => [name, summarize(samples[name])])) as Record<Name, Latency>;
+  return Object.fromEntries(names.map((name) => [name, { ...summarize(samples[name]), rounds: perRoundSummaries[name] }])) as Record<Name, RoundedLatency>;
 }
 
 /**
