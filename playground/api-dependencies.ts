@@ -1,20 +1,39 @@
-import type { IdempotencyEventHandler } from '../src/core/events.js';
 import type { IdempotencyStore } from '../src/core/store.js';
-import type { Ledger } from './ledger.js';
+import type { Charge, InstanceName, LedgerAccess } from './ledger.js';
 
-/** What both payment APIs (GraphQL and tRPC) are built from. */
+/** What the payment APIs (GraphQL and tRPC) of one app instance are built from. */
 export interface PaymentApiDependencies {
-  ledger: Ledger;
-  /** The idempotency store of the protected APIs. */
+  /** Which instance serves them; the ledger records it with every write. */
+  instance: InstanceName;
+  ledger: LedgerAccess;
+  /** The idempotency store of the protected APIs, shared by both instances. */
   store: IdempotencyStore;
-  /** Receives the library's idempotency events (the playground counts replays with it). */
-  onEvent: IdempotencyEventHandler;
+  /** The library's `lease`, in milliseconds. */
+  leaseMs: number;
+  /** The library's `concurrent: { wait }` of the waiting variant, in milliseconds. */
+  waitMs: number;
+  /** Runs after each charge is written, before the answer; instance A never comes back from it. */
+  afterCharge?: (charge: Charge) => Promise<void>;
 }
 
-/** A payment API as a fetch handler: a protected variant and an unprotected twin with the same schema. */
-export interface PaymentApi {
-  /** Runs each mutation once per idempotency key; retries get the stored result. */
-  protected: (request: Request) => Promise<Response>;
-  /** The same API without the library: every request runs the mutation. */
-  unprotected: (request: Request) => Promise<Response>;
+/**
+ * How a payment request is served: `protected` by the library (a concurrent repeat gets 409),
+ * `waiting` (protected, a concurrent repeat waits and replays), or `unprotected` (no library: every
+ * request runs the mutation).
+ */
+export type ApiVariant = 'protected' | 'waiting' | 'unprotected';
+
+/** The variant the page's switches ask for. */
+export function variantOf(settings: { idempotency: boolean; wait: boolean }): ApiVariant {
+  if (!settings.idempotency) return 'unprotected';
+  return settings.wait ? 'waiting' : 'protected';
+}
+
+/** One payment API (GraphQL or tRPC) of one instance, as a fetch handler of each variant. */
+export type PaymentApi = (request: Request, variant: ApiVariant) => Promise<Response>;
+
+/** Both payment APIs of one instance. */
+export interface PaymentApis {
+  graphql: PaymentApi;
+  trpc: PaymentApi;
 }

@@ -7,31 +7,43 @@ export const CONTROL_ROUTES = {
   state: 'GET /api/state',
   settings: 'POST /api/settings',
   reset: 'POST /api/reset',
+  prepareCrash: 'POST /api/crash/prepare',
 } as const;
 
+/** What the control endpoints act on. */
+export interface ControlTarget {
+  demo: DemoState;
+  /** Puts instance A in front of the load balancer (starting it unless one stands by). */
+  prepareCrash(): Promise<void>;
+}
+
 /**
- * Serves the page's JSON endpoints: `GET /api/state` (store, switches, counters, charges),
- * `POST /api/settings` with `{ "flaky"?: boolean, "idempotency"?: boolean }`, and
- * `POST /api/reset` (empties the ledger, zeroes the counters). Each answers with the state.
- * Returns false when the request is for none of them.
+ * Serves the page's JSON endpoints: `GET /api/state` (store, switches, counters, charges, server
+ * log, instances), `POST /api/settings` with `{ "flaky"?, "idempotency"?, "wait"?: boolean }`,
+ * `POST /api/reset` (empties the ledger and the server log, zeroes the counters) and
+ * `POST /api/crash/prepare` (instance A in front of the load balancer at `/cluster/*`). Each answers
+ * with the state. Returns false when the request is for none of them.
  */
-export async function serveControl(demo: DemoState, req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
-  switch (route) {
-    case CONTROL_ROUTES.state:
-      break;
-    case CONTROL_ROUTES.settings:
-      try {
+export async function serveControl({ demo, prepareCrash }: ControlTarget, req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
+  try {
+    switch (route) {
+      case CONTROL_ROUTES.state:
+        break;
+      case CONTROL_ROUTES.settings:
         demo.updateSettings(JSON.parse((await readBody(req)).toString('utf8')));
-      } catch (error) {
-        sendJson(res, 400, { error: (error as Error).message });
-        return true;
-      }
-      break;
-    case CONTROL_ROUTES.reset:
-      demo.reset();
-      break;
-    default:
-      return false;
+        break;
+      case CONTROL_ROUTES.reset:
+        demo.reset();
+        break;
+      case CONTROL_ROUTES.prepareCrash:
+        await prepareCrash();
+        break;
+      default:
+        return false;
+    }
+  } catch (error) {
+    sendJson(res, route === CONTROL_ROUTES.prepareCrash ? 503 : 400, { error: (error as Error).message });
+    return true;
   }
   sendJson(res, 200, demo.snapshot());
   return true;

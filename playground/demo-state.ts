@@ -1,48 +1,89 @@
 import { zeroCounters, type Counters } from './counters.js';
-import { createLedger, type Charge, type Ledger } from './ledger.js';
+import { createLedger, type Charge, type Ledger, type LedgerWrite } from './ledger.js';
 import { createLostResponses, type LostResponses } from './lost-responses.js';
+import { createServerLog, type ServerEvent, type ServerLog } from './server-log.js';
 import { applySettings, defaultSettings, type Settings } from './settings.js';
 import type { StoreKind } from './store.js';
+import type { PlaygroundTiming } from './timing.js';
+
+/** The two app instances as the page shows them. */
+export interface InstancesStatus {
+  /** Instance A, the separate Node process of the crash scenario. */
+  a: {
+    state: 'off' | 'starting' | 'standby' | 'in-rotation' | 'stuck' | 'failed';
+    /** The process now starting, standing by, in rotation or stuck. */
+    pid?: number;
+    /** The last process the playground killed with SIGKILL. */
+    lastKilledPid?: number;
+  };
+  /** Instance B, the playground's own process. */
+  b: { pid: number };
+}
 
 /** Everything the page shows, as `GET /api/state` returns it. */
 export interface DemoSnapshot {
   store: StoreKind;
   settings: Settings;
+  timing: PlaygroundTiming;
   counters: Counters;
   charges: Charge[];
+  serverLog: ServerEvent[];
+  instances: InstancesStatus;
 }
 
-/** The playground's mutable state: the ledger, the switches, the counters and the flaky network's memory. */
+/** The playground's mutable state: the ledger, the switches, the counters, the server log and the flaky network's memory. */
 export interface DemoState {
   readonly ledger: Ledger;
   readonly counters: Counters;
+  readonly serverLog: ServerLog;
   readonly lostResponses: LostResponses;
+  readonly timing: PlaygroundTiming;
   settings(): Settings;
   /** Applies a change from the page (see {@link applySettings}). */
   updateSettings(change: unknown): void;
-  /** Empties the ledger and zeroes the counters; the switches stay as they are. */
+  /** Empties the ledger and the server log and zeroes the counters; the switches stay as they are. */
   reset(): void;
   snapshot(): DemoSnapshot;
 }
 
-export function createDemoState(store: StoreKind): DemoState {
-  const ledger = createLedger();
+/** Logs each ledger write as the server log's `charged`, `rewrote` or `refused-stale`, and counts takeovers. */
+function logWrite(log: ServerLog, counters: Counters, write: LedgerWrite): void {
+  const { charge, details } = write;
+  const kind = write.kind === 'inserted' ? 'charged' : write.kind === 'rewritten' ? 'rewrote' : 'refused-stale';
+  if (details.run?.takeover && write.kind !== 'refused') counters.takeovers += 1;
+  log.add({ instance: details.instance, kind, key: details.requestKey, fence: details.run?.fence ?? null, chargeId: charge.id });
+}
+
+export function createDemoState(store: StoreKind, timing: PlaygroundTiming, instances: () => InstancesStatus): DemoState {
   const counters = zeroCounters();
+  const serverLog = createServerLog();
+  const ledger = createLedger({ latencyMs: timing.chargeLatencyMs, onWrite: (write) => logWrite(serverLog, counters, write) });
   const lostResponses = createLostResponses();
   let settings = { ...defaultSettings };
   return {
     ledger,
     counters,
+    serverLog,
     lostResponses,
+    timing,
     settings: () => settings,
     updateSettings(change) {
       settings = applySettings(settings, change);
     },
     reset() {
       ledger.reset();
+      serverLog.reset();
       Object.assign(counters, zeroCounters());
       lostResponses.reset();
     },
-    snapshot: () => ({ store, settings: { ...settings }, counters: { ...counters }, charges: ledger.list() }),
+    snapshot: () => ({
+      store,
+      settings: { ...settings },
+      timing: { ...timing },
+      counters: { ...counters },
+      charges: ledger.charges(),
+      serverLog: serverLog.list(),
+      instances: instances(),
+    }),
   };
 }

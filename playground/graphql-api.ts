@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext, type YogaServerOptions } from 'graphql-yoga';
-import { useIdempotency } from '../src/graphql/index.js';
-import type { PaymentApi, PaymentApiDependencies } from './api-dependencies.js';
-import { InvalidChargeError, parseChargeRequest, type Ledger } from './ledger.js';
-import { requestKeyOf } from './request-key.js';
+import { useIdempotency, type IdempotencyContext } from '../src/graphql/index.js';
+import type { ApiVariant, PaymentApi, PaymentApiDependencies } from './api-dependencies.js';
+import { InvalidChargeError, StaleFenceError } from './ledger.js';
+import { chargeOnce } from './payment-body.js';
 
 /** Where the GraphQL API is served. */
 export const GRAPHQL_PATH = '/graphql';
@@ -14,6 +14,8 @@ const typeDefs = /* GraphQL */ `
     amountCents: Int!
     description: String!
     channel: String!
+    "Fencing token of the attempt that wrote the charge last; null without idempotency."
+    fence: Int
     createdAt: String!
   }
   type Query {
@@ -24,17 +26,20 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-function createPaymentsSchema(ledger: Ledger) {
-  return createSchema<YogaInitialContext>({
+type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
+
+function createPaymentsSchema(deps: PaymentApiDependencies) {
+  return createSchema<Context>({
     typeDefs,
     resolvers: {
-      Query: { charges: () => ledger.list() },
+      Query: { charges: () => deps.ledger.list() },
       Mutation: {
-        createCharge: (_parent, args: { amountCents: number; description: string }, context) => {
+        createCharge: async (_parent, args: { amountCents: number; description: string }, context) => {
           try {
-            return ledger.charge(parseChargeRequest(args), { channel: 'graphql', requestKey: requestKeyOf(context.request.headers) });
+            return await chargeOnce(deps, args, { channel: 'graphql', headers: context.request.headers, run: context.idempotency });
           } catch (error) {
             if (error instanceof InvalidChargeError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
+            if (error instanceof StaleFenceError) throw new GraphQLError(error.message, { extensions: { code: 'STALE_FENCE', http: { status: 409 } } });
             throw error;
           }
         },
@@ -43,14 +48,15 @@ function createPaymentsSchema(ledger: Ledger) {
   });
 }
 
-/** The GraphQL payments API on Yoga: protected by `useIdempotency`, and an unprotected twin. */
-export function createGraphqlApi({ ledger, store, onEvent }: PaymentApiDependencies): PaymentApi {
-  const schema = createPaymentsSchema(ledger);
+/** The GraphQL payments API of one instance on Yoga: protected by `useIdempotency` (409 or wait), and an unprotected twin. */
+export function createGraphqlApi(deps: PaymentApiDependencies): PaymentApi {
+  const schema = createPaymentsSchema(deps);
   const yogaWith = (plugins: YogaServerOptions<object, object>['plugins']) => createYoga({ schema, plugins, graphqlEndpoint: GRAPHQL_PATH, graphiql: false, logging: false });
-  const protectedYoga = yogaWith([useIdempotency({ store, scope: false, onEvent })]);
-  const unprotectedYoga = yogaWith([]);
-  return {
-    protected: (request) => Promise.resolve(protectedYoga.fetch(request)),
-    unprotected: (request) => Promise.resolve(unprotectedYoga.fetch(request)),
+  const { store, leaseMs: lease, waitMs } = deps;
+  const variants: Record<ApiVariant, ReturnType<typeof yogaWith>> = {
+    protected: yogaWith([useIdempotency({ store, scope: false, lease })]),
+    waiting: yogaWith([useIdempotency({ store, scope: false, lease, concurrent: { wait: waitMs } })]),
+    unprotected: yogaWith([]),
   };
+  return (request, variant) => Promise.resolve(variants[variant].fetch(request));
 }

@@ -1,5 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** Which API a charge came through. */
 export type Channel = 'graphql' | 'trpc';
+
+/** The two app instances: A is a separate Node process (the crash scenario), B is the playground's own process. */
+export type InstanceName = 'A' | 'B';
 
 /** What a client asks for when it pays. */
 export interface ChargeRequest {
@@ -9,36 +14,117 @@ export interface ChargeRequest {
   description: string;
 }
 
-/** One charge in the ledger: the side effect that must happen once per click. */
+/** The facts of a protected run the ledger keeps, as the README advises: a payment id stable across attempts, and the fence. */
+export interface FencedRun {
+  /** `idempotency.derive('payment')`: the same for every attempt of one key, so a re-run after a crash writes the same row. */
+  paymentId: string;
+  /** The attempt's fencing token; a write with a smaller one than the row's is refused. */
+  fence: number;
+  /** True when this attempt took the record over from one that crashed. */
+  takeover: boolean;
+}
+
+/** One write to a charge: who wrote it, with which fence (`null` without idempotency). */
+export interface ChargeWrite {
+  instance: InstanceName;
+  fence: number | null;
+  at: string;
+}
+
+/** One charge in the ledger: the side effect that must happen once per payment. */
 export interface Charge extends ChargeRequest {
   id: string;
   channel: Channel;
   /** The `Idempotency-Key` the request carried, so the page can point out duplicates. */
   requestKey: string | null;
+  /** The fence of the latest write; `null` for a charge made without idempotency. */
+  fence: number | null;
+  /** Every write, oldest first: more than one when an attempt took over and wrote the same payment again. */
+  writes: ChargeWrite[];
   createdAt: string;
 }
 
-/** The playground's stand-in for a payments database: an append-only list of charges. */
-export interface Ledger {
-  /** Records a charge and returns it; every call is a new charge, retries included. */
-  charge(request: ChargeRequest, details: { channel: Channel; requestKey: string | null }): Charge;
-  list(): Charge[];
+/** Where a charge comes from. */
+export interface ChargeDetails {
+  channel: Channel;
+  requestKey: string | null;
+  instance: InstanceName;
+  /** The protected run's fence and payment id; absent on the unprotected APIs, where every call is a new charge. */
+  run?: FencedRun;
+}
+
+/** What a write did: a new charge, the same charge written again by a newer attempt, or nothing (an older attempt). */
+export type LedgerWrite =
+  | { kind: 'inserted' | 'rewritten'; charge: Charge; details: ChargeDetails }
+  | { kind: 'refused'; charge: Charge; details: ChargeDetails };
+
+/** A write with a smaller fence than the one the payment already holds: a stale attempt, refused. */
+export class StaleFenceError extends Error {
+  override name = 'StaleFenceError';
+}
+
+/** What the payment APIs need from the ledger: the ledger itself, or instance A's link to it. */
+export interface LedgerAccess {
+  /** Charges once per payment id (see {@link FencedRun}); every call without a run is a new charge. Throws {@link StaleFenceError}. */
+  charge(request: ChargeRequest, details: ChargeDetails): Promise<Charge>;
+  list(): Promise<Charge[]>;
+}
+
+/** The playground's stand-in for a payments database, kept in the playground's process. */
+export interface Ledger extends LedgerAccess {
+  /** The charges now, oldest first. */
+  charges(): Charge[];
   reset(): void;
 }
 
-/** Creates an empty ledger. */
-export function createLedger(): Ledger {
+export interface LedgerOptions {
+  /** How long a charge takes before it is written (the card network answering). */
+  latencyMs: number;
+  /** Hears every write, for the server log. */
+  onWrite?: (write: LedgerWrite) => void;
+}
+
+/**
+ * Creates an empty ledger. A protected run's charge is keyed by its payment id and fenced, like the
+ * README's `payments.save`: the first write inserts it, a write with an equal or larger fence
+ * rewrites the same charge (no second charge), a write with a smaller fence is refused.
+ */
+export function createLedger({ latencyMs, onWrite }: LedgerOptions): Ledger {
   let charges: Charge[] = [];
+  let byPayment = new Map<string, Charge>();
   let counter = 0;
+
+  function write(request: ChargeRequest, details: ChargeDetails): Charge {
+    const at = new Date().toISOString();
+    const entry: ChargeWrite = { instance: details.instance, fence: details.run?.fence ?? null, at };
+    const existing = details.run && byPayment.get(details.run.paymentId);
+    if (existing && details.run) {
+      if ((existing.fence ?? 0) > details.run.fence) {
+        onWrite?.({ kind: 'refused', charge: existing, details });
+        throw new StaleFenceError(`payment ${existing.id} holds fence ${existing.fence}; a write with fence ${details.run.fence} is refused`);
+      }
+      Object.assign(existing, request, { fence: details.run.fence, writes: [...existing.writes, entry] });
+      onWrite?.({ kind: 'rewritten', charge: { ...existing }, details });
+      return { ...existing };
+    }
+    const charge: Charge = { id: `ch_${++counter}`, ...request, channel: details.channel, requestKey: details.requestKey, fence: entry.fence, writes: [entry], createdAt: at };
+    charges.push(charge);
+    if (details.run) byPayment.set(details.run.paymentId, charge);
+    onWrite?.({ kind: 'inserted', charge: { ...charge }, details });
+    return { ...charge };
+  }
+
+  const charges_ = () => charges.map((charge) => ({ ...charge }));
   return {
-    charge(request, { channel, requestKey }) {
-      const charge: Charge = { id: `ch_${++counter}`, ...request, channel, requestKey, createdAt: new Date().toISOString() };
-      charges.push(charge);
-      return charge;
+    async charge(request, details) {
+      await sleep(latencyMs);
+      return write(request, details);
     },
-    list: () => [...charges],
+    list: async () => charges_(),
+    charges: charges_,
     reset() {
       charges = [];
+      byPayment = new Map();
       counter = 0;
     },
   };

@@ -1,6 +1,6 @@
 /**
  * The flaky network: remembers which idempotency keys already had a response thrown away, so
- * exactly the first response to each key is lost and the client's retry gets through.
+ * exactly the first successful (2xx) response to each key is lost and the client's retry gets through.
  */
 export interface LostResponses {
   /** True the first time a key is seen (that response is to be lost), false afterwards. */

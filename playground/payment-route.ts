@@ -1,26 +1,69 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IDEMPOTENCY_KEY_HEADER } from '../src/core/http.js';
-import type { PaymentApi } from './api-dependencies.js';
+import { REPLAYED_HEADER } from '../src/core/http.js';
+import { variantOf, type PaymentApi } from './api-dependencies.js';
 import type { DemoState } from './demo-state.js';
 import { sendFetchResponse, toFetchRequest } from './fetch-bridge.js';
+import type { InstanceName } from './ledger.js';
+import { requestKeyOf } from './request-key.js';
+import type { ServerEventKind } from './server-log.js';
+
+/** The instance that serves a payment request, and the API it serves it with. */
+export interface PaymentTarget {
+  instance: InstanceName;
+  api: PaymentApi;
+  /** The path the API is served at (`/graphql`, `/trpc/…`). */
+  path: string;
+}
+
+/** Thrown by an instance's API when its process died before answering. */
+export class InstanceGoneError extends Error {
+  override name = 'InstanceGoneError';
+}
+
+/** How the server log names an answer. */
+function answerKind(status: number, replayed: boolean): ServerEventKind {
+  if (status === 409) return 'conflict';
+  if (status === 422) return 'mismatch';
+  return replayed ? 'replayed' : 'answered';
+}
 
 /**
- * Serves one payment API request. Idempotency on routes it to the protected API, off to the
- * unprotected twin. With the flaky switch on, the first response to each idempotency key is
- * lost: the mutation runs to the end, then the socket is destroyed instead of answering, just as
- * if the network had dropped the reply. The client sees a network error and retries.
+ * Serves one payment API request and logs what the instance did. The switches pick the variant
+ * (protected, waiting, unprotected). With the flaky switch on, the first successful response to
+ * each idempotency key is lost: the mutation runs to the end, then the socket is destroyed instead
+ * of answering, just as if the network had dropped the reply. An instance that dies before it
+ * answers drops the connection the same way.
  */
-export async function servePayment(api: PaymentApi, demo: DemoState, req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
-  demo.counters.requests += 1;
-  const request = await toFetchRequest(req, origin);
-  const handle = demo.settings().idempotency ? api.protected : api.unprotected;
-  const response = await handle(request);
-  const body = await response.arrayBuffer(); // the mutation has fully run once the body is complete
-  const key = request.headers.get(IDEMPOTENCY_KEY_HEADER);
-  if (demo.settings().flaky && key !== null && demo.lostResponses.loseFirst(key)) {
-    demo.counters.lostResponses += 1;
+export async function servePayment(target: PaymentTarget, demo: DemoState, req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
+  const { counters, serverLog } = demo;
+  counters.requests += 1;
+  const request = await toFetchRequest(req, origin, target.path);
+  const key = requestKeyOf(request.headers);
+  const started = Date.now();
+  let response: Response;
+  let body: ArrayBuffer;
+  try {
+    response = await target.api(request, variantOf(demo.settings()));
+    body = await response.arrayBuffer(); // the mutation has fully run once the body is complete
+  } catch (error) {
+    if (!(error instanceof InstanceGoneError)) throw error;
+    serverLog.add({ instance: target.instance, kind: 'no-answer', key });
     res.socket?.destroy();
     return;
   }
+  const ms = Date.now() - started;
+  const { status } = response;
+  const replayed = response.headers.get(REPLAYED_HEADER) === 'true';
+  if (demo.settings().flaky && status >= 200 && status < 300 && key !== null && demo.lostResponses.loseFirst(key)) {
+    counters.lostResponses += 1;
+    serverLog.add({ instance: target.instance, kind: 'lost', key, status, ms });
+    res.socket?.destroy();
+    return;
+  }
+  const kind = answerKind(status, replayed);
+  if (kind === 'conflict') counters.conflicts += 1;
+  if (kind === 'mismatch') counters.mismatches += 1;
+  if (kind === 'replayed') counters.replayed += 1;
+  serverLog.add({ instance: target.instance, kind, key, status, ms });
   sendFetchResponse(res, response, body);
 }

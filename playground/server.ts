@@ -1,6 +1,7 @@
 /**
  * `npm run playground`: starts the playground and prints its URL. `PORT` picks the port (default
  * 4000; a taken port falls back to a free one), `REDIS_URL` keeps idempotency records in Redis.
+ * SIGINT / SIGTERM stop it, instance A (the crash scenario's child process) included.
  */
 import { playgroundDefaults, startPlayground, type Playground } from './start.js';
 

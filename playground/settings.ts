@@ -1,13 +1,15 @@
 /** The switches on the page. */
 export interface Settings {
-  /** Lose the first response to each idempotency key (the mutation still runs). */
+  /** Lose the first successful response to each idempotency key (the mutation still runs). */
   flaky: boolean;
   /** Route payments to the APIs protected by the library; `false` routes them to unprotected twins. */
   idempotency: boolean;
+  /** A repeat that arrives while the first attempt runs waits for its result (`concurrent: { wait }`) instead of getting 409. */
+  wait: boolean;
 }
 
-/** The switches as they are when the playground starts: a reliable network, idempotency on. */
-export const defaultSettings: Settings = { flaky: false, idempotency: true };
+/** The switches as they are when the playground starts: a reliable network, idempotency on, 409 for a concurrent repeat. */
+export const defaultSettings: Settings = { flaky: false, idempotency: true, wait: false };
 
 /**
  * Applies a settings change sent by the page, ignoring unknown fields; throws on a field of the

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IdempotencyEvent } from '../src/core/events.js';
 import { createRequestHandler } from './app.js';
 import { createDemoState, type DemoState } from './demo-state.js';
-import { createGraphqlApi } from './graphql-api.js';
+import { createInstanceA } from './instance-a/instance-a.js';
 import { loadPageAssets } from './page-assets.js';
+import { createPaymentApis } from './payment-apis.js';
 import { openStore, type StoreKind } from './store.js';
-import { createTrpcApi } from './trpc-api.js';
+import { resolveTiming, type PlaygroundTiming } from './timing.js';
 
 /** Options of {@link startPlayground}. */
 export interface PlaygroundOptions {
@@ -18,6 +18,8 @@ export interface PlaygroundOptions {
   redisUrl?: string;
   /** Prefix of the playground's Redis keys. Defaults to `'playground:'`. */
   redisPrefix?: string;
+  /** Lease, wait, charge latency and kill delay, in milliseconds. Defaults to `defaultTiming` (a 2 s lease). */
+  timing?: Partial<PlaygroundTiming>;
 }
 
 /** Defaults of {@link PlaygroundOptions}. */
@@ -29,27 +31,36 @@ export interface Playground {
   url: string;
   /** Which store holds the idempotency records. */
   store: StoreKind;
-  /** The ledger, switches and counters, for tests and for a look from the outside. */
+  /** The ledger, switches, counters and server log, for tests and for a look from the outside. */
   demo: DemoState;
-  /** Stops the server and closes the store. */
+  /** Stops the server, kills instance A and closes the store. */
   close(): Promise<void>;
 }
 
 /**
  * Starts the playground: one node:http server with the page, a GraphQL Yoga endpoint (`/graphql`),
- * a tRPC endpoint (`/trpc`) and the JSON switches (`/api/*`). Rejects when the port is taken
- * (`code: 'EADDRINUSE'`) or Redis cannot be reached, after letting go of what it opened.
+ * a tRPC endpoint (`/trpc`), a load balancer in front of two app instances for the crash scenario
+ * (`/cluster/graphql`, `/cluster/trpc`) and the JSON switches (`/api/*`). Instance B runs in this
+ * process; instance A, a child process, starts when the crash scenario first needs it. Rejects
+ * when the port is taken (`code: 'EADDRINUSE'`) or Redis cannot be reached, after letting go of what it opened.
  */
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
   const { port = playgroundDefaults.port, host = playgroundDefaults.host, redisUrl, redisPrefix = playgroundDefaults.redisPrefix } = options;
+  const timing = resolveTiming(options.timing);
   const assets = await loadPageAssets();
   const store = await openStore({ redisUrl, redisPrefix });
-  const demo = createDemoState(store.kind);
-  const onEvent = (event: IdempotencyEvent) => {
-    if (event.type === 'replayed') demo.counters.replayed += 1;
-  };
-  const dependencies = { ledger: demo.ledger, store: store.store, onEvent };
-  const server = createServer(createRequestHandler({ demo, assets, graphql: createGraphqlApi(dependencies), trpc: createTrpcApi(dependencies) }));
+  const instances = () => ({ a: a.status(), b: { pid: process.pid } });
+  const demo = createDemoState(store.kind, timing, instances);
+  const ledger = { charge: demo.ledger.charge, list: demo.ledger.list };
+  const a = createInstanceA({
+    config: { redisUrl, redisPrefix, leaseMs: timing.leaseMs, waitMs: timing.waitMs },
+    ledger,
+    sharedStore: store.kind === 'memory' ? store.store : undefined,
+    log: demo.serverLog,
+    killDelayMs: timing.killDelayMs,
+  });
+  const b = createPaymentApis({ instance: 'B', ledger, store: store.store, leaseMs: timing.leaseMs, waitMs: timing.waitMs });
+  const server = createServer(createRequestHandler({ demo, assets, a, b }));
   try {
     await listen(server, port, host);
   } catch (error) {
@@ -66,6 +77,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await a.close();
       await store.close();
     },
   };

@@ -3,11 +3,20 @@ import type { Settings } from '../settings.js';
 
 async function json(response: Promise<Response>): Promise<DemoSnapshot> {
   const answer = await response;
-  if (!answer.ok) throw new Error(`${answer.status} ${await answer.text()}`);
+  if (!answer.ok) {
+    const text = await answer.text();
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // not JSON: the text is the message
+    }
+    throw new Error(`${answer.status}: ${message}`);
+  }
   return (await answer.json()) as DemoSnapshot;
 }
 
-/** The store, switches, counters and charges, as the server sees them now. */
+/** The store, switches, counters, charges, server log and instances, as the server sees them now. */
 export function fetchState(): Promise<DemoSnapshot> {
   return json(fetch('/api/state', { cache: 'no-store' }));
 }
@@ -17,7 +26,12 @@ export function updateSettings(change: Partial<Settings>): Promise<DemoSnapshot>
   return json(fetch('/api/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change) }));
 }
 
-/** Empties the ledger and zeroes the counters. */
+/** Empties the ledger and the server log and zeroes the counters. */
 export function resetLedger(): Promise<DemoSnapshot> {
   return json(fetch('/api/reset', { method: 'POST' }));
+}
+
+/** Puts instance A in front of the load balancer (starting a new process unless one stands by). */
+export function prepareCrash(): Promise<DemoSnapshot> {
+  return json(fetch('/api/crash/prepare', { method: 'POST' }));
 }

@@ -1,20 +1,20 @@
 import type { DemoSnapshot } from '../demo-state.js';
-import type { ChargeRequest } from '../ledger.js';
-import { fetchState, resetLedger, updateSettings } from './control-api.js';
-import { observedFetch } from './observed-fetch.js';
-import { payWithGraphql } from './pay-graphql.js';
-import { payWithTrpc } from './pay-trpc.js';
-import { clearVerdict, logAttempt, logLine, renderState, renderVerdict } from './render.js';
+import type { Channel, ChargeRequest } from '../ledger.js';
+import { clearClientLog, logAttempt, logClick, logResult } from './client-log.js';
+import { fetchState, prepareCrash, resetLedger, updateSettings } from './control-api.js';
+import { byId } from './dom.js';
+import { channelLabels, sendCall } from './payments.js';
+import { scenarios, scenarioTitles, type CallPlan, type ScenarioName, type ScenarioTools } from './scenarios.js';
+import { renderState } from './state-view.js';
+import { clearVerdict, renderVerdict, verdictRunning } from './verdict.js';
 
-const REFRESH_MS = 1_000;
-const channels = { graphql: { label: 'GraphQL', pay: payWithGraphql }, trpc: { label: 'tRPC', pay: payWithTrpc } };
-
-function input(id: string): HTMLInputElement {
-  return document.getElementById(id) as HTMLInputElement;
-}
+/** How often the page loads the server's state: often while a scenario runs, so the server log is live. */
+const REFRESH_MS = { idle: 1_000, busy: 200 };
 
 let requestedStates = 0;
 let shownState = 0;
+let running = false;
+let clicks = 0;
 
 /**
  * Loads the server's state and shows it, unless a state asked for later is already on screen:
@@ -30,57 +30,70 @@ async function show(load: () => Promise<DemoSnapshot>): Promise<DemoSnapshot> {
   return state;
 }
 
+function channel(): Channel {
+  return document.querySelector<HTMLInputElement>('input[name="channel"]:checked')?.value === 'trpc' ? 'trpc' : 'graphql';
+}
+
 function chargeRequest(): ChargeRequest {
-  return { amountCents: Math.round(Number(input('amount').value) * 100), description: input('description').value };
+  return { amountCents: Math.round(Number(byId<HTMLInputElement>('amount').value) * 100), description: byId<HTMLInputElement>('description').value };
 }
 
-/** One click on a Pay button: pays through the chosen API and sums up what happened. */
-async function pay(channel: keyof typeof channels): Promise<void> {
-  const { label, pay: payThrough } = channels[channel];
-  const before = (await fetchState()).charges.length;
-  let requests = 0;
-  const fetchImpl = observedFetch((report) => {
-    requests = report.attempt;
-    logAttempt(label, report);
-  });
-  let failure: string | undefined;
+/** One click on a scenario button: runs it, logging every call and attempt, then sums it up. */
+async function run(name: ScenarioName): Promise<void> {
+  verdictRunning(name);
+  const through = channel();
+  const request = chargeRequest();
+  const before = await fetchState();
+  logClick(++clicks, scenarioTitles[name], { channel: channelLabels[through], store: before.store, ...before.settings });
+  const tools: ScenarioTools = {
+    async send(plan: CallPlan) {
+      const record = await sendCall(through, plan, (report) => logAttempt(plan.label, plan.request, report));
+      logResult(plan.label, record.result);
+      return record;
+    },
+    async prepareCrash() {
+      await show(prepareCrash);
+    },
+  };
   try {
-    await payThrough(chargeRequest(), fetchImpl);
+    const calls = await scenarios[name](tools, request);
+    const after = await show(fetchState);
+    renderVerdict({ scenario: name, calls, charges: after.charges.length - before.charges.length, settings: before.settings });
   } catch (error) {
-    failure = error instanceof Error ? error.message : String(error);
-    logLine(`${label}: payment failed: ${failure}`, 'lost');
+    logResult(scenarioTitles[name], { ok: false, error });
+    renderVerdict({ scenario: name, calls: [], charges: 0, settings: before.settings, error });
   }
-  const charges = (await show(fetchState)).charges.length - before;
-  if (failure !== undefined) renderVerdict({ outcome: 'failed', requests, charges, message: failure });
-  else renderVerdict({ outcome: charges > 1 ? 'duplicate' : 'once', requests, charges });
-}
-
-function whileBusy(buttons: HTMLButtonElement[], task: () => Promise<void>): void {
-  for (const button of buttons) button.disabled = true;
-  task().finally(() => {
-    for (const button of buttons) button.disabled = false;
-  });
 }
 
 function start(): void {
-  const form = document.getElementById('payment') as HTMLFormElement;
-  const buttons = [...form.querySelectorAll('button')];
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const channel = (event.submitter as HTMLButtonElement | null)?.value;
-    if (channel === 'graphql' || channel === 'trpc') whileBusy(buttons, () => pay(channel));
-  });
-  for (const name of ['flaky', 'idempotency'] as const) {
-    input(name).addEventListener('change', () => void show(() => updateSettings({ [name]: input(name).checked })));
+  const buttons = [...document.querySelectorAll<HTMLButtonElement>('button[data-scenario]')];
+  const inputs = [byId<HTMLInputElement>('amount'), byId<HTMLInputElement>('description')];
+  for (const button of buttons) {
+    button.addEventListener('click', () => {
+      if (running || !inputs.every((input) => input.reportValidity())) return;
+      running = true;
+      for (const each of buttons) each.disabled = true;
+      run(button.dataset.scenario as ScenarioName).finally(() => {
+        running = false;
+        for (const each of buttons) each.disabled = false;
+      });
+    });
   }
-  document.getElementById('reset')?.addEventListener('click', () => {
-    document.getElementById('log')?.replaceChildren();
+  for (const name of ['flaky', 'idempotency', 'wait'] as const) {
+    byId<HTMLInputElement>(name).addEventListener('change', (event) => void show(() => updateSettings({ [name]: (event.target as HTMLInputElement).checked })));
+  }
+  byId('reset').addEventListener('click', () => {
+    clearClientLog();
     clearVerdict();
+    clicks = 0;
     void show(resetLedger);
   });
-  const refresh = () => show(fetchState).catch(() => undefined); // the server is away: the next refresh tries again
-  void refresh();
-  setInterval(() => void refresh(), REFRESH_MS);
+  const refresh = () => {
+    show(fetchState)
+      .catch(() => undefined) // the server is away: the next refresh tries again
+      .finally(() => setTimeout(refresh, running ? REFRESH_MS.busy : REFRESH_MS.idle));
+  };
+  refresh();
 }
 
 start();

@@ -1,32 +1,36 @@
 import { createIdempotentFetch } from '../../src/client/fetch.js';
-import type { ChargeRequest } from '../ledger.js';
+import { formatKeyHeader } from '../../src/core/client-key.js';
+import { PaymentError, type PaidCharge, type PaymentCall } from './payment-call.js';
 import { MAX_ATTEMPTS, RETRY_BASE_DELAY_MS } from './retry-policy.js';
 
 const CREATE_CHARGE = /* GraphQL */ `
   mutation CreateCharge($amountCents: Int!, $description: String!) {
     createCharge(amountCents: $amountCents, description: $description) {
       id
+      fence
     }
   }
 `;
 
 interface CreateChargeResult {
-  data?: { createCharge: { id: string } } | null;
-  errors?: { message: string }[];
+  data?: { createCharge: PaidCharge } | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
 }
 
 /**
- * Pays through GraphQL: `createIdempotentFetch` gives the mutation request one key and re-sends
- * it, with that same key, after a lost response, a 409 or a 5xx.
+ * Pays through GraphQL: `createIdempotentFetch` gives the mutation request one key (or keeps the
+ * one the call brings) and re-sends it, with that same key, after a lost response, a 409 (honouring
+ * `Retry-After`) or a 5xx.
  */
-export async function payWithGraphql(request: ChargeRequest, fetchImpl: typeof fetch): Promise<{ id: string }> {
+export async function payWithGraphql({ request, key, base, fetchImpl }: PaymentCall): Promise<PaidCharge> {
   const idempotentFetch = createIdempotentFetch(fetchImpl, { retries: MAX_ATTEMPTS - 1, baseDelay: RETRY_BASE_DELAY_MS });
-  const response = await idempotentFetch('/graphql', {
+  const response = await idempotentFetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'Idempotency-Key': formatKeyHeader(key) }) },
     body: JSON.stringify({ query: CREATE_CHARGE, variables: request }),
   });
   const result = (await response.json()) as CreateChargeResult;
-  if (!result.data?.createCharge) throw new Error(result.errors?.[0]?.message ?? `HTTP ${response.status}`);
-  return result.data.createCharge;
+  if (result.data?.createCharge) return result.data.createCharge;
+  const [error] = result.errors ?? [];
+  throw new PaymentError(error?.message ?? `HTTP ${response.status}`, error?.extensions?.code, response.status);
 }

@@ -1,15 +1,20 @@
 import { mkdir } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, inject, it, type ExpectStatic } from 'vitest';
 import { startPlayground, type Playground } from '../../playground/start.js';
 import { uniquePrefix } from '../support/redis-client.js';
 import { launchChromium } from './support/chromium.js';
+import { openPage, wrappedButtons, type PageDriver } from './support/page-driver.js';
+import { scenarioCases, type ScenarioCase } from './support/scenario-checks.js';
 
 const ARTIFACTS = 'test-artifacts';
-const channels = [
-  { channel: 'graphql', button: 'pay-graphql' },
-  { channel: 'trpc', button: 'pay-trpc' },
-] as const;
+/**
+ * Close to `npm run playground`'s timing (`defaultTiming`), with a shorter pause before the kill
+ * and a longer lease: a loaded machine must still see B's 409 while A's lease lives, and a
+ * double click's second request arrive while the first one charges.
+ */
+const TIMING = { leaseMs: 2_500, chargeLatencyMs: 500, killDelayMs: 200, waitMs: 5_000 };
+type Channel = 'graphql' | 'trpc';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -20,94 +25,71 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The page's live counters, as a person reads them. */
-async function displayedCounters(page: Page) {
-  const read = async (id: string) => Number(await page.getByTestId(id).textContent());
-  return { requests: await read('requests'), lost: await read('lost'), replayed: await read('replayed'), charges: await read('charges') };
-}
+/**
+ * Every scenario at a desktop and at a phone width: at 1280 px via both channels on both stores, at
+ * 390 px on the memory store with the channels taking turns. Each combination has its own
+ * playground and page, and they run side by side: a run is mostly waiting for a charge, a lease or
+ * a Retry-After.
+ */
+const combinations: { store: 'memory' | 'redis'; width: number; channels: Channel[]; screenshots: boolean }[] = [
+  { store: 'memory', width: 1280, channels: ['graphql'], screenshots: true },
+  { store: 'memory', width: 1280, channels: ['trpc'], screenshots: false },
+  { store: 'redis', width: 1280, channels: ['graphql'], screenshots: false },
+  { store: 'redis', width: 1280, channels: ['trpc'], screenshots: false },
+  { store: 'memory', width: 390, channels: ['trpc', 'graphql'], screenshots: true },
+];
 
-/** Sets a switch by clicking it, and waits until the server has taken the change. */
-async function setSwitch(page: Page, name: 'flaky' | 'idempotency', on: boolean): Promise<void> {
-  const box = page.getByTestId(name);
-  if ((await box.isChecked()) === on) return;
-  await Promise.all([page.waitForResponse((response) => response.url().endsWith('/api/settings') && response.ok()), box.click()]);
-}
+const onOff = (value: boolean) => (value ? 'on' : 'off');
 
-/** Clicks a Pay button once and waits for the page's verdict on that click. */
-async function payOnce(page: Page, button: string): Promise<string> {
-  await page.getByTestId(button).click();
-  const verdict = page.locator('[data-testid="verdict"]:not([data-outcome="none"])');
-  await verdict.waitFor();
-  return (await verdict.textContent()) ?? '';
-}
-
-describe.each([
-  { store: 'memory', redisUrl: undefined },
-  { store: 'redis', redisUrl: inject('redisUrl') },
-] as const)('playground page on the $store store', ({ store, redisUrl }) => {
-  let playground: Playground;
-  let page: Page;
-
-  beforeAll(async () => {
-    playground = await startPlayground({ port: 0, redisUrl, redisPrefix: uniquePrefix('playground') });
-    page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
-    await page.goto(playground.url);
-  });
-  afterAll(async () => {
-    await page?.close();
-    await playground?.close();
-  });
-
-  async function resetFromThePage(): Promise<void> {
-    await Promise.all([page.waitForResponse((response) => response.url().endsWith('/api/reset') && response.ok()), page.getByTestId('reset').click()]);
-    await page.waitForFunction(() => ['requests', 'lost', 'replayed', 'charges'].every((id) => document.getElementById(id)?.textContent === '0'));
-    expect(await page.getByTestId('verdict').getAttribute('data-outcome')).toBe('none');
-    expect(playground.demo.ledger.list()).toEqual([]);
+/** Runs one scenario from the page, checks what the page shows and what the ledger holds, and takes a screenshot (`name`) if asked. */
+async function runCase(expect: ExpectStatic, driver: PageDriver, playground: Playground, scenario: ScenarioCase, channel: Channel, name: string | undefined): Promise<void> {
+  await driver.reset();
+  await driver.setSwitches(scenario.switches);
+  await driver.chooseChannel(channel);
+  const verdict = await driver.run(scenario.scenario);
+  const run = {
+    outcome: verdict.outcome,
+    verdict: verdict.text,
+    attempts: await driver.attempts(),
+    counters: await driver.counters(),
+    serverKinds: await driver.serverKinds(),
+    ledgerRows: await driver.ledgerRows(),
+    charges: playground.demo.ledger.charges(),
+  };
+  try {
+    scenario.check(expect, run, channel);
+    expect(run.ledgerRows).toBe(run.charges.length);
+    expect(run.charges.every((charge) => charge.channel === channel)).toBe(true);
+    const { idempotency, flaky, wait } = scenario.switches;
+    const [header] = await driver.clickHeaders();
+    expect(header).toContain(`${channel === 'graphql' ? 'GraphQL' : 'tRPC'} · store ${playground.store} · idempotency ${onOff(idempotency)} · flaky ${onOff(flaky)} · wait ${onOff(wait)}`);
+    expect(await driver.scrollsSideways(), 'the page scrolls sideways').toBe(false);
+    expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
+  } catch (error) {
+    await driver.screenshot(`${name ?? 'playground'}-${playground.store}-${channel}-FAILED`);
+    throw new Error(`${scenario.name} via ${channel}: ${(error as Error).message}\nrun: ${JSON.stringify({ ...run, charges: run.charges.length })}`, { cause: error });
   }
+  if (name) await driver.screenshot(`${name}-${scenario.name.replace(/\W+/g, '-')}`);
+}
 
-  it('says which store it runs on', async () => {
-    await page.getByTestId('store').filter({ hasText: `store: ${store}` }).waitFor();
-    expect(playground.store).toBe(store);
-  });
-
-  it.each(channels)('with a flaky network, one click through $channel sends two requests and makes one charge', async ({ channel, button }) => {
-    await resetFromThePage();
-    await setSwitch(page, 'idempotency', true);
-    await setSwitch(page, 'flaky', true);
-
-    const verdict = await payOnce(page, button);
-
-    expect(verdict).toContain('Last click: 2 requests → 1 charge.');
-    expect(await page.getByTestId('verdict').getAttribute('data-outcome')).toBe('once');
-    expect(await displayedCounters(page)).toEqual({ requests: 2, lost: 1, replayed: 1, charges: 1 });
-    expect(await page.getByTestId('log').locator('li').allTextContents()).toEqual([
-      expect.stringContaining('request 1'),
-      expect.stringContaining('replayed the stored result'),
-    ]);
-    const charges = playground.demo.ledger.list();
-    expect(charges).toHaveLength(1);
-    expect(charges[0]).toMatchObject({ channel, amountCents: 2500, description: 'Coffee beans' });
-    expect(playground.demo.counters).toEqual({ requests: 2, lostResponses: 1, replayed: 1 });
-    await page.screenshot({ path: `${ARTIFACTS}/playground-${store}-${channel}-idempotent.png`, fullPage: true });
-  });
-
-  it.each(channels)('with idempotency off, the same click through $channel charges twice', async ({ channel, button }) => {
-    await resetFromThePage();
-    await setSwitch(page, 'flaky', true);
-    await setSwitch(page, 'idempotency', false);
-
-    const verdict = await payOnce(page, button);
-
-    expect(verdict).toContain('Last click: 2 requests → 2 charges.');
-    expect(await page.getByTestId('verdict').getAttribute('data-outcome')).toBe('duplicate');
-    expect(await displayedCounters(page)).toEqual({ requests: 2, lost: 1, replayed: 0, charges: 2 });
-    expect(await page.getByTestId('ledger').locator('tr.duplicate').count()).toBe(1);
-    const charges = playground.demo.ledger.list();
-    expect(charges).toHaveLength(2);
-    expect(charges.map((charge) => charge.channel)).toEqual([channel, channel]);
-    expect(charges[0]?.requestKey).toBeTypeOf('string');
-    expect(charges[1]?.requestKey).toBe(charges[0]?.requestKey);
-    expect(playground.demo.counters).toEqual({ requests: 2, lostResponses: 1, replayed: 0 });
-    await page.screenshot({ path: `${ARTIFACTS}/playground-${store}-${channel}-unprotected.png`, fullPage: true });
+describe('playground page', () => {
+  it.concurrent.for(combinations)('runs every scenario via $channels on the $store store at $width px', { timeout: 120_000 }, async ({ store, width, channels, screenshots }, { expect }) => {
+    const redisUrl = store === 'redis' ? inject('redisUrl') : undefined;
+    const playground = await startPlayground({ port: 0, redisUrl, redisPrefix: uniquePrefix('playground'), timing: TIMING });
+    const driver = await openPage(browser, playground.url, width, ARTIFACTS);
+    const name = `playground-${width}-${store}-${channels.join('-')}`;
+    try {
+      expect(await driver.page.getByTestId('store').textContent()).toBe(`store: ${store}`);
+      for (const id of ['client-log-empty', 'server-log-empty', 'ledger-empty']) expect(await driver.page.getByTestId(id).isVisible(), id).toBe(true);
+      expect(await driver.scrollsSideways(), 'the page scrolls sideways before the first click').toBe(false);
+      expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
+      if (screenshots) await driver.screenshot(`${name}-empty`);
+      for (const [index, scenario] of scenarioCases.entries()) {
+        await runCase(expect, driver, playground, scenario, channels[index % channels.length] ?? 'graphql', screenshots ? name : undefined);
+      }
+    } finally {
+      await driver.page.close();
+      await playground.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { freePort } from '../support/free-port.js';
+import { processExists } from './support/http.js';
 import { spawnPlayground, type SpawnedPlayground } from './support/spawn-playground.js';
 
 const URL_LINE = /^Playground: (http:\/\/127\.0\.0\.1:(\d+)\/) {2}\(store: (memory|redis)\)$/m;
@@ -20,7 +21,7 @@ describe('npm run playground (tsx playground/server.ts)', () => {
     return playground;
   }
 
-  it('prints its URL and store (memory without REDIS_URL), serves the page, and exits cleanly on SIGTERM', async () => {
+  it('prints its URL and store (memory without REDIS_URL), serves the page, and exits cleanly on SIGTERM, taking instance A with it', async () => {
     const port = await freePort();
     const playground = start({ PORT: String(port), REDIS_URL: '' });
     const [, url, printedPort, store] = await playground.waitFor(URL_LINE);
@@ -30,7 +31,11 @@ describe('npm run playground (tsx playground/server.ts)', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Idempotency playground');
     expect(await (await fetch(new URL('/api/state', url))).json()).toMatchObject({ store: 'memory' });
+    const prepared = await (await fetch(new URL('/api/crash/prepare', url), { method: 'POST' })).json();
+    const instanceA = prepared.instances.a.pid as number;
+    expect(processExists(instanceA)).toBe(true);
     expect(await playground.stop()).toBe(0);
+    await vi.waitFor(() => expect(processExists(instanceA)).toBe(false));
   });
 
   it('uses Redis when REDIS_URL is set, and says so', async () => {

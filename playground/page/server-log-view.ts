@@ -1,0 +1,64 @@
+import type { InstancesStatus } from '../demo-state.js';
+import type { ServerEvent } from '../server-log.js';
+import { byId, fillList, make } from './dom.js';
+import { clock, shortKey } from './format.js';
+
+const fenceText = (fence: number | null | undefined) => (fence === null || fence === undefined ? 'no fence: unprotected' : `fence ${fence}`);
+const took = (event: ServerEvent) => (event.ms === undefined ? '' : ` after ${event.ms} ms`);
+
+/** What the instance did, in words. */
+function describe(event: ServerEvent): string {
+  switch (event.kind) {
+    case 'charged':
+      return `ran the payment: wrote charge ${event.chargeId} (${fenceText(event.fence)})`;
+    case 'rewrote':
+      return `took over with fence ${event.fence}: wrote the same payment ${event.chargeId} again, no new charge`;
+    case 'refused-stale':
+      return `write with fence ${event.fence} refused: ${event.chargeId} holds a newer fence`;
+    case 'answered':
+      return `answered ${event.status}${took(event)}`;
+    case 'replayed':
+      return `replayed the stored answer${took(event)}: nothing ran`;
+    case 'conflict':
+      return '409: the first attempt still holds its lease';
+    case 'mismatch':
+      return '422: this key was used with other input; nothing ran';
+    case 'lost':
+      return `answered ${event.status}, but the flaky network lost the answer`;
+    case 'no-answer':
+      return 'died before answering: the connection dropped';
+    case 'in-rotation':
+      return `pid ${event.pid} (its own Node process) is now in front of the load balancer`;
+    case 'stuck':
+      return `is stuck after charging ${event.chargeId}: it will never answer${event.fence == null ? '' : '; its heartbeat keeps renewing the lease'}`;
+    case 'killed':
+      return `killed with SIGKILL (pid ${event.pid})${event.fence == null ? '' : ': no release, no heartbeat; its lease lapses'}`;
+  }
+}
+
+function line(event: ServerEvent): HTMLLIElement {
+  const key = event.key === undefined ? '' : ` · key ${shortKey(event.key)}`;
+  const text = `${clock(event.at)} ${event.instance}${key} · ${describe(event)}`;
+  const tone = ['conflict', 'mismatch', 'lost', 'no-answer', 'killed', 'stuck', 'refused-stale'].includes(event.kind) ? 'bad' : event.kind === 'replayed' || event.kind === 'rewrote' ? 'replayed' : '';
+  return make('li', { text, className: `instance-${event.instance} ${tone}`, data: { kind: event.kind, instance: event.instance, ...(event.fence == null ? {} : { fence: String(event.fence) }) } });
+}
+
+/** Which processes serve the payments. */
+function instancesText({ a, b }: InstancesStatus): string {
+  const killed = a.lastKilledPid === undefined ? '' : `; last killed: pid ${a.lastKilledPid}`;
+  const aState = a.state === 'off' ? 'not started yet (the crash scenario starts it)' : `${a.state.replace('-', ' ')}${a.pid === undefined ? '' : `, pid ${a.pid}`}${killed}`;
+  return `B: the playground's process, pid ${b.pid} · A: ${aState}`;
+}
+
+let shownSeq = -1;
+
+/** Shows the server log (newest last) and the instances; leaves the list alone when nothing changed. */
+export function renderServerLog(events: ServerEvent[], instances: InstancesStatus): void {
+  byId('instances').textContent = instancesText(instances);
+  const lastSeq = events.at(-1)?.seq ?? 0;
+  if (lastSeq === shownSeq && events.length > 0) return;
+  shownSeq = lastSeq;
+  const list = byId('server-log');
+  fillList(list, byId('server-log-empty'), events.map(line));
+  list.scrollTop = list.scrollHeight;
+}
