@@ -101,20 +101,26 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   /** Completion retries come at least five times a lease (and at least once a second), so one lands soon after a blip. */
   const longestRetryDelayMs = Math.max(1, Math.min(1_000, Math.floor(settings.lease / 5)));
 
-  /** Begins the record, waiting out a running owner when `concurrent` allows; `undefined` means fail-open. */
+  /**
+   * Begins the record, waiting out a running owner when `concurrent` allows; `undefined` means
+   * fail-open. Only a first `begin` that fails may fail open: once the record was seen running, a
+   * later store error is a 503, never a run beside the holder.
+   */
   async function begin(scope: string | null, id: string, fp: string, owner: string, operation: string, emit: Report): Promise<Settled | undefined> {
     const deadline = typeof settings.concurrent === 'object' ? Date.now() + settings.concurrent.wait : 0;
     const request = { id, scopeId: scopeId(scope), fingerprint: fp, owner, leaseMs: settings.lease, ttlMs: settings.ttl };
+    let seenRunning = false;
     for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 1.5, LONGEST_POLL_MS)) {
       let outcome: BeginOutcome;
       try {
         outcome = await store.begin(request);
       } catch (error) {
         emit('store-error', { operation, recordId: id, error });
-        if (settings.failMode === 'open') return undefined;
+        if (settings.failMode === 'open' && !seenRunning) return undefined;
         throw new IdempotencyStoreUnavailableError(error);
       }
       if (outcome.status !== 'running') return outcome;
+      seenRunning = true;
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         emit('conflict', { operation, recordId: id });

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { IdempotencyInputInvalidError } from './errors.js';
+import { className, foreignBlob, isStream, type BlobLike } from './fingerprint-kinds.js';
 
 /** Containers (arrays, objects, maps, sets, class instances) nested deeper than this are refused. */
 export const MAX_FINGERPRINT_DEPTH = 1000;
@@ -8,6 +9,13 @@ export const MAX_FINGERPRINT_DEPTH = 1000;
  * input can be a DAG) would otherwise be walked exponentially often.
  */
 export const MAX_FINGERPRINT_CONTAINERS = 1_000_000;
+/**
+ * The encoded text (in UTF-16 code units) and binary bytes hashed for one input are capped too: a
+ * value referenced many times (a superjson input's `referentialEqualities` can point a thousand
+ * entries at one 1 MB string) is hashed once per reference. Blob content does not count: each blob
+ * is read and digested once, however often it appears.
+ */
+export const MAX_FINGERPRINT_SIZE = 16 * 1024 * 1024;
 
 /** Buffered text is handed to the hash once it is this long, so no giant string is ever built. */
 const FLUSH_AT = 64 * 1024;
@@ -27,17 +35,30 @@ const END = ')';
  *   by type, so `"1"`, `1` and `1n` differ, as do a `Map` and an array of pairs.
  * - `Date` by time (an invalid date too), `RegExp` by source and flags, `Map` and `Set` by entries in
  *   order, typed arrays, `DataView`, `ArrayBuffer` and `Buffer` by bytes and kind (a `Buffer` is a
- *   `Uint8Array`), `URL` by href, `URLSearchParams` by entries, `Error` by name and message, boxed
- *   primitives by value.
+ *   `Uint8Array`), `URL` by href, `URLSearchParams` by entries, boxed primitives by value.
+ * - `Error` by name, message, its `cause` (followed down the chain), an `AggregateError`'s `errors`,
+ *   and its own enumerable properties; never its stack.
  * - `Blob` by type and content, `File` by name, type and content (not `lastModified`, which the
- *   server sets on upload), `FormData` by its entries in order.
- * - Any other object (a class instance) by its class name and its own enumerable properties;
- *   internal state it keeps elsewhere is not seen.
- * - Functions and symbols are opaque: tagged (so `{ f }` differs from `{}`), their content not hashed.
+ *   server sets on upload), `FormData` by its entries in order. A blob of another implementation
+ *   (Yoga's uploads are `@whatwg-node`'s `PonyfillFile`, not `instanceof File`) is recognised by its
+ *   `Symbol.toStringTag` or its `Blob` interface and hashed the same way as a native one.
+ * - A symbol by `Symbol.keyFor(symbol) ?? symbol.description` (superjson's registered symbols are
+ *   told apart by their description).
+ * - Any other object, a class instance, by its class name and, in this order: what its `toJSON()`
+ *   returns, when it has one (a `Decimal`, a Temporal value, an `ObjectId`, a money type); else its
+ *   own enumerable properties, when it has any. A class instance with neither (its state in
+ *   `#private` fields or closures, a `Promise`, a `WeakMap`) is **refused**: it would otherwise hash
+ *   as empty, and every value of that class would get the same fingerprint. Give such a class a
+ *   `toJSON()`.
+ * - Functions are opaque: tagged (so `{ f }` differs from `{}`), their content not hashed.
  *
- * Only a `Blob` makes the work asynchronous (its content is read); other input is hashed at once.
- * Throws {@link IdempotencyInputInvalidError} for a cycle, nesting deeper than
- * {@link MAX_FINGERPRINT_DEPTH}, or a value that cannot be read (a throwing getter).
+ * Only a blob makes the work asynchronous (its content is read); other input is hashed at once.
+ * Throws {@link IdempotencyInputInvalidError} (400) for a cycle, nesting deeper than
+ * {@link MAX_FINGERPRINT_DEPTH}, more than {@link MAX_FINGERPRINT_CONTAINERS} containers or
+ * {@link MAX_FINGERPRINT_SIZE} characters and bytes to hash, a value that cannot be read (a
+ * throwing getter), a stream (a `ReadableStream`: a tRPC `File`, `Blob` or `Uint8Array` input sent by
+ * `httpLink` as `application/octet-stream` arrives as one, and reading it would consume it), a
+ * symbol with neither a registry key nor a description, and a class instance with no visible state.
  */
 export async function fingerprint(input: unknown): Promise<string> {
   const first = encode(input, undefined);
@@ -46,22 +67,35 @@ export async function fingerprint(input: unknown): Promise<string> {
 }
 
 /** Hashes each blob's content once (one in memory at a time). */
-async function digestBlobs(blobs: Set<Blob>): Promise<Map<Blob, Buffer>> {
-  const digests = new Map<Blob, Buffer>();
-  for (const blob of blobs) digests.set(blob, createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest());
+async function digestBlobs(blobs: Set<BlobLike>): Promise<Map<BlobLike, Buffer>> {
+  const digests = new Map<BlobLike, Buffer>();
+  for (const blob of blobs) {
+    let content: ArrayBuffer;
+    try {
+      content = await blob.arrayBuffer();
+    } catch (error) {
+      throw new IdempotencyInputInvalidError('The operation input cannot be fingerprinted: a file or blob in it cannot be read.', { cause: error });
+    }
+    digests.set(blob, createHash('sha256').update(new Uint8Array(content)).digest());
+  }
   return digests;
 }
 
 /** Encodes `input` into a fresh hash, turning any failure into {@link IdempotencyInputInvalidError}. */
-function encode(input: unknown, blobDigests: Map<Blob, Buffer> | undefined): { digest: string; blobs: Set<Blob> | undefined } {
+function encode(input: unknown, blobDigests: Map<BlobLike, Buffer> | undefined): { digest: string; blobs: Set<BlobLike> | undefined } {
   const encoder = new Encoder(blobDigests);
   try {
     encoder.value(input);
+    return { digest: encoder.digest(), blobs: encoder.blobs };
   } catch (error) {
     if (error instanceof IdempotencyInputInvalidError) throw error;
     throw new IdempotencyInputInvalidError('The operation input cannot be fingerprinted: a value in it cannot be read.', { cause: error });
   }
-  return { digest: encoder.digest(), blobs: encoder.blobs };
+}
+
+/** The refusal of an input, with why. */
+function refuse(reason: string): IdempotencyInputInvalidError {
+  return new IdempotencyInputInvalidError(`The operation input cannot be fingerprinted: ${reason}`);
 }
 
 /**
@@ -70,14 +104,16 @@ function encode(input: unknown, blobDigests: Map<Blob, Buffer> | undefined): { d
  */
 class Encoder {
   /** The blobs met without a digest; created on the first one, so input without blobs allocates none. */
-  blobs: Set<Blob> | undefined;
+  blobs: Set<BlobLike> | undefined;
   private readonly hash: Hash = createHash('sha256');
   private text = '';
   /** The containers enclosing the value being encoded, outermost first. */
   private readonly path: object[] = [];
   private containers = 0;
+  /** Characters and bytes handed to the hash so far, blob digests aside. */
+  private size = 0;
 
-  constructor(private readonly blobDigests: Map<Blob, Buffer> | undefined) {}
+  constructor(private readonly blobDigests: Map<BlobLike, Buffer> | undefined) {}
 
   digest(): string {
     this.flush();
@@ -99,14 +135,21 @@ class Encoder {
       case 'function':
         return this.write('f');
       case 'symbol':
-        return this.write('y');
+        return this.symbol(value);
     }
     if (value === null) return this.write('N');
     if (Array.isArray(value)) return this.array(value);
     const object = value as object;
     const prototype: object | null = Object.getPrototypeOf(object);
-    if (prototype === null || Object.getPrototypeOf(prototype) === null) return this.properties('O', object);
+    if (prototype === null || Object.getPrototypeOf(prototype) === null) return this.properties('O', object, Object.keys(object));
     this.special(object, prototype);
+  }
+
+  /** A symbol by its registry key or description; one with neither cannot be told from another. */
+  private symbol(symbol: symbol): void {
+    const name = Symbol.keyFor(symbol) ?? symbol.description;
+    if (name === undefined) throw refuse('it contains a symbol with neither a registry key (Symbol.for) nor a description.');
+    this.write('y' + JSON.stringify(name));
   }
 
   private array(array: readonly unknown[]): void {
@@ -115,15 +158,20 @@ class Encoder {
     this.leave();
   }
 
-  /** An object's own enumerable string-keyed properties, sorted by key. */
-  private properties(tag: string, object: object): void {
+  /** An object by `keys`, its own enumerable string-keyed properties, sorted. */
+  private properties(tag: string, object: object, keys: string[]): void {
     this.enter(object, tag);
+    this.fields(object, keys);
+    this.leave();
+  }
+
+  /** The properties named by `keys`, sorted by key, each as its JSON-quoted key and its value. */
+  private fields(object: object, keys: string[]): void {
     const record = object as Record<string, unknown>;
-    for (const key of Object.keys(record).sort()) {
+    for (const key of keys.sort()) {
       this.write(JSON.stringify(key));
       this.value(record[key]);
     }
-    this.leave();
   }
 
   private special(value: object, prototype: object): void {
@@ -133,18 +181,65 @@ class Encoder {
     if (value instanceof Set) return this.entries('S', value, value.values());
     if (ArrayBuffer.isView(value)) return this.bytes(value, new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
     if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return this.bytes(value, new Uint8Array(value));
-    if (value instanceof File) return this.blob('F' + JSON.stringify(value.name) + JSON.stringify(value.type), value);
-    if (value instanceof Blob) return this.blob('b' + JSON.stringify(value.type), value);
+    if (value instanceof File) return this.blob(value, value.type, value.name);
+    if (value instanceof Blob) return this.blob(value, value.type, undefined);
     if (value instanceof FormData) return this.entries('D', value, flatten(value.entries()));
     if (value instanceof URL) return this.write('L' + JSON.stringify(value.href));
     if (value instanceof URLSearchParams) return this.entries('Q', value, flatten(value.entries()));
-    if (value instanceof Error) return this.write('E' + JSON.stringify(String(value.name)) + JSON.stringify(String(value.message)));
+    if (value instanceof Error) return this.error(value);
     if (value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt) {
       this.write('X');
       return this.value(value.valueOf());
     }
-    const constructor: unknown = (prototype as { constructor?: unknown }).constructor;
-    this.properties('C' + JSON.stringify(typeof constructor === 'function' ? constructor.name : ''), value);
+    const blob = foreignBlob(value);
+    if (blob) return this.blob(blob.blob, blob.type, blob.name);
+    if (isStream(value)) {
+      throw new IdempotencyInputInvalidError(
+        'A streamed input cannot be fingerprinted; send the file in FormData or as JSON. (A tRPC File, Blob or Uint8Array input ' +
+          'sent by httpLink as application/octet-stream arrives as a ReadableStream, which cannot be read without consuming it.)',
+      );
+    }
+    this.instance(value, className(prototype));
+  }
+
+  /**
+   * A class instance: by what `toJSON()` returns, else by its own enumerable properties. One with
+   * neither is refused, never hashed as empty (every instance would then look the same).
+   */
+  private instance(value: object, name: string): void {
+    const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      const json: unknown = toJSON.call(value);
+      if (json === value) throw refuse(`the toJSON() of an instance of ${name || 'an anonymous class'} returns the instance itself.`);
+      this.enter(value, 'J' + JSON.stringify(name));
+      this.value(json);
+      return this.leave();
+    }
+    const keys = Object.keys(value);
+    if (keys.length === 0) {
+      throw refuse(
+        `an instance of ${name || 'an anonymous class'} has no toJSON() and no enumerable properties, so its value cannot be seen ` +
+          '(it would fingerprint like every other instance). Give the class a toJSON(), or send plain data.',
+      );
+    }
+    this.properties('C' + JSON.stringify(name), value, keys);
+  }
+
+  /** An error by name, message, cause chain, an `AggregateError`'s errors and own enumerable properties (never the stack). */
+  private error(error: Error): void {
+    this.enter(error, 'E' + JSON.stringify(String(error.name)) + JSON.stringify(String(error.message)));
+    if (Object.prototype.hasOwnProperty.call(error, 'cause')) {
+      this.write('c');
+      this.value(error.cause);
+    } else {
+      this.write('-');
+    }
+    if (error instanceof AggregateError) {
+      this.write('a');
+      this.value(error.errors);
+    }
+    this.fields(error, Object.keys(error));
+    this.leave();
   }
 
   /** A container whose items are the iterated values, in order (a map's and a form's as key, value, key, …). */
@@ -157,12 +252,16 @@ class Encoder {
   /** Bytes by kind (`Uint8Array`, `DataView`, `ArrayBuffer`, …) and length-prefixed content. */
   private bytes(value: object, content: Uint8Array): void {
     this.write('B' + JSON.stringify(Object.prototype.toString.call(value)) + String(content.byteLength) + ';');
+    this.count(content.byteLength);
     this.writeBytes(content);
   }
 
-  /** A blob by its header and the 32-byte digest of its content (recorded for reading on the first pass). */
-  private blob(header: string, blob: Blob): void {
-    this.write(header);
+  /**
+   * A blob by type, a file also by name, and the 32-byte digest of its content (recorded for
+   * reading on the first pass). Never by `lastModified`, which the server sets on upload.
+   */
+  private blob(blob: BlobLike, type: string, name: string | undefined): void {
+    this.write(name === undefined ? 'b' + JSON.stringify(type) : 'F' + JSON.stringify(name) + JSON.stringify(type));
     const digest = this.blobDigests?.get(blob);
     if (digest) this.writeBytes(digest);
     else (this.blobs ??= new Set()).add(blob);
@@ -200,8 +299,20 @@ class Encoder {
 
   private flush(): void {
     if (this.text.length === 0) return;
+    this.count(this.text.length);
     this.hash.update(this.text);
     this.text = '';
+  }
+
+  /** Counts what is about to be hashed, refusing the input past {@link MAX_FINGERPRINT_SIZE}. */
+  private count(amount: number): void {
+    this.size += amount;
+    if (this.size > MAX_FINGERPRINT_SIZE) {
+      throw refuse(
+        `it amounts to more than ${MAX_FINGERPRINT_SIZE / 1024 / 1024} MiB to hash (a value referenced many times, as superjson's ` +
+          'referentialEqualities allow, is hashed once per reference). Send large content once, or as a file.',
+      );
+    }
   }
 }
 

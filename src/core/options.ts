@@ -12,7 +12,10 @@ export interface IdempotencyOptions {
   store?: IdempotencyStore;
   /** Reject keyed operations sent without a key. Defaults to `false`. */
   required?: boolean;
-  /** How long a completed result is kept for replay, in milliseconds. Defaults to 24 hours (`86_400_000`). */
+  /**
+   * How long a completed result is kept for replay, in milliseconds; a running record lives at
+   * least this long from its `begin`. At least `maxRunTime` + `lease`. Defaults to 24 hours (`86_400_000`).
+   */
   ttl?: number;
   /**
    * Lease of a running attempt, in milliseconds. The lease is renewed every third of it while the
@@ -70,19 +73,29 @@ type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrum
 
 /**
  * Checks the numbers in the engine's settings: Redis takes whole milliseconds, `Retry-After` whole
- * seconds, and a record must outlive the lease of the attempt that holds it. Throws a `TypeError`
- * naming the option at construction, rather than failing on the first request.
+ * seconds, and a record must outlive every lease of the attempt that holds it. The last renewal
+ * comes at most `maxRunTime` after `begin` and holds one lease more, so `ttl` must be at least
+ * `maxRunTime` plus `lease`: then no record expires while a lease on it is live, whatever the store
+ * does on renewal, and a retry after a lapsed lease finds the record and takes it over with the
+ * next fencing token (until the record's `ttl` has passed). Throws a `TypeError` naming the
+ * option at construction, rather than failing on the first request.
  */
 export function validateOptions<T extends Settings>(settings: T): T {
   const wholeAtLeast = (name: string, value: number, least: number) => {
     if (!Number.isSafeInteger(value) || value < least) throw new TypeError(`idempotency option "${name}" must be a whole number ≥ ${least}, got ${value}.`);
   };
   wholeAtLeast('lease', settings.lease, 1);
-  wholeAtLeast('ttl', settings.ttl, settings.lease);
+  wholeAtLeast('maxRunTime', settings.maxRunTime, settings.lease);
+  wholeAtLeast('ttl', settings.ttl, 1);
+  if (settings.ttl < settings.maxRunTime + settings.lease) {
+    throw new TypeError(
+      `idempotency option "ttl" must be at least "maxRunTime" + "lease" (${settings.maxRunTime} + ${settings.lease} = ${settings.maxRunTime + settings.lease} ms), ` +
+        `got ${settings.ttl}: a running record must outlive its longest renewal plus a lease, or its fencing token starts over. Lower "maxRunTime" or raise "ttl".`,
+    );
+  }
   wholeAtLeast('retryAfter', settings.retryAfter, 1);
   wholeAtLeast('maxKeyLength', settings.maxKeyLength, 1);
   wholeAtLeast('maxResultBytes', settings.maxResultBytes, 1);
-  wholeAtLeast('maxRunTime', settings.maxRunTime, settings.lease);
   if (settings.completionRetry !== undefined) wholeAtLeast('completionRetry', settings.completionRetry, 0);
   if (typeof settings.concurrent === 'object') wholeAtLeast('concurrent.wait', settings.concurrent.wait, 0);
   else if (settings.concurrent !== 'reject') throw new TypeError(`idempotency option "concurrent" must be 'reject' or { wait: ms }.`);

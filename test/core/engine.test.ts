@@ -8,6 +8,7 @@ import {
   IdempotencyKeyRequiredError,
   IdempotencyResultNotStoredError,
   IdempotencyScopeMissingError,
+  IdempotencyStoreUnavailableError,
   type IdempotencyEvent,
   type IdempotencyOptions,
   type IdempotencyStore,
@@ -293,7 +294,10 @@ describe('engine options and scopes', () => {
   it.each([
     [{ ttl: 0 }, /"ttl"/],
     [{ ttl: 1.5 }, /"ttl"/],
-    [{ lease: 20_000, ttl: 10_000 }, /"ttl" must be a whole number ≥ 20000/],
+    [{ lease: 20_000, ttl: 10_000 }, /"ttl" must be at least "maxRunTime" \+ "lease" \(300000 \+ 20000 = 320000 ms\), got 10000/],
+    // ttl ≥ lease alone is not enough: the record must outlive the last renewal (at maxRunTime) plus a lease.
+    [{ lease: 600, ttl: 600, maxRunTime: 600 }, /"ttl" must be at least "maxRunTime" \+ "lease"/],
+    [{ lease: 1_000, ttl: 60_000 }, /"ttl" must be at least "maxRunTime" \+ "lease" \(300000 \+ 1000/],
     [{ lease: -1 }, /"lease"/],
     [{ retryAfter: 0.5 }, /"retryAfter"/],
     [{ maxKeyLength: 0 }, /"maxKeyLength"/],
@@ -312,7 +316,12 @@ describe('engine options and scopes', () => {
     expect(() => createIdempotencyEngine(options)).toThrow(message);
   });
 
-  it.each([{ lease: 1_000, maxRunTime: 1_000 }, { completionRetry: 0 }, { lease: 50, ttl: 50, maxRunTime: 50, completionRetry: 10_000 }])('accepts %j', (options) => {
+  it.each([
+    { lease: 1_000, maxRunTime: 1_000 },
+    { completionRetry: 0 },
+    { lease: 50, ttl: 100, maxRunTime: 50, completionRetry: 10_000 },
+    { lease: 1_000, ttl: 60_000, maxRunTime: 59_000 },
+  ])('accepts %j', (options) => {
     expect(() => createIdempotencyEngine(options)).not.toThrow();
   });
 
@@ -351,5 +360,73 @@ describe('engine options and scopes', () => {
     finish!();
     await held;
     expect(extendsAfterTakeover).toBe(1);
+  });
+});
+
+describe("failMode: 'open' with concurrent: { wait } (review B4)", () => {
+  const request = { scope: 'u', operation: 'pay', key: 'k', input: { amount: 5 } };
+  const options = { failMode: 'open', concurrent: { wait: 2_000 } } as const;
+
+  it('answers 503 and runs nothing when the store fails after the record was seen running: never a run beside the holder', async () => {
+    const memory = createMemoryStore();
+    let waiterBegins = 0;
+    // The waiter's store: its first begin reaches the store (the record is running), every later one fails.
+    const flaky: IdempotencyStore = {
+      ...memory,
+      begin: async (beginRequest) => {
+        if (++waiterBegins > 1) throw new Error('store blip');
+        return memory.begin(beginRequest);
+      },
+    };
+    let runs = 0;
+    let finishHolder!: (value: string) => void;
+    const holder = createIdempotencyEngine({ store: memory, ...options });
+    const held = holder.execute({ ...request, run: () => (runs++, new Promise<string>((resolve) => (finishHolder = resolve))) });
+    while (!finishHolder) await sleep(1);
+    const waiter = setup(() => flaky, options);
+    await expect(waiter.engine.execute({ ...request, run: async () => (runs++, 'waiter') })).rejects.toBeInstanceOf(IdempotencyStoreUnavailableError);
+    expect(waiterBegins).toBe(2);
+    expect(runs).toBe(1);
+    expect(waiter.types()).toEqual(['store-error']);
+    finishHolder('holder');
+    await expect(held).resolves.toEqual({ value: 'holder', replayed: false });
+    await expect(holder.execute({ ...request, run: async () => (runs++, 'again') })).resolves.toEqual({ value: 'holder', replayed: true });
+    expect(runs).toBe(1);
+  });
+
+  it('still fails open when the first begin fails: the body runs without a record', async () => {
+    const down: IdempotencyStore = { ...createMemoryStore(), begin: () => Promise.reject(new Error('store down')) };
+    const { engine, types } = setup(() => down, options);
+    await expect(engine.execute({ ...request, run: async ({ fence }) => `ran with fence ${String(fence)}` })).resolves.toEqual({ value: 'ran with fence undefined', replayed: false });
+    expect(types()).toEqual(['store-error']);
+  });
+});
+
+describe.each(stores)('fencing after a lapse with the shortest valid ttl on the %s store (review B11)', (_name, makeStore) => {
+  it('a holder stuck past maxRunTime: a retry after its lease gets fence 2 and takeover, because ttl ≥ maxRunTime + lease keeps the record', async () => {
+    const lease = 200;
+    const maxRunTime = 200;
+    // Validation refuses ttl < maxRunTime + lease; with the record alive one lease beyond that, the retry below falls in it.
+    const { engine, types } = setup(makeStore, { lease, maxRunTime, ttl: maxRunTime + 3 * lease });
+    const contexts: { fence: number | undefined; takeover: boolean }[] = [];
+    let finishFirst!: (value: string) => void;
+    const first = engine.execute({
+      scope: 'u',
+      operation: 'pay',
+      key: 'stuck',
+      input: {},
+      run: ({ fence, takeover }) => (contexts.push({ fence, takeover }), new Promise<string>((resolve) => (finishFirst = resolve))),
+    });
+    while (!finishFirst) await sleep(1);
+    await sleep(maxRunTime + lease + 150); // the heartbeat stopped at maxRunTime; the last lease has lapsed
+    const second = await engine.execute({ scope: 'u', operation: 'pay', key: 'stuck', input: {}, run: async ({ fence, takeover }) => (contexts.push({ fence, takeover }), 'second') });
+    finishFirst('first');
+    await expect(first).resolves.toEqual({ value: 'first', replayed: false });
+    expect(second).toEqual({ value: 'second', replayed: false });
+    expect(contexts).toEqual([
+      { fence: 1, takeover: false },
+      { fence: 2, takeover: true },
+    ]);
+    expect(types()).toEqual(['run-limit-exceeded', 'takeover', 'executed', 'stale-completion']);
   });
 });

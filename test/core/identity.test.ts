@@ -70,8 +70,40 @@ describe('resolveScope', () => {
     ['zero is an identity', () => 0, {}, '0'],
     ['an async function is awaited', async () => 'tenant-7', {}, 'tenant-7'],
     ['an async null gives no identity', async () => null, {}, undefined],
+    ['an empty string gives no identity', () => '', {}, undefined],
+    ['negative zero is the identity "0"', () => -0, {}, '0'],
   ])('%s', async (_name, option, context, expected) => {
     await expect(resolveScope(option, context)).resolves.toBe(expected);
+  });
+
+  // Review A5 / B11: String(value) made every object "[object Object]", so Bob replayed Alice's result.
+  it.each<[string, unknown, string]>([
+    ['the user object instead of its id', { id: 'u1', name: 'Alice' }, 'object'],
+    ['an object whose toString gives its id', { toString: () => 'u1' }, 'object'],
+    ['an array', ['u1'], 'array'],
+    ['a boolean', true, 'boolean'],
+    ['NaN', Number.NaN, 'NaN'],
+    ['Infinity', Number.POSITIVE_INFINITY, 'Infinity'],
+    ['a bigint', 1n, 'bigint'],
+    ['a symbol', Symbol('u1'), 'symbol'],
+    ['a function', () => 'u1', 'function'],
+  ])('refuses %s with a TypeError naming the option: a configuration error, never a shared scope', async (_name, value, got) => {
+    const attempt = resolveScope(() => value as string, {});
+    await expect(attempt).rejects.toBeInstanceOf(TypeError);
+    await expect(attempt).rejects.toThrow(`idempotency option "scope" must return the caller's id as a string or number, got ${got}.`);
+    await expect(resolveScope(async () => value as string, {}, 'useIdempotency')).rejects.toThrow(/^useIdempotency: the option "scope" must return/);
+  });
+
+  it('gives two users whose scope function returns their user objects no shared record: nothing runs', async () => {
+    const { engine } = setupEngine(createMemoryStore());
+    const { calls, run } = counter(() => 'paid');
+    const users = { alice: { id: 'u1', plan: 'pro' }, bob: { id: 'u2', plan: 'pro' } };
+    const scope: ScopeOption<{ user: keyof typeof users }> = (context) => users[context.user] as unknown as string;
+    for (const user of ['alice', 'bob'] as const) {
+      const attempt = (async () => engine.execute({ scope: await resolveScope(scope, { user }), operation: 'pay', key: 'checkout-42', input: {}, run }))();
+      await expect(attempt).rejects.toThrow(/got object/);
+    }
+    expect(calls.count).toBe(0);
   });
 
   it('a scope function that finds no user leads the engine to refuse a keyed request and run nothing', async () => {

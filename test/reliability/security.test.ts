@@ -12,6 +12,7 @@ function setUp() {
   const engine = createIdempotencyEngine({
     store: createRedisStore({ redis, prefix }),
     ttl: TTL_MS,
+    maxRunTime: 30_000, // ttl must be at least maxRunTime + lease (10 s)
     onEvent: (event) => events.push(event),
   });
   return { prefix, engine, events };

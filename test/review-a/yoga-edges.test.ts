@@ -187,10 +187,13 @@ describe('identity (scope) values', () => {
     const query = 'mutation { pay(amount: 10) { id amount } }';
     const alice = await post(server.url, { query }, as('alice', '"shared-key"'));
     const bob = await post(server.url, { query }, as('bob', '"shared-key"'));
-    expect(alice.json.data).toEqual({ pay: { id: 'p1', amount: 10 } });
-    // Either refused (a scope that is not an id) or run for Bob: never Alice's payment.
-    expect(bob.json.data).not.toEqual(alice.json.data);
-    expect(runs.pay).toBe(2);
+    // A scope that is not an id is a configuration error (a TypeError naming the option): every keyed
+    // mutation fails and nothing runs — never Alice's payment for Bob.
+    for (const answer of [alice, bob]) {
+      expect(answer.json.data ?? null).toBeNull();
+      expect(answer.json.errors?.length).toBeGreaterThan(0);
+    }
+    expect(runs.pay).toBe(0);
   });
 });
 
