@@ -61,11 +61,12 @@ describe.each(engineStores('run-limit'))('maxRunTime on the %s store', (_name, m
   });
 
   it('does not fire for a body that finishes within maxRunTime', async () => {
-    const { engine, types } = setupEngine(makeStore(), { lease: 30, maxRunTime: 100 });
+    // A wide margin between the body (40 ms) and the limit (1 s), so a loaded machine cannot blur them.
+    const { engine, types } = setupEngine(makeStore(), { lease: 30, maxRunTime: 1_000 });
     let runs = 0;
     const run = () => sleep(40).then(() => ++runs);
     await expect(engine.execute({ ...request, key: 'quick', run })).resolves.toEqual({ value: 1, replayed: false });
-    await sleep(150);
+    await sleep(1_100);
     await expect(engine.execute({ ...request, key: 'quick', run })).resolves.toEqual({ value: 1, replayed: true });
     expect(runs).toBe(1);
     expect(types()).toEqual(['executed', 'replayed']);
