@@ -20,7 +20,7 @@ function isBag(value: unknown): value is Bag {
  * headers, or only a WebSocket upgrade request's.
  */
 export function readRequestHeader(ctx: unknown, name: string): RawKey {
-  if (!isBag(ctx) || isWebSocketUpgrade(ctx.req)) return undefined;
+  if (!isBag(ctx) || isWebSocketContext(ctx)) return undefined;
   const distinct = distinctHeaderValues(ctx.req, name);
   if (distinct) return distinct;
   const headers = ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
@@ -30,11 +30,68 @@ export function readRequestHeader(ctx: unknown, name: string): RawKey {
   return typeof value === 'string' || Array.isArray(value) ? (value as string | string[]) : undefined;
 }
 
-/** A WebSocket handshake (`Upgrade: websocket`), as the `ws` adapter hands it to `createContext`. */
-function isWebSocketUpgrade(req: unknown): boolean {
-  if (!isBag(req) || !isBag(req.headers)) return false;
-  const { upgrade } = req.headers;
-  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
+/**
+ * Whether the context is one of the WebSocket adapter's (`@trpc/server/adapters/ws`), whose
+ * `createContext` gets the socket as `res`, the connection's upgrade request as `req` and an `info`
+ * without calls. Any one of them shows it: `res` is a WebSocket (`send` and a numeric `readyState`,
+ * no `setHeader`); `req` is a WebSocket handshake (a `GET` with `Upgrade: websocket` and
+ * `Connection: upgrade`, RFC 6455 §4.1); `info` lists no call (an HTTP request always has one).
+ * One header alone is not enough: a plain `POST` that carries `Upgrade: websocket` is an HTTP call
+ * whose key header is its own.
+ */
+export function isWebSocketContext(ctx: Bag): boolean {
+  const { req, res, info } = ctx;
+  if (isBag(res) && typeof res.send === 'function' && typeof res.readyState === 'number' && typeof res.setHeader !== 'function') return true;
+  if (isBag(info) && Array.isArray(info.calls) && info.calls.length === 0) return true;
+  if (!isBag(req) || !isBag(req.headers) || typeof req.method !== 'string' || req.method.toUpperCase() !== 'GET') return false;
+  return hasToken(req.headers.upgrade, 'websocket') && hasToken(req.headers.connection, 'upgrade');
+}
+
+/** Whether a Node header value (a comma-separated token list) holds `token`, case-insensitively. */
+function hasToken(value: unknown, token: string): boolean {
+  const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+  return values.some((item) => typeof item === 'string' && item.split(',').some((part) => part.trim().toLowerCase() === token));
+}
+
+/**
+ * How many calls the HTTP request of this call carries, as far as the context shows it: `info`
+ * (`createContext`'s `info`, when the context keeps it: `info.calls`), else the request URL
+ * (`ctx.req.originalUrl` / `ctx.req.url`, Node or fetch `Request`) read as @trpc/server 11 reads
+ * it (`?batch=1`, the procedure paths joined by `,`, percent-decoded: `contentType.ts`,
+ * `resolveResponse.ts`), and at least `batchIndex + 1` (the middleware's own index in the batch).
+ * `1` when nothing shows a batch.
+ */
+export function batchSize(ctx: unknown, batchIndex: number): number {
+  const atLeast = Number.isInteger(batchIndex) && batchIndex > 0 ? batchIndex + 1 : 1;
+  if (!isBag(ctx)) return atLeast;
+  const { info, req } = ctx;
+  if (isBag(info) && Array.isArray(info.calls) && typeof info.isBatchCall === 'boolean') {
+    return Math.max(atLeast, info.isBatchCall ? info.calls.length : 1);
+  }
+  const url = isBag(req) ? (typeof req.originalUrl === 'string' ? req.originalUrl : req.url) : undefined;
+  return typeof url === 'string' ? Math.max(atLeast, callsInUrl(url)) : atLeast;
+}
+
+/**
+ * The number of calls of a tRPC request URL: with `?batch=1`, one more than the commas of its
+ * percent-decoded path (`/trpc/a,b?batch=1` is two). Commas elsewhere in the path (a mount path)
+ * can only make it larger, which refuses a shared header: the safe side.
+ */
+function callsInUrl(url: string): number {
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://localhost');
+  } catch {
+    return 1;
+  }
+  if (parsed.searchParams.get('batch') !== '1') return 1;
+  let path = parsed.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // tRPC refuses a path it cannot decode; count what is there.
+  }
+  return path.split(',').length;
 }
 
 /** Sets response headers where the context exposes them; does nothing otherwise. */

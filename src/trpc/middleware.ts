@@ -1,14 +1,15 @@
 import type { TRPCMiddlewareFunction } from '@trpc/server';
 import { createIdempotencyEngine, type RunContext } from '../core/engine.js';
-import { isIdempotencyError } from '../core/errors.js';
+import { IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.js';
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
 import { unkeyedRunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
-import { readRequestHeader, setResponseHeaders } from './context-headers.js';
+import { batchSize, readRequestHeader, setResponseHeaders } from './context-headers.js';
 import { toTRPCError } from './errors.js';
 import { inputKey } from './input-key.js';
-import { trpcIdempotencyDefaults, type IdempotencyCall, type IdempotencyMeta, type IdempotencyProcedureOptions, type TrpcIdempotencyOptions } from './options.js';
+import { trpcIdempotencyDefaults, type IdempotencyCall, type IdempotencyMeta, type IdempotencyProcedureOptions, type RawKey, type TrpcIdempotencyOptions } from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
+import { outputTransformer } from './storable.js';
 import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
@@ -16,6 +17,14 @@ export interface IdempotencyContext {
   /** The key of this call, the fencing token of this acquisition, takeover and derived keys (see {@link RunContext}). */
   idempotency: RunContext;
 }
+
+/**
+ * The run contexts this module's middlewares handed to `next()`, each with the `getRawInput` of
+ * the call it was handed for (tRPC passes that same function to every middleware of one call), so
+ * that a second idempotency middleware on the same call (a base procedure that has one, and
+ * `.use(idempotent)` again) sees that the call is handled already. Weak: nothing outlives the call.
+ */
+const handledCalls = new WeakMap<object, unknown>();
 
 /** The middleware {@link idempotency} returns; pass it to `.use()`. */
 export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<TContext, unknown, object, IdempotencyContext, unknown>;
@@ -40,8 +49,19 @@ export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<TContext, u
  * (superjson walks what `serialize` gives for an `Error`: make it an object):
  * `serializer.registerCustom<ZodError, { issues: string }>({ isApplicable: (v): v is ZodError => v instanceof ZodError,
  * serialize: (e) => ({ issues: JSON.stringify(e.issues) }), deserialize: ({ issues }) => new ZodRealError(JSON.parse(issues)) }, 'ZodError')`.
+ *
+ * A replayed output is the stored one, serialized with the option `transformer`: pass the
+ * transformer given to `initTRPC.create()`, so that the types registered on it replay as they were
+ * sent. An output that cannot come back as the same value (a Promise or stream in it, a class the
+ * transformer does not restore) is not stored: its repeats are refused, never run again.
+ *
+ * In a batch (`httpBatchLink`) of several calls, the key header is refused (`BAD_REQUEST`, nothing
+ * runs): it would be one key for several calls. Each call's key then goes in its input field.
+ *
+ * Applied twice on one procedure (a base procedure with it, and `.use(idempotent)` again), the
+ * inner one sees that the outer one handles the call, and passes it through.
  * @example
- * const idempotent = idempotency<Context>({ store: createRedisStore({ redis }), scope: ({ ctx }) => ctx.user?.id });
+ * const idempotent = idempotency<Context>({ store: createRedisStore({ redis }), scope: ({ ctx }) => ctx.user?.id, transformer: superjson });
  * const pay = t.procedure.use(idempotent).input(schema).mutation(({ input }) => charge(input));
  * @typeParam TContext - The procedures' context. It is only known where `.use()` is called, so it defaults to
  * `any` (`scope: ({ ctx }) => ctx.user?.id` compiles without a type argument); `idempotency<Context>(…)` checks it.
@@ -54,21 +74,31 @@ export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TCon
     inputField = trpcIdempotencyDefaults.inputField,
     getKey,
     shouldStore,
+    transformer,
     ...engineOptions
   } = options;
   const scope = assertScopeOption(scopeOption, 'idempotency()');
   const engine = createIdempotencyEngine(engineOptions);
-  const codec = resultCodec<IdempotencyContext>();
+  const codec = resultCodec<IdempotencyContext>(transformer && outputTransformer(transformer));
 
   return async function idempotencyMiddleware(opts) {
+    const outer = (opts.ctx as { idempotency?: unknown }).idempotency;
+    if (typeof outer === 'object' && outer !== null && handledCalls.get(outer) === opts.getRawInput) {
+      return opts.next({ ctx: { idempotency: outer as RunContext } });
+    }
+    const next = (idempotency: RunContext) => {
+      handledCalls.set(idempotency, opts.getRawInput);
+      return opts.next({ ctx: { idempotency } });
+    };
     const procedure = procedureOptions(opts.meta);
-    if (opts.type !== 'mutation' || procedure === false) return opts.next({ ctx: { idempotency: unkeyedRunContext() } });
+    if (opts.type !== 'mutation' || procedure === false) return next(unkeyedRunContext());
     const { path, meta } = opts;
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
+      const header = getKey ? await getKey(call) : requestHeader(ctx, headerName, opts.batchIndex, inputField);
       const key = engine.resolveKey({
-        header: getKey ? await getKey(call) : readRequestHeader(ctx, headerName),
+        header,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
@@ -78,7 +108,7 @@ export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TCon
         key,
         input: call.rawInput,
         required: procedure.required,
-        run: (idempotency) => opts.next({ ctx: { idempotency } }),
+        run: next,
         outcome: bodyOutcome,
         shouldStore,
         codec,
@@ -91,6 +121,22 @@ export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TCon
       throw toTRPCError(error);
     }
   };
+}
+
+/**
+ * The key header of this call, refused when the request is a batch of several calls: a header
+ * belongs to the whole request, so it would be one key for all of them (the second call would be
+ * answered with the first one's result).
+ */
+function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inputField: string | false): RawKey {
+  const header = readRequestHeader(ctx, headerName);
+  if (header === undefined || header === null || (Array.isArray(header) && header.length === 0)) return header;
+  const calls = batchSize(ctx, batchIndex);
+  if (calls > 1) {
+    const instead = inputField === false ? 'send each keyed call in a request of its own' : `send each call's key in its input field \`${inputField}\``;
+    throw new IdempotencyKeyInvalidError(`A batch of ${calls} calls shares one ${headerName} header; ${instead}.`);
+  }
+  return header;
 }
 
 /** The procedure's `meta.idempotency`: `false` when switched off, else its settings. */

@@ -1,4 +1,4 @@
-import type { TRPCError } from '@trpc/server';
+import type { TRPCCombinedDataTransformer, TRPCDataTransformer, TRPCError } from '@trpc/server';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
 import type { IdempotencyOptions } from '../core/options.js';
 import type { ScopeOption } from '../core/scope.js';
@@ -34,7 +34,18 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    * shares one anonymous scope on purpose. Required: there is no default.
    */
   scope: ScopeOption<IdempotencyCall<TContext>>;
-  /** The request header that carries the key, read from `ctx.headers` or `ctx.req.headers`. Defaults to `'Idempotency-Key'`. */
+  /**
+   * The request header that carries the key, read from `ctx.headers` or `ctx.req.headers`. Defaults to `'Idempotency-Key'`.
+   *
+   * A header belongs to the whole HTTP request, and `httpBatchLink` / `httpBatchStreamLink` send
+   * several calls in one request (`/a,b?batch=1`): a batch of more than one call that carries the
+   * header is refused with `BAD_REQUEST` (`IDEMPOTENCY_KEY_INVALID`) and none of its calls runs,
+   * since one key would then stand for several calls. In a batch, send each call's key in its
+   * input field (`inputField`), or send keyed mutations through `httpLink` (as
+   * `idempotencyLink` does). The batch is seen in `ctx.info` (when `createContext` keeps its
+   * `info`), else in the request URL (`ctx.req.url`, Node or fetch); a context that exposes neither
+   * shows only the calls after the first (`batchIndex`), whose header is then refused.
+   */
   headerName?: string;
   /**
    * The input field that may carry the key instead of the header (the only per-call carrier over
@@ -47,7 +58,9 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    * connection params, a custom adapter, …). Replaces the header lookup; the input field is still
    * read and must agree. Defaults to reading `headerName` from `ctx.headers`, else `ctx.req.headers`
    * (a fetch `Headers` or a Node headers object), and nothing over WebSocket, where those headers
-   * are the connection's, shared by every call on it.
+   * are the connection's, shared by every call on it. What it returns is taken as this one call's
+   * key: unlike the header, it is not refused in a batch (`httpBatchLink`), so derive it per call
+   * (from `rawInput`), never from a value the calls of one request or connection share.
    */
   getKey?: (call: IdempotencyCall<TContext>) => RawKey | Promise<RawKey>;
   /**
@@ -59,6 +72,22 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    * `CONFLICT` 409, `TOO_MANY_REQUESTS` 429, `SERVICE_UNAVAILABLE` 503).
    */
   shouldStore?: (outcome: ProcedureOutcome) => boolean;
+  /**
+   * How outputs are stored and replayed: pass the transformer given to `initTRPC.create({ transformer })`
+   * (e.g. the app's `superjson`), so a type registered on it (`registerClass`, `registerCustom`,
+   * `registerSymbol`) is replayed as it was sent the first time; the output half of a combined
+   * `{ input, output }` transformer is used. Defaults to the library's superjson instance (`serializer`).
+   *
+   * An output that would not come back as the same value is not stored, and its repeats are
+   * refused with `INTERNAL_SERVER_ERROR` (`IDEMPOTENCY_RESULT_NOT_STORED`), never run again: one
+   * that holds a Promise or an async iterable (streamed by `httpBatchStreamLink`), a function, a
+   * symbol, or an instance of a class the transformer does not restore. With superjson, those are
+   * the classes other than `Object`, `Array`, `Date`, `Map`, `Set`, `RegExp`, `Error`, `URL` and
+   * the typed arrays that are not registered on it; with another transformer, every class other
+   * than those. Return plain data, or register the class on the transformer.
+   * Errors are stored with `serializer` either way (see `idempotency()`).
+   */
+  transformer?: TRPCDataTransformer | TRPCCombinedDataTransformer;
 }
 
 /** Defaults of the tRPC-specific {@link TrpcIdempotencyOptions}. */

@@ -1,9 +1,9 @@
-import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { TRPCError, type TRPC_ERROR_CODE_KEY, type TRPCDataTransformer } from '@trpc/server';
 import type { ResultCodec } from '../core/engine.js';
-import { IdempotencyStreamUnsupportedError } from '../core/errors.js';
 import { fromPortableError, toPortableError, type PortableError } from '../core/portable-error.js';
 import { serializer } from '../core/serializer.js';
 import type { MiddlewareResult } from './outcome.js';
+import { superjsonRegistries, unstorablePart } from './storable.js';
 
 /** The stored form of a procedure's result: its output, or its error's code, message and cause. */
 type StoredResult =
@@ -11,23 +11,49 @@ type StoredResult =
   | { ok: false; error: { code: TRPC_ERROR_CODE_KEY; message: string; cause?: PortableError } };
 
 /**
- * How a procedure's result is stored and replayed, with the library's superjson instance: the
- * output with its types, or the `TRPCError` rebuilt with the same code, message and cause (see
- * `toPortableError`), so the `errorFormatter` shapes the replay as it shaped the original.
+ * The stored form of an output serialized by the app's transformer: `wire` is what
+ * `transformer.serialize` gave, as tRPC sends it. superjson's own output (the other form) never
+ * has a `transformed` property at the top.
  */
-export function resultCodec<TContextOverride>(): ResultCodec<MiddlewareResult<TContextOverride>> {
+interface TransformedOutput {
+  transformed: true;
+  wire?: unknown;
+}
+
+/**
+ * How a procedure's result is stored and replayed. An output is stored with `transformer` when
+ * given (the app's, so the types registered on it come back as they were sent), else with the
+ * library's superjson instance (`serializer`); an output that could not come back as the same
+ * value is not stored (see `unstorablePart`): stringify throws, so every repeat is refused, never
+ * run again. An error is stored with `serializer`: the `TRPCError` is rebuilt with the same
+ * code, message and cause (see `toPortableError`), so the `errorFormatter` shapes the replay as it
+ * shaped the original.
+ */
+export function resultCodec<TContextOverride>(transformer?: TRPCDataTransformer): ResultCodec<MiddlewareResult<TContextOverride>> {
+  const registries = superjsonRegistries(transformer ?? serializer);
   return {
-    stringify: (result) => serializer.stringify(toStored(result)),
-    parse: (text) => fromStored(serializer.parse<StoredResult>(text)),
+    stringify(result) {
+      if (result.ok) {
+        const unstorable = unstorablePart(result.data, registries);
+        if (unstorable !== undefined) throw new TypeError(`The procedure's output cannot be stored for replay: ${unstorable}.`);
+        if (transformer) return JSON.stringify({ transformed: true, wire: transformer.serialize(result.data) } satisfies TransformedOutput);
+      }
+      return serializer.stringify(toStored(result));
+    },
+    parse(text) {
+      const parsed: unknown = JSON.parse(text);
+      if (isTransformedOutput(parsed)) return fromStored({ ok: true, data: (transformer ?? serializer).deserialize(parsed.wire as never) });
+      return fromStored(serializer.deserialize<StoredResult>(parsed as Parameters<typeof serializer.deserialize>[0]));
+    },
   };
 }
 
+function isTransformedOutput(value: unknown): value is TransformedOutput {
+  return typeof value === 'object' && value !== null && (value as { transformed?: unknown }).transformed === true;
+}
+
 function toStored(result: MiddlewareResult<unknown>): StoredResult {
-  if (result.ok) {
-    // A stream cannot be replayed; refusing to store it makes every repeat refused, never re-run.
-    if (isAsyncIterable(result.data)) throw new IdempotencyStreamUnsupportedError();
-    return { ok: true, data: result.data };
-  }
+  if (result.ok) return { ok: true, data: result.data };
   const { code, message, cause } = result.error;
   return { ok: false, error: { code, message, ...(cause !== undefined && { cause: toPortableError(cause) }) } };
 }
@@ -50,8 +76,4 @@ function replayedError({ code, message, cause }: { code: TRPC_ERROR_CODE_KEY; me
   // Set as restored: passed to the constructor, a registered class that is not an `Error` would be wrapped.
   if (cause) Object.defineProperty(error, 'cause', { value: fromPortableError(cause), writable: true, configurable: true });
   return error;
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

@@ -49,4 +49,17 @@ describe('idempotency() with FormData input (httpLink sends it as multipart/form
     expect(await second.text()).toBe(await first.text());
     expect(app.probe.runs('upload')).toBe(before + 1);
   });
+
+  it('refuses a form that sends the field `idempotencyKey` twice (BAD_REQUEST, like a header sent twice): nothing runs', async () => {
+    const before = app.probe.runs('upload');
+    const data = form('delta');
+    data.append('idempotencyKey', 'form-twice-a');
+    data.append('idempotencyKey', 'form-twice-b');
+    const response = await fetch(`${server.url}/upload`, { method: 'POST', headers: { 'x-user': 'carol' }, body: data });
+    const body = (await response.json()) as { error?: { json?: { data?: { idempotency?: unknown } } } };
+
+    expect(response.status).toBe(400);
+    expect(body.error?.json?.data?.idempotency).toEqual({ code: 'IDEMPOTENCY_KEY_INVALID' });
+    expect(app.probe.runs('upload')).toBe(before);
+  });
 });

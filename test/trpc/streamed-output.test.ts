@@ -23,4 +23,20 @@ describe('idempotency() on a mutation that streams its output (an async iterable
     expect(repeat.data?.code).toBe('INTERNAL_SERVER_ERROR');
     expect(repeat.data?.idempotency).toEqual({ code: 'IDEMPOTENCY_RESULT_NOT_STORED' });
   });
+
+  it('refuses every repeat of an output that holds a promise, rather than replaying it without the promise\'s value or running again', async () => {
+    const app = createTestRouter({ store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('trpc-stream') }) });
+    const server = await startStandaloneServer(app.router);
+    const client = createTRPCClient<TestRouter>({
+      links: [httpBatchStreamLink({ url: server.url, transformer: superjson, headers: { 'x-user': 'alice', 'idempotency-key': '"order-1"' } })],
+    });
+    const first = await client.order.mutate();
+    const receipt = await first.receipt;
+    const repeat = await rejection(client.order.mutate());
+
+    expect([first.orderId, receipt]).toEqual(['order-1', 'receipt-1']);
+    expect(app.probe.runs('order')).toBe(1);
+    expect(repeat.data?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(repeat.data?.idempotency).toEqual({ code: 'IDEMPOTENCY_RESULT_NOT_STORED' });
+  });
 });

@@ -61,6 +61,12 @@ export function createTestRouter(options: TestRouterOptions) {
       probe.ran('countdown');
       return countdown();
     }),
+    /** Its output holds a promise, which httpBatchStreamLink streams after the rest. */
+    order: mutation.mutation(() => {
+      probe.ran('order');
+      const run = probe.runs('order');
+      return { orderId: `order-${run}`, receipt: new Promise<string>((resolve) => setTimeout(() => resolve(`receipt-${run}`), 20)) };
+    }),
     nothing: mutation.mutation(() => {
       probe.ran('nothing');
       return undefined;
