@@ -18,7 +18,10 @@ export interface MutationOperation {
   rootFields: FieldNode[];
   /** Operation identity: the sorted, distinct names (not aliases) of the root fields, joined by `,`. */
   identity: string;
-  /** Fingerprinted with the variables: the printed selection and the printed fragments it may use. */
+  /**
+   * Fingerprinted with the variables: the printed operation without its name (its directives,
+   * variable definitions and selection) and the printed fragments it may use.
+   */
   shape: { selection: string; fragments: string[] };
   /** Whether the operation or its fragments use `@defer` or `@stream`: its result would be streamed. */
   streams: boolean;
@@ -48,7 +51,8 @@ function analyse(document: DocumentNode, operationName?: string | null): Mutatio
     definition,
     rootFields,
     identity: [...new Set(rootFields.map((field) => field.name.value))].sort().join(','),
-    shape: { selection: print(definition.selectionSet), fragments: fragments.map((fragment) => print(fragment)).sort() },
+    // The name is left out (it does not change what runs); operation directives (`mutation @dryRun`) are not.
+    shape: { selection: print({ ...definition, name: undefined }), fragments: fragments.map((fragment) => print(fragment)).sort() },
     streams: [definition, ...fragments].some(usesStreamingDirective),
   };
 }

@@ -36,15 +36,29 @@ export function readRequestHeader(ctx: unknown, name: string): RawKey {
  * without calls. Any one of them shows it: `res` is a WebSocket (`send` and a numeric `readyState`,
  * no `setHeader`); `req` is a WebSocket handshake (a `GET` with `Upgrade: websocket` and
  * `Connection: upgrade`, RFC 6455 §4.1); `info` lists no call (an HTTP request always has one).
- * One header alone is not enough: a plain `POST` that carries `Upgrade: websocket` is an HTTP call
- * whose key header is its own.
+ * Headers that carry `Sec-WebSocket-Key` (in `ctx.headers` or `ctx.req.headers`) show it too. One
+ * `Upgrade` header alone is not enough: a plain `POST` that carries `Upgrade: websocket` is an HTTP
+ * call whose key header is its own.
  */
 export function isWebSocketContext(ctx: Bag): boolean {
   const { req, res, info } = ctx;
   if (isBag(res) && typeof res.send === 'function' && typeof res.readyState === 'number' && typeof res.setHeader !== 'function') return true;
   if (isBag(info) && Array.isArray(info.calls) && info.calls.length === 0) return true;
+  if (carriesHandshakeKey(ctx.headers) || (isBag(req) && carriesHandshakeKey(req.headers))) return true;
   if (!isBag(req) || !isBag(req.headers) || typeof req.method !== 'string' || req.method.toUpperCase() !== 'GET') return false;
   return hasToken(req.headers.upgrade, 'websocket') && hasToken(req.headers.connection, 'upgrade');
+}
+
+/**
+ * Whether request headers (a Node headers object or a fetch `Headers`) are a WebSocket handshake's:
+ * only a handshake carries `Sec-WebSocket-Key` (RFC 6455 §4.1). A context that copied the upgrade
+ * request's headers into `ctx.headers` is a WebSocket context too, whose headers belong to the
+ * connection, not to one call.
+ */
+function carriesHandshakeKey(headers: unknown): boolean {
+  if (!isBag(headers)) return false;
+  if (typeof headers.has === 'function') return (headers.has as (name: string) => boolean).call(headers, 'sec-websocket-key');
+  return headers['sec-websocket-key'] !== undefined;
 }
 
 /** Whether a Node header value (a comma-separated token list) holds `token`, case-insensitively. */
