@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 import { IdempotencyInputInvalidError } from './errors.js';
 import { className, foreignBlob, isStream, type BlobLike } from './fingerprint-kinds.js';
 
@@ -44,12 +45,11 @@ const END = ')';
  *   `Symbol.toStringTag` or its `Blob` interface and hashed the same way as a native one.
  * - A symbol by `Symbol.keyFor(symbol) ?? symbol.description` (superjson's registered symbols are
  *   told apart by their description).
- * - Any other object, a class instance, by its class name and, in this order: what its `toJSON()`
- *   returns, when it has one (a `Decimal`, a Temporal value, an `ObjectId`, a money type); else its
- *   own enumerable properties, when it has any. A class instance with neither (its state in
- *   `#private` fields or closures, a `Promise`, a `WeakMap`) is **refused**: it would otherwise hash
- *   as empty, and every value of that class would get the same fingerprint. Give such a class a
- *   `toJSON()`.
+ * - Any other object, a class instance, by its class name and what its `toJSON()` returns (a
+ *   `Decimal`, a Temporal value, an `ObjectId`, a money type). A class instance without `toJSON()`
+ *   is **refused**, even one with enumerable properties: part of its state may sit in `#private`
+ *   fields or closures (or it is a `Promise`, a `WeakMap`), and two values that differ only there
+ *   would get the same fingerprint. Give such a class a `toJSON()` that returns its whole state.
  * - Functions are opaque: tagged (so `{ f }` differs from `{}`), their content not hashed.
  *
  * Only a blob makes the work asynchronous (its content is read); other input is hashed at once.
@@ -58,7 +58,7 @@ const END = ')';
  * {@link MAX_FINGERPRINT_SIZE} characters and bytes to hash, a value that cannot be read (a
  * throwing getter), a stream (a `ReadableStream`: a tRPC `File`, `Blob` or `Uint8Array` input sent by
  * `httpLink` as `application/octet-stream` arrives as one, and reading it would consume it), a
- * symbol with neither a registry key nor a description, and a class instance with no visible state.
+ * symbol with neither a registry key nor a description, and a class instance without `toJSON()`.
  */
 export async function fingerprint(input: unknown): Promise<string> {
   const first = encode(input, undefined);
@@ -105,7 +105,8 @@ function refuse(reason: string): IdempotencyInputInvalidError {
 class Encoder {
   /** The blobs met without a digest; created on the first one, so input without blobs allocates none. */
   blobs: Set<BlobLike> | undefined;
-  private readonly hash: Hash = createHash('sha256');
+  /** The streaming hash, created only once something must be flushed: most input is hashed in one call at the end. */
+  private hash: Hash | undefined;
   private text = '';
   /** The containers enclosing the value being encoded, outermost first. */
   private readonly path: object[] = [];
@@ -116,6 +117,11 @@ class Encoder {
   constructor(private readonly blobDigests: Map<BlobLike, Buffer> | undefined) {}
 
   digest(): string {
+    if (this.hash === undefined) {
+      // Nothing was flushed: the whole encoding is this text, hashed in one call (the same digest).
+      this.count(this.text.length);
+      return sha256Hex(this.text);
+    }
     this.flush();
     return this.hash.digest('hex');
   }
@@ -203,26 +209,24 @@ class Encoder {
   }
 
   /**
-   * A class instance: by what `toJSON()` returns, else by its own enumerable properties. One with
-   * neither is refused, never hashed as empty (every instance would then look the same).
+   * A class instance: by what its `toJSON()` returns. One without a `toJSON()` is refused, even when
+   * it has enumerable properties: its state may also sit in `#private` fields or closures that no
+   * walk can see, and two instances that differ only there would otherwise fingerprint alike.
    */
   private instance(value: object, name: string): void {
+    const label = name ? `an instance of ${name}` : 'an instance of an anonymous class';
     const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') {
-      const json: unknown = toJSON.call(value);
-      if (json === value) throw refuse(`the toJSON() of an instance of ${name || 'an anonymous class'} returns the instance itself.`);
-      this.enter(value, 'J' + JSON.stringify(name));
-      this.value(json);
-      return this.leave();
-    }
-    const keys = Object.keys(value);
-    if (keys.length === 0) {
+    if (typeof toJSON !== 'function') {
       throw refuse(
-        `an instance of ${name || 'an anonymous class'} has no toJSON() and no enumerable properties, so its value cannot be seen ` +
-          '(it would fingerprint like every other instance). Give the class a toJSON(), or send plain data.',
+        `${label} has no toJSON(), so its whole value cannot be seen (state in #private fields or closures would not be ` +
+          'fingerprinted, and two different values could match). Give the class a toJSON() that returns all its state, or send plain data.',
       );
     }
-    this.properties('C' + JSON.stringify(name), value, keys);
+    const json: unknown = toJSON.call(value);
+    if (json === value) throw refuse(`the toJSON() of ${label} returns the instance itself.`);
+    this.enter(value, 'J' + JSON.stringify(name));
+    this.value(json);
+    this.leave();
   }
 
   /** An error by name, message, cause chain, an `AggregateError`'s errors and own enumerable properties (never the stack). */
@@ -294,13 +298,13 @@ class Encoder {
 
   private writeBytes(bytes: Uint8Array): void {
     this.flush();
-    this.hash.update(bytes);
+    (this.hash ??= createHash('sha256')).update(bytes);
   }
 
   private flush(): void {
     if (this.text.length === 0) return;
     this.count(this.text.length);
-    this.hash.update(this.text);
+    (this.hash ??= createHash('sha256')).update(this.text);
     this.text = '';
   }
 

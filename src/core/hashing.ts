@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 
 export { fingerprint } from './fingerprint.js';
 
@@ -7,5 +7,5 @@ export { fingerprint } from './fingerprint.js';
  * key, user id or input is readable in the store.
  */
 export function recordId(scope: string | null, operation: string, key: string): string {
-  return createHash('sha256').update(JSON.stringify([scope, operation, key])).digest('hex');
+  return sha256Hex(JSON.stringify([scope, operation, key]));
 }

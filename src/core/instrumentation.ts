@@ -69,10 +69,22 @@ export function observeExecution(
   };
 }
 
+/**
+ * Calls a user's hook so that it cannot change an outcome: a throw is ignored, and so is a promise
+ * it returns (an async handler), whose rejection is caught rather than left unhandled, which would
+ * stop a Node process by default. A promise is never an observer: it counts as none.
+ */
 function swallow<T>(call: () => T): T | undefined {
   try {
-    return call();
+    const value = call();
+    if (!isThenable(value)) return value;
+    value.then(undefined, () => {});
   } catch {
-    return undefined;
+    // Ignored, as documented for `onEvent` and `instrument`.
   }
+  return undefined;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

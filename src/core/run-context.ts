@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 
 /** What an operation's body is handed while it runs under idempotency. */
 export interface RunContext {
@@ -34,7 +34,7 @@ export function recordedRunContext(key: string, recordId: string, fence: number 
     fence,
     takeover,
     previousFence: takeover && fence !== undefined ? fence - 1 : undefined,
-    derive: (name) => createHash('sha256').update(JSON.stringify([recordId, name])).digest('hex'),
+    derive: (name) => sha256Hex(JSON.stringify([recordId, name])),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 
 /**
  * What a `scope` function may return: the caller's user / tenant id, as a non-empty string or a
@@ -54,5 +54,5 @@ function scopeIdentity(value: unknown, adapter: string | undefined): string | un
 
 /** The hashed scope a store may keep quotas by: no user id is readable in it. */
 export function scopeId(scope: string | null): string {
-  return createHash('sha256').update(JSON.stringify([scope])).digest('hex');
+  return sha256Hex(JSON.stringify([scope]));
 }

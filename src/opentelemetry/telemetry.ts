@@ -132,11 +132,16 @@ function timeStore(store: IdempotencyStore, instruments: () => Instruments): Ide
   function timed<A, R>(transition: keyof IdempotencyStore, call: (request: A) => Promise<R>): (request: A) => Promise<R> {
     return async (request) => {
       const started = performance.now();
-      const record = (failure?: { error: unknown }) =>
-        instruments().storeDuration.record(performance.now() - started, {
-          [attr.transition]: transition,
-          ...(failure ? { [attr.errorType]: errorType(failure.error) } : {}),
-        });
+      const record = (failure?: { error: unknown }) => {
+        try {
+          instruments().storeDuration.record(performance.now() - started, {
+            [attr.transition]: transition,
+            ...(failure ? { [attr.errorType]: errorType(failure.error) } : {}),
+          });
+        } catch {
+          // A failing meter must not turn a transition that happened (a lease acquired, a result stored) into a store error.
+        }
+      };
       try {
         const result = await call(request);
         record();

@@ -22,6 +22,13 @@ export interface MemoryBounds {
   maxRecords: number;
   maxRecordsPerScope: number;
   maxBytes: number;
+  maxBytesPerScope: number;
+}
+
+/** What one scope holds: its unexpired records, and their bytes. */
+interface ScopeUsage {
+  records: number;
+  bytes: number;
 }
 
 interface Held {
@@ -33,14 +40,14 @@ const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffe
 const sizeOf = (id: string, record: MemoryRecord) => byteLength(id) + byteLength(record.fingerprint) + byteLength(record.result);
 
 /**
- * The records of a memory store and their accounting: how many each scope holds and how many bytes
- * (id, fingerprint and result) they hold together. No unexpired record is ever dropped to make
+ * The records of a memory store and their accounting: how many records and bytes (id, fingerprint
+ * and result) each scope holds, and all of them together. No unexpired record is ever dropped to make
  * room, so no caller can push out another caller's record; instead {@link admit} refuses a new
  * record while a bound is hit. Expired records are dropped when read, and swept when a bound is hit.
  */
 export function createMemoryRecords(bounds: MemoryBounds) {
   const held = new Map<string, Held>();
-  const perScope = new Map<string, number>();
+  const perScope = new Map<string, ScopeUsage>();
   let bytes = 0;
   /** No record expires before this time: a sweep before it would find nothing. */
   let nextExpiry = Infinity;
@@ -48,9 +55,9 @@ export function createMemoryRecords(bounds: MemoryBounds) {
   function remove(id: string, { record, bytes: size }: Held): void {
     held.delete(id);
     bytes -= size;
-    const count = (perScope.get(record.scopeId) ?? 0) - 1;
-    if (count > 0) perScope.set(record.scopeId, count);
-    else perScope.delete(record.scopeId);
+    const usage = perScope.get(record.scopeId)!;
+    usage.bytes -= size;
+    if (--usage.records === 0) perScope.delete(record.scopeId);
   }
 
   function sweep(time: number): void {
@@ -63,10 +70,13 @@ export function createMemoryRecords(bounds: MemoryBounds) {
 
   /** Why a new record of `scopeId` needing `size` bytes cannot be held now, if it cannot. */
   function refusal(scopeId: string, size: number): string | undefined {
-    const inScope = perScope.get(scopeId) ?? 0;
+    const usage = perScope.get(scopeId) ?? { records: 0, bytes: 0 };
     if (held.size >= bounds.maxRecords) return `it holds ${held.size} unexpired records (maxRecords ${bounds.maxRecords})`;
-    if (inScope >= bounds.maxRecordsPerScope) return `this scope holds ${inScope} unexpired records (maxRecordsPerScope ${bounds.maxRecordsPerScope})`;
+    if (usage.records >= bounds.maxRecordsPerScope) return `this scope holds ${usage.records} unexpired records (maxRecordsPerScope ${bounds.maxRecordsPerScope})`;
     if (bytes + size > bounds.maxBytes) return `its records hold ${bytes} bytes and a new one needs ${size} more (maxBytes ${bounds.maxBytes})`;
+    if (usage.bytes + size > bounds.maxBytesPerScope) {
+      return `this scope's records hold ${usage.bytes} bytes and a new one needs ${size} more (maxBytesPerScope ${bounds.maxBytesPerScope})`;
+    }
     return undefined;
   }
 
@@ -105,13 +115,17 @@ export function createMemoryRecords(bounds: MemoryBounds) {
     /** Stores `record` under `id`, replacing the one there, whose `scopeId` it must keep. Never refuses. */
     set(id: string, record: MemoryRecord): void {
       const previous = held.get(id);
+      const size = sizeOf(id, record);
+      const usage = perScope.get(record.scopeId) ?? { records: 0, bytes: 0 };
       if (previous) {
         bytes -= previous.bytes;
+        usage.bytes -= previous.bytes;
       } else {
-        perScope.set(record.scopeId, (perScope.get(record.scopeId) ?? 0) + 1);
+        usage.records++;
+        perScope.set(record.scopeId, usage);
       }
-      const size = sizeOf(id, record);
       bytes += size;
+      usage.bytes += size;
       nextExpiry = Math.min(nextExpiry, record.expiresAt);
       held.set(id, { record, bytes: size });
     },

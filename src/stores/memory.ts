@@ -21,12 +21,20 @@ export interface MemoryStoreOptions {
    * Defaults to 64 MiB (`67_108_864`).
    */
   maxBytes?: number;
+  /**
+   * Most bytes one scope's records hold at once, counted as for `maxBytes`, so one caller storing
+   * large results cannot fill the store for the others: past it, that scope's new keys are refused.
+   * Like `maxBytes`, it is checked when a key is first used; completions are always stored, so a
+   * scope running several attempts at once may go past it by their results.
+   * Defaults to 8 MiB (`8_388_608`, an eighth of the default `maxBytes`).
+   */
+  maxBytesPerScope?: number;
   /** Clock in milliseconds, for tests. Defaults to `Date.now`. */
   now?: () => number;
 }
 
 /** Defaults of {@link MemoryStoreOptions}. */
-export const memoryStoreDefaults = { maxRecords: 10_000, maxRecordsPerScope: 1_000, maxBytes: 67_108_864 } as const;
+export const memoryStoreDefaults = { maxRecords: 10_000, maxRecordsPerScope: 1_000, maxBytes: 67_108_864, maxBytesPerScope: 8_388_608 } as const;
 
 /** The memory store: an {@link IdempotencyStore} that reports what it holds. */
 export interface MemoryStore extends IdempotencyStore {
@@ -52,6 +60,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     maxRecords: wholeAtLeastOne('maxRecords', options.maxRecords ?? memoryStoreDefaults.maxRecords),
     maxRecordsPerScope: wholeAtLeastOne('maxRecordsPerScope', options.maxRecordsPerScope ?? memoryStoreDefaults.maxRecordsPerScope),
     maxBytes: wholeAtLeastOne('maxBytes', options.maxBytes ?? memoryStoreDefaults.maxBytes),
+    maxBytesPerScope: wholeAtLeastOne('maxBytesPerScope', options.maxBytesPerScope ?? memoryStoreDefaults.maxBytesPerScope),
   });
   const now = options.now ?? Date.now;
 

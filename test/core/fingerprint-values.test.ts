@@ -62,8 +62,13 @@ describe('fingerprint: class instances (review B A9 and GraphQL custom scalars: 
     }
   }
 
-  it('refuses an instance whose state is invisible (no toJSON, no enumerable property) instead of hashing it as empty', async () => {
-    await expectRefused({ amount: new Money(500n) }, /an instance of Money has no toJSON\(\) and no enumerable properties/);
+  it('refuses an instance without toJSON() instead of hashing what it can see of it', async () => {
+    await expectRefused({ amount: new Money(500n) }, /an instance of Money has no toJSON\(\)/);
+    // Round 3 R2: one public field beside #private state; hashing the field alone would match 5 € and 5 000 €.
+    class Labelled extends Money {
+      readonly currency = 'EUR';
+    }
+    await expectRefused(new Labelled(500n), /an instance of Labelled has no toJSON\(\), so its whole value cannot be seen/);
     await expectRefused(new (class {})(), /an instance of an anonymous class/);
     await expectRefused(Promise.resolve(1), /an instance of Promise/);
     await expectRefused(new WeakMap(), /an instance of WeakMap/);

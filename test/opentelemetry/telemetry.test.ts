@@ -120,4 +120,20 @@ describe('instrumentStore', () => {
       [{ 'idempotency.store.transition': 'complete' }, 1],
     ]);
   });
+
+  it('a meter that throws never turns a transition that happened into a store error (a begin that acquired stays acquired)', async () => {
+    const memory = createMemoryStore();
+    const histogram = { record: () => { throw new Error('meter down'); } };
+    const meter = { createHistogram: () => histogram, createCounter: () => ({ add() {} }), createUpDownCounter: () => ({ add() {} }) };
+    const store = instrumentStore(memory, { meterProvider: { getMeter: () => meter } as never });
+    const begun = { id: 'r1', scopeId: 's', fingerprint: 'f', owner: 'o', leaseMs: 1_000, ttlMs: 10_000 };
+    await expect(store.begin(begun)).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
+    await expect(store.complete({ id: 'r1', owner: 'o', result: '1', ttlMs: 10_000 })).resolves.toBe(true);
+    const engine = createIdempotencyEngine({ store });
+    let runs = 0;
+    const run = async () => ++runs;
+    await engine.execute({ ...request, key: 'k-2', run });
+    await expect(engine.execute({ ...request, key: 'k-2', run })).resolves.toEqual({ value: 1, replayed: true });
+    expect(runs).toBe(1);
+  });
 });

@@ -109,6 +109,17 @@ describe('memory store fairness: no caller pushes out another caller’s records
     await expect(store.begin(beginRequest('k1', randomUUID()))).resolves.toMatchObject({ status: 'completed' });
   });
 
+  it('honours maxBytesPerScope: one scope storing large results is refused new keys, another scope is not', async () => {
+    const store = createMemoryStore({ maxBytesPerScope: 1_000 });
+    await store.begin(beginRequest('m-1', 'o', { scopeId: 'mallory' }));
+    await store.complete({ id: 'm-1', owner: 'o', result: 'x'.repeat(995), ttlMs: HOUR });
+    await expect(store.begin(beginRequest('m-2', 'o', { scopeId: 'mallory' }))).rejects.toThrow(/this scope's records hold 1000 bytes .*maxBytesPerScope 1000/);
+    await expect(store.begin(beginRequest('a-1', 'o', { scopeId: 'alice' }))).resolves.toMatchObject({ status: 'acquired' });
+    // Mallory's own record still replays, and freeing her bytes lets her in again.
+    await expect(store.begin(beginRequest('m-1', randomUUID(), { scopeId: 'mallory' }))).resolves.toMatchObject({ status: 'completed' });
+    expect(store.bytes).toBe(1_000 + 'a-1'.length + 'fp'.length);
+  });
+
   it('refuses a new key as a 503 from the engine, running nothing, while another scope replays', async () => {
     const engine = createIdempotencyEngine({ store: createMemoryStore({ maxRecordsPerScope: 1 }) });
     let runs = 0;
@@ -124,6 +135,7 @@ describe('memory store fairness: no caller pushes out another caller’s records
 
   it('validates its bounds at construction', () => {
     expect(() => createMemoryStore({ maxRecordsPerScope: 0 })).toThrow(/maxRecordsPerScope/);
+    expect(() => createMemoryStore({ maxBytesPerScope: 0.5 })).toThrow(/maxBytesPerScope/);
     expect(() => createMemoryStore({ maxBytes: 1.5 })).toThrow(/maxBytes/);
     expect(() => createMemoryStore({ maxRecords: Number.NaN })).toThrow(/maxRecords/);
   });
