@@ -6,12 +6,11 @@ import { createIdempotencyEngine, createMemoryStore } from '../src/index.js';
 import { fingerprint, recordId } from '../src/index.js';
 import { createRedisStore } from '../src/stores/redis.js';
 import { BEGIN } from '../src/stores/redis-scripts.js';
-import { operationName, paymentInput, type Payment } from './support/fixture.js';
+import { operationName, paymentInput, storedPayment } from './support/fixture.js';
 import { alternatingLatencies } from './support/measure.js';
 import type { BenchRedis } from './support/redis.js';
 import { againstGoal, markdownTable, micros, perRound, ratio, ratioSpread, ratioStats, roundList, type Section } from './support/report.js';
 
-const storedPayment: Payment = { id: 'pay_1', amount: 4200, currency: 'EUR', createdAt: new Date(1_700_000_000_000) };
 
 export async function replayLatency(bench: BenchRedis): Promise<Section> {
   const raw = bench.connect();

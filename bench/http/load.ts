@@ -14,12 +14,12 @@ export interface ServerProcess {
 
 const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
-/** Starts `server-process.ts` under tsx with `config` and waits for its port. */
-export const startServerProcess = (config: ServerConfig) => spawnServer(entry, [JSON.stringify(config)]);
+/** Starts `server-process.ts` under tsx with `config` (and Node's `nodeFlags`, e.g. `--cpu-prof`) and waits for its port. */
+export const startServerProcess = (config: ServerConfig, nodeFlags: string[] = []) => spawnServer(entry, [JSON.stringify(config)], nodeFlags);
 
 /** Starts a TypeScript server entry under tsx and waits for it to print `listening <port>`. */
-export async function spawnServer(file: string, args: string[]): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function spawnServer(file: string, args: string[], nodeFlags: string[] = []): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -15,6 +15,8 @@ export interface Payment {
 
 export const paymentInput: PaymentInput = { amount: 4200, currency: 'EUR' };
 export const operationName = 'createPayment';
+/** What the mutation returns, for benchmarks whose body returns at once. */
+export const storedPayment: Payment = { id: 'pay_1', amount: 4200, currency: 'EUR', createdAt: new Date(1_700_000_000_000) };
 
 /** The mutation body: one Redis write standing in for a database insert. */
 export async function insertPayment(redis: Redis, input: PaymentInput, n: number): Promise<Payment> {
