@@ -3,7 +3,7 @@
  * as executed"; an operation-level directive is part of the operation, and resolvers / plugins read it.
  */
 import { describe, expect, it } from 'vitest';
-import { as, codes, post, startYoga } from './support.js';
+import { as, codes, dryRunPay, dryRunTypeDefs, post, startYoga } from './support.js';
 
 describe('R1 operation-level directive (mutation @dryRun { … }) is not in the fingerprint', () => {
   it('a dry run and a real charge under one key are two different requests: the second is 422, never the dry run replayed as the charge', async () => {
@@ -11,20 +11,13 @@ describe('R1 operation-level directive (mutation @dryRun { … }) is not in the 
     let runs = 0;
     const url = await startYoga({
       label: 'op-directive',
-      typeDefs: /* GraphQL */ `
-        directive @dryRun on MUTATION
-        type Query { ok: Boolean }
-        type Charge { charged: Boolean!, amount: Int! }
-        type Mutation { pay(amount: Int!): Charge! }
-      `,
+      typeDefs: dryRunTypeDefs,
       resolvers: {
         Mutation: {
-          pay: (_: unknown, { amount }: { amount: number }, _ctx: unknown, info: { operation: { directives?: readonly { name: { value: string } }[] } }) => {
+          pay: dryRunPay((dryRun) => {
             runs++;
-            const dryRun = info.operation.directives?.some((d) => d.name.value === 'dryRun') ?? false;
             if (!dryRun) charges++;
-            return { charged: !dryRun, amount };
-          },
+          }),
         },
       },
     });

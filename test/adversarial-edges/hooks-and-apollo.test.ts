@@ -5,73 +5,61 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin } from '../../src/apollo-server/index.js';
-import { as, codes, onClose, post, redisStore, sleep, startYoga } from './support.js';
+import { as, codes, dryRunPay, dryRunTypeDefs, onClose, post, redisStore, sleep, startYoga, watchUnhandledRejections } from './support.js';
 
 describe('R5 an async onEvent handler that rejects (a logger that awaits a sink)', () => {
   it('is swallowed like a throwing one: no unhandled rejection (which kills a Node server by default), the mutation runs once', async () => {
-    const unhandled: unknown[] = [];
-    const listener = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', listener);
-    try {
-      let runs = 0;
-      const url = await startYoga({
-        label: 'async-onevent',
-        typeDefs: 'type Query { ok: Boolean } type Mutation { pay(amount: Int!): Int! }',
-        resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => (runs++, amount) } },
-        idempotency: {
-          onEvent: (async () => {
-            throw new Error('log sink down');
-          }) as never,
-        },
-      });
-      const first = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'e-1'));
-      const again = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'e-1'));
-      await sleep(50);
-      expect([first.status, again.status]).toEqual([200, 200]);
-      expect(runs).toBe(1);
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', listener);
-    }
+    const unhandled = watchUnhandledRejections();
+    let runs = 0;
+    const url = await startYoga({
+      label: 'async-onevent',
+      typeDefs: 'type Query { ok: Boolean } type Mutation { pay(amount: Int!): Int! }',
+      resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => (runs++, amount) } },
+      idempotency: {
+        onEvent: (async () => {
+          throw new Error('log sink down');
+        }) as never,
+      },
+    });
+    const first = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'e-1'));
+    const again = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'e-1'));
+    await sleep(50);
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(runs).toBe(1);
+    expect(unhandled).toEqual([]);
   });
 });
 
 describe('R6 an instrument hook that throws, or returns an observer whose hooks throw / are async and reject', () => {
   it('never changes the outcome: one run, replay, no key left locked, no unhandled rejection', async () => {
-    const unhandled: unknown[] = [];
-    const listener = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', listener);
-    try {
-      let runs = 0;
-      let n = 0;
-      const url = await startYoga({
-        label: 'instrument',
-        typeDefs: 'type Query { ok: Boolean } type Mutation { pay(amount: Int!): Int! }',
-        resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => (runs++, amount) } },
-        idempotency: {
-          instrument: (() => {
-            n++;
-            if (n % 2 === 0) throw new Error('tracer down');
-            return {
-              onEvent: async () => {
-                throw new Error('span exporter down');
-              },
-              end: () => {
-                throw new Error('end failed');
-              },
-            };
-          }) as never,
-        },
-      });
-      const results = [];
-      for (let i = 0; i < 4; i++) results.push(await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'i-1')));
-      await sleep(50);
-      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-      expect(runs).toBe(1);
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', listener);
-    }
+    const unhandled = watchUnhandledRejections();
+    let runs = 0;
+    let n = 0;
+    const url = await startYoga({
+      label: 'instrument',
+      typeDefs: 'type Query { ok: Boolean } type Mutation { pay(amount: Int!): Int! }',
+      resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => (runs++, amount) } },
+      idempotency: {
+        instrument: (() => {
+          n++;
+          if (n % 2 === 0) throw new Error('tracer down');
+          return {
+            onEvent: async () => {
+              throw new Error('span exporter down');
+            },
+            end: () => {
+              throw new Error('end failed');
+            },
+          };
+        }) as never,
+      },
+    });
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'i-1')));
+    await sleep(50);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(runs).toBe(1);
+    expect(unhandled).toEqual([]);
   });
 });
 
@@ -80,21 +68,8 @@ describe('R1 (Apollo Server) operation-level directive is not in the fingerprint
     let runs = 0;
     type Ctx = { user?: string };
     const server = new ApolloServer<Ctx>({
-      typeDefs: /* GraphQL */ `
-        directive @dryRun on MUTATION
-        type Query { ok: Boolean }
-        type Charge { charged: Boolean!, amount: Int! }
-        type Mutation { pay(amount: Int!): Charge! }
-      `,
-      resolvers: {
-        Mutation: {
-          pay: (_: unknown, { amount }: { amount: number }, _ctx: Ctx, info: { operation: { directives?: readonly { name: { value: string } }[] } }) => {
-            runs++;
-            const dryRun = info.operation.directives?.some((d) => d.name.value === 'dryRun') ?? false;
-            return { charged: !dryRun, amount };
-          },
-        },
-      },
+      typeDefs: dryRunTypeDefs,
+      resolvers: { Mutation: { pay: dryRunPay(() => runs++) } },
       plugins: [idempotencyPlugin<Ctx>({ store: redisStore('apollo-op-directive'), scope: (ctx) => ctx.user })],
     });
     const { url } = await startStandaloneServer(server, {

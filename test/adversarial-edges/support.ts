@@ -1,27 +1,14 @@
 /**
- * Hostile review, round 3: helpers to start real servers (Yoga, Apollo, tRPC standalone) over real
- * HTTP with the redis-server of the vitest global setup.
+ * Hostile reviews, rounds 3 and 4: helpers to start real servers over real HTTP with the
+ * redis-server of the vitest global setup. The GraphQL ones are those of `test/adversarial-graphql`.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
-import { afterEach } from 'vitest';
-import { useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../src/graphql/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { onClose, startYoga as startYogaServer } from '../adversarial-graphql/support.js';
 
-export type Ctx = YogaInitialContext & { idempotency?: IdempotencyContext };
+export { codes, onClose, post, redisStore, type GraphQLBody } from '../adversarial-graphql/support.js';
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close().catch(() => undefined)));
-});
-export function onClose(close: () => Promise<void>): void {
-  closers.push(close);
-}
-
-export const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(`round3:${label}`) });
-
+/** Listens on a free loopback port, closed after the test; returns the port. */
 export async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onClose(
@@ -34,45 +21,35 @@ export async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-export async function startYoga(options: {
-  typeDefs: string;
-  resolvers: Record<string, unknown>;
-  plugins?: Plugin[];
-  idempotency?: Partial<UseIdempotencyOptions<Ctx>>;
-  label?: string;
-}): Promise<string> {
-  const yoga = createYoga<Ctx>({
-    schema: createSchema<Ctx>({ typeDefs: options.typeDefs, resolvers: options.resolvers as never }),
-    logging: false,
-    plugins: [
-      ...(options.plugins ?? []),
-      useIdempotency<Ctx>({
-        store: redisStore(options.label ?? 'yoga'),
-        scope: (ctx) => ctx.request.headers.get('x-user'),
-        ...options.idempotency,
-      }),
-    ],
-  });
-  const port = await listen(createServer(yoga));
-  return `http://127.0.0.1:${port}/graphql`;
+/** A Yoga app with `useIdempotency` (scope: the `x-user` header) on a real server; returns its `/graphql` URL. */
+export async function startYoga(options: Parameters<typeof startYogaServer>[0]): Promise<string> {
+  return (await startYogaServer(options)).url;
 }
 
-export interface GraphQLBody {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
+/** A schema whose `pay` mutation is a dry run under an operation-level `@dryRun`: `onRun` learns which. */
+export const dryRunTypeDefs = /* GraphQL */ `
+  directive @dryRun on MUTATION
+  type Query { ok: Boolean }
+  type Charge { charged: Boolean!, amount: Int! }
+  type Mutation { pay(amount: Int!): Charge! }
+`;
+export const dryRunPay =
+  (onRun: (dryRun: boolean) => void) =>
+  (_: unknown, { amount }: { amount: number }, _ctx: unknown, info: { operation: { directives?: readonly { name: { value: string } }[] } }) => {
+    const dryRun = info.operation.directives?.some((d) => d.name.value === 'dryRun') ?? false;
+    onRun(dryRun);
+    return { charged: !dryRun, amount };
+  };
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, json: JSON.parse(text) as GraphQLBody };
-}
-
+/** Headers of `user` with `key` sent as an RFC 8941 string. */
 export const as = (user: string, key?: string): Record<string, string> => ({ 'x-user': user, ...(key ? { 'idempotency-key': `"${key}"` } : {}) });
-export const codes = (body: GraphQLBody) => body.errors?.map((error) => error.extensions?.code);
+/** Collects the process's unhandled rejections until the test ends. */
+export function watchUnhandledRejections(): unknown[] {
+  const unhandled: unknown[] = [];
+  const listener = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', listener);
+  onClose(async () => void process.off('unhandledRejection', listener));
+  return unhandled;
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

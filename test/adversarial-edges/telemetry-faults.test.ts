@@ -6,68 +6,62 @@
 import { describe, expect, it } from 'vitest';
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { createIdempotencyTelemetry } from '../../src/opentelemetry/index.js';
-import { as, codes, post, redisStore, sleep, startYoga } from './support.js';
+import { as, codes, post, redisStore, sleep, startYoga, watchUnhandledRejections } from './support.js';
 
 describe('R4 telemetry whose providers throw', () => {
   it('a throwing meter provider and a tracer whose spans throw: one run, replay, key free after a throwing body', async () => {
-    const unhandled: unknown[] = [];
-    const listener = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', listener);
-    try {
-      const meterProvider = {
-        getMeter() {
-          throw new Error('meter down');
-        },
-      } as unknown as MeterProvider;
-      const throwing = () => {
-        throw new Error('span broken');
-      };
-      const tracerProvider = {
-        getTracer: () => ({
-          startSpan: () => ({ setAttribute: throwing, addEvent: throwing, setStatus: throwing, end: throwing }),
-        }),
-      } as unknown as TracerProvider;
-      const telemetry = createIdempotencyTelemetry({ meterProvider, tracerProvider });
-      let runs = 0;
-      let fail = true;
-      const url = await startYoga({
-        label: 'r4-otel',
-        typeDefs: 'type Query { ok: Boolean } type Mutation { pay(amount: Int!): Int! }',
-        resolvers: {
-          Mutation: {
-            pay: (_: unknown, { amount }: { amount: number }) => {
-              runs++;
-              if (amount === 7 && fail) {
-                fail = false;
-                throw new Error('db down');
-              }
-              return amount;
-            },
+    const unhandled = watchUnhandledRejections();
+    const meterProvider = {
+      getMeter() {
+        throw new Error('meter down');
+      },
+    } as unknown as MeterProvider;
+    const throwing = () => {
+      throw new Error('span broken');
+    };
+    const tracerProvider = {
+      getTracer: () => ({
+        startSpan: () => ({ setAttribute: throwing, addEvent: throwing, setStatus: throwing, end: throwing }),
+      }),
+    } as unknown as TracerProvider;
+    const telemetry = createIdempotencyTelemetry({ meterProvider, tracerProvider });
+    let runs = 0;
+    let fail = true;
+    const url = await startYoga({
+      label: 'r4-otel',
+      typeDefs: 'type Query { ok: Boolean } type Mutation { pay(amount: Int!): Int! }',
+      resolvers: {
+        Mutation: {
+          pay: (_: unknown, { amount }: { amount: number }) => {
+            runs++;
+            if (amount === 7 && fail) {
+              fail = false;
+              throw new Error('db down');
+            }
+            return amount;
           },
         },
-        idempotency: {
-          store: telemetry.store(redisStore('r4-otel')),
-          instrument: telemetry.instrument,
-          onEvent: (() => ({
-            get then() {
-              throw new Error('thenable getter');
-            },
-          })) as never,
-        },
-      });
-      const first = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'o-1'));
-      const again = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'o-1'));
-      expect([first.status, again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 200, 'true']);
-      expect(runs).toBe(1);
-      const failed = await post(url, { query: 'mutation { pay(amount: 7) }' }, as('alice', 'o-2'));
-      expect(codes(failed.json)?.length).toBe(1);
-      const retry = await post(url, { query: 'mutation { pay(amount: 7) }' }, as('alice', 'o-2'));
-      expect({ status: retry.status, data: retry.json.data }).toEqual({ status: 200, data: { pay: 7 } });
-      expect(runs).toBe(3);
-      await sleep(50);
-      expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', listener);
-    }
+      },
+      idempotency: {
+        store: telemetry.store(redisStore('r4-otel')),
+        instrument: telemetry.instrument,
+        onEvent: (() => ({
+          get then() {
+            throw new Error('thenable getter');
+          },
+        })) as never,
+      },
+    });
+    const first = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'o-1'));
+    const again = await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'o-1'));
+    expect([first.status, again.status, again.headers.get('idempotent-replayed')]).toEqual([200, 200, 'true']);
+    expect(runs).toBe(1);
+    const failed = await post(url, { query: 'mutation { pay(amount: 7) }' }, as('alice', 'o-2'));
+    expect(codes(failed.json)?.length).toBe(1);
+    const retry = await post(url, { query: 'mutation { pay(amount: 7) }' }, as('alice', 'o-2'));
+    expect({ status: retry.status, data: retry.json.data }).toEqual({ status: 200, data: { pay: 7 } });
+    expect(runs).toBe(3);
+    await sleep(50);
+    expect(unhandled).toEqual([]);
   });
 });
