@@ -15,6 +15,8 @@ export interface KeySources {
   argument?: unknown;
   /** Value of GraphQL's `@idempotent(key:)` directive on the mutation field, as sent by the client. */
   directive?: unknown;
+  /** What an adapter's `getKey` option found (read like a header value): one more carrier, never a replacement for the header. */
+  custom?: RawKey;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
@@ -96,6 +98,7 @@ function parseSfString(raw: string): string {
 export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string | undefined {
   const carried = [
     ['header', parseKeyHeader(sources.header, maxKeyLength)],
+    ['getKey value', parseKeyHeader(sources.custom, maxKeyLength)],
     ['key argument', present(sources.argument) ? validateKey(sources.argument, maxKeyLength) : undefined],
     ['@idempotent directive', present(sources.directive) ? validateKey(sources.directive, maxKeyLength) : undefined],
   ].filter((entry): entry is [string, string] => entry[1] !== undefined);

@@ -68,7 +68,8 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
     try {
       const variables = coerceVariables(execution.schema, mutation.definition, execution.variableValues);
       const key = engine.resolveKey({
-        header: getKey ? await getKey(execution.context) : execution.header,
+        header: execution.header,
+        custom: getKey ? await getKey(execution.context) : undefined,
         argument: findKeyArgument(execution.schema, mutation, variables, argumentName),
         directive: findKeyDirective(execution.schema, mutation, variables),
       });

@@ -22,9 +22,10 @@ export interface UseIdempotencyOptions<TContext = YogaInitialContext> extends Id
    */
   headerName?: string;
   /**
-   * Finds the key's raw value from the context instead of the header, e.g. from graphql-ws
-   * connection params. The argument is still read and must agree. Defaults to reading `headerName`
-   * from the HTTP request, where there is one.
+   * Finds a key's raw value in the context, e.g. in graphql-ws connection params, read like a header
+   * value. It is one more carrier, not a replacement: the header (over HTTP), the argument and the
+   * directive are still read, and any two present must agree. Defaults to none: the key comes from
+   * `headerName` in the HTTP request, where there is one, the argument or the directive.
    */
   getKey?: (context: TContext) => RawKey | Promise<RawKey>;
   /**

@@ -96,9 +96,9 @@ export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TCon
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
-      const header = getKey ? await getKey(call) : requestHeader(ctx, headerName, opts.batchIndex, inputField);
       const key = engine.resolveKey({
-        header,
+        header: requestHeader(ctx, headerName, opts.batchIndex, inputField),
+        custom: getKey ? await getKey(call) : undefined,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.

@@ -54,11 +54,12 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    */
   inputField?: string | false;
   /**
-   * Finds the key's raw value when the context exposes neither `req` nor `headers` (WebSocket
-   * connection params, a custom adapter, …). Replaces the header lookup; the input field is still
-   * read and must agree. Defaults to reading `headerName` from `ctx.headers`, else `ctx.req.headers`
-   * (a fetch `Headers` or a Node headers object), and nothing over WebSocket, where those headers
-   * are the connection's, shared by every call on it. What it returns is taken as this one call's
+   * Finds a key's raw value where the context exposes neither `req` nor `headers` (WebSocket
+   * connection params, a custom adapter, …), read like a header value. It is one more carrier, not a
+   * replacement: the header and the input field are still read, and any two present must agree.
+   * Defaults to none: the key comes from `headerName` in `ctx.headers`, else `ctx.req.headers` (a
+   * fetch `Headers` or a Node headers object; nothing over WebSocket, where those headers are the
+   * connection's, shared by every call on it), or the input field. What it returns is taken as this one call's
    * key: unlike the header, it is not refused in a batch (`httpBatchLink`), so derive it per call
    * (from `rawInput`), never from a value the calls of one request or connection share.
    */

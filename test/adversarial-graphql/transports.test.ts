@@ -6,14 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { envelop, useEngine, useSchema } from '@envelop/core';
-import { execute, parse, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { execute, parse, specifiedRules, subscribe, validate, type ExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { useIdempotency, type IdempotencyContext } from '../../src/graphql/index.js';
 import { as, onClose, post, redisStore, startYoga } from './support.js';
+import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
 
 const typeDefs = /* GraphQL */ `
   type Query { ping: String }
@@ -101,26 +101,7 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
       plugins: [useIdempotency<WsCtx>({ store: redisStore('ws'), scope: (ctx) => ctx.user })],
     });
     const httpServer: Server = createServer(yoga);
-    const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
-    useServer(
-      {
-        execute: (args: ExecutionArgs) => (args.rootValue as { execute: typeof execute }).execute(args),
-        subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
-        onSubscribe: async (ctx, _id, params) => {
-          const enveloped = yoga.getEnveloped({ ...ctx, params, user: (ctx.connectionParams as { user?: string })?.user });
-          const document = enveloped.parse(params.query);
-          return {
-            schema: enveloped.schema,
-            operationName: params.operationName,
-            document,
-            variableValues: params.variables,
-            contextValue: await enveloped.contextFactory(),
-            rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-          };
-        },
-      },
-      wsServer,
-    );
+    const wsServer = serveOverGraphqlWs(yoga, httpServer, (ctx) => ({ user: (ctx.connectionParams as { user?: string } | undefined)?.user }));
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     onClose(
       () =>

@@ -63,6 +63,13 @@ describe('validateKey and resolveKey', () => {
     expect(() => resolveKey({ header: '"k1"', argument: 'k2' })).toThrow(/disagree/);
   });
 
+  it('reads a getKey value like a header, as one more carrier that must agree with the others', () => {
+    expect(resolveKey({ custom: '"k1"' })).toBe('k1');
+    expect(resolveKey({ header: '"k1"', custom: 'k1', argument: 'k1' })).toBe('k1');
+    expect(() => resolveKey({ header: '"k1"', custom: 'k2' })).toThrow(/header and the getKey value disagree/);
+    expect(() => resolveKey({ custom: 'k1', argument: 'k2' })).toThrow(/getKey value and the key argument disagree/);
+  });
+
   it('gives every error the stable code and status 400', () => {
     try {
       resolveKey({ header: '' });

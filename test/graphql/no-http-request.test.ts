@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { execute, parse, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import type { IdempotencyContext, UseIdempotencyOptions } from '../../src/graphql/index.js';
 import { useIdempotency } from '../../src/graphql/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
 
 interface Context {
   user?: string;
@@ -112,29 +112,10 @@ describe('useIdempotency over graphql-ws (Yoga’s documented integration, real 
 
   async function startWs() {
     httpServer = createServer(yoga);
-    const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
-    useServer(
-      {
-        execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args) as ReturnType<typeof execute>,
-        subscribe: (args) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
-        onSubscribe: async (ctx, _id, params) => {
-          const connection = ctx.connectionParams as { user?: string; key?: string } | undefined;
-          const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params, user: connection?.user, connectionKey: connection?.key });
-          const document = enveloped.parse(params.query);
-          const errors = enveloped.validate(enveloped.schema, document);
-          if (errors.length) return errors;
-          return {
-            schema: enveloped.schema,
-            operationName: params.operationName,
-            document,
-            variableValues: params.variables,
-            contextValue: await enveloped.contextFactory(),
-            rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-          };
-        },
-      },
-      wsServer,
-    );
+    serveOverGraphqlWs(yoga, httpServer, (ctx) => {
+      const connection = ctx.connectionParams as { user?: string; key?: string } | undefined;
+      return { req: ctx.extra.request, socket: ctx.extra.socket, user: connection?.user, connectionKey: connection?.key };
+    });
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     url = `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}${yoga.graphqlEndpoint}`;
   }
@@ -174,5 +155,54 @@ describe('useIdempotency over graphql-ws (Yoga’s documented integration, real 
     const disagree = await send(keyed, { amount: 2, key: 'other' });
     expect(disagree.errors?.[0]).toMatchObject({ extensions: { code: 'IDEMPOTENCY_KEY_INVALID' } });
     expect(runs.pay).toBe(2);
+  });
+});
+
+describe('a Yoga whose getKey reads graphql-ws connection params, also serving HTTP (as docs/envelop-and-graphql-ws.md shows)', () => {
+  type HttpContext = Context & { request?: Request };
+  const { schema, runs } = paymentsSchema();
+  const yoga = createYoga<HttpContext>({
+    schema,
+    logging: false,
+    plugins: [
+      useIdempotency<HttpContext>(
+        options({
+          scope: (context: HttpContext) => context.request?.headers.get('x-user') ?? context.user,
+          getKey: (context: HttpContext) => context.request?.headers.get('x-connection-key') ?? context.connectionKey,
+        }),
+      ),
+    ],
+  });
+  let server: Server;
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  async function post(amount: number, headers: Record<string, string>) {
+    if (!server) {
+      server = createServer(yoga);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    }
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'carol', ...headers },
+      body: JSON.stringify({ query: PAY, variables: { amount } }),
+    });
+    const body = (await response.json()) as ExecutionResult;
+    return { status: response.status, replayed: response.headers.get('idempotent-replayed'), codes: body.errors?.map((error) => error.extensions?.code) };
+  }
+
+  it('still reads an HTTP request’s Idempotency-Key header when getKey finds nothing: getKey adds a carrier, never replaces one', async () => {
+    expect(await post(5, { 'idempotency-key': '"h-1"' })).toEqual({ status: 200, replayed: null, codes: undefined });
+    expect(await post(5, { 'idempotency-key': '"h-1"' })).toEqual({ status: 200, replayed: 'true', codes: undefined });
+    expect(await post(6, { 'idempotency-key': '"h-1"' })).toEqual({ status: 422, replayed: null, codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'] });
+    expect(runs.pay).toBe(1);
+  });
+
+  it('refuses a header and a getKey value that disagree (400), and replays when they agree', async () => {
+    expect(await post(5, { 'idempotency-key': '"h-1"', 'x-connection-key': 'h-2' })).toEqual({ status: 400, replayed: null, codes: ['IDEMPOTENCY_KEY_INVALID'] });
+    expect(await post(5, { 'idempotency-key': '"h-1"', 'x-connection-key': 'h-1' })).toEqual({ status: 200, replayed: 'true', codes: undefined });
+    expect(runs.pay).toBe(1);
   });
 });

@@ -85,7 +85,7 @@ describe('idempotency() with concurrent: { wait }', () => {
 });
 
 describe('idempotency() with getKey', () => {
-  it('takes the key from wherever getKey finds it, in place of the header', async () => {
+  it('takes the key from wherever getKey finds it, as one more carrier: the header is still read and must agree', async () => {
     const probe = createProbe();
     const t = initTRPC.context<TestContext>().create();
     const idempotent = idempotency<TestContext>({
@@ -106,10 +106,12 @@ describe('idempotency() with getKey', () => {
     const first = await call({ 'x-connection-key': 'c-1' });
     const repeat = await call({ 'x-connection-key': 'c-1' });
     const headerOnly = await call({ 'idempotency-key': 'c-1' });
+    const disagreeing = await call({ 'x-connection-key': 'c-1', 'idempotency-key': 'c-2' });
 
-    expect([first.status, repeat.status, headerOnly.status]).toEqual([200, 200, 200]);
+    expect([first.status, repeat.status, headerOnly.status, disagreeing.status]).toEqual([200, 200, 200, 400]);
     expect(repeat.headers.get('idempotent-replayed')).toBe('true');
-    expect(headerOnly.headers.get('idempotent-replayed')).toBeNull();
-    expect(probe.runs('touch')).toBe(2);
+    // The header alone carries the same key: the same record, replayed (getKey never makes a header ignored).
+    expect(headerOnly.headers.get('idempotent-replayed')).toBe('true');
+    expect(probe.runs('touch')).toBe(1);
   });
 });

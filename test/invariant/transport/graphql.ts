@@ -8,17 +8,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
-import type { execute, ExecutionResult, subscribe } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
 import { idempotentDirectiveTypeDefs, useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
 import { observeStore, type Ledger } from './ledger.js';
 import { lost, REFUSAL_STATUS, REFUSALS, type Answer, type BatchSender, type Call, type Op, type Transport } from './types.js';
+import { serveOverGraphqlWs } from '../../support/yoga-over-graphql-ws.js';
 
 type Context = YogaInitialContext & { user?: string; idempotency?: IdempotencyContext };
 
@@ -94,30 +94,12 @@ export async function startGraphQLServer({ ledger, store, lease, concurrent, onE
   });
 
   const httpServer: Server = createServer(yoga);
-  const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
   // Yoga's documented graphql-ws integration: every operation goes through yoga.getEnveloped.
-  useServer(
-    {
-      execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        const connection = ctx.connectionParams as { user?: string } | undefined;
-        const enveloped = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params, user: connection?.user });
-        const document = enveloped.parse(params.query);
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length) return errors;
-        return {
-          schema: enveloped.schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
-      },
-    },
-    wsServer,
-  );
+  const wsServer = serveOverGraphqlWs(yoga, httpServer, (ctx) => ({
+    req: ctx.extra.request,
+    socket: ctx.extra.socket,
+    user: (ctx.connectionParams as { user?: string } | undefined)?.user,
+  }));
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = httpServer.address() as AddressInfo;
   return {
