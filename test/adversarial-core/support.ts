@@ -5,8 +5,34 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { AnyTRPCRouter } from '@trpc/server';
+import { initTRPC } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import superjson from 'superjson';
 import { afterAll } from 'vitest';
+import { createRedisStore } from '../../src/stores/redis.js';
+import { idempotencyErrorData, type IdempotencyMeta } from '../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+
+/** The context `serve` gives every call. */
+export interface Ctx {
+  user: string | undefined;
+  req?: unknown;
+  res?: unknown;
+}
+
+/** tRPC with superjson and the idempotency error data in every error shape. */
+export function makeT() {
+  return initTRPC
+    .context<Ctx>()
+    .meta<IdempotencyMeta>()
+    .create({
+      transformer: superjson,
+      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+    });
+}
+
+/** A Redis store on the shared test redis-server, under a prefix of its own. */
+export const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
 
 const servers: Server[] = [];
 afterAll(async () => {

@@ -3,32 +3,13 @@
  * real Redis store. Every test asserts the promise; a red test is a violation.
  */
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
-import { initTRPC, type AnyTRPCRouter } from '@trpc/server';
+import { type AnyTRPCRouter } from '@trpc/server';
 import { octetInputParser } from '@trpc/server/http';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { counter, serve } from './support.js';
+import { idempotency } from '../../src/trpc/index.js';
+import { counter, makeT, redisStore, serve, type Ctx } from './support.js';
 
-interface Ctx {
-  user: string | undefined;
-  req?: unknown;
-  res?: unknown;
-}
-
-function makeT() {
-  return initTRPC
-    .context<Ctx>()
-    .meta<IdempotencyMeta>()
-    .create({
-      transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
-    });
-}
-
-const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
 
 /** POSTs one tRPC mutation with a superjson body. */
 async function post(url: string, path: string, input: unknown, headers: Record<string, string>) {

@@ -5,7 +5,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import { initTRPC } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,28 +13,9 @@ import { createIdempotencyEngine } from '../../src/core/engine.js';
 import { isIdempotencyError } from '../../src/core/errors.js';
 import { resolveKey } from '../../src/core/key.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { counter, serve, sleep } from './support.js';
+import { idempotency } from '../../src/trpc/index.js';
+import { counter, makeT, redisStore, serve, sleep, type Ctx } from './support.js';
 
-interface Ctx {
-  user: string | undefined;
-  req?: unknown;
-  res?: unknown;
-}
-
-function makeT() {
-  return initTRPC
-    .context<Ctx>()
-    .meta<IdempotencyMeta>()
-    .create({
-      transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
-    });
-}
-
-const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
 
 async function post(url: string, path: string, body: BodyInit, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, { method: 'POST', headers, body });
