@@ -9,9 +9,10 @@ import { toApolloResponse, toSentResult } from './response.js';
 /**
  * Options of {@link idempotencyPlugin}: the same as `useIdempotency`'s ({@link UseIdempotencyOptions}),
  * read against Apollo Server's context value: `scope(contextValue)` gives the user / tenant (required:
- * there is no default), `getKey(contextValue)` replaces the header, `headerName` (defaults to
- * `'Idempotency-Key'`) is read from the operation's HTTP request, `argumentName` defaults to
- * `'idempotencyKey'`, and `shouldStore` sees the result as Apollo Server sends it, after `formatError`.
+ * there is no default), `getKey(contextValue)` adds a key carrier (the header is still read, and
+ * they must agree), `headerName` (defaults to `'Idempotency-Key'`) is read from the operation's HTTP
+ * request, `argumentName` defaults to `'idempotencyKey'`, and `shouldStore` sees the result as
+ * Apollo Server sends it, after `formatError`.
  * Every engine option (`store`, `ttl`, `lease`, `concurrent`, `failMode`, …) keeps its default.
  *
  * A header sent twice reaches Apollo Server joined into one `a, b` value (its `HeaderMap` keeps one
