@@ -59,7 +59,12 @@ async function post(server: ServerProcess, key: string, user: string, delay: str
   const response = await fetch(`${server.url}/payments`, {
     method: 'POST',
     body: JSON.stringify(paymentInput),
-    headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"`, 'x-user': user, 'x-bench-delay': delay },
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': `"${key}"`,
+      'x-user': user,
+      'x-bench-delay': delay,
+    },
   });
   const text = await response.text();
   let body: Reply['body'] = {};
@@ -74,7 +79,10 @@ async function post(server: ServerProcess, key: string, user: string, delay: str
 const tally = (statuses: number[]) => {
   const counts = new Map<number, number>();
   for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a - b).map(([status, n]) => `${n}× ${status}`).join(', ');
+  return [...counts]
+    .sort(([a], [b]) => a - b)
+    .map(([status, n]) => `${n}× ${status}`)
+    .join(', ');
 };
 
 export async function guarantees(bench: BenchRedis): Promise<Section> {
@@ -112,8 +120,13 @@ export async function guarantees(bench: BenchRedis): Promise<Section> {
       const trials: { executions: number; statuses: string }[] = [];
       for (let trial = 0; trial < TRIALS; trial += 1) {
         const concurrentKey = `concurrent-${runId}-${trial}`;
-        const replies = await Promise.all(Array.from({ length: DUPLICATES }, () => post(server, concurrentKey, 'alice', String(SLOW_MS))));
-        trials.push({ executions: await runs(guard, concurrentKey), statuses: tally(replies.map((reply) => reply.status)) });
+        const replies = await Promise.all(
+          Array.from({ length: DUPLICATES }, () => post(server, concurrentKey, 'alice', String(SLOW_MS))),
+        );
+        trials.push({
+          executions: await runs(guard, concurrentKey),
+          statuses: tally(replies.map((reply) => reply.status)),
+        });
       }
       const doubled = trials.filter((trial) => trial.executions > 1);
       const concurrentDuplicateRunsTwice: Outcome = {
@@ -151,7 +164,10 @@ export async function guarantees(bench: BenchRedis): Promise<Section> {
               lacks: true,
               seen: `yes: ${tally(seen)} over ${WINDOW_MS / 1000} s after the crash, never taken over${stuckFor ? `; the in-progress record's TTL is ${stuckFor}` : ''}`,
             }
-          : { lacks: false, seen: `no: ${tally(seen.slice(0, -1)) || 'no refusal'}, then taken over ${(takenOverAfterMs / 1000).toFixed(1)} s after the crash (${await runs(guard, crashKey)} executions in all)` };
+          : {
+              lacks: false,
+              seen: `no: ${tally(seen.slice(0, -1)) || 'no refusal'}, then taken over ${(takenOverAfterMs / 1000).toFixed(1)} s after the crash (${await runs(guard, crashKey)} executions in all)`,
+            };
       return { guard, concurrentDuplicateRunsTwice, crashLeavesKeyStuck, noPerUserScope };
     } finally {
       await Promise.all([server.stop(), standby.stop()]);

@@ -81,7 +81,8 @@ const GUARD_NAME: Record<Guard, string> = {
   'express-idempotency': 'express-idempotency',
   'node-idempotency': '@node-idempotency/core',
 };
-const variantName = ({ guard, autoPipelining }: Variant) => `${GUARD_NAME[guard]}${autoPipelining ? ' (autopipelined)' : ''}`;
+const variantName = ({ guard, autoPipelining }: Variant) =>
+  `${GUARD_NAME[guard]}${autoPipelining ? ' (autopipelined)' : ''}`;
 
 const bare: Variant = { guard: 'bare' };
 const plugin: Variant = { guard: 'plugin' };
@@ -91,9 +92,18 @@ const expressIdempotency: Variant = { guard: 'express-idempotency' };
 const nodeIdempotency: Variant = { guard: 'node-idempotency' };
 
 /** Issue #12's goals: a replay skips the mutation, so it must not cost more than running it. */
-const OVERHEAD_GOALS: Partial<Record<Mode, Goal>> = { 'first execution': { comparison: '>=', target: 0.8 }, replay: { comparison: '>=', target: 1 } };
-const VS_EXPRESS_IDEMPOTENCY_GOALS: Partial<Record<Mode, Goal>> = { 'first execution': { comparison: '>=', target: 1.2 }, replay: { comparison: '>=', target: 3 } };
-const POSTGRES_GOALS: Partial<Record<Mode, Goal>> = { 'first execution': { comparison: '>=', target: 0.9 }, replay: { comparison: '>=', target: 1.2 } };
+const OVERHEAD_GOALS: Partial<Record<Mode, Goal>> = {
+  'first execution': { comparison: '>=', target: 0.8 },
+  replay: { comparison: '>=', target: 1 },
+};
+const VS_EXPRESS_IDEMPOTENCY_GOALS: Partial<Record<Mode, Goal>> = {
+  'first execution': { comparison: '>=', target: 1.2 },
+  replay: { comparison: '>=', target: 3 },
+};
+const POSTGRES_GOALS: Partial<Record<Mode, Goal>> = {
+  'first execution': { comparison: '>=', target: 0.9 },
+  replay: { comparison: '>=', target: 1.2 },
+};
 
 function phases(): Phase[] {
   const list: Phase[] = [];
@@ -129,7 +139,14 @@ function phases(): Phase[] {
     ],
   });
   for (const framework of ['yoga', 'trpc'] as const) {
-    list.push({ group: 'postgres', framework, workload: 'postgres', connections: 10, variants: [bare, plugin], comparisons: [{ variant: plugin, baseline: bare, goals: POSTGRES_GOALS }] });
+    list.push({
+      group: 'postgres',
+      framework,
+      workload: 'postgres',
+      connections: 10,
+      variants: [bare, plugin],
+      comparisons: [{ variant: plugin, baseline: bare, goals: POSTGRES_GOALS }],
+    });
   }
   for (const framework of ['yoga', 'trpc'] as const) {
     list.push({
@@ -173,7 +190,10 @@ interface RoundTrips {
 
 export async function httpOverhead(bench: BenchRedis): Promise<Section[]> {
   const postgres = await connectBenchPostgres();
-  const postgresNote = 'unavailable' in postgres ? `PostgreSQL rows skipped: ${postgres.unavailable}.` : `PostgreSQL: ${postgres.description}.`;
+  const postgresNote =
+    'unavailable' in postgres
+      ? `PostgreSQL rows skipped: ${postgres.unavailable}.`
+      : `PostgreSQL: ${postgres.description}.`;
   if ('unavailable' in postgres) process.stderr.write(`\nbench: ${postgresNote} The rest of the bench still runs.\n`);
   const comparisons: Comparison[] = [];
   const roundTrips: RoundTrips[] = [];
@@ -186,10 +206,20 @@ export async function httpOverhead(bench: BenchRedis): Promise<Section[]> {
   } finally {
     if (!('unavailable' in postgres)) await postgres.truncate().finally(() => postgres.close());
   }
-  return [overheadSection(comparisons, roundTrips), postgresSection(comparisons, postgresNote), concurrencySection(comparisons), pipeliningSection(comparisons)];
+  return [
+    overheadSection(comparisons, roundTrips),
+    postgresSection(comparisons, postgresNote),
+    concurrencySection(comparisons),
+    pipeliningSection(comparisons),
+  ];
 }
 
-async function runPhase(bench: BenchRedis, postgres: BenchPostgres | undefined, phase: Phase, roundTrips: RoundTrips[]): Promise<Comparison[]> {
+async function runPhase(
+  bench: BenchRedis,
+  postgres: BenchPostgres | undefined,
+  phase: Phase,
+  roundTrips: RoundTrips[],
+): Promise<Comparison[]> {
   const { framework, workload, connections, variants } = phase;
   const ids = variants.map(variantId);
   const servers = new Map<string, ServerProcess>();
@@ -207,7 +237,9 @@ async function runPhase(bench: BenchRedis, postgres: BenchPostgres | undefined, 
   const elapsed = () => `${((performance.now() - began) / 1000).toFixed(0)} s`;
   process.stderr.write(`\n  ${FRAMEWORK_NAME[framework]}, ${workload}, ${connections} connections:`);
   try {
-    const started = await Promise.allSettled(variants.map(async (variant) => servers.set(variantId(variant), await startServerProcess(configOf(variant)))));
+    const started = await Promise.allSettled(
+      variants.map(async (variant) => servers.set(variantId(variant), await startServerProcess(configOf(variant)))),
+    );
     const failed = started.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     process.stderr.write(` started ${elapsed()},`);
@@ -231,7 +263,12 @@ async function runPhase(bench: BenchRedis, postgres: BenchPostgres | undefined, 
             (args) => args[1]?.startsWith('payments:') === true,
           );
         const firstExecution = (await counted('counted')).roundTrips; // a new key…
-        roundTrips.push({ framework, variant: variantName(variant), firstExecution, replay: (await counted('counted')).roundTrips }); // …then the same key again
+        roundTrips.push({
+          framework,
+          variant: variantName(variant),
+          firstExecution,
+          replay: (await counted('counted')).roundTrips,
+        }); // …then the same key again
       }
     }
     const results: Comparison[] = [];
@@ -240,14 +277,19 @@ async function runPhase(bench: BenchRedis, postgres: BenchPostgres | undefined, 
       await postgres?.truncate();
       const options = (seconds: number) => {
         const prefix = `first-${connections}-${(run += 1)}-`;
-        return { seconds, connections, keyFor: mode === 'replay' ? (n: number) => `replay-${n % REPLAY_KEYS}` : (n: number) => prefix + n };
+        return {
+          seconds,
+          connections,
+          keyFor: mode === 'replay' ? (n: number) => `replay-${n % REPLAY_KEYS}` : (n: number) => prefix + n,
+        };
       };
       for (const variant of variants) await load(server(variant), framework, options(WARM_UP_SECONDS));
       const runs = new Map<string, LoadResult[]>(ids.map((id) => [id, []]));
       for (let round = 0; round < ROUNDS; round += 1) {
         // Rotate who goes first, so no server always runs right after the same neighbour.
         const order = variants.map((_, i) => variants[(i + round) % variants.length] as Variant);
-        for (const variant of order) runs.get(variantId(variant))?.push(await load(server(variant), framework, options(SECONDS)));
+        for (const variant of order)
+          runs.get(variantId(variant))?.push(await load(server(variant), framework, options(SECONDS)));
       }
       process.stderr.write(` ${mode} ${elapsed()},`);
       for (const spec of phase.comparisons) {
@@ -314,17 +356,23 @@ function comparisonTable(comparisons: Comparison[]): string {
 
 const method = (connections: number) =>
   `autocannon, ${connections} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per server (who goes first rotates each round) after a ${WARM_UP_SECONDS} s warm-up; ` +
-  'req/s and latencies: median of rounds; throughput ratio: median of the per-round ratios (req/s of the first-named server ÷ req/s of the second in the same round), with their range and every round\'s value. ' +
+  "req/s and latencies: median of rounds; throughput ratio: median of the per-round ratios (req/s of the first-named server ÷ req/s of the second in the same round), with their range and every round's value. " +
   'Each server runs in its own child process, the load generator in the bench process, Redis (and PostgreSQL) in their own; every request carries an `Idempotency-Key`. ' +
   `First executions use a new key per request; replays cycle over ${REPLAY_KEYS} completed keys, and the server without idempotency runs the mutation every time, ` +
   'so a replay row compares a replay with the library against a first execution without it.';
 
 function overheadSection(all: Comparison[], roundTrips: RoundTrips[]): Section {
-  const comparisons = all.filter((comparison) => comparison.group === 'overhead' && !comparison.variant.autoPipelining && !comparison.baseline.autoPipelining);
+  const comparisons = all.filter(
+    (comparison) =>
+      comparison.group === 'overhead' && !comparison.variant.autoPipelining && !comparison.baseline.autoPipelining,
+  );
   return {
     title: 'HTTP overhead: with idempotency vs. the same server without it (stand-in mutation: one Redis SET)',
     findings: comparisons.map((comparison) =>
-      throughputFinding(comparison, `HTTP ${FRAMEWORK_NAME[comparison.framework]}: req/s ${variantName(comparison.variant)} ÷ ${variantName(comparison.baseline)}`),
+      throughputFinding(
+        comparison,
+        `HTTP ${FRAMEWORK_NAME[comparison.framework]}: req/s ${variantName(comparison.variant)} ÷ ${variantName(comparison.baseline)}`,
+      ),
     ),
     details: [
       method(10),
@@ -341,7 +389,12 @@ function overheadSection(all: Comparison[], roundTrips: RoundTrips[]): Section {
       '',
       markdownTable(
         ['server', 'idempotency', 'first execution', 'replay'],
-        roundTrips.map(({ framework, variant, firstExecution, replay }) => [FRAMEWORK_NAME[framework], variant, firstExecution, replay]),
+        roundTrips.map(({ framework, variant, firstExecution, replay }) => [
+          FRAMEWORK_NAME[framework],
+          variant,
+          firstExecution,
+          replay,
+        ]),
       ),
     ].join('\n'),
     data: { comparisons, roundTrips },
@@ -352,7 +405,10 @@ function postgresSection(all: Comparison[], postgresNote: string): Section {
   const comparisons = all.filter((comparison) => comparison.group === 'postgres');
   const findings: Finding[] = comparisons.length
     ? comparisons.map((comparison) =>
-        throughputFinding(comparison, `HTTP ${FRAMEWORK_NAME[comparison.framework]}, PostgreSQL insert: req/s ${variantName(comparison.variant)} ÷ ${variantName(comparison.baseline)}`),
+        throughputFinding(
+          comparison,
+          `HTTP ${FRAMEWORK_NAME[comparison.framework]}, PostgreSQL insert: req/s ${variantName(comparison.variant)} ÷ ${variantName(comparison.baseline)}`,
+        ),
       )
     : [{ benchmark: 'HTTP, PostgreSQL insert', case: 'all', result: postgresNote }];
   return {
@@ -406,7 +462,18 @@ function concurrencySection(all: Comparison[]): Section {
         'Latency ratios are medians of per-round ratios (this library ÷ without).',
       '',
       markdownTable(
-        ['server', 'case', 'req/s', 'throughput ratio [range]', 'per-round', 'at 10 connections', 'p50 with vs without', 'p99 with vs without', 'p99 ratio [range]', 'per-round p99 ratios'],
+        [
+          'server',
+          'case',
+          'req/s',
+          'throughput ratio [range]',
+          'per-round',
+          'at 10 connections',
+          'p50 with vs without',
+          'p99 with vs without',
+          'p99 ratio [range]',
+          'per-round p99 ratios',
+        ],
         comparisons.map((comparison) => {
           const ten = atTen(comparison);
           return [
@@ -429,7 +496,10 @@ function concurrencySection(all: Comparison[]): Section {
 }
 
 function pipeliningSection(all: Comparison[]): Section {
-  const comparisons = all.filter((comparison) => comparison.group === 'overhead' && (comparison.variant.autoPipelining || comparison.baseline.autoPipelining));
+  const comparisons = all.filter(
+    (comparison) =>
+      comparison.group === 'overhead' && (comparison.variant.autoPipelining || comparison.baseline.autoPipelining),
+  );
   return {
     title: 'ioredis enableAutoPipelining: its effect on both sides',
     findings: comparisons.map((comparison) => {
@@ -444,7 +514,7 @@ function pipeliningSection(all: Comparison[]): Section {
       method(10),
       '',
       'Measured in the same rounds as the 10-connection Yoga and tRPC rows: four servers alternate (without / with this library, each with and without ' +
-        '`enableAutoPipelining: true` on every ioredis connection the server opens, the mutation\'s and the idempotency store\'s). ' +
+        "`enableAutoPipelining: true` on every ioredis connection the server opens, the mutation's and the idempotency store's). " +
         'Autopipelining batches the commands issued in the same event-loop tick into one write; with 10 connections only a few requests are in flight per server at once.',
       '',
       comparisonTable(comparisons),

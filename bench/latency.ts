@@ -9,8 +9,17 @@ import { BEGIN } from '../src/stores/redis-scripts.js';
 import { operationName, paymentInput, storedPayment } from './support/fixture.js';
 import { alternatingLatencies } from './support/measure.js';
 import type { BenchRedis } from './support/redis.js';
-import { againstGoal, markdownTable, micros, perRound, ratio, ratioSpread, ratioStats, roundList, type Section } from './support/report.js';
-
+import {
+  againstGoal,
+  markdownTable,
+  micros,
+  perRound,
+  ratio,
+  ratioSpread,
+  ratioStats,
+  roundList,
+  type Section,
+} from './support/report.js';
 
 export async function replayLatency(bench: BenchRedis): Promise<Section> {
   const raw = bench.connect();
@@ -20,28 +29,55 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
   const redisEngine = createIdempotencyEngine({ store: redisStore });
   const memoryEngine = createIdempotencyEngine({ store: createMemoryStore() });
   // Room for every first execution measured (warm-up block + rounds): the store refuses new keys when full.
-  const firstEngine = createIdempotencyEngine({ store: createMemoryStore({ maxRecords: 20_000, maxRecordsPerScope: 20_000 }) });
+  const firstEngine = createIdempotencyEngine({
+    store: createMemoryStore({ maxRecords: 20_000, maxRecordsPerScope: 20_000 }),
+  });
   const replayOn = (engine: typeof redisEngine) => () =>
-    engine.execute({ scope: 'user-1', operation: operationName, key: 'replayed-key', input: paymentInput, run: async () => storedPayment });
+    engine.execute({
+      scope: 'user-1',
+      operation: operationName,
+      key: 'replayed-key',
+      input: paymentInput,
+      run: async () => storedPayment,
+    });
   await replayOn(redisEngine)();
   await replayOn(memoryEngine)();
   const id = recordId('user-1', operationName, 'replayed-key');
-  const begin = { id, scopeId: 'bench', fingerprint: await fingerprint(paymentInput), owner: 'bench', leaseMs: 10_000, ttlMs: 86_400_000 };
+  const begin = {
+    id,
+    scopeId: 'bench',
+    fingerprint: await fingerprint(paymentInput),
+    owner: 'bench',
+    leaseMs: 10_000,
+    ttlMs: 86_400_000,
+  };
 
   const latency = await alternatingLatencies(
     {
       evalsha: () => raw.evalsha(trivialScript, 0),
-      beginScript: () => raw.evalsha(beginScript, 1, `bench:lat:{${id}}`, begin.fingerprint, begin.owner, begin.leaseMs, begin.ttlMs),
+      beginScript: () =>
+        raw.evalsha(beginScript, 1, `bench:lat:{${id}}`, begin.fingerprint, begin.owner, begin.leaseMs, begin.ttlMs),
       storeBegin: () => redisStore.begin(begin),
       replayRedis: replayOn(redisEngine),
       replayMemory: replayOn(memoryEngine),
       firstMemory: (i: number) =>
-        firstEngine.execute({ scope: 'user-1', operation: operationName, key: `first-${i}`, input: paymentInput, run: async () => storedPayment }),
+        firstEngine.execute({
+          scope: 'user-1',
+          operation: operationName,
+          key: `first-${i}`,
+          input: paymentInput,
+          run: async () => storedPayment,
+        }),
     },
     { rounds: 10, perRound: 1_000 },
   );
   const multiple = latency.replayRedis.p50 / latency.evalsha.p50;
-  const rounds = ratioStats(perRound(latency.replayRedis.rounds.map((round) => round.p50), latency.evalsha.rounds.map((round) => round.p50)));
+  const rounds = ratioStats(
+    perRound(
+      latency.replayRedis.rounds.map((round) => round.p50),
+      latency.evalsha.rounds.map((round) => round.p50),
+    ),
+  );
   const rows: [string, (typeof latency)['evalsha']][] = [
     ['raw EVALSHA `return 1` (floor)', latency.evalsha],
     ['raw EVALSHA of the `begin` script (server-side script cost)', latency.beginScript],

@@ -10,7 +10,18 @@ import { insertPayment, operationName, paymentInput, type Payment, type PaymentI
 import { median, throughput } from './support/measure.js';
 import { powertoolsIdempotent } from './support/powertools.js';
 import { countCommands, type BenchRedis } from './support/redis.js';
-import { againstGoal, count, markdownTable, perRound, ratioSpread, ratioStats, roundList, type Finding, type RatioStats, type Section } from './support/report.js';
+import {
+  againstGoal,
+  count,
+  markdownTable,
+  perRound,
+  ratioSpread,
+  ratioStats,
+  roundList,
+  type Finding,
+  type RatioStats,
+  type Section,
+} from './support/report.js';
 
 const CONCURRENCY = 16;
 const ROUND_MS = 1_500;
@@ -26,15 +37,31 @@ const POWERTOOLS_GOALS: Record<Mode, number> = { replay: 2, 'first execution': 1
 
 export async function peer(bench: BenchRedis): Promise<Section> {
   const database = bench.connect();
-  const engine = createIdempotencyEngine({ store: createRedisStore({ redis: bench.connect(), prefix: 'bench:core:' }), lease: LEASE_MS });
-  const powertools = powertoolsIdempotent<PaymentInput, Payment>(bench.connect(), (event) => insertPayment(database, event.input, event.n), LEASE_MS);
+  const engine = createIdempotencyEngine({
+    store: createRedisStore({ redis: bench.connect(), prefix: 'bench:core:' }),
+    lease: LEASE_MS,
+  });
+  const powertools = powertoolsIdempotent<PaymentInput, Payment>(
+    bench.connect(),
+    (event) => insertPayment(database, event.input, event.n),
+    LEASE_MS,
+  );
   const contenders: Record<'core' | 'powertools', Contender> = {
     core: async (key, n) =>
-      (await engine.execute({ scope: null, operation: operationName, key, input: paymentInput, run: () => insertPayment(database, paymentInput, n) })).value,
+      (
+        await engine.execute({
+          scope: null,
+          operation: operationName,
+          key,
+          input: paymentInput,
+          run: () => insertPayment(database, paymentInput, n),
+        })
+      ).value,
     powertools: (key, n) => powertools({ key, input: paymentInput, n }),
   };
   const names = Object.keys(contenders) as (keyof typeof contenders)[];
-  const keyFor = (mode: Mode, round: number, n: number) => (mode === 'replay' ? `replay-${n % REPLAY_KEYS}` : `first-${round}-${n}`);
+  const keyFor = (mode: Mode, round: number, n: number) =>
+    mode === 'replay' ? `replay-${n % REPLAY_KEYS}` : `first-${round}-${n}`;
 
   for (const name of names) for (let n = 0; n < REPLAY_KEYS; n += 1) await contenders[name](keyFor('replay', 0, n), n);
 
@@ -46,7 +73,11 @@ export async function peer(bench: BenchRedis): Promise<Section> {
     const runs: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
     for (let round = 0; round <= ROUNDS; round += 1) {
       for (const name of names) {
-        const result = await throughput((n) => contenders[name](keyFor(mode, round, n), n), { concurrency: CONCURRENCY, durationMs: ROUND_MS, start: round * 10_000_000 });
+        const result = await throughput((n) => contenders[name](keyFor(mode, round, n), n), {
+          concurrency: CONCURRENCY,
+          durationMs: ROUND_MS,
+          start: round * 10_000_000,
+        });
         if (round > 0) runs[name]?.push(result.opsPerSecond); // round 0 warms up
       }
     }
@@ -86,7 +117,15 @@ export async function peer(bench: BenchRedis): Promise<Section> {
         'The wrapped function does one Redis `SET` (a stand-in for a database insert); it is not counted in commands per operation.',
       '',
       markdownTable(
-        ['case', 'core ops/s', 'Powertools ops/s', 'core ÷ Powertools [range]', 'per-round ratios', 'core round trips/op', 'Powertools round trips/op'],
+        [
+          'case',
+          'core ops/s',
+          'Powertools ops/s',
+          'core ÷ Powertools [range]',
+          'per-round ratios',
+          'core round trips/op',
+          'Powertools round trips/op',
+        ],
         modes.map((mode) => [
           mode,
           count(opsPerSecond[mode].core ?? 0),

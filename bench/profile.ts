@@ -37,7 +37,14 @@ function profileTarget(): { flags: string[]; read: () => ProfileSummary } {
   mkdirSync(dir);
   return {
     flags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-    read: () => summarizeProfile(join(dir, readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))!), FRAMES),
+    read: () =>
+      summarizeProfile(
+        join(
+          dir,
+          readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))!,
+        ),
+        FRAMES,
+      ),
   };
 }
 
@@ -45,15 +52,23 @@ async function profileEngine(mode: 'replay' | 'first'): Promise<Profiled> {
   const target = profileTarget();
   const entry = fileURLToPath(new URL('./profile/engine-loop.ts', import.meta.url));
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [...target.flags, '--import', 'tsx', entry, mode, String(ENGINE_MS)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [...target.flags, '--import', 'tsx', entry, mode, String(ENGINE_MS)], {
+      stdio: 'inherit',
+    });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`engine loop exited with ${code}`))));
   });
-  return { title: `Engine alone (memory store), ${mode === 'replay' ? 'replay' : 'first execution'}`, summary: target.read() };
+  return {
+    title: `Engine alone (memory store), ${mode === 'replay' ? 'replay' : 'first execution'}`,
+    summary: target.read(),
+  };
 }
 
 async function profileServer(redisUrl: string, framework: Framework, guard: Guard, mode: Mode): Promise<Profiled> {
   const target = profileTarget();
-  const server = await startServerProcess({ framework, guard, workload: 'redis', autoPipelining: false, redisUrl, poolSize: 10 }, target.flags);
+  const server = await startServerProcess(
+    { framework, guard, workload: 'redis', autoPipelining: false, redisUrl, poolSize: 10 },
+    target.flags,
+  );
   try {
     if (mode === 'replay') for (let n = 0; n < REPLAY_KEYS; n++) await sendOnce(server, framework, `replay-${n}`);
     const prefix = `first-${framework}-${guard}-`;
@@ -64,7 +79,11 @@ async function profileServer(redisUrl: string, framework: Framework, guard: Guar
     });
     await server.stop();
     const name = framework === 'yoga' ? 'GraphQL Yoga' : 'tRPC';
-    return { title: `${name} ${guard === 'plugin' ? 'with this library' : 'without idempotency'}, ${mode}`, summary: target.read(), requestsPerSecond: result.requestsPerSecond };
+    return {
+      title: `${name} ${guard === 'plugin' ? 'with this library' : 'without idempotency'}, ${mode}`,
+      summary: target.read(),
+      requestsPerSecond: result.requestsPerSecond,
+    };
   } finally {
     await server.kill();
   }
@@ -94,9 +113,15 @@ const sections = results.map(({ title, summary, requestsPerSecond }) =>
     '',
     `${summary.busyMs.toFixed(0)} ms of CPU sampled${requestsPerSecond ? `, ${requestsPerSecond.toFixed(0)} req/s under ${SECONDS} s of autocannon load (10 connections)` : ''}.`,
     '',
-    markdownTable(['self time by package', 'share'], summary.packages.map((share) => [share.name, percent(share.percent)])),
+    markdownTable(
+      ['self time by package', 'share'],
+      summary.packages.map((share) => [share.name, percent(share.percent)]),
+    ),
     '',
-    markdownTable(['busiest frames (self time)', 'share'], summary.frames.map((share) => [`\`${share.name}\``, percent(share.percent)])),
+    markdownTable(
+      ['busiest frames (self time)', 'share'],
+      summary.frames.map((share) => [`\`${share.name}\``, percent(share.percent)]),
+    ),
     '',
   ].join('\n'),
 );
@@ -106,7 +131,7 @@ const report = [
   `Produced by \`npm run bench:profile\` on ${new Date().toISOString().slice(0, 10)}. Machine: ${machineLine(machine)}.`,
   '',
   'Each profile is `node --cpu-prof` of one process: the engine in a loop, or a bench server under load (the load generator and Redis run in other processes). ' +
-    'Shares are of the process\'s busy (non-idle) time; `(garbage collector)` and `(program)` are V8\'s own.',
+    "Shares are of the process's busy (non-idle) time; `(garbage collector)` and `(program)` are V8's own.",
   '',
   ...sections,
 ].join('\n');

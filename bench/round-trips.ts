@@ -24,7 +24,8 @@ export async function roundTrips(bench: BenchRedis): Promise<Section> {
   await entered;
   const conflict = await countCommands(bench, async () => {
     const error = await request('key-2').catch((caught: unknown) => caught);
-    if (!(error instanceof IdempotencyConcurrentRequestError)) throw new Error('expected a concurrent-request rejection');
+    if (!(error instanceof IdempotencyConcurrentRequestError))
+      throw new Error('expected a concurrent-request rejection');
   });
   leave();
   await running;
@@ -37,11 +38,23 @@ export async function roundTrips(bench: BenchRedis): Promise<Section> {
   return {
     title: 'Redis round trips per request',
     findings: cases.map(([name, counted, target]) =>
-      againstGoal({ benchmark: 'Round trips', case: name, result: `${counted.roundTrips} (${counted.sent.join(', ')})` }, counted.roundTrips, '<=', target, ''),
+      againstGoal(
+        { benchmark: 'Round trips', case: name, result: `${counted.roundTrips} (${counted.sent.join(', ')})` },
+        counted.roundTrips,
+        '<=',
+        target,
+        '',
+      ),
     ),
     details: markdownTable(
       ['case', 'round trips', 'commands sent', 'commands Redis ran (incl. inside Lua)', 'target'],
-      cases.map(([name, counted, target]) => [name, counted.roundTrips, counted.sent.join(', '), counted.executed, target]),
+      cases.map(([name, counted, target]) => [
+        name,
+        counted.roundTrips,
+        counted.sent.join(', '),
+        counted.executed,
+        target,
+      ]),
     ),
     data: Object.fromEntries(cases.map(([name, counted]) => [name, counted])),
   };

@@ -43,11 +43,19 @@ machine.loadAverageAtEnd = currentLoad();
 
 const LEGEND =
   'Every comparison is measured side by side in this run, the contenders alternating round by round. `0.84× [0.80–0.88]` is the median of the per-round ratios ' +
-  'and the lowest and highest round; each section lists every round\'s ratio.';
+  "and the lowest and highest round; each section lists every round's ratio.";
 const verdict = (finding: Finding) => (finding.met === undefined ? '' : finding.met ? 'met' : '**missed**');
 const summary = markdownTable(
   ['benchmark', 'case', 'result', 'goal', 'verdict'],
-  sections.flatMap((section) => section.findings.map((finding) => [finding.benchmark, finding.case, finding.result, finding.goal ?? '—', verdict(finding)])),
+  sections.flatMap((section) =>
+    section.findings.map((finding) => [
+      finding.benchmark,
+      finding.case,
+      finding.result,
+      finding.goal ?? '—',
+      verdict(finding),
+    ]),
+  ),
 );
 const report = [
   '# Benchmark results',
@@ -66,7 +74,11 @@ const report = [
   '## Raw data',
   '',
   '```json',
-  JSON.stringify({ machine, minutes, sections: sections.map(({ title, findings, data }) => ({ title, findings, data })) }, null, 2),
+  JSON.stringify(
+    { machine, minutes, sections: sections.map(({ title, findings, data }) => ({ title, findings, data })) },
+    null,
+    2,
+  ),
   '```',
   '',
 ].join('\n');

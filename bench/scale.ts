@@ -5,7 +5,14 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createIdempotencyEngine, createMemoryStore, fingerprint, memoryStoreDefaults, recordId, serializer } from '../src/index.js';
+import {
+  createIdempotencyEngine,
+  createMemoryStore,
+  fingerprint,
+  memoryStoreDefaults,
+  recordId,
+  serializer,
+} from '../src/index.js';
 import { createRedisStore } from '../src/stores/redis.js';
 import { operationName, paymentInput, type Payment } from './support/fixture.js';
 import { sequentialLatencies, summarize, type Latency } from './support/measure.js';
@@ -19,7 +26,12 @@ const TTL_MS = 86_400_000;
 const SCOPE = 'user-1';
 
 const keyOf = (n: number) => `scale-${n}`;
-const paymentOf = (n: number): Payment => ({ id: `pay_${n}`, amount: paymentInput.amount, currency: paymentInput.currency, createdAt: new Date(1_700_000_000_000 + n) });
+const paymentOf = (n: number): Payment => ({
+  id: `pay_${n}`,
+  amount: paymentInput.amount,
+  currency: paymentInput.currency,
+  createdAt: new Date(1_700_000_000_000 + n),
+});
 
 interface RedisLevel {
   records: number;
@@ -46,7 +58,11 @@ export async function scale(bench: BenchRedis): Promise<Section> {
       case: `replay p50 at ${count(last.records)} ÷ at ${count(first.records)} records`,
       result: `${(last.replay.p50 / first.replay.p50).toFixed(2)}× (${micros(last.replay.p50)} vs ${micros(first.replay.p50)})`,
     });
-    findings.push({ benchmark: 'Scale (Redis)', case: `used_memory per record at ${count(last.records)}`, result: `${count(last.bytesPerRecord)} B` });
+    findings.push({
+      benchmark: 'Scale (Redis)',
+      case: `used_memory per record at ${count(last.records)}`,
+      result: `${count(last.bytesPerRecord)} B`,
+    });
   }
   const bound = memoryLevels.at(-1);
   if (bound) {
@@ -65,14 +81,24 @@ export async function scale(bench: BenchRedis): Promise<Section> {
       '',
       markdownTable(
         ['records in Redis', 'used_memory per record', 'replay p50', 'replay p99'],
-        redisLevels.map((level) => [count(level.records), `${count(level.bytesPerRecord)} B`, micros(level.replay.p50), micros(level.replay.p99)]),
+        redisLevels.map((level) => [
+          count(level.records),
+          `${count(level.bytesPerRecord)} B`,
+          micros(level.replay.p50),
+          micros(level.replay.p99),
+        ]),
       ),
       '',
       `Memory store (default \`maxRecords\` ${count(memoryStoreDefaults.maxRecords)}; the last row is the store full, so every first execution also evicts the oldest record):`,
       '',
       markdownTable(
         ['records held', 'V8 heap per record', 'replay p50', 'first execution p50'],
-        memoryLevels.map((level) => [count(level.records), `${count(level.heapBytesPerRecord)} B`, micros(level.replay.p50), micros(level.firstExecution.p50)]),
+        memoryLevels.map((level) => [
+          count(level.records),
+          `${count(level.heapBytesPerRecord)} B`,
+          micros(level.replay.p50),
+          micros(level.firstExecution.p50),
+        ]),
       ),
     ].join('\n'),
     data: { redis: redisLevels, memory: memoryLevels },
@@ -84,7 +110,13 @@ async function redisScale(bench: BenchRedis): Promise<RedisLevel[]> {
   const prefix = 'bench:scale:';
   const engine = createIdempotencyEngine({ store: createRedisStore({ redis: bench.connect(), prefix }), ttl: TTL_MS });
   const fp = await fingerprint(paymentInput);
-  await engine.execute({ scope: SCOPE, operation: operationName, key: 'warm-up', input: paymentInput, run: async () => paymentOf(0) });
+  await engine.execute({
+    scope: SCOPE,
+    operation: operationName,
+    key: 'warm-up',
+    input: paymentInput,
+    run: async () => paymentOf(0),
+  });
   const baseline = await usedMemory(redis);
   const levels: RedisLevel[] = [];
   let populated = 0;
@@ -102,7 +134,13 @@ async function redisScale(bench: BenchRedis): Promise<RedisLevel[]> {
     const bytesPerRecord = ((await usedMemory(redis)) - baseline) / target;
     const replay = summarize(
       await sequentialLatencies(SAMPLES, () =>
-        engine.execute({ scope: SCOPE, operation: operationName, key: keyOf(Math.floor(Math.random() * target)), input: paymentInput, run: () => Promise.reject(new Error('should replay')) }),
+        engine.execute({
+          scope: SCOPE,
+          operation: operationName,
+          key: keyOf(Math.floor(Math.random() * target)),
+          input: paymentInput,
+          run: () => Promise.reject(new Error('should replay')),
+        }),
       ),
     );
     levels.push({ records: target, bytesPerRecord, replay });
@@ -119,7 +157,14 @@ async function memoryScale(): Promise<MemoryLevel[]> {
     // Room for the records plus the first executions measured on top of them (the store never evicts a live record).
     const store = createMemoryStore({ maxRecords: records + SAMPLES, maxRecordsPerScope: records + SAMPLES });
     const engine = createIdempotencyEngine({ store, ttl: TTL_MS });
-    const execute = (n: number) => engine.execute({ scope: SCOPE, operation: operationName, key: keyOf(n), input: paymentInput, run: async () => paymentOf(n) });
+    const execute = (n: number) =>
+      engine.execute({
+        scope: SCOPE,
+        operation: operationName,
+        key: keyOf(n),
+        input: paymentInput,
+        run: async () => paymentOf(n),
+      });
     collect();
     const before = process.memoryUsage().heapUsed;
     for (let n = 0; n < records; n += 1) await execute(n);

@@ -38,7 +38,9 @@ function paymentTarget(app: PlaygroundApp, pathname: string, search: string): Pa
   const channel = channelOf(path);
   if (!channel) return undefined;
   const a = behindBalancer ? app.a.inRotation() : undefined;
-  return a ? { instance: 'A', api: a, path: `${path}${search}` } : { instance: 'B', api: app.b[channel], path: `${path}${search}` };
+  return a
+    ? { instance: 'A', api: a, path: `${path}${search}` }
+    : { instance: 'B', api: app.b[channel], path: `${path}${search}` };
 }
 
 /**

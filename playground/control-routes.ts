@@ -24,7 +24,12 @@ export interface ControlTarget {
  * `POST /api/crash/prepare` (instance A in front of the load balancer at `/cluster/*`). Each answers
  * with the state. Returns false when the request is for none of them.
  */
-export async function serveControl({ demo, prepareCrash }: ControlTarget, req: IncomingMessage, res: ServerResponse, route: string): Promise<boolean> {
+export async function serveControl(
+  { demo, prepareCrash }: ControlTarget,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: string,
+): Promise<boolean> {
   try {
     switch (route) {
       case CONTROL_ROUTES.state:

@@ -51,13 +51,26 @@ function logWrite(log: ServerLog, counters: Counters, write: LedgerWrite): void 
   const { charge, details } = write;
   const kind = write.kind === 'inserted' ? 'charged' : write.kind === 'rewritten' ? 'rewrote' : 'refused-stale';
   if (details.run?.takeover && write.kind !== 'refused') counters.takeovers += 1;
-  log.add({ instance: details.instance, kind, key: details.requestKey, fence: details.run?.fence ?? null, chargeId: charge.id });
+  log.add({
+    instance: details.instance,
+    kind,
+    key: details.requestKey,
+    fence: details.run?.fence ?? null,
+    chargeId: charge.id,
+  });
 }
 
-export function createDemoState(store: StoreKind, timing: PlaygroundTiming, instances: () => InstancesStatus): DemoState {
+export function createDemoState(
+  store: StoreKind,
+  timing: PlaygroundTiming,
+  instances: () => InstancesStatus,
+): DemoState {
   const counters = zeroCounters();
   const serverLog = createServerLog();
-  const ledger = createLedger({ latencyMs: timing.chargeLatencyMs, onWrite: (write) => logWrite(serverLog, counters, write) });
+  const ledger = createLedger({
+    latencyMs: timing.chargeLatencyMs,
+    onWrite: (write) => logWrite(serverLog, counters, write),
+  });
   const lostResponses = createLostResponses();
   let settings = { ...defaultSettings };
   return {

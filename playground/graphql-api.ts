@@ -36,10 +36,16 @@ function createPaymentsSchema(deps: PaymentApiDependencies) {
       Mutation: {
         createCharge: async (_parent, args: { amountCents: number; description: string }, context) => {
           try {
-            return await chargeOnce(deps, args, { channel: 'graphql', headers: context.request.headers, run: context.idempotency });
+            return await chargeOnce(deps, args, {
+              channel: 'graphql',
+              headers: context.request.headers,
+              run: context.idempotency,
+            });
           } catch (error) {
-            if (error instanceof InvalidChargeError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
-            if (error instanceof StaleFenceError) throw new GraphQLError(error.message, { extensions: { code: 'STALE_FENCE', http: { status: 409 } } });
+            if (error instanceof InvalidChargeError)
+              throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
+            if (error instanceof StaleFenceError)
+              throw new GraphQLError(error.message, { extensions: { code: 'STALE_FENCE', http: { status: 409 } } });
             throw error;
           }
         },
@@ -51,7 +57,8 @@ function createPaymentsSchema(deps: PaymentApiDependencies) {
 /** The GraphQL payments API of one instance on Yoga: protected by `useIdempotency` (409 or wait), and an unprotected twin. */
 export function createGraphqlApi(deps: PaymentApiDependencies): PaymentApi {
   const schema = createPaymentsSchema(deps);
-  const yogaWith = (plugins: YogaServerOptions<object, object>['plugins']) => createYoga({ schema, plugins, graphqlEndpoint: GRAPHQL_PATH, graphiql: false, logging: false });
+  const yogaWith = (plugins: YogaServerOptions<object, object>['plugins']) =>
+    createYoga({ schema, plugins, graphqlEndpoint: GRAPHQL_PATH, graphiql: false, logging: false });
   const { store, leaseMs: lease, waitMs } = deps;
   const variants: Record<ApiVariant, ReturnType<typeof yogaWith>> = {
     protected: yogaWith([useIdempotency({ store, scope: false, lease })]),

@@ -101,13 +101,23 @@ export function createLedger({ latencyMs, onWrite }: LedgerOptions): Ledger {
     if (existing && details.run) {
       if ((existing.fence ?? 0) > details.run.fence) {
         onWrite?.({ kind: 'refused', charge: existing, details });
-        throw new StaleFenceError(`payment ${existing.id} holds fence ${existing.fence}; a write with fence ${details.run.fence} is refused`);
+        throw new StaleFenceError(
+          `payment ${existing.id} holds fence ${existing.fence}; a write with fence ${details.run.fence} is refused`,
+        );
       }
       Object.assign(existing, request, { fence: details.run.fence, writes: [...existing.writes, entry] });
       onWrite?.({ kind: 'rewritten', charge: { ...existing }, details });
       return { ...existing };
     }
-    const charge: Charge = { id: `ch_${++counter}`, ...request, channel: details.channel, requestKey: details.requestKey, fence: entry.fence, writes: [entry], createdAt: at };
+    const charge: Charge = {
+      id: `ch_${++counter}`,
+      ...request,
+      channel: details.channel,
+      requestKey: details.requestKey,
+      fence: entry.fence,
+      writes: [entry],
+      createdAt: at,
+    };
     charges.push(charge);
     if (details.run) byPayment.set(details.run.paymentId, charge);
     onWrite?.({ kind: 'inserted', charge: { ...charge }, details });
@@ -137,8 +147,16 @@ export class InvalidChargeError extends Error {
 
 /** Checks a charge request from either API; throws {@link InvalidChargeError} when it is not valid. */
 export function parseChargeRequest(input: unknown): ChargeRequest {
-  const { amountCents, description } = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-  if (typeof amountCents !== 'number' || !Number.isInteger(amountCents) || amountCents <= 0 || amountCents > 1_000_000) {
+  const { amountCents, description } = (typeof input === 'object' && input !== null ? input : {}) as Record<
+    string,
+    unknown
+  >;
+  if (
+    typeof amountCents !== 'number' ||
+    !Number.isInteger(amountCents) ||
+    amountCents <= 0 ||
+    amountCents > 1_000_000
+  ) {
     throw new InvalidChargeError('amountCents must be a whole number of cents between 1 and 1,000,000');
   }
   if (typeof description !== 'string' || description.trim() === '' || description.length > 200) {

@@ -28,7 +28,11 @@ async function bundlePageScript(): Promise<string> {
 
 /** The page, its stylesheet and its bundled script, by URL path. */
 export async function loadPageAssets(): Promise<Map<string, Asset>> {
-  const [html, css, script] = await Promise.all([readFile(pageFile('index.html'), 'utf8'), readFile(pageFile('styles.css'), 'utf8'), bundlePageScript()]);
+  const [html, css, script] = await Promise.all([
+    readFile(pageFile('index.html'), 'utf8'),
+    readFile(pageFile('styles.css'), 'utf8'),
+    bundlePageScript(),
+  ]);
   return new Map([
     ['/', { contentType: 'text/html; charset=utf-8', body: html }],
     ['/styles.css', { contentType: 'text/css; charset=utf-8', body: css }],

@@ -15,9 +15,18 @@ function fencedRun(run: RunContext | undefined): FencedRun | undefined {
  * `afterCharge` run (instance A hangs there until it is killed). Throws `InvalidChargeError` and
  * `StaleFenceError`, which each API maps to its own error.
  */
-export async function chargeOnce(deps: PaymentApiDependencies, input: unknown, call: { channel: Channel; headers: Headers; run: RunContext | undefined }): Promise<Charge> {
+export async function chargeOnce(
+  deps: PaymentApiDependencies,
+  input: unknown,
+  call: { channel: Channel; headers: Headers; run: RunContext | undefined },
+): Promise<Charge> {
   const request = parseChargeRequest(input);
-  const charge = await deps.ledger.charge(request, { channel: call.channel, requestKey: requestKeyOf(call.headers), instance: deps.instance, run: fencedRun(call.run) });
+  const charge = await deps.ledger.charge(request, {
+    channel: call.channel,
+    requestKey: requestKeyOf(call.headers),
+    instance: deps.instance,
+    run: fencedRun(call.run),
+  });
   await deps.afterCharge?.(charge);
   return charge;
 }

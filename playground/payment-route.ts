@@ -34,7 +34,13 @@ function answerKind(status: number, replayed: boolean): ServerEventKind {
  * of answering, just as if the network had dropped the reply. An instance that dies before it
  * answers drops the connection the same way.
  */
-export async function servePayment(target: PaymentTarget, demo: DemoState, req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
+export async function servePayment(
+  target: PaymentTarget,
+  demo: DemoState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  origin: string,
+): Promise<void> {
   const { counters, serverLog } = demo;
   counters.requests += 1;
   const request = await toFetchRequest(req, origin, target.path);

@@ -9,7 +9,8 @@ function requestedPort(): number {
   const raw = process.env.PORT;
   if (raw === undefined || raw === '') return playgroundDefaults.port;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number (0-65535), got "${raw}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`PORT must be a port number (0-65535), got "${raw}"`);
   return port;
 }
 

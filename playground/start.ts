@@ -45,7 +45,12 @@ export interface Playground {
  * when the port is taken (`code: 'EADDRINUSE'`) or Redis cannot be reached, after letting go of what it opened.
  */
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
-  const { port = playgroundDefaults.port, host = playgroundDefaults.host, redisUrl, redisPrefix = playgroundDefaults.redisPrefix } = options;
+  const {
+    port = playgroundDefaults.port,
+    host = playgroundDefaults.host,
+    redisUrl,
+    redisPrefix = playgroundDefaults.redisPrefix,
+  } = options;
   const timing = resolveTiming(options.timing);
   const assets = await loadPageAssets();
   const store = await openStore({ redisUrl, redisPrefix });
@@ -59,7 +64,13 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     log: demo.serverLog,
     killDelayMs: timing.killDelayMs,
   });
-  const b = createPaymentApis({ instance: 'B', ledger, store: store.store, leaseMs: timing.leaseMs, waitMs: timing.waitMs });
+  const b = createPaymentApis({
+    instance: 'B',
+    ledger,
+    store: store.store,
+    leaseMs: timing.leaseMs,
+    waitMs: timing.waitMs,
+  });
   const server = createServer(createRequestHandler({ demo, assets, a, b }));
   try {
     await listen(server, port, host);

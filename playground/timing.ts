@@ -11,13 +11,19 @@ export interface PlaygroundTiming {
 }
 
 /** The timing `npm run playground` uses. */
-export const defaultTiming: PlaygroundTiming = { leaseMs: 2_000, waitMs: 5_000, chargeLatencyMs: 600, killDelayMs: 600 };
+export const defaultTiming: PlaygroundTiming = {
+  leaseMs: 2_000,
+  waitMs: 5_000,
+  chargeLatencyMs: 600,
+  killDelayMs: 600,
+};
 
 /** Fills in the defaults; throws on a value that is not a whole number of milliseconds ≥ 1. */
 export function resolveTiming(change: Partial<PlaygroundTiming> = {}): PlaygroundTiming {
   const timing = { ...defaultTiming, ...change };
   for (const [name, value] of Object.entries(timing)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`timing.${name} must be a whole number of milliseconds ≥ 1, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new TypeError(`timing.${name} must be a whole number of milliseconds ≥ 1, got ${value}`);
   }
   return timing;
 }

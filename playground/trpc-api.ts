@@ -13,7 +13,10 @@ type Context = FetchCreateContextFnOptions;
 
 /** Puts the library's error code (and `retryAfter` on a 409) in `error.data.idempotency`, with `idempotencyErrorData`. */
 const t = initTRPC.context<Context>().create({
-  errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+  errorFormatter: ({ shape, error }) => ({
+    ...shape,
+    data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+  }),
 });
 
 function createPaymentsRouter(deps: PaymentApiDependencies, procedure: typeof t.procedure) {
@@ -42,8 +45,11 @@ export function createTrpcApi(deps: PaymentApiDependencies): PaymentApi {
   const routerWith = (procedure: typeof t.procedure) => createPaymentsRouter(deps, procedure);
   const routers: Record<ApiVariant, PaymentsRouter> = {
     protected: routerWith(t.procedure.use(idempotency<Context>({ store, scope: false, lease }))),
-    waiting: routerWith(t.procedure.use(idempotency<Context>({ store, scope: false, lease, concurrent: { wait: waitMs } }))),
+    waiting: routerWith(
+      t.procedure.use(idempotency<Context>({ store, scope: false, lease, concurrent: { wait: waitMs } })),
+    ),
     unprotected: routerWith(t.procedure),
   };
-  return (req, variant) => fetchRequestHandler({ endpoint: TRPC_PATH, req, router: routers[variant], createContext: (options) => options });
+  return (req, variant) =>
+    fetchRequestHandler({ endpoint: TRPC_PATH, req, router: routers[variant], createContext: (options) => options });
 }

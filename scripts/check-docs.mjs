@@ -40,7 +40,12 @@ function extractBlocks(markdown) {
     if (TYPESCRIPT.has(info.toLowerCase())) {
       const code = lines.slice(index + 1, end).map((line) => stripIndent(line, indent.length));
       const marker = FILE_MARKER.exec(previousNonBlank(lines, index) ?? '');
-      blocks.push({ name: marker ? marker[1] : `block-${++unnamed}.ts`, code: code.join('\n') + '\n', firstLine: index + 2, indent: indent.length });
+      blocks.push({
+        name: marker ? marker[1] : `block-${++unnamed}.ts`,
+        code: code.join('\n') + '\n',
+        firstLine: index + 2,
+        indent: indent.length,
+      });
     }
     index = end; // a fence inside a fence is content, not a block
   }
@@ -64,14 +69,18 @@ function packagePaths() {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   const tsup = readFileSync(path.join(root, 'tsup.config.ts'), 'utf8');
   const entrySource = /entry:\s*{([^}]*)}/.exec(tsup)?.[1] ?? '';
-  const entries = new Map([...entrySource.matchAll(/['"]?([\w-]+)['"]?\s*:\s*['"]([^'"]+)['"]/g)].map(([, name, file]) => [name, file]));
+  const entries = new Map(
+    [...entrySource.matchAll(/['"]?([\w-]+)['"]?\s*:\s*['"]([^'"]+)['"]/g)].map(([, name, file]) => [name, file]),
+  );
   const paths = {};
   for (const [subpath, conditions] of Object.entries(pkg.exports)) {
     const target = conditions?.import?.default;
     if (typeof target !== 'string') continue; // ./package.json
     const entry = entries.get(path.basename(target, '.js'));
     if (!entry) throw new Error(`check-docs: no tsup entry builds ${target} (export "${subpath}")`);
-    paths[subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = [path.relative(outDir, path.join(root, entry))];
+    paths[subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = [
+      path.relative(outDir, path.join(root, entry)),
+    ];
   }
   return paths;
 }
@@ -79,7 +88,9 @@ function packagePaths() {
 function documents(args) {
   if (args.length > 0) return args.map((file) => path.resolve(file));
   const docs = path.join(root, 'docs');
-  const pages = readdirSync(docs).filter((name) => name.endsWith('.md')).sort();
+  const pages = readdirSync(docs)
+    .filter((name) => name.endsWith('.md'))
+    .sort();
   return [path.join(root, 'README.md'), ...pages.map((name) => path.join(docs, name))];
 }
 
@@ -102,7 +113,9 @@ function main() {
     const seen = new Map();
     for (const block of extractBlocks(readFileSync(document, 'utf8'))) {
       if (seen.has(block.name)) {
-        problems.push(`${relative}:${block.firstLine - 1}: a block named ${block.name} already exists (line ${seen.get(block.name) - 1})`);
+        problems.push(
+          `${relative}:${block.firstLine - 1}: a block named ${block.name} already exists (line ${seen.get(block.name) - 1})`,
+        );
         continue;
       }
       seen.set(block.name, block.firstLine);
@@ -138,7 +151,9 @@ function main() {
   for (const diagnostic of diagnostics) problems.push(describe(diagnostic, origins));
 
   if (problems.length > 0) {
-    process.stderr.write(problems.join('\n') + `\n\ncheck-docs: ${problems.length} error(s) in ${count} TypeScript block(s).\n`);
+    process.stderr.write(
+      problems.join('\n') + `\n\ncheck-docs: ${problems.length} error(s) in ${count} TypeScript block(s).\n`,
+    );
     process.exitCode = 1;
     return;
   }

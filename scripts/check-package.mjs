@@ -6,9 +6,25 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 
 const require = createRequire(import.meta.url);
-const subpaths = ['idempotent-mutations', 'idempotent-mutations/redis', 'idempotent-mutations/graphql', 'idempotent-mutations/apollo-server', 'idempotent-mutations/trpc', 'idempotent-mutations/client', 'idempotent-mutations/apollo-client', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query', 'idempotent-mutations/opentelemetry'];
+const subpaths = [
+  'idempotent-mutations',
+  'idempotent-mutations/redis',
+  'idempotent-mutations/graphql',
+  'idempotent-mutations/apollo-server',
+  'idempotent-mutations/trpc',
+  'idempotent-mutations/client',
+  'idempotent-mutations/apollo-client',
+  'idempotent-mutations/urql',
+  'idempotent-mutations/tanstack-query',
+  'idempotent-mutations/opentelemetry',
+];
 const expected = {
-  'idempotent-mutations': ['createIdempotencyEngine', 'createMemoryStore', 'IdempotencyError', 'IdempotencyKeyMismatchError'],
+  'idempotent-mutations': [
+    'createIdempotencyEngine',
+    'createMemoryStore',
+    'IdempotencyError',
+    'IdempotencyKeyMismatchError',
+  ],
   'idempotent-mutations/redis': ['createRedisStore'],
   'idempotent-mutations/graphql': ['useIdempotency'],
   'idempotent-mutations/apollo-server': ['idempotencyPlugin'],
@@ -40,21 +56,48 @@ assert.equal(error.status, 422);
 
 // A fresh CommonJS process proves which modules a subpath loads.
 const { execFileSync } = await import('node:child_process');
-const loadedBy = (subpath) => execFileSync(process.execPath, ['-e', `require(${JSON.stringify(subpath)}); console.log(Object.keys(require.cache).join('\\n'))`], { encoding: 'utf8' });
-for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/trpc', 'idempotent-mutations', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query']) {
+const loadedBy = (subpath) =>
+  execFileSync(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(subpath)}); console.log(Object.keys(require.cache).join('\\n'))`],
+    { encoding: 'utf8' },
+  );
+for (const subpath of [
+  'idempotent-mutations/client',
+  'idempotent-mutations/trpc',
+  'idempotent-mutations',
+  'idempotent-mutations/urql',
+  'idempotent-mutations/tanstack-query',
+]) {
   const loaded = loadedBy(subpath);
   assert.ok(!/node_modules[\\/]graphql[\\/]/.test(loaded), `${subpath} does not load graphql`);
   if (subpath !== 'idempotent-mutations/trpc') assert.ok(!/@trpc/.test(loaded), `${subpath} does not load @trpc`);
 }
 // The client-side entries load no server library: no ioredis, no graphql-yoga, no Envelop.
-for (const subpath of ['idempotent-mutations/client', 'idempotent-mutations/apollo-client', 'idempotent-mutations/urql', 'idempotent-mutations/tanstack-query']) {
+for (const subpath of [
+  'idempotent-mutations/client',
+  'idempotent-mutations/apollo-client',
+  'idempotent-mutations/urql',
+  'idempotent-mutations/tanstack-query',
+]) {
   const loaded = loadedBy(subpath);
-  assert.ok(!/node_modules[\\/](ioredis|graphql-yoga|@envelop)[\\/]/.test(loaded), `${subpath} does not load ioredis or graphql-yoga`);
+  assert.ok(
+    !/node_modules[\\/](ioredis|graphql-yoga|@envelop)[\\/]/.test(loaded),
+    `${subpath} does not load ioredis or graphql-yoga`,
+  );
 }
 // The OpenTelemetry entry loads the peer @opentelemetry/api (not a bundled copy) and the core, no server or store library.
 {
   const loaded = loadedBy('idempotent-mutations/opentelemetry');
-  assert.ok(!/node_modules[\\/](graphql|ioredis|graphql-yoga|@envelop|@trpc|@apollo)[\\/]/.test(loaded), 'idempotent-mutations/opentelemetry loads no graphql, ioredis or server library');
-  assert.ok(/node_modules[\\/]@opentelemetry[\\/]api[\\/]/.test(loaded), 'idempotent-mutations/opentelemetry loads @opentelemetry/api from node_modules (a peer, not bundled)');
+  assert.ok(
+    !/node_modules[\\/](graphql|ioredis|graphql-yoga|@envelop|@trpc|@apollo)[\\/]/.test(loaded),
+    'idempotent-mutations/opentelemetry loads no graphql, ioredis or server library',
+  );
+  assert.ok(
+    /node_modules[\\/]@opentelemetry[\\/]api[\\/]/.test(loaded),
+    'idempotent-mutations/opentelemetry loads @opentelemetry/api from node_modules (a peer, not bundled)',
+  );
 }
-process.stdout.write(`package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library; opentelemetry loads no graphql or ioredis\n`);
+process.stdout.write(
+  `package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library; opentelemetry loads no graphql or ioredis\n`,
+);

@@ -36,7 +36,12 @@ export interface Charged {
 /** Redis key counting the handler's executions for one idempotency key. */
 export const runsKey = (guard: GuaranteeGuard, key: string) => `bench:guarantees:runs:${guard}:${key}`;
 
-export async function createGuaranteeApp(guard: GuaranteeGuard, redis: Redis, redisUrl: string, leaseMs: number): Promise<Express> {
+export async function createGuaranteeApp(
+  guard: GuaranteeGuard,
+  redis: Redis,
+  redisUrl: string,
+  leaseMs: number,
+): Promise<Express> {
   const rawKey = (req: Request) => String(req.headers['idempotency-key'] ?? '');
   const user = (req: Request) => String(req.headers['x-user'] ?? '');
   const delay = (req: Request) => String(req.headers['x-bench-delay'] ?? '0');
@@ -52,11 +57,20 @@ export async function createGuaranteeApp(guard: GuaranteeGuard, redis: Redis, re
   app.use(express.json());
   if (guard === 'library') {
     // The core API takes the caller's scope on every call; here the user, as the adapters' `scope` option does.
-    const engine = createIdempotencyEngine({ store: createRedisStore({ redis, prefix: 'bench:guarantees:library:' }), lease: leaseMs });
+    const engine = createIdempotencyEngine({
+      store: createRedisStore({ redis, prefix: 'bench:guarantees:library:' }),
+      lease: leaseMs,
+    });
     app.post('/payments', async (req, res) => {
       try {
         const key = engine.resolveKey({ header: req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()] });
-        const { value } = await engine.execute({ scope: user(req), operation: operationName, key, input: req.body as unknown, run: () => charge(req) });
+        const { value } = await engine.execute({
+          scope: user(req),
+          operation: operationName,
+          key,
+          input: req.body as unknown,
+          run: () => charge(req),
+        });
         res.json(value);
       } catch (error) {
         if (!isIdempotencyError(error)) throw error;
@@ -64,21 +78,34 @@ export async function createGuaranteeApp(guard: GuaranteeGuard, redis: Redis, re
       }
     });
   } else if (guard === 'express-idempotency') {
-    app.post('/payments', expressIdempotency({ dataAdapter: expressIdempotencyRedisAdapter(redis, 86_400, 'bench:guarantees:express-idempotency:') }), async (req, res) => {
-      if (getSharedIdempotencyService().isHit(req)) return;
-      res.json(await charge(req));
-    });
+    app.post(
+      '/payments',
+      expressIdempotency({
+        dataAdapter: expressIdempotencyRedisAdapter(redis, 86_400, 'bench:guarantees:express-idempotency:'),
+      }),
+      async (req, res) => {
+        if (getSharedIdempotencyService().isHit(req)) return;
+        res.json(await charge(req));
+      },
+    );
   } else if (guard === 'node-idempotency') {
-    app.post('/payments', await nodeIdempotencyRoute(redisUrl, charge, { cacheKeyPrefix: 'bench:guarantees:node-idempotency' }));
+    app.post(
+      '/payments',
+      await nodeIdempotencyRoute(redisUrl, charge, { cacheKeyPrefix: 'bench:guarantees:node-idempotency' }),
+    );
   } else {
     // Keyed as in the throughput benchmark (`eventKeyJmesPath: 'key'`); its in-progress expiry is
     // the remaining time of a fake Lambda context, set to the same lease as this library's.
     const handler = powertoolsIdempotent<Work, Charged>(redis, (event) => work(event.input), leaseMs);
     app.post('/payments', async (req, res) => {
       try {
-        res.json(await handler({ key: rawKey(req), input: { key: rawKey(req), user: user(req), delay: delay(req) }, n: 0 }));
+        res.json(
+          await handler({ key: rawKey(req), input: { key: rawKey(req), user: user(req), delay: delay(req) }, n: 0 }),
+        );
       } catch (error) {
-        res.status((error as Error).name === 'IdempotencyAlreadyInProgressError' ? 409 : 500).json({ code: (error as Error).name });
+        res
+          .status((error as Error).name === 'IdempotencyAlreadyInProgressError' ? 409 : 500)
+          .json({ code: (error as Error).name });
       }
     });
   }

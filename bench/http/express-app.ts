@@ -22,14 +22,21 @@ export type ExpressGuard =
  * middleware runs with a Redis data adapter; with `node-idempotency`, `@node-idempotency/core`
  * runs with its Redis storage adapter, glued as its README shows.
  */
-export async function createExpressApp(insert: (input: PaymentInput) => Promise<Payment>, guard: ExpressGuard): Promise<Express> {
+export async function createExpressApp(
+  insert: (input: PaymentInput) => Promise<Payment>,
+  guard: ExpressGuard,
+): Promise<Express> {
   const app = express();
   app.use(express.json());
   if (guard.kind === 'express-idempotency') {
-    app.post('/payments', expressIdempotency({ dataAdapter: expressIdempotencyRedisAdapter(guard.redis, 86_400) }), async (req, res) => {
-      if (getSharedIdempotencyService().isHit(req)) return;
-      res.json(await insert(req.body as PaymentInput));
-    });
+    app.post(
+      '/payments',
+      expressIdempotency({ dataAdapter: expressIdempotencyRedisAdapter(guard.redis, 86_400) }),
+      async (req, res) => {
+        if (getSharedIdempotencyService().isHit(req)) return;
+        res.json(await insert(req.body as PaymentInput));
+      },
+    );
     return app;
   }
   if (guard.kind === 'node-idempotency') {
@@ -42,7 +49,13 @@ export async function createExpressApp(insert: (input: PaymentInput) => Promise<
       try {
         const input = req.body as PaymentInput;
         const key = engine.resolveKey({ header: req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()] });
-        const { value, replayed } = await engine.execute({ scope: null, operation: operationName, key, input, run: () => insert(input) });
+        const { value, replayed } = await engine.execute({
+          scope: null,
+          operation: operationName,
+          key,
+          input,
+          run: () => insert(input),
+        });
         if (replayed) res.setHeader(REPLAYED_HEADER, 'true');
         res.json(value);
       } catch (error) {

@@ -7,7 +7,11 @@ import type { Redis } from 'ioredis';
  * `express-idempotency-redis-adapter`, not installed here). One JSON string per key, as that
  * adapter stores it: find = GET, create / update = SET with a TTL, delete = DEL.
  */
-export function expressIdempotencyRedisAdapter(redis: Redis, ttlSeconds: number, prefix = 'bench:express-idempotency:'): IIdempotencyDataAdapter {
+export function expressIdempotencyRedisAdapter(
+  redis: Redis,
+  ttlSeconds: number,
+  prefix = 'bench:express-idempotency:',
+): IIdempotencyDataAdapter {
   const keyOf = (idempotencyKey: string) => prefix + idempotencyKey;
   const save = async (resource: IdempotencyResource) => {
     await redis.set(keyOf(resource.idempotencyKey), JSON.stringify(resource), 'EX', ttlSeconds);

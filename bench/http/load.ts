@@ -15,11 +15,14 @@ export interface ServerProcess {
 const entry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
 /** Starts `server-process.ts` under tsx with `config` (and Node's `nodeFlags`, e.g. `--cpu-prof`) and waits for its port. */
-export const startServerProcess = (config: ServerConfig, nodeFlags: string[] = []) => spawnServer(entry, [JSON.stringify(config)], nodeFlags);
+export const startServerProcess = (config: ServerConfig, nodeFlags: string[] = []) =>
+  spawnServer(entry, [JSON.stringify(config)], nodeFlags);
 
 /** Starts a TypeScript server entry under tsx and waits for it to print `listening <port>`. */
 export async function spawnServer(file: string, args: string[], nodeFlags: string[] = []): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -66,20 +69,33 @@ export async function load(
         path,
         body,
         headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `"${keyFor(n++)}"` } }),
+        setupRequest: (request) => ({
+          ...request,
+          headers: { ...request.headers, 'idempotency-key': `"${keyFor(n++)}"` },
+        }),
       },
     ],
   });
   if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(`load on ${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`);
+    throw new Error(
+      `load on ${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx responses`,
+    );
   }
-  return { requestsPerSecond: result.requests.total / result.duration, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
 }
 
 /** Sends the mutation once with `key`, for preparing replays. */
 export async function sendOnce(server: ServerProcess, framework: Framework, key: string): Promise<void> {
   const { path, body } = mutationRequest[framework];
-  const response = await fetch(server.url + path, { method: 'POST', body, headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` } });
+  const response = await fetch(server.url + path, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` },
+  });
   if (!response.ok) throw new Error(`${framework} answered ${response.status}: ${await response.text()}`);
   await response.arrayBuffer();
 }

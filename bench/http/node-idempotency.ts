@@ -33,7 +33,12 @@ export async function nodeIdempotencyRoute(
       }
     } catch (error) {
       if (!(error instanceof IdempotencyError)) throw error;
-      const status = error.code === IdempotencyErrorCodes.REQUEST_IN_PROGRESS ? 409 : error.code === IdempotencyErrorCodes.IDEMPOTENCY_FINGERPRINT_MISSMATCH ? 422 : 400;
+      const status =
+        error.code === IdempotencyErrorCodes.REQUEST_IN_PROGRESS
+          ? 409
+          : error.code === IdempotencyErrorCodes.IDEMPOTENCY_FINGERPRINT_MISSMATCH
+            ? 422
+            : 400;
       res.status(status).json({ code: error.code, message: error.message });
       return;
     }

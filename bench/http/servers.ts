@@ -41,7 +41,9 @@ export interface ServerConfig {
 export const mutationRequest: Record<Framework, { path: string; body: string }> = {
   yoga: {
     path: '/graphql',
-    body: JSON.stringify({ query: 'mutation { createPayment(amount: 4200, currency: "EUR") { id amount currency createdAt } }' }),
+    body: JSON.stringify({
+      query: 'mutation { createPayment(amount: 4200, currency: "EUR") { id amount currency createdAt } }',
+    }),
   },
   trpc: { path: '/createPayment', body: JSON.stringify({ amount: 4200, currency: 'EUR' }) },
   express: { path: '/payments', body: JSON.stringify({ amount: 4200, currency: 'EUR' }) },
@@ -50,11 +52,18 @@ export const mutationRequest: Record<Framework, { path: string; body: string }> 
 /** A node:http server for `config`. */
 export async function createBenchServer(config: ServerConfig): Promise<Server> {
   const { framework, guard, workload, autoPipelining, redisUrl } = config;
-  if (framework !== 'express' && guard !== 'bare' && guard !== 'plugin') throw new Error(`${guard} exists for Express only`);
+  if (framework !== 'express' && guard !== 'bare' && guard !== 'plugin')
+    throw new Error(`${guard} exists for Express only`);
   const connect = () => new Redis(redisUrl, { enableAutoPipelining: autoPipelining });
   const insert = mutation(config, connect);
   const idempotencyRedis = connect();
-  const store = guard === 'plugin' ? createRedisStore({ redis: idempotencyRedis, prefix: `bench:http:${framework}:${workload}:${autoPipelining ? 'ap' : 'plain'}:` }) : undefined;
+  const store =
+    guard === 'plugin'
+      ? createRedisStore({
+          redis: idempotencyRedis,
+          prefix: `bench:http:${framework}:${workload}:${autoPipelining ? 'ap' : 'plain'}:`,
+        })
+      : undefined;
   if (framework === 'express') {
     const expressGuard: ExpressGuard =
       guard === 'plugin' && store
@@ -69,9 +78,18 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
   if (framework === 'yoga') {
     const schema = createSchema({
       typeDefs: /* GraphQL */ `
-        type Query { ping: String! }
-        type Payment { id: ID! amount: Int! currency: String! createdAt: String! }
-        type Mutation { createPayment(amount: Int!, currency: String!): Payment! }
+        type Query {
+          ping: String!
+        }
+        type Payment {
+          id: ID!
+          amount: Int!
+          currency: String!
+          createdAt: String!
+        }
+        type Mutation {
+          createPayment(amount: Int!, currency: String!): Payment!
+        }
       `,
       resolvers: {
         Query: { ping: () => 'pong' },
@@ -83,7 +101,11 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
         },
       },
     });
-    const yoga = createYoga({ schema, logging: false, plugins: store ? [useIdempotency({ store, scope: false })] : [] });
+    const yoga = createYoga({
+      schema,
+      logging: false,
+      plugins: store ? [useIdempotency({ store, scope: false })] : [],
+    });
     return createServer(yoga);
   }
   const t = initTRPC.create();
@@ -95,7 +117,10 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
 }
 
 /** The mutation body for the workload. */
-function mutation({ workload, postgresUrl, poolSize }: ServerConfig, connect: () => Redis): (input: PaymentInput) => Promise<Payment> {
+function mutation(
+  { workload, postgresUrl, poolSize }: ServerConfig,
+  connect: () => Redis,
+): (input: PaymentInput) => Promise<Payment> {
   if (workload === 'postgres') {
     if (!postgresUrl) throw new Error('the postgres workload needs postgresUrl');
     const pool = createPool(postgresUrl, poolSize);

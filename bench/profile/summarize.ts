@@ -52,7 +52,8 @@ function packageName(url: string): string {
 function frameName({ functionName, url, lineNumber }: ProfileNode['callFrame']): string {
   const name = functionName || '(anonymous)';
   if (!url) return name;
-  if (url.includes('node_modules')) return `${name} ${url.slice(url.lastIndexOf('node_modules/') + 'node_modules/'.length)}:${lineNumber + 1}`;
+  if (url.includes('node_modules'))
+    return `${name} ${url.slice(url.lastIndexOf('node_modules/') + 'node_modules/'.length)}:${lineNumber + 1}`;
   if (url.startsWith('node:')) return `${name} ${url}:${lineNumber + 1}`;
   return `${name} ${url.replace(/^.*\/(src|bench)\//, '$1/')}`;
 }

@@ -33,6 +33,9 @@ export const currentLoad = () => loadavg()[0] ?? 0;
 
 export function machineLine(machine: Machine): string {
   const end = machine.loadAverageAtEnd === undefined ? '' : `, at end ${machine.loadAverageAtEnd.toFixed(2)}`;
-  const busy = Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0) > machine.cpus ? ' (other processes were competing for the CPUs: absolute figures are depressed and noisy)' : '';
+  const busy =
+    Math.max(machine.loadAverage, machine.loadAverageAtEnd ?? 0) > machine.cpus
+      ? ' (other processes were competing for the CPUs: absolute figures are depressed and noisy)'
+      : '';
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM, Node ${machine.node}, redis-server ${machine.redis}; 1-min load average at start ${machine.loadAverage.toFixed(2)}${end}${busy}`;
 }

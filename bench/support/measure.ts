@@ -17,7 +17,10 @@ export function summarize(micros: number[]): Latency {
 }
 
 /** Runs `operation(i)` `count` times one after another and returns each latency in microseconds. */
-export async function sequentialLatencies(count: number, operation: (i: number) => Promise<unknown>): Promise<number[]> {
+export async function sequentialLatencies(
+  count: number,
+  operation: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   const micros: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const start = performance.now();
@@ -54,7 +57,9 @@ export async function alternatingLatencies<Name extends string>(
     }
     offset += perRound;
   }
-  return Object.fromEntries(names.map((name) => [name, { ...summarize(samples[name]), rounds: perRoundSummaries[name] }])) as Record<Name, RoundedLatency>;
+  return Object.fromEntries(
+    names.map((name) => [name, { ...summarize(samples[name]), rounds: perRoundSummaries[name] }]),
+  ) as Record<Name, RoundedLatency>;
 }
 
 /**

@@ -13,7 +13,10 @@ export const PG_TABLE = `${PG_SCHEMA}.payments`;
 export function postgresCandidates(): string[] {
   const fromEnv = process.env.BENCH_PG_URL;
   if (fromEnv === 'off') return [];
-  const local = ['postgres', 'root'].flatMap((user) => [`postgres://${user}@127.0.0.1:5432/test`, `postgres://${user}@localhost/test?host=/var/run/postgresql`]);
+  const local = ['postgres', 'root'].flatMap((user) => [
+    `postgres://${user}@127.0.0.1:5432/test`,
+    `postgres://${user}@localhost/test?host=/var/run/postgresql`,
+  ]);
   return fromEnv ? [fromEnv, ...local] : local;
 }
 
@@ -49,18 +52,22 @@ export async function connectBenchPostgres(): Promise<BenchPostgres | { unavaila
          created_at timestamptz NOT NULL DEFAULT now()
        )`,
     );
-    const setting = async (name: string) => ((await client.query<{ value: string }>(`SELECT current_setting('${name}') AS value`)).rows[0]?.value ?? '?');
+    const setting = async (name: string) =>
+      (await client.query<{ value: string }>(`SELECT current_setting('${name}') AS value`)).rows[0]?.value ?? '?';
     const version = (await setting('server_version')).split(' ')[0];
     const description = `PostgreSQL ${version} (${redact(url)}), synchronous_commit ${await setting('synchronous_commit')}, fsync ${await setting('fsync')}`;
     return {
       url,
       description,
       truncate: async () => void (await client.query(`TRUNCATE ${PG_TABLE} RESTART IDENTITY`)),
-      rowCount: async () => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${PG_TABLE}`)).rows[0]?.n ?? 0),
+      rowCount: async () =>
+        Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${PG_TABLE}`)).rows[0]?.n ?? 0),
       close: () => client.end(),
     };
   }
-  return { unavailable: failures.length ? `no PostgreSQL server reachable (tried ${failures.join('; ')})` : 'BENCH_PG_URL=off' };
+  return {
+    unavailable: failures.length ? `no PostgreSQL server reachable (tried ${failures.join('; ')})` : 'BENCH_PG_URL=off',
+  };
 }
 
 /** A connection pool for a bench server: one connection per load-generator connection. */
@@ -71,10 +78,10 @@ export async function insertPaymentRow(pool: pg.Pool, input: PaymentInput): Prom
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ id: string; created_at: Date }>(`INSERT INTO ${PG_TABLE} (amount, currency) VALUES ($1, $2) RETURNING id, created_at`, [
-      input.amount,
-      input.currency,
-    ]);
+    const { rows } = await client.query<{ id: string; created_at: Date }>(
+      `INSERT INTO ${PG_TABLE} (amount, currency) VALUES ($1, $2) RETURNING id, created_at`,
+      [input.amount, input.currency],
+    );
     await client.query('COMMIT');
     const row = rows[0];
     if (!row) throw new Error('INSERT returned no row');

@@ -64,7 +64,12 @@ export function ratioStats(rounds: number[]): RatioStats {
   const finite = rounds.filter((value) => Number.isFinite(value));
   const sorted = [...finite].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length === 0 ? Number.NaN : sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  const median =
+    sorted.length === 0
+      ? Number.NaN
+      : sorted.length % 2
+        ? (sorted[middle] ?? Number.NaN)
+        : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
   return { median, min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN, rounds };
 }
 
@@ -72,7 +77,8 @@ export function ratioStats(rounds: number[]): RatioStats {
 export const perRound = (a: number[], b: number[]) => a.map((value, round) => value / (b[round] ?? Number.NaN));
 
 /** `0.84× [0.80–0.88]`: the median of the per-round ratios and their range. */
-export const ratioSpread = (stats: RatioStats) => `${ratio(stats.median)} [${stats.min.toFixed(2)}–${stats.max.toFixed(2)}]`;
+export const ratioSpread = (stats: RatioStats) =>
+  `${ratio(stats.median)} [${stats.min.toFixed(2)}–${stats.max.toFixed(2)}]`;
 
 /** The per-round ratios as a list: `0.81 0.84 0.86 0.88`. */
 export const roundList = (stats: RatioStats) => stats.rounds.map((value) => value.toFixed(2)).join(' ');

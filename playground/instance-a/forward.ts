@@ -17,7 +17,11 @@ export function forwardTo(port: number): PaymentApi {
     headers.set(VARIANT_HEADER, variant);
     const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
     try {
-      const response = await fetch(`http://127.0.0.1:${port}${url.pathname}${url.search}`, { method: request.method, headers, body });
+      const response = await fetch(`http://127.0.0.1:${port}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers,
+        body,
+      });
       return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers });
     } catch (error) {
       throw new InstanceGoneError('instance A closed the connection without answering', { cause: error });

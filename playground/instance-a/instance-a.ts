@@ -75,10 +75,20 @@ export function createInstanceA({ config, ledger, sharedStore, log, killDelayMs 
       },
     );
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'call') void answerCall(message, ledger, sharedStore).then((reply) => child.connected && child.send(reply, () => undefined));
+      if (message.type === 'call')
+        void answerCall(message, ledger, sharedStore).then(
+          (reply) => child.connected && child.send(reply, () => undefined),
+        );
       if (message.type === 'stuck' && current === running) {
         state = 'stuck';
-        log.add({ instance: 'A', kind: 'stuck', key: message.key, chargeId: message.chargeId, fence: message.fence, pid: child.pid });
+        log.add({
+          instance: 'A',
+          kind: 'stuck',
+          key: message.key,
+          chargeId: message.chargeId,
+          fence: message.fence,
+          pid: child.pid,
+        });
         setTimeout(() => kill(running, message.key, message.fence), killDelayMs).unref();
       }
     });
@@ -108,7 +118,11 @@ export function createInstanceA({ config, ledger, sharedStore, log, killDelayMs 
   }
 
   return {
-    status: () => ({ state, ...(current?.child.pid === undefined ? {} : { pid: current.child.pid }), ...(lastKilledPid === undefined ? {} : { lastKilledPid }) }),
+    status: () => ({
+      state,
+      ...(current?.child.pid === undefined ? {} : { pid: current.child.pid }),
+      ...(lastKilledPid === undefined ? {} : { lastKilledPid }),
+    }),
     async enterRotation() {
       if (closing) throw new Error('the playground is closing');
       if (!current || state === 'failed') {
@@ -138,13 +152,17 @@ export function createInstanceA({ config, ledger, sharedStore, log, killDelayMs 
 /** Resolves with A's API once it listens; rejects when it exits, fails to start or takes too long. */
 function waitUntilReady(child: ChildProcess): Promise<PaymentApi> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`instance A did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`instance A did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     const onMessage = (message: ChildMessage) => {
       if (message.type !== 'ready') return;
       cleanup();
       resolve(forwardTo(message.port));
     };
-    const onExit = (code: number | null, signal: string | null) => fail(new Error(`instance A exited (${signal ?? `code ${code}`}) before it listened`));
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(new Error(`instance A exited (${signal ?? `code ${code}`}) before it listened`));
     const fail = (error: Error) => {
       cleanup();
       reject(error);

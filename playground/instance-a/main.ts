@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env[CONFIG_ENV] ?? '{}') as InstanceConfig;
   const link = connectToParent();
   process.on('disconnect', () => process.exit(0)); // the playground is gone: so is A
-  const store = config.redisUrl ? (await openStore({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix })).store : remoteStore(link);
+  const store = config.redisUrl
+    ? (await openStore({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix })).store
+    : remoteStore(link);
   const apis = createPaymentApis({
     instance: 'A',
     ledger: remoteLedger(link),
@@ -57,7 +59,9 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`Instance A error: ${(error as Error).message}`);
+      res
+        .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`Instance A error: ${(error as Error).message}`);
     });
   });
   server.listen(0, '127.0.0.1', () => link.notify({ type: 'ready', port: (server.address() as AddressInfo).port }));

@@ -5,8 +5,13 @@ import type { ChildMessage, ParentMessage } from './messages.js';
 const STORE_METHODS = new Set(['begin', 'extend', 'complete', 'release']);
 
 /** Runs one call from instance A on the ledger or the shared memory store (none with Redis: A has its own connection). */
-async function run(call: Extract<ChildMessage, { type: 'call' }>, ledger: LedgerAccess, store: IdempotencyStore | undefined): Promise<unknown> {
-  if (call.target === 'ledger' && call.method === 'charge') return ledger.charge(call.args[0] as ChargeRequest, call.args[1] as ChargeDetails);
+async function run(
+  call: Extract<ChildMessage, { type: 'call' }>,
+  ledger: LedgerAccess,
+  store: IdempotencyStore | undefined,
+): Promise<unknown> {
+  if (call.target === 'ledger' && call.method === 'charge')
+    return ledger.charge(call.args[0] as ChargeRequest, call.args[1] as ChargeDetails);
   if (call.target === 'ledger' && call.method === 'list') return ledger.list();
   if (call.target === 'store' && store && STORE_METHODS.has(call.method)) {
     const method = store[call.method as keyof IdempotencyStore] as (request: unknown) => Promise<unknown>;
@@ -16,7 +21,11 @@ async function run(call: Extract<ChildMessage, { type: 'call' }>, ledger: Ledger
 }
 
 /** Answers one call from instance A; the reply carries the value or the error's name and message. */
-export async function answerCall(call: Extract<ChildMessage, { type: 'call' }>, ledger: LedgerAccess, store: IdempotencyStore | undefined): Promise<ParentMessage> {
+export async function answerCall(
+  call: Extract<ChildMessage, { type: 'call' }>,
+  ledger: LedgerAccess,
+  store: IdempotencyStore | undefined,
+): Promise<ParentMessage> {
   try {
     return { type: 'reply', id: call.id, ok: true, value: await run(call, ledger, store) };
   } catch (error) {

@@ -47,8 +47,16 @@ export function logAttempt(label: string, request: ChargeRequest, report: Attemp
   const sent = `${label} · attempt ${report.attempt} · key ${shortKey(report.key)} · ${euros(request.amountCents)}`;
   const status = report.lost ? 'lost' : String(report.status);
   const replayed = !report.lost && report.replayed;
-  const text = report.lost ? `${sent} → no answer (connection dropped): retry with the same key` : `${sent} → ${answerText(report)}`;
-  add(make('li', { text, className: `attempt ${report.lost || report.status >= 400 ? 'bad' : replayed ? 'replayed' : ''}`, data: { status, replayed: String(replayed), label } }));
+  const text = report.lost
+    ? `${sent} → no answer (connection dropped): retry with the same key`
+    : `${sent} → ${answerText(report)}`;
+  add(
+    make('li', {
+      text,
+      className: `attempt ${report.lost || report.status >= 400 ? 'bad' : replayed ? 'replayed' : ''}`,
+      data: { status, replayed: String(replayed), label },
+    }),
+  );
 }
 
 /** Logs how one call ended: the charge it got, or the error it ended with. */
@@ -57,12 +65,24 @@ export function logResult(label: string, result: CallResult): void {
     const { error } = result;
     const code = error instanceof PaymentError && error.code ? `${error.status ?? ''} ${error.code}: `.trimStart() : '';
     const message = error instanceof Error ? error.message : String(error);
-    add(make('li', { text: `${label}: failed, ${code}${message}`, className: 'result bad', data: { ok: 'false', label } }));
+    add(
+      make('li', {
+        text: `${label}: failed, ${code}${message}`,
+        className: 'result bad',
+        data: { ok: 'false', label },
+      }),
+    );
     return;
   }
   const { charge } = result;
   const fence = charge.fence === null ? 'no fence: unprotected' : `fence ${charge.fence}`;
-  add(make('li', { text: `${label}: paid, charge ${charge.id} (${fence})`, className: 'result good', data: { ok: 'true', label, charge: charge.id } }));
+  add(
+    make('li', {
+      text: `${label}: paid, charge ${charge.id} (${fence})`,
+      className: 'result good',
+      data: { ok: 'true', label, charge: charge.id },
+    }),
+  );
 }
 
 /** Empties the log: its empty state shows again. */

@@ -23,7 +23,13 @@ export function fetchState(): Promise<DemoSnapshot> {
 
 /** Flips switches on the server. */
 export function updateSettings(change: Partial<Settings>): Promise<DemoSnapshot> {
-  return json(fetch('/api/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change) }));
+  return json(
+    fetch('/api/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(change),
+    }),
+  );
 }
 
 /** Empties the ledger and the server log and zeroes the counters. */

@@ -6,7 +6,10 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /** A new element with text, a class and data attributes. */
-export function make<K extends keyof HTMLElementTagNameMap>(tag: K, options: { text?: string; className?: string; data?: Record<string, string> } = {}): HTMLElementTagNameMap[K] {
+export function make<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: { text?: string; className?: string; data?: Record<string, string> } = {},
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   if (options.text !== undefined) element.textContent = options.text;
   if (options.className) element.className = options.className;

@@ -6,7 +6,9 @@ import { euros } from './format.js';
 const COLUMNS = ['Charge', 'Amount', 'For', 'Via', 'Idempotency-Key', 'Fence', 'Written by', 'Note'] as const;
 
 function writtenBy(charge: Charge): string {
-  return charge.writes.map((write) => (write.fence === null ? write.instance : `${write.instance} (fence ${write.fence})`)).join(' → ');
+  return charge.writes
+    .map((write) => (write.fence === null ? write.instance : `${write.instance} (fence ${write.fence})`))
+    .join(' → ');
 }
 
 function note(charge: Charge, duplicateOf: Charge | undefined): string {
@@ -16,7 +18,10 @@ function note(charge: Charge, duplicateOf: Charge | undefined): string {
 }
 
 function row(charge: Charge, duplicateOf: Charge | undefined): HTMLTableRowElement {
-  const tr = make('tr', { className: duplicateOf ? 'duplicate' : '', data: { charge: charge.id, writes: String(charge.writes.length) } });
+  const tr = make('tr', {
+    className: duplicateOf ? 'duplicate' : '',
+    data: { charge: charge.id, writes: String(charge.writes.length) },
+  });
   const values = [
     charge.id,
     euros(charge.amountCents),
@@ -27,7 +32,15 @@ function row(charge: Charge, duplicateOf: Charge | undefined): HTMLTableRowEleme
     writtenBy(charge),
     note(charge, duplicateOf),
   ];
-  tr.append(...values.map((value, index) => make('td', { text: value, className: index === 4 ? 'key' : index === 7 ? 'note' : '', data: { label: COLUMNS[index] ?? '' } })));
+  tr.append(
+    ...values.map((value, index) =>
+      make('td', {
+        text: value,
+        className: index === 4 ? 'key' : index === 7 ? 'note' : '',
+        data: { label: COLUMNS[index] ?? '' },
+      }),
+    ),
+  );
   return tr;
 }
 

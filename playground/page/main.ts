@@ -31,11 +31,16 @@ async function show(load: () => Promise<DemoSnapshot>): Promise<DemoSnapshot> {
 }
 
 function channel(): Channel {
-  return document.querySelector<HTMLInputElement>('input[name="channel"]:checked')?.value === 'trpc' ? 'trpc' : 'graphql';
+  return document.querySelector<HTMLInputElement>('input[name="channel"]:checked')?.value === 'trpc'
+    ? 'trpc'
+    : 'graphql';
 }
 
 function chargeRequest(): ChargeRequest {
-  return { amountCents: Math.round(Number(byId<HTMLInputElement>('amount').value) * 100), description: byId<HTMLInputElement>('description').value };
+  return {
+    amountCents: Math.round(Number(byId<HTMLInputElement>('amount').value) * 100),
+    description: byId<HTMLInputElement>('description').value,
+  };
 }
 
 /** One click on a scenario button: runs it, logging every call and attempt, then sums it up. */
@@ -44,7 +49,11 @@ async function run(name: ScenarioName): Promise<void> {
   const through = channel();
   const request = chargeRequest();
   const before = await fetchState();
-  logClick(++clicks, scenarioTitles[name], { channel: channelLabels[through], store: before.store, ...before.settings });
+  logClick(++clicks, scenarioTitles[name], {
+    channel: channelLabels[through],
+    store: before.store,
+    ...before.settings,
+  });
   const tools: ScenarioTools = {
     async send(plan: CallPlan) {
       const record = await sendCall(through, plan, (report) => logAttempt(plan.label, plan.request, report));
@@ -58,7 +67,12 @@ async function run(name: ScenarioName): Promise<void> {
   try {
     const calls = await scenarios[name](tools, request);
     const after = await show(fetchState);
-    renderVerdict({ scenario: name, calls, charges: after.charges.length - before.charges.length, settings: before.settings });
+    renderVerdict({
+      scenario: name,
+      calls,
+      charges: after.charges.length - before.charges.length,
+      settings: before.settings,
+    });
   } catch (error) {
     logResult(scenarioTitles[name], { ok: false, error });
     renderVerdict({ scenario: name, calls: [], charges: 0, settings: before.settings, error });
@@ -80,7 +94,10 @@ function start(): void {
     });
   }
   for (const name of ['flaky', 'idempotency', 'wait'] as const) {
-    byId<HTMLInputElement>(name).addEventListener('change', (event) => void show(() => updateSettings({ [name]: (event.target as HTMLInputElement).checked })));
+    byId<HTMLInputElement>(name).addEventListener(
+      'change',
+      (event) => void show(() => updateSettings({ [name]: (event.target as HTMLInputElement).checked })),
+    );
   }
   byId('reset').addEventListener('click', () => {
     clearClientLog();

@@ -20,7 +20,13 @@ export function observedFetch(onAttempt: (report: AttemptReport) => void): typeo
       onAttempt({ attempt, key, lost: true });
       throw error;
     }
-    onAttempt({ attempt, key, lost: false, status: response.status, replayed: response.headers.get('Idempotent-Replayed') === 'true' });
+    onAttempt({
+      attempt,
+      key,
+      lost: false,
+      status: response.status,
+      replayed: response.headers.get('Idempotent-Replayed') === 'true',
+    });
     return response;
   };
 }

@@ -23,10 +23,16 @@ interface CreateChargeResult {
  * `Retry-After`) or a 5xx.
  */
 export async function payWithGraphql({ request, key, base, fetchImpl }: PaymentCall): Promise<PaidCharge> {
-  const idempotentFetch = createIdempotentFetch(fetchImpl, { retries: MAX_ATTEMPTS - 1, baseDelay: RETRY_BASE_DELAY_MS });
+  const idempotentFetch = createIdempotentFetch(fetchImpl, {
+    retries: MAX_ATTEMPTS - 1,
+    baseDelay: RETRY_BASE_DELAY_MS,
+  });
   const response = await idempotentFetch(`${base}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'Idempotency-Key': formatKeyHeader(key) }) },
+    headers: {
+      'content-type': 'application/json',
+      ...(key === undefined ? {} : { 'Idempotency-Key': formatKeyHeader(key) }),
+    },
     body: JSON.stringify({ query: CREATE_CHARGE, variables: request }),
   });
   const result = (await response.json()) as CreateChargeResult;

@@ -26,7 +26,10 @@ export async function payWithTrpc({ request, key, base, fetchImpl }: PaymentCall
     ],
   });
   try {
-    const charge = await client.payments.create.mutate(request, key === undefined ? undefined : { context: { idempotencyKey: key } });
+    const charge = await client.payments.create.mutate(
+      request,
+      key === undefined ? undefined : { context: { idempotencyKey: key } },
+    );
     return { id: charge.id, fence: charge.fence };
   } catch (error) {
     if (!(error instanceof TRPCClientError)) throw error;

@@ -11,7 +11,11 @@ export const channelLabels: Record<Channel, string> = { graphql: 'GraphQL', trpc
 const payThrough = { graphql: payWithGraphql, trpc: payWithTrpc };
 
 /** Sends one planned call through a channel's client helper, reporting each HTTP attempt as it ends. */
-export async function sendCall(channel: Channel, plan: CallPlan, onAttempt: (report: AttemptReport) => void): Promise<CallRecord> {
+export async function sendCall(
+  channel: Channel,
+  plan: CallPlan,
+  onAttempt: (report: AttemptReport) => void,
+): Promise<CallRecord> {
   const attempts: AttemptReport[] = [];
   const fetchImpl = observedFetch((report) => {
     attempts.push(report);
@@ -19,7 +23,10 @@ export async function sendCall(channel: Channel, plan: CallPlan, onAttempt: (rep
   });
   let result: CallResult;
   try {
-    result = { ok: true, charge: await payThrough[channel]({ request: plan.request, key: plan.key, base: plan.base, fetchImpl }) };
+    result = {
+      ok: true,
+      charge: await payThrough[channel]({ request: plan.request, key: plan.key, base: plan.base, fetchImpl }),
+    };
   } catch (error) {
     result = { ok: false, error };
   }

@@ -3,7 +3,8 @@ import type { ServerEvent } from '../server-log.js';
 import { byId, fillList, make } from './dom.js';
 import { clock, shortKey } from './format.js';
 
-const fenceText = (fence: number | null | undefined) => (fence === null || fence === undefined ? 'no fence: unprotected' : `fence ${fence}`);
+const fenceText = (fence: number | null | undefined) =>
+  fence === null || fence === undefined ? 'no fence: unprotected' : `fence ${fence}`;
 const took = (event: ServerEvent) => (event.ms === undefined ? '' : ` after ${event.ms} ms`);
 
 /** What the instance did, in words. */
@@ -39,14 +40,29 @@ function describe(event: ServerEvent): string {
 function line(event: ServerEvent): HTMLLIElement {
   const key = event.key === undefined ? '' : ` · key ${shortKey(event.key)}`;
   const text = `${clock(event.at)} ${event.instance}${key} · ${describe(event)}`;
-  const tone = ['conflict', 'mismatch', 'lost', 'no-answer', 'killed', 'stuck', 'refused-stale'].includes(event.kind) ? 'bad' : event.kind === 'replayed' || event.kind === 'rewrote' ? 'replayed' : '';
-  return make('li', { text, className: `instance-${event.instance} ${tone}`, data: { kind: event.kind, instance: event.instance, ...(event.fence == null ? {} : { fence: String(event.fence) }) } });
+  const tone = ['conflict', 'mismatch', 'lost', 'no-answer', 'killed', 'stuck', 'refused-stale'].includes(event.kind)
+    ? 'bad'
+    : event.kind === 'replayed' || event.kind === 'rewrote'
+      ? 'replayed'
+      : '';
+  return make('li', {
+    text,
+    className: `instance-${event.instance} ${tone}`,
+    data: {
+      kind: event.kind,
+      instance: event.instance,
+      ...(event.fence == null ? {} : { fence: String(event.fence) }),
+    },
+  });
 }
 
 /** Which processes serve the payments. */
 function instancesText({ a, b }: InstancesStatus): string {
   const killed = a.lastKilledPid === undefined ? '' : `; last killed: pid ${a.lastKilledPid}`;
-  const aState = a.state === 'off' ? 'not started yet (the crash scenario starts it)' : `${a.state.replace('-', ' ')}${a.pid === undefined ? '' : `, pid ${a.pid}`}${killed}`;
+  const aState =
+    a.state === 'off'
+      ? 'not started yet (the crash scenario starts it)'
+      : `${a.state.replace('-', ' ')}${a.pid === undefined ? '' : `, pid ${a.pid}`}${killed}`;
   return `B: the playground's process, pid ${b.pid} · A: ${aState}`;
 }
 

@@ -21,7 +21,9 @@ function times(count: number): string {
 }
 
 function count(calls: CallRecord[], status: string): number {
-  return calls.flatMap((call) => call.attempts).filter((attempt) => (attempt.lost ? 'lost' : String(attempt.status)) === status).length;
+  return calls
+    .flatMap((call) => call.attempts)
+    .filter((attempt) => (attempt.lost ? 'lost' : String(attempt.status)) === status).length;
 }
 
 /** Why a run made exactly one charge. */
@@ -33,8 +35,11 @@ function whyOnce({ scenario, calls, settings }: ScenarioSummary): string {
         ? 'The answer was lost; the retry carried the same key, so the server answered it from the first run instead of charging again.'
         : 'Nothing went wrong, so nothing needed retrying.';
     case 'double':
-      if (conflicts > 0) return 'The 2nd click arrived while the 1st was still charging: 409 Conflict. Its client retried after Retry-After and got the stored answer, the same charge.';
-      return settings.wait ? 'With Wait on, the server held the 2nd click until the 1st finished, then replayed its answer: no 409.' : 'Both clicks got the same charge.';
+      if (conflicts > 0)
+        return 'The 2nd click arrived while the 1st was still charging: 409 Conflict. Its client retried after Retry-After and got the stored answer, the same charge.';
+      return settings.wait
+        ? 'With Wait on, the server held the 2nd click until the 1st finished, then replayed its answer: no 409.'
+        : 'Both clicks got the same charge.';
     case 'reuse': {
       const [first, second] = calls;
       return count(calls, '422') > 0 && first && second
@@ -43,7 +48,10 @@ function whyOnce({ scenario, calls, settings }: ScenarioSummary): string {
     }
     case 'crash': {
       const retries = conflicts === 1 ? '1 retry' : `${conflicts} retries`;
-      const meanwhile = conflicts > 0 ? `B answered 409 to ${retries} while A's lease lived, then` : "B waited until A's lease lapsed, then";
+      const meanwhile =
+        conflicts > 0
+          ? `B answered 409 to ${retries} while A's lease lived, then`
+          : "B waited until A's lease lapsed, then";
       return `Instance A charged (fence 1) and was killed with SIGKILL before it answered. ${meanwhile} took over with fence 2 and wrote the same payment again: one charge.`;
     }
   }

@@ -49,7 +49,9 @@ interface Pending {
  * @example
  * new ApolloServer<Context>({ typeDefs, resolvers, plugins: [idempotencyPlugin<Context>({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
  */
-export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(options: IdempotencyPluginOptions<TContext>): ApolloServerPlugin<TContext> {
+export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
+  options: IdempotencyPluginOptions<TContext>,
+): ApolloServerPlugin<TContext> {
   const { admit } = createGraphQLIdempotency(options, 'idempotencyPlugin');
   const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
   const pending = new WeakMap<GraphQLRequestContext<TContext>, Pending>();
@@ -68,7 +70,8 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(op
     const request = take(requestContext);
     if (!request) return;
     const { response } = requestContext;
-    if (request.executing && response.body) await request.mutation.finish(toSentResult({ http: response.http, body: response.body }));
+    if (request.executing && response.body)
+      await request.mutation.finish(toSentResult({ http: response.http, body: response.body }));
     else await request.mutation.abandon(error ?? new Error('The request ended before its execution.'));
   }
 
@@ -79,7 +82,11 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(op
           let errors = misplaced.get(document);
           if (!errors) misplaced.set(document, (errors = misplacedIdempotentDirectives(schema, document)));
           const [error] = errors;
-          if (error) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+          if (error)
+            throw new GraphQLError(error.message, {
+              nodes: error.nodes,
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+            });
         },
         async responseForOperation(requestContext) {
           const http = requestContext.request.http;

@@ -11,7 +11,14 @@ interface HttpExtension {
  * Response headers that belong to the transport, not to the operation's result: Apollo Server or
  * Node set them on every response, so they are never stored with a result nor replayed.
  */
-const TRANSPORT_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length', 'set-cookie', 'date', 'connection', 'cache-control']);
+const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
+  'content-type',
+  'content-length',
+  'set-cookie',
+  'date',
+  'connection',
+  'cache-control',
+]);
 
 /**
  * An answer of the shared layer (a replay, or a refusal) as the response Apollo Server sends without
@@ -40,13 +47,20 @@ export function toSentResult(response: GraphQLResponse): unknown {
   if (response.body.kind !== 'single') return response.body.subsequentResults;
   const { singleResult } = response.body;
   const headers: Record<string, string> = {};
-  for (const [name, value] of response.http.headers) if (!TRANSPORT_HEADERS.has(name.toLowerCase())) headers[name] = value;
-  const http: HttpExtension = { status: response.http.status ?? 200, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  for (const [name, value] of response.http.headers)
+    if (!TRANSPORT_HEADERS.has(name.toLowerCase())) headers[name] = value;
+  const http: HttpExtension = {
+    status: response.http.status ?? 200,
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+  };
   return { ...singleResult, extensions: { ...singleResult.extensions, http } };
 }
 
 /** An error as Apollo Server writes it into the body, its `extensions.http` moved into `http`. */
-function formattedWithoutHttp(error: GraphQLError | GraphQLFormattedError, http: HTTPGraphQLHead): GraphQLFormattedError {
+function formattedWithoutHttp(
+  error: GraphQLError | GraphQLFormattedError,
+  http: HTTPGraphQLHead,
+): GraphQLFormattedError {
   const json: GraphQLFormattedError = 'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : error;
   if (!json.extensions || !('http' in json.extensions)) return json;
   const { extensions: _extensions, ...rest } = json;
@@ -55,7 +69,10 @@ function formattedWithoutHttp(error: GraphQLError | GraphQLFormattedError, http:
 }
 
 /** `extensions` without `http`, whose status and headers are applied to `head`; `undefined` if nothing else is left. */
-function withoutHttp(extensions: Readonly<Record<string, unknown>> | undefined, head: HTTPGraphQLHead): Record<string, unknown> | undefined {
+function withoutHttp(
+  extensions: Readonly<Record<string, unknown>> | undefined,
+  head: HTTPGraphQLHead,
+): Record<string, unknown> | undefined {
   if (!extensions) return undefined;
   const { http, ...rest } = extensions as { http?: HttpExtension };
   if (http?.status !== undefined && (head.status === undefined || http.status > head.status)) head.status = http.status;

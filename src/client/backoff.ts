@@ -2,7 +2,12 @@
  * Wait before retry `attempt` (0 for the first retry): "full jitter" exponential backoff, a random
  * time between 0 and `min(maxDelay, baseDelay * 2^attempt)` milliseconds.
  */
-export function backoffDelay(attempt: number, baseDelay: number, maxDelay: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseDelay: number,
+  maxDelay: number,
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * Math.min(maxDelay, baseDelay * 2 ** attempt));
 }
 

@@ -57,7 +57,8 @@ export function operationTypeOf(document: string, operationName?: string): Opera
       state = 'body';
     }
   }
-  const chosen = operationName === undefined ? operations : operations.filter((operation) => operation.name === operationName);
+  const chosen =
+    operationName === undefined ? operations : operations.filter((operation) => operation.name === operationName);
   return chosen.length === 1 ? chosen[0]?.type : undefined;
 }
 

@@ -7,7 +7,9 @@ import { isMutationBody } from './fetch-operation.js';
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 /** One finished attempt, handed to `shouldRetry`: a response, or the error fetch threw. */
-export type AttemptOutcome = { attempt: number } & ({ response: Response; error?: undefined } | { error: unknown; response?: undefined });
+export type AttemptOutcome = { attempt: number } & (
+  { response: Response; error?: undefined } | { error: unknown; response?: undefined }
+);
 
 /** Options of {@link createIdempotentFetch}. */
 export interface IdempotentFetchOptions {
@@ -39,7 +41,10 @@ export const idempotentFetchDefaults = {
 /** Retries network errors (not aborts), 409 Conflict (a concurrent attempt with the same key) and 5xx. */
 export function shouldRetryDefault(outcome: AttemptOutcome): boolean {
   if (outcome.response) return outcome.response.status === 409 || outcome.response.status >= 500;
-  return !(outcome.error instanceof Error && (outcome.error.name === 'AbortError' || outcome.error.name === 'TimeoutError'));
+  return !(
+    outcome.error instanceof Error &&
+    (outcome.error.name === 'AbortError' || outcome.error.name === 'TimeoutError')
+  );
 }
 
 /**
@@ -53,7 +58,10 @@ export function shouldRetryDefault(outcome: AttemptOutcome): boolean {
  * new GraphQLClient(url, { fetch: createIdempotentFetch() }) // graphql-request
  * createClient({ url, fetch: createIdempotentFetch(), exchanges: [fetchExchange] }) // urql
  */
-export function createIdempotentFetch(fetchFn?: FetchLike | IdempotentFetchOptions, options: IdempotentFetchOptions = {}): FetchLike {
+export function createIdempotentFetch(
+  fetchFn?: FetchLike | IdempotentFetchOptions,
+  options: IdempotentFetchOptions = {},
+): FetchLike {
   if (typeof fetchFn === 'object') return createIdempotentFetch(undefined, fetchFn);
   const send: FetchLike = fetchFn ?? ((input, init) => globalThis.fetch(input, init));
   const {
@@ -78,13 +86,21 @@ export function createIdempotentFetch(fetchFn?: FetchLike | IdempotentFetchOptio
         throw outcome.error;
       }
       await outcome.response?.body?.cancel().catch(() => undefined);
-      const serverDelay = outcome.response?.status === 409 ? retryAfterDelay(outcome.response.headers.get('retry-after'), maxDelay) : undefined;
+      const serverDelay =
+        outcome.response?.status === 409
+          ? retryAfterDelay(outcome.response.headers.get('retry-after'), maxDelay)
+          : undefined;
       await sleep(serverDelay ?? backoffDelay(attempt, baseDelay, maxDelay), init?.signal);
     }
   };
 }
 
-async function attemptOnce(send: FetchLike, input: RequestInfo | URL, init: RequestInit, attempt: number): Promise<AttemptOutcome> {
+async function attemptOnce(
+  send: FetchLike,
+  input: RequestInfo | URL,
+  init: RequestInit,
+  attempt: number,
+): Promise<AttemptOutcome> {
   try {
     return { attempt, response: await send(input, init) };
   } catch (error) {

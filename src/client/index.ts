@@ -1,3 +1,10 @@
-export { createIdempotentFetch, idempotentFetchDefaults, shouldRetryDefault, type AttemptOutcome, type FetchLike, type IdempotentFetchOptions } from './fetch.js';
+export {
+  createIdempotentFetch,
+  idempotentFetchDefaults,
+  shouldRetryDefault,
+  type AttemptOutcome,
+  type FetchLike,
+  type IdempotentFetchOptions,
+} from './fetch.js';
 export { isMutationBody, operationTypeOf, type OperationType } from './fetch-operation.js';
 export * from './link.js';

@@ -21,7 +21,9 @@ export interface IdempotencyHeadersOptions {
  * before `retryLink`, which re-sends the same operation, so every retry carries the same key; send
  * the key with {@link idempotencyHeaders} in the terminating `httpLink`.
  */
-export function idempotencyLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(options: IdempotencyLinkOptions = {}): TRPCLink<TRouter> {
+export function idempotencyLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
+  options: IdempotencyLinkOptions = {},
+): TRPCLink<TRouter> {
   const { generateKey = newIdempotencyKey } = options;
   return () =>
     ({ op, next }) => {
@@ -35,7 +37,10 @@ export function idempotencyLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(o
  * Empty when the operation has no key (queries). Takes one operation, not httpBatchLink's `opList`:
  * a batch shares one set of headers, so send mutations through `splitLink` to an `httpLink`.
  */
-export function idempotencyHeaders({ op }: { op: Operation }, options: IdempotencyHeadersOptions = {}): Record<string, string> {
+export function idempotencyHeaders(
+  { op }: { op: Operation },
+  options: IdempotencyHeadersOptions = {},
+): Record<string, string> {
   const { headerName = IDEMPOTENCY_KEY_HEADER } = options;
   const key = op.context.idempotencyKey;
   return typeof key === 'string' ? { [headerName]: formatKeyHeader(key) } : {};

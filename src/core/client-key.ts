@@ -26,7 +26,11 @@ export interface ClientKeyOptions {
  * string; `undefined` when there is none but the request already carries the key header (it is kept
  * as it is); else a new one from `generateKey`.
  */
-export function chooseKey(chosen: unknown, carriesHeader: boolean, generateKey: () => string = newIdempotencyKey): string | undefined {
+export function chooseKey(
+  chosen: unknown,
+  carriesHeader: boolean,
+  generateKey: () => string = newIdempotencyKey,
+): string | undefined {
   if (typeof chosen === 'string') return chosen;
   return carriesHeader ? undefined : generateKey();
 }

@@ -106,9 +106,23 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
    * fail-open. Only a first `begin` that fails may fail open: once the record was seen running, a
    * later store error is a 503, never a run beside the holder.
    */
-  async function begin(scope: string | null, id: string, fp: string, owner: string, operation: string, emit: Report): Promise<Settled | undefined> {
+  async function begin(
+    scope: string | null,
+    id: string,
+    fp: string,
+    owner: string,
+    operation: string,
+    emit: Report,
+  ): Promise<Settled | undefined> {
     const deadline = typeof settings.concurrent === 'object' ? Date.now() + settings.concurrent.wait : 0;
-    const request = { id, scopeId: scopeId(scope), fingerprint: fp, owner, leaseMs: settings.lease, ttlMs: settings.ttl };
+    const request = {
+      id,
+      scopeId: scopeId(scope),
+      fingerprint: fp,
+      owner,
+      leaseMs: settings.lease,
+      ttlMs: settings.ttl,
+    };
     let seenRunning = false;
     for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 1.5, LONGEST_POLL_MS)) {
       let outcome: BeginOutcome;
@@ -144,11 +158,22 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
    * Stores the outcome (or frees the key when `result` is undefined), retrying store errors with
    * backoff for `completionRetry` while the heartbeat keeps renewing the lease, then stops it.
    */
-  async function settle({ id, owner, operation, fence, report: emit }: Held, result: string | undefined, stopHeartbeat: () => void): Promise<void> {
-    const transition = () => (result === undefined ? store.release({ id, owner }) : store.complete({ id, owner, result, ttlMs: settings.ttl }));
+  async function settle(
+    { id, owner, operation, fence, report: emit }: Held,
+    result: string | undefined,
+    stopHeartbeat: () => void,
+  ): Promise<void> {
+    const transition = () =>
+      result === undefined ? store.release({ id, owner }) : store.complete({ id, owner, result, ttlMs: settings.ttl });
     try {
-      const accepted = await callPersistently(transition, completionRetry, longestRetryDelayMs, (error) => emit('store-error', { operation, recordId: id, fence, error }));
-      emit(accepted ? (result === undefined ? 'released' : 'executed') : 'stale-completion', { operation, recordId: id, fence });
+      const accepted = await callPersistently(transition, completionRetry, longestRetryDelayMs, (error) =>
+        emit('store-error', { operation, recordId: id, fence, error }),
+      );
+      emit(accepted ? (result === undefined ? 'released' : 'executed') : 'stale-completion', {
+        operation,
+        recordId: id,
+        fence,
+      });
     } catch {
       // Every failure was reported; the caller still gets its result, and the lease lapses.
     } finally {
@@ -161,7 +186,8 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
    * error policy. An `outcome` that throws counts as "the body returned": kept, never run again.
    */
   function keeps<T>(request: ExecuteRequest<T>, value: T, held: Held): boolean {
-    const policyError = (error: unknown) => held.report('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
+    const policyError = (error: unknown) =>
+      held.report('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
     if (request.shouldStore) {
       try {
         return request.shouldStore(value);
@@ -178,7 +204,11 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   }
 
   /** The stored form of a value, or the NOT_STORED marker when it cannot be serialized or is too large. */
-  function serializeForStorage<T>(codec: ResultCodec<T>, value: T, { operation, id, fence, report: emit }: Held): string {
+  function serializeForStorage<T>(
+    codec: ResultCodec<T>,
+    value: T,
+    { operation, id, fence, report: emit }: Held,
+  ): string {
     try {
       const serialized = codec.stringify(value);
       if (Buffer.byteLength(serialized) <= settings.maxResultBytes) return serialized;
@@ -205,7 +235,12 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
   };
 
   /** One execution with a key, on record `id`; its events go to `emit`. */
-  async function executeKeyed<T>(request: ExecuteRequest<T>, key: string, id: string, emit: Report): Promise<ExecuteResult<T>> {
+  async function executeKeyed<T>(
+    request: ExecuteRequest<T>,
+    key: string,
+    id: string,
+    emit: Report,
+  ): Promise<ExecuteResult<T>> {
     const { operation, scope } = request;
     const codec = request.codec ?? (serializer as ResultCodec<T>);
     if (scope === undefined) {
@@ -214,7 +249,8 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
     }
     const owner = randomUUID();
     const outcome = await begin(scope, id, await fingerprint(request.input), owner, operation, emit);
-    if (outcome === undefined) return { value: await request.run(recordedRunContext(key, id, undefined, false)), replayed: false };
+    if (outcome === undefined)
+      return { value: await request.run(recordedRunContext(key, id, undefined, false)), replayed: false };
     if (outcome.status === 'mismatch') {
       emit('mismatch', { operation, recordId: id });
       throw new IdempotencyKeyMismatchError();
@@ -235,7 +271,11 @@ export function createIdempotencyEngine(options: IdempotencyOptions = {}): Idemp
       await settle(held, undefined, stopHeartbeat);
       throw error;
     }
-    await settle(held, keeps(request, value, held) ? serializeForStorage(codec, value, held) : undefined, stopHeartbeat);
+    await settle(
+      held,
+      keeps(request, value, held) ? serializeForStorage(codec, value, held) : undefined,
+      stopHeartbeat,
+    );
     return { value, replayed: false };
   }
 }

@@ -87,7 +87,9 @@ export class IdempotencyStreamUnsupportedError extends IdempotencyError {
   readonly code = 'IDEMPOTENCY_STREAM_UNSUPPORTED';
   readonly status = 400;
   constructor() {
-    super('A mutation sent with an Idempotency-Key cannot use @defer or @stream: its result must be replayable in full.');
+    super(
+      'A mutation sent with an Idempotency-Key cannot use @defer or @stream: its result must be replayable in full.',
+    );
   }
 }
 
@@ -108,7 +110,9 @@ export class IdempotencyResultNotStoredError extends IdempotencyError {
   readonly code = 'IDEMPOTENCY_RESULT_NOT_STORED';
   readonly status = 500;
   constructor() {
-    super('This Idempotency-Key was already used, but its result could not be stored for replay (too large, not serializable or streamed); it is not run again.');
+    super(
+      'This Idempotency-Key was already used, but its result could not be stored for replay (too large, not serializable or streamed); it is not run again.',
+    );
   }
 }
 

@@ -30,7 +30,11 @@ export function foreignBlob(value: object): BlobParts | undefined {
   const loose = value as Loose;
   if (typeof loose.arrayBuffer !== 'function') return undefined;
   const tag = loose[Symbol.toStringTag];
-  const blobInterface = typeof loose.type === 'string' && typeof loose.size === 'number' && typeof loose.slice === 'function' && typeof loose.stream === 'function';
+  const blobInterface =
+    typeof loose.type === 'string' &&
+    typeof loose.size === 'number' &&
+    typeof loose.slice === 'function' &&
+    typeof loose.stream === 'function';
   if (tag !== 'Blob' && tag !== 'File' && !blobInterface) return undefined;
   const isFile = tag === 'File' || (typeof loose.name === 'string' && typeof loose.lastModified === 'number');
   return { blob: value as BlobLike, type: String(loose.type ?? ''), name: isFile ? String(loose.name) : undefined };

@@ -74,7 +74,10 @@ async function digestBlobs(blobs: Set<BlobLike>): Promise<Map<BlobLike, Buffer>>
     try {
       content = await blob.arrayBuffer();
     } catch (error) {
-      throw new IdempotencyInputInvalidError('The operation input cannot be fingerprinted: a file or blob in it cannot be read.', { cause: error });
+      throw new IdempotencyInputInvalidError(
+        'The operation input cannot be fingerprinted: a file or blob in it cannot be read.',
+        { cause: error },
+      );
     }
     digests.set(blob, createHash('sha256').update(new Uint8Array(content)).digest());
   }
@@ -82,14 +85,20 @@ async function digestBlobs(blobs: Set<BlobLike>): Promise<Map<BlobLike, Buffer>>
 }
 
 /** Encodes `input` into a fresh hash, turning any failure into {@link IdempotencyInputInvalidError}. */
-function encode(input: unknown, blobDigests: Map<BlobLike, Buffer> | undefined): { digest: string; blobs: Set<BlobLike> | undefined } {
+function encode(
+  input: unknown,
+  blobDigests: Map<BlobLike, Buffer> | undefined,
+): { digest: string; blobs: Set<BlobLike> | undefined } {
   const encoder = new Encoder(blobDigests);
   try {
     encoder.value(input);
     return { digest: encoder.digest(), blobs: encoder.blobs };
   } catch (error) {
     if (error instanceof IdempotencyInputInvalidError) throw error;
-    throw new IdempotencyInputInvalidError('The operation input cannot be fingerprinted: a value in it cannot be read.', { cause: error });
+    throw new IdempotencyInputInvalidError(
+      'The operation input cannot be fingerprinted: a value in it cannot be read.',
+      { cause: error },
+    );
   }
 }
 
@@ -147,14 +156,16 @@ class Encoder {
     if (Array.isArray(value)) return this.array(value);
     const object = value as object;
     const prototype: object | null = Object.getPrototypeOf(object);
-    if (prototype === null || Object.getPrototypeOf(prototype) === null) return this.properties('O', object, Object.keys(object));
+    if (prototype === null || Object.getPrototypeOf(prototype) === null)
+      return this.properties('O', object, Object.keys(object));
     this.special(object, prototype);
   }
 
   /** A symbol by its registry key or description; one with neither cannot be told from another. */
   private symbol(symbol: symbol): void {
     const name = Symbol.keyFor(symbol) ?? symbol.description;
-    if (name === undefined) throw refuse('it contains a symbol with neither a registry key (Symbol.for) nor a description.');
+    if (name === undefined)
+      throw refuse('it contains a symbol with neither a registry key (Symbol.for) nor a description.');
     this.write('y' + JSON.stringify(name));
   }
 
@@ -185,8 +196,10 @@ class Encoder {
     if (value instanceof RegExp) return this.write('r' + JSON.stringify(value.source) + JSON.stringify(value.flags));
     if (value instanceof Map) return this.entries('M', value, flatten(value.entries()));
     if (value instanceof Set) return this.entries('S', value, value.values());
-    if (ArrayBuffer.isView(value)) return this.bytes(value, new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
-    if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return this.bytes(value, new Uint8Array(value));
+    if (ArrayBuffer.isView(value))
+      return this.bytes(value, new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer)
+      return this.bytes(value, new Uint8Array(value));
     if (value instanceof File) return this.blob(value, value.type, value.name);
     if (value instanceof Blob) return this.blob(value, value.type, undefined);
     if (value instanceof FormData) return this.entries('D', value, flatten(value.entries()));
@@ -273,7 +286,9 @@ class Encoder {
 
   private enter(container: object, tag: string): void {
     if (++this.containers > MAX_FINGERPRINT_CONTAINERS) {
-      throw new IdempotencyInputInvalidError(`The operation input cannot be fingerprinted: it has more than ${MAX_FINGERPRINT_CONTAINERS} objects and arrays.`);
+      throw new IdempotencyInputInvalidError(
+        `The operation input cannot be fingerprinted: it has more than ${MAX_FINGERPRINT_CONTAINERS} objects and arrays.`,
+      );
     }
     if (this.path.length === MAX_FINGERPRINT_DEPTH) {
       throw new IdempotencyInputInvalidError(

@@ -84,9 +84,12 @@ function parseSfString(raw: string): string {
   try {
     [value] = parseItem(raw);
   } catch {
-    throw new IdempotencyKeyInvalidError('The Idempotency-Key header is not a valid RFC 8941 string (or was sent twice).');
+    throw new IdempotencyKeyInvalidError(
+      'The Idempotency-Key header is not a valid RFC 8941 string (or was sent twice).',
+    );
   }
-  if (typeof value !== 'string') throw new IdempotencyKeyInvalidError('The Idempotency-Key header must be an RFC 8941 string.');
+  if (typeof value !== 'string')
+    throw new IdempotencyKeyInvalidError('The Idempotency-Key header must be an RFC 8941 string.');
   return value;
 }
 
@@ -104,7 +107,8 @@ export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_L
   ].filter((entry): entry is [string, string] => entry[1] !== undefined);
   const [first, ...others] = carried;
   const disagreeing = others.find(([, key]) => key !== first?.[1]);
-  if (first && disagreeing) throw new IdempotencyKeyInvalidError(`The Idempotency-Key ${first[0]} and the ${disagreeing[0]} disagree.`);
+  if (first && disagreeing)
+    throw new IdempotencyKeyInvalidError(`The Idempotency-Key ${first[0]} and the ${disagreeing[0]} disagree.`);
   return first?.[1];
 }
 

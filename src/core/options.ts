@@ -4,7 +4,8 @@ import { DEFAULT_MAX_KEY_LENGTH } from './key.js';
 import type { IdempotencyStore } from './store.js';
 
 /** How a repeat that arrives while the first attempt still runs is answered. */
-export type ConcurrentPolicy = 'reject' | { /** Longest wait in milliseconds before rejecting; no default, it must be given. */ wait: number };
+export type ConcurrentPolicy =
+  'reject' | { /** Longest wait in milliseconds before rejecting; no default, it must be given. */ wait: number };
 
 /** Options shared by the engine and every adapter. */
 export interface IdempotencyOptions {
@@ -69,7 +70,8 @@ export const idempotencyDefaults = {
   maxRunTime: 300_000,
 } as const satisfies Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrument' | 'completionRetry'>>;
 
-type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrument' | 'completionRetry'>> & Pick<IdempotencyOptions, 'completionRetry'>;
+type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrument' | 'completionRetry'>> &
+  Pick<IdempotencyOptions, 'completionRetry'>;
 
 /**
  * Checks the numbers in the engine's settings: Redis takes whole milliseconds, `Retry-After` whole
@@ -82,7 +84,8 @@ type Settings = Required<Omit<IdempotencyOptions, 'store' | 'onEvent' | 'instrum
  */
 export function validateOptions<T extends Settings>(settings: T): T {
   const wholeAtLeast = (name: string, value: number, least: number) => {
-    if (!Number.isSafeInteger(value) || value < least) throw new TypeError(`idempotency option "${name}" must be a whole number ≥ ${least}, got ${value}.`);
+    if (!Number.isSafeInteger(value) || value < least)
+      throw new TypeError(`idempotency option "${name}" must be a whole number ≥ ${least}, got ${value}.`);
   };
   wholeAtLeast('lease', settings.lease, 1);
   wholeAtLeast('maxRunTime', settings.maxRunTime, settings.lease);
@@ -98,7 +101,9 @@ export function validateOptions<T extends Settings>(settings: T): T {
   wholeAtLeast('maxResultBytes', settings.maxResultBytes, 1);
   if (settings.completionRetry !== undefined) wholeAtLeast('completionRetry', settings.completionRetry, 0);
   if (typeof settings.concurrent === 'object') wholeAtLeast('concurrent.wait', settings.concurrent.wait, 0);
-  else if (settings.concurrent !== 'reject') throw new TypeError(`idempotency option "concurrent" must be 'reject' or { wait: ms }.`);
-  if (settings.failMode !== 'closed' && settings.failMode !== 'open') throw new TypeError(`idempotency option "failMode" must be 'closed' or 'open'.`);
+  else if (settings.concurrent !== 'reject')
+    throw new TypeError(`idempotency option "concurrent" must be 'reject' or { wait: ms }.`);
+  if (settings.failMode !== 'closed' && settings.failMode !== 'open')
+    throw new TypeError(`idempotency option "failMode" must be 'closed' or 'open'.`);
   return settings;
 }

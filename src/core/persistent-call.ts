@@ -10,7 +10,12 @@ const FIRST_DELAY_MS = 25;
  * earlier call ran. Keep `longestDelayMs` well under the lease, so the call lands soon after the
  * store is back, before the lease can lapse.
  */
-export async function callPersistently<T>(call: () => Promise<T>, budgetMs: number, longestDelayMs: number, onFailure: (error: unknown) => void): Promise<T> {
+export async function callPersistently<T>(
+  call: () => Promise<T>,
+  budgetMs: number,
+  longestDelayMs: number,
+  onFailure: (error: unknown) => void,
+): Promise<T> {
   const deadline = Date.now() + budgetMs;
   for (let delay = Math.min(FIRST_DELAY_MS, longestDelayMs); ; delay = Math.min(delay * 2, longestDelayMs)) {
     try {

@@ -46,15 +46,20 @@ export function fromPortableError(portable: PortableError): unknown {
   if ('value' in portable) return portable.value;
   const { name, message, props, cause } = portable.error;
   const error = new Error(message, cause && { cause: fromPortableError(cause) });
-  if (!Object.hasOwn(props, 'name')) Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true });
-  for (const [key, value] of Object.entries(props)) Object.defineProperty(error, key, { value, writable: true, enumerable: true, configurable: true });
+  if (!Object.hasOwn(props, 'name'))
+    Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true });
+  for (const [key, value] of Object.entries(props))
+    Object.defineProperty(error, key, { value, writable: true, enumerable: true, configurable: true });
   return error;
 }
 
 /** Whether superjson would serialize `error` by a registered class or custom transformer, as superjson itself checks. */
 function isRegistered(error: Error): boolean {
   const { classRegistry, customTransformerRegistry } = serializer;
-  return classRegistry.getIdentifier(error.constructor as new () => Error) !== undefined || customTransformerRegistry.findApplicable(error) !== undefined;
+  return (
+    classRegistry.getIdentifier(error.constructor as new () => Error) !== undefined ||
+    customTransformerRegistry.findApplicable(error) !== undefined
+  );
 }
 
 /** Own enumerable properties, skipping any whose getter throws. */

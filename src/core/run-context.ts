@@ -28,7 +28,12 @@ export interface RunContext {
 }
 
 /** The run context of an attempt that holds record `recordId` with `fence`. */
-export function recordedRunContext(key: string, recordId: string, fence: number | undefined, takeover: boolean): RunContext {
+export function recordedRunContext(
+  key: string,
+  recordId: string,
+  fence: number | undefined,
+  takeover: boolean,
+): RunContext {
   return {
     key,
     fence,
@@ -40,5 +45,11 @@ export function recordedRunContext(key: string, recordId: string, fence: number 
 
 /** The run context of an operation sent without a key. */
 export function unkeyedRunContext(): RunContext {
-  return { key: undefined, fence: undefined, takeover: false, previousFence: undefined, derive: () => globalThis.crypto.randomUUID() };
+  return {
+    key: undefined,
+    fence: undefined,
+    takeover: false,
+    previousFence: undefined,
+    derive: () => globalThis.crypto.randomUUID(),
+  };
 }

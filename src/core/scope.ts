@@ -19,7 +19,10 @@ export type ScopeValue = string | number | null | undefined;
 export type ScopeOption<TContext> = ((context: TContext) => ScopeValue | Promise<ScopeValue>) | false;
 
 /** Throws a configuration error when `scope` was left out: anonymous use must be an explicit choice. */
-export function assertScopeOption<TContext>(scope: ScopeOption<TContext> | undefined, adapter: string): ScopeOption<TContext> {
+export function assertScopeOption<TContext>(
+  scope: ScopeOption<TContext> | undefined,
+  adapter: string,
+): ScopeOption<TContext> {
   if (scope === undefined) {
     throw new TypeError(
       `${adapter}: the "scope" option is required, e.g. scope: (ctx) => ctx.user?.id. ` +
@@ -35,7 +38,11 @@ export function assertScopeOption<TContext>(scope: ScopeOption<TContext> | undef
  * `undefined`, `null` or `''`). Throws a `TypeError` when it returned anything but a string or a
  * finite number (see {@link ScopeValue}); `adapter` names where the option was given, for that message.
  */
-export async function resolveScope<TContext>(scope: ScopeOption<TContext>, context: TContext, adapter?: string): Promise<string | null | undefined> {
+export async function resolveScope<TContext>(
+  scope: ScopeOption<TContext>,
+  context: TContext,
+  adapter?: string,
+): Promise<string | null | undefined> {
   if (scope === false) return null;
   return scopeIdentity(await scope(context), adapter);
 }

@@ -9,4 +9,6 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 
 /** The SHA-256 hex digest of `text` (UTF-8), in one call. */
 export const sha256Hex: (text: string) => string =
-  typeof oneShot === 'function' ? (text) => oneShot('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
+  typeof oneShot === 'function'
+    ? (text) => oneShot('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');

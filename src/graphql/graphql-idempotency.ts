@@ -12,7 +12,13 @@ import { findKeyDirective } from './key-directive.js';
 import { findMutation, type MutationOperation } from './mutation.js';
 import { useIdempotencyDefaults, type UseIdempotencyOptions } from './options.js';
 import { RootOutcomes } from './root-outcomes.js';
-import { UNSTORABLE_RESULT, storedResultCodec, toReplayedResult, toStoredResult, type StoredResult } from './stored-result.js';
+import {
+  UNSTORABLE_RESULT,
+  storedResultCodec,
+  toReplayedResult,
+  toStoredResult,
+  type StoredResult,
+} from './stored-result.js';
 import { coerceVariables, variablesAsSent } from './variables.js';
 
 /** One GraphQL execution as a server adapter sees it before it runs. */

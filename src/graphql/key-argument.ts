@@ -31,7 +31,9 @@ export function findKeyArgument(
     if (key !== undefined && key !== null) keys.add(key);
   }
   if (keys.size > 1) {
-    throw new IdempotencyKeyInvalidError(`The mutation fields of one operation carry different "${argumentName}" values.`);
+    throw new IdempotencyKeyInvalidError(
+      `The mutation fields of one operation carry different "${argumentName}" values.`,
+    );
   }
   return keys.values().next().value;
 }
@@ -46,7 +48,13 @@ function keyIn(field: GraphQLField<unknown, unknown>, args: Record<string, unkno
   for (const argument of field.args) {
     const type = getNamedType(argument.type);
     const value = args[argument.name];
-    if (isInputObjectType(type) && name in type.getFields() && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    if (
+      isInputObjectType(type) &&
+      name in type.getFields() &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value)
+    ) {
       const key = (value as Record<string, unknown>)[name];
       if (key !== undefined) return key;
     }

@@ -29,17 +29,24 @@ export function IdempotentDirectiveOnRootMutationRule(context: ValidationContext
   return {
     Directive(node, _key, _parent, _path, ancestors) {
       if (node.name.value !== IDEMPOTENT_DIRECTIVE) return;
-      const fields = ancestors.filter((ancestor): ancestor is FieldNode => !Array.isArray(ancestor) && (ancestor as { kind?: string }).kind === Kind.FIELD);
+      const fields = ancestors.filter(
+        (ancestor): ancestor is FieldNode =>
+          !Array.isArray(ancestor) && (ancestor as { kind?: string }).kind === Kind.FIELD,
+      );
       const mutationType = context.getSchema().getMutationType();
       if (fields.length === 1 && mutationType && context.getParentType() === mutationType) return;
-      context.reportError(new GraphQLError('The @idempotent directive is allowed only on a root field of a mutation.', { nodes: [node] }));
+      context.reportError(
+        new GraphQLError('The @idempotent directive is allowed only on a root field of a mutation.', { nodes: [node] }),
+      );
     },
   };
 }
 
 /** The errors {@link IdempotentDirectiveOnRootMutationRule} finds in a document, for servers that take no extra validation rules from a plugin. */
 export function misplacedIdempotentDirectives(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
-  return schema.getDirective(IDEMPOTENT_DIRECTIVE) ? validate(schema, document, [IdempotentDirectiveOnRootMutationRule]) : [];
+  return schema.getDirective(IDEMPOTENT_DIRECTIVE)
+    ? validate(schema, document, [IdempotentDirectiveOnRootMutationRule])
+    : [];
 }
 
 /**
@@ -47,7 +54,11 @@ export function misplacedIdempotentDirectives(schema: GraphQLSchema, document: D
  * `undefined` when none does (or the schema does not declare the directive, or the variables did not
  * coerce). Throws {@link IdempotencyKeyInvalidError} when the root fields carry different keys.
  */
-export function findKeyDirective(schema: GraphQLSchema, mutation: MutationOperation, variables: Record<string, unknown> | undefined): unknown {
+export function findKeyDirective(
+  schema: GraphQLSchema,
+  mutation: MutationOperation,
+  variables: Record<string, unknown> | undefined,
+): unknown {
   const directive = schema.getDirective(IDEMPOTENT_DIRECTIVE);
   if (!directive || !variables) return undefined;
   const keys = new Set<unknown>();
@@ -55,6 +66,7 @@ export function findKeyDirective(schema: GraphQLSchema, mutation: MutationOperat
     const key = getDirectiveValues(directive, field, variables)?.key;
     if (key !== undefined && key !== null) keys.add(key);
   }
-  if (keys.size > 1) throw new IdempotencyKeyInvalidError('The mutation fields of one operation carry different @idempotent keys.');
+  if (keys.size > 1)
+    throw new IdempotencyKeyInvalidError('The mutation fields of one operation carry different @idempotent keys.');
   return keys.values().next().value;
 }

@@ -44,7 +44,9 @@ export function findMutation(document: DocumentNode, operationName?: string | nu
 function analyse(document: DocumentNode, operationName?: string | null): MutationOperation | undefined {
   const definition = getOperationAST(document, operationName);
   if (definition?.operation !== 'mutation') return undefined;
-  const fragments = document.definitions.filter((node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION);
+  const fragments = document.definitions.filter(
+    (node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION,
+  );
   const byName = new Map(fragments.map((fragment) => [fragment.name.value, fragment]));
   const rootFields = collectRootFields(definition.selectionSet, byName, new Set());
   return {
@@ -52,7 +54,10 @@ function analyse(document: DocumentNode, operationName?: string | null): Mutatio
     rootFields,
     identity: [...new Set(rootFields.map((field) => field.name.value))].sort().join(','),
     // The name is left out (it does not change what runs); operation directives (`mutation @dryRun`) are not.
-    shape: { selection: print({ ...definition, name: undefined }), fragments: fragments.map((fragment) => print(fragment)).sort() },
+    shape: {
+      selection: print({ ...definition, name: undefined }),
+      fragments: fragments.map((fragment) => print(fragment)).sort(),
+    },
     streams: [definition, ...fragments].some(usesStreamingDirective),
   };
 }

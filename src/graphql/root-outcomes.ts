@@ -116,10 +116,14 @@ export function trackRootResolvers(schema: GraphQLSchema): void {
 }
 
 /** The executor's field resolver, tracking the root mutation fields it resolves (those without a resolver of their own). */
-export function trackingFieldResolver(fieldResolver: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
+export function trackingFieldResolver(
+  fieldResolver: GraphQLFieldResolver<unknown, unknown>,
+): GraphQLFieldResolver<unknown, unknown> {
   return (source, args, context, info) => {
     const roots = isRootMutationField(info) ? trackerOf(source) : undefined;
-    return roots ? roots.track(() => fieldResolver(source, args, context, info)) : fieldResolver(source, args, context, info);
+    return roots
+      ? roots.track(() => fieldResolver(source, args, context, info))
+      : fieldResolver(source, args, context, info);
   };
 }
 
@@ -129,7 +133,9 @@ export function isRootMutationField(info: GraphQLResolveInfo): boolean {
 }
 
 function trackerOf(source: unknown): RootOutcomes | undefined {
-  return typeof source === 'object' && source !== null ? (source as Record<symbol, RootOutcomes | undefined>)[TRACKER] : undefined;
+  return typeof source === 'object' && source !== null
+    ? (source as Record<symbol, RootOutcomes | undefined>)[TRACKER]
+    : undefined;
 }
 
 /** A thrown error as the policy sees it: coded when it is a GraphQLError with `extensions.code`, with its `extensions.http.status`. */

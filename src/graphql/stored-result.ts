@@ -106,7 +106,9 @@ function withoutHttp(extensions: ExecutionResult['extensions']): Record<string, 
  * data and 200 otherwise.
  */
 function originalHttp(result: ExecutionResult): HttpExtension {
-  const parts = [result.extensions?.http, ...(result.errors ?? []).map((error) => error.extensions?.http)] as (HttpExtension | undefined)[];
+  const parts = [result.extensions?.http, ...(result.errors ?? []).map((error) => error.extensions?.http)] as (
+    HttpExtension | undefined
+  )[];
   let status: number | undefined;
   let headers: Record<string, string> | undefined;
   for (const part of parts) {

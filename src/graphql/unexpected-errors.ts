@@ -11,7 +11,11 @@ export function withUnexpectedErrorsMasked(result: ExecutionResult): ExecutionRe
     ...result,
     errors: result.errors.map((error) =>
       isUnexpectedError(error)
-        ? new GraphQLError('Unexpected error.', { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } })
+        ? new GraphQLError('Unexpected error.', {
+            nodes: error.nodes,
+            path: error.path,
+            extensions: { code: 'INTERNAL_SERVER_ERROR' },
+          })
         : error,
     ),
   };

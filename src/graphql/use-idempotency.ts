@@ -124,16 +124,21 @@ function endOnce(mutation: RunningMutation, onEnd: () => void): RunningMutation 
 
 /** A result as the server would have sent it had masking run: for the fallback end of an attempt. */
 function maskedIfSingle(result: unknown): unknown {
-  return typeof result === 'object' && result !== null && 'errors' in result ? withUnexpectedErrorsMasked(result as ExecutionResult) : result;
+  return typeof result === 'object' && result !== null && 'errors' in result
+    ? withUnexpectedErrorsMasked(result as ExecutionResult)
+    : result;
 }
 
 /** The answer to a mutation that would share its context object with a running keyed one. */
 function sharedContextResult(): ExecutionResult {
   return {
     errors: [
-      new GraphQLError('useIdempotency: a keyed mutation cannot share its context object with another running mutation; give each execution a context of its own.', {
-        extensions: { code: 'INTERNAL_SERVER_ERROR' },
-      }),
+      new GraphQLError(
+        'useIdempotency: a keyed mutation cannot share its context object with another running mutation; give each execution a context of its own.',
+        {
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+      ),
     ],
   };
 }
@@ -141,10 +146,16 @@ function sharedContextResult(): ExecutionResult {
 /** The operation's HTTP request (Yoga puts the fetch `Request` in `context.request`); `undefined` over graphql-ws or a plain executor. */
 function httpRequestOf(context: unknown): { headers: { get(name: string): string | null } } | undefined {
   const request = (context as { request?: { headers?: { get?: unknown } } } | null)?.request;
-  return typeof request?.headers?.get === 'function' ? (request as { headers: { get(name: string): string | null } }) : undefined;
+  return typeof request?.headers?.get === 'function'
+    ? (request as { headers: { get(name: string): string | null } })
+    : undefined;
 }
 
 /** The header's value(s): Node's distinct values where the Node request is at hand (a header sent twice shows), else the fetch header. */
-function readHeader(context: unknown, request: { headers: { get(name: string): string | null } }, name: string): RawKey {
+function readHeader(
+  context: unknown,
+  request: { headers: { get(name: string): string | null } },
+  name: string,
+): RawKey {
   return distinctHeaderValues((context as { req?: unknown }).req, name) ?? request.headers.get(name);
 }

@@ -1,8 +1,29 @@
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Counter, type Histogram, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import type { IdempotencyEvent } from '../core/events.js';
-import type { ExecutionEnd, ExecutionObserver, ExecutionStart, IdempotencyInstrumentation } from '../core/instrumentation.js';
+import type {
+  ExecutionEnd,
+  ExecutionObserver,
+  ExecutionStart,
+  IdempotencyInstrumentation,
+} from '../core/instrumentation.js';
 import type { IdempotencyStore } from '../core/store.js';
-import { idempotencyAttributes as attr, idempotencyMetrics, instrumentationScope, type IdempotencyOutcome } from './names.js';
+import {
+  idempotencyAttributes as attr,
+  idempotencyMetrics,
+  instrumentationScope,
+  type IdempotencyOutcome,
+} from './names.js';
 import { errorType, FAILED, outcomeOf, type Seen } from './outcome.js';
 
 /** Options of {@link createIdempotencyTelemetry}. */
@@ -45,11 +66,23 @@ function lazyInstruments(meterProvider: MeterProvider | undefined): () => Instru
   let instruments: Instruments | undefined;
   return () => {
     if (instruments) return instruments;
-    const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(instrumentationScope.name, instrumentationScope.version);
+    const meter = (meterProvider ?? metrics.getMeterProvider()).getMeter(
+      instrumentationScope.name,
+      instrumentationScope.version,
+    );
     instruments = {
-      operations: meter.createCounter(idempotencyMetrics.operations, { unit: '{operation}', description: 'Keyed idempotent executions, by outcome.' }),
-      takeovers: meter.createCounter(idempotencyMetrics.takeovers, { unit: '{takeover}', description: 'Expired leases of a crashed or stalled owner taken over.' }),
-      storeErrors: meter.createCounter(idempotencyMetrics.storeErrors, { unit: '{error}', description: 'Failed idempotency store calls, retried ones included.' }),
+      operations: meter.createCounter(idempotencyMetrics.operations, {
+        unit: '{operation}',
+        description: 'Keyed idempotent executions, by outcome.',
+      }),
+      takeovers: meter.createCounter(idempotencyMetrics.takeovers, {
+        unit: '{takeover}',
+        description: 'Expired leases of a crashed or stalled owner taken over.',
+      }),
+      storeErrors: meter.createCounter(idempotencyMetrics.storeErrors, {
+        unit: '{error}',
+        description: 'Failed idempotency store calls, retried ones included.',
+      }),
       storeDuration: meter.createHistogram(idempotencyMetrics.storeDuration, {
         unit: 'ms',
         description: 'Duration of one idempotency store transition.',
@@ -71,13 +104,19 @@ function lazyInstruments(meterProvider: MeterProvider | undefined): () => Instru
  * useIdempotency({ store: telemetry.store(createRedisStore({ redis })), instrument: telemetry.instrument, scope: (ctx) => ctx.user?.id });
  */
 export function createIdempotencyTelemetry(options: IdempotencyTelemetryOptions = {}): IdempotencyTelemetry {
-  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(instrumentationScope.name, instrumentationScope.version);
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    instrumentationScope.name,
+    instrumentationScope.version,
+  );
   const instruments = lazyInstruments(options.meterProvider);
 
   function instrument({ operation, recordId }: ExecutionStart): ExecutionObserver {
     const span = tracer.startSpan(
       `idempotency ${operation}`,
-      { kind: SpanKind.INTERNAL, attributes: { [attr.operation]: operation, ...(recordId ? { [attr.recordId]: recordId } : {}) } },
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { [attr.operation]: operation, ...(recordId ? { [attr.recordId]: recordId } : {}) },
+      },
       context.active(),
     );
     const seen: Seen = { types: new Set(), fence: undefined };
@@ -86,12 +125,16 @@ export function createIdempotencyTelemetry(options: IdempotencyTelemetryOptions 
       onEvent(event: IdempotencyEvent) {
         const labels: Attributes = { [attr.operation]: operation };
         if (event.type === 'takeover') instruments().takeovers.add(1, labels);
-        if (event.type === 'store-error') instruments().storeErrors.add(1, { ...labels, [attr.errorType]: errorType(event.error) });
+        if (event.type === 'store-error')
+          instruments().storeErrors.add(1, { ...labels, [attr.errorType]: errorType(event.error) });
         if (ended) return; // a late heartbeat report: counted, but the span is closed
         seen.types.add(event.type);
         if (event.fence !== undefined) seen.fence = event.fence;
         if (event.type === 'store-error' || event.type === 'policy-error' || event.type === 'run-limit-exceeded') {
-          span.addEvent(`idempotency.${event.type.replaceAll('-', '_')}`, event.error === undefined ? {} : { [attr.errorType]: errorType(event.error) });
+          span.addEvent(
+            `idempotency.${event.type.replaceAll('-', '_')}`,
+            event.error === undefined ? {} : { [attr.errorType]: errorType(event.error) },
+          );
         }
       },
       end(ending: ExecutionEnd) {
@@ -129,7 +172,10 @@ export function instrumentStore(store: IdempotencyStore, options: InstrumentStor
 }
 
 function timeStore(store: IdempotencyStore, instruments: () => Instruments): IdempotencyStore {
-  function timed<A, R>(transition: keyof IdempotencyStore, call: (request: A) => Promise<R>): (request: A) => Promise<R> {
+  function timed<A, R>(
+    transition: keyof IdempotencyStore,
+    call: (request: A) => Promise<R>,
+  ): (request: A) => Promise<R> {
     return async (request) => {
       const started = performance.now();
       const record = (failure?: { error: unknown }) => {

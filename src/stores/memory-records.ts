@@ -37,7 +37,8 @@ interface Held {
 }
 
 const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
-const sizeOf = (id: string, record: MemoryRecord) => byteLength(id) + byteLength(record.fingerprint) + byteLength(record.result);
+const sizeOf = (id: string, record: MemoryRecord) =>
+  byteLength(id) + byteLength(record.fingerprint) + byteLength(record.result);
 
 /**
  * The records of a memory store and their accounting: how many records and bytes (id, fingerprint
@@ -71,9 +72,12 @@ export function createMemoryRecords(bounds: MemoryBounds) {
   /** Why a new record of `scopeId` needing `size` bytes cannot be held now, if it cannot. */
   function refusal(scopeId: string, size: number): string | undefined {
     const usage = perScope.get(scopeId) ?? { records: 0, bytes: 0 };
-    if (held.size >= bounds.maxRecords) return `it holds ${held.size} unexpired records (maxRecords ${bounds.maxRecords})`;
-    if (usage.records >= bounds.maxRecordsPerScope) return `this scope holds ${usage.records} unexpired records (maxRecordsPerScope ${bounds.maxRecordsPerScope})`;
-    if (bytes + size > bounds.maxBytes) return `its records hold ${bytes} bytes and a new one needs ${size} more (maxBytes ${bounds.maxBytes})`;
+    if (held.size >= bounds.maxRecords)
+      return `it holds ${held.size} unexpired records (maxRecords ${bounds.maxRecords})`;
+    if (usage.records >= bounds.maxRecordsPerScope)
+      return `this scope holds ${usage.records} unexpired records (maxRecordsPerScope ${bounds.maxRecordsPerScope})`;
+    if (bytes + size > bounds.maxBytes)
+      return `its records hold ${bytes} bytes and a new one needs ${size} more (maxBytes ${bounds.maxBytes})`;
     if (usage.bytes + size > bounds.maxBytesPerScope) {
       return `this scope's records hold ${usage.bytes} bytes and a new one needs ${size} more (maxBytesPerScope ${bounds.maxBytesPerScope})`;
     }
@@ -109,7 +113,10 @@ export function createMemoryRecords(bounds: MemoryBounds) {
         sweep(time);
         reason = refusal(scopeId, size);
       }
-      if (reason) throw new Error(`The memory store refuses a new idempotency key: ${reason}. It accepts new keys again as records expire.`);
+      if (reason)
+        throw new Error(
+          `The memory store refuses a new idempotency key: ${reason}. It accepts new keys again as records expire.`,
+        );
     },
 
     /** Stores `record` under `id`, replacing the one there, whose `scopeId` it must keep. Never refuses. */

@@ -34,7 +34,12 @@ export interface MemoryStoreOptions {
 }
 
 /** Defaults of {@link MemoryStoreOptions}. */
-export const memoryStoreDefaults = { maxRecords: 10_000, maxRecordsPerScope: 1_000, maxBytes: 67_108_864, maxBytesPerScope: 8_388_608 } as const;
+export const memoryStoreDefaults = {
+  maxRecords: 10_000,
+  maxRecordsPerScope: 1_000,
+  maxBytes: 67_108_864,
+  maxBytesPerScope: 8_388_608,
+} as const;
 
 /** The memory store: an {@link IdempotencyStore} that reports what it holds. */
 export interface MemoryStore extends IdempotencyStore {
@@ -45,7 +50,8 @@ export interface MemoryStore extends IdempotencyStore {
 }
 
 function wholeAtLeastOne(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`memory store option "${name}" must be a whole number ≥ 1, got ${value}.`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`memory store option "${name}" must be a whole number ≥ 1, got ${value}.`);
   return value;
 }
 
@@ -58,9 +64,15 @@ function wholeAtLeastOne(name: string, value: number): number {
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const records = createMemoryRecords({
     maxRecords: wholeAtLeastOne('maxRecords', options.maxRecords ?? memoryStoreDefaults.maxRecords),
-    maxRecordsPerScope: wholeAtLeastOne('maxRecordsPerScope', options.maxRecordsPerScope ?? memoryStoreDefaults.maxRecordsPerScope),
+    maxRecordsPerScope: wholeAtLeastOne(
+      'maxRecordsPerScope',
+      options.maxRecordsPerScope ?? memoryStoreDefaults.maxRecordsPerScope,
+    ),
     maxBytes: wholeAtLeastOne('maxBytes', options.maxBytes ?? memoryStoreDefaults.maxBytes),
-    maxBytesPerScope: wholeAtLeastOne('maxBytesPerScope', options.maxBytesPerScope ?? memoryStoreDefaults.maxBytesPerScope),
+    maxBytesPerScope: wholeAtLeastOne(
+      'maxBytesPerScope',
+      options.maxBytesPerScope ?? memoryStoreDefaults.maxBytesPerScope,
+    ),
   });
   const now = options.now ?? Date.now;
 
@@ -68,7 +80,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
    * Moves the owner's running record to `after` with `change`. Answers true again, changing nothing,
    * when the same owner already moved it there (a re-sent call); false when the owner lost it.
    */
-  function finish(request: OwnerRequest, after: MemoryRecord['state'], change: (record: MemoryRecord, time: number) => MemoryRecord): Promise<boolean> {
+  function finish(
+    request: OwnerRequest,
+    after: MemoryRecord['state'],
+    change: (record: MemoryRecord, time: number) => MemoryRecord,
+  ): Promise<boolean> {
     const time = now();
     const record = records.get(request.id, time);
     if (record?.owner !== request.owner) return Promise.resolve(false);
@@ -92,7 +108,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (record && record.state !== 'free') {
         if (record.fingerprint !== request.fingerprint) return { status: 'mismatch' };
         if (record.state === 'done') return { status: 'completed', result: record.result ?? '' };
-        if (record.owner === request.owner) return { status: 'acquired', fence: record.fence, takeover: record.takeover };
+        if (record.owner === request.owner)
+          return { status: 'acquired', fence: record.fence, takeover: record.takeover };
         if (record.leaseUntil > time) return { status: 'running', leaseRemainingMs: record.leaseUntil - time };
       }
       if (!record) records.admit(request.id, request.scopeId, request.fingerprint, time);
@@ -121,7 +138,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     complete(request) {
-      return finish(request, 'done', (record, time) => ({ ...record, state: 'done', leaseUntil: 0, result: request.result, expiresAt: time + request.ttlMs }));
+      return finish(request, 'done', (record, time) => ({
+        ...record,
+        state: 'done',
+        leaseUntil: 0,
+        result: request.result,
+        expiresAt: time + request.ttlMs,
+      }));
     },
 
     release(request) {

@@ -21,7 +21,13 @@ export const redisStoreDefaults = { prefix: 'idem:', timeout: 2_000 } as const;
 type ScriptReply = [string, (string | number)?, number?];
 
 interface IdempotencyCommands {
-  idempotencyBegin(key: string, fingerprint: string, owner: string, leaseMs: number, ttlMs: number): Promise<ScriptReply>;
+  idempotencyBegin(
+    key: string,
+    fingerprint: string,
+    owner: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<ScriptReply>;
   idempotencyExtend(key: string, owner: string, leaseMs: number): Promise<number>;
   idempotencyComplete(key: string, owner: string, result: string, ttlMs: number): Promise<number>;
   idempotencyRelease(key: string, owner: string): Promise<number>;

@@ -15,7 +15,11 @@ export interface IdempotentMutationFnOptions<TVariables> {
 }
 
 /** The function {@link idempotentMutationFn} wraps: a mutation that sends `key` as its idempotency key. */
-export type KeyedMutationFunction<TData, TVariables> = (variables: TVariables, key: string, context: MutationFunctionContext) => Promise<TData>;
+export type KeyedMutationFunction<TData, TVariables> = (
+  variables: TVariables,
+  key: string,
+  context: MutationFunctionContext,
+) => Promise<TData>;
 
 /**
  * A TanStack Query `mutationFn` that hands `fn` one idempotency key per mutation execution: the same

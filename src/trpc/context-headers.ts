@@ -42,10 +42,17 @@ export function readRequestHeader(ctx: unknown, name: string): RawKey {
  */
 export function isWebSocketContext(ctx: Bag): boolean {
   const { req, res, info } = ctx;
-  if (isBag(res) && typeof res.send === 'function' && typeof res.readyState === 'number' && typeof res.setHeader !== 'function') return true;
+  if (
+    isBag(res) &&
+    typeof res.send === 'function' &&
+    typeof res.readyState === 'number' &&
+    typeof res.setHeader !== 'function'
+  )
+    return true;
   if (isBag(info) && Array.isArray(info.calls) && info.calls.length === 0) return true;
   if (carriesHandshakeKey(ctx.headers) || (isBag(req) && carriesHandshakeKey(req.headers))) return true;
-  if (!isBag(req) || !isBag(req.headers) || typeof req.method !== 'string' || req.method.toUpperCase() !== 'GET') return false;
+  if (!isBag(req) || !isBag(req.headers) || typeof req.method !== 'string' || req.method.toUpperCase() !== 'GET')
+    return false;
   return hasToken(req.headers.upgrade, 'websocket') && hasToken(req.headers.connection, 'upgrade');
 }
 
@@ -57,14 +64,17 @@ export function isWebSocketContext(ctx: Bag): boolean {
  */
 function carriesHandshakeKey(headers: unknown): boolean {
   if (!isBag(headers)) return false;
-  if (typeof headers.has === 'function') return (headers.has as (name: string) => boolean).call(headers, 'sec-websocket-key');
+  if (typeof headers.has === 'function')
+    return (headers.has as (name: string) => boolean).call(headers, 'sec-websocket-key');
   return headers['sec-websocket-key'] !== undefined;
 }
 
 /** Whether a Node header value (a comma-separated token list) holds `token`, case-insensitively. */
 function hasToken(value: unknown, token: string): boolean {
   const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
-  return values.some((item) => typeof item === 'string' && item.split(',').some((part) => part.trim().toLowerCase() === token));
+  return values.some(
+    (item) => typeof item === 'string' && item.split(',').some((part) => part.trim().toLowerCase() === token),
+  );
 }
 
 /**

@@ -1,5 +1,10 @@
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
-import { IdempotencyConcurrentRequestError, isIdempotencyError, type IdempotencyError, type IdempotencyErrorCode } from '../core/errors.js';
+import {
+  IdempotencyConcurrentRequestError,
+  isIdempotencyError,
+  type IdempotencyError,
+  type IdempotencyErrorCode,
+} from '../core/errors.js';
 
 /** The tRPC code each idempotency error is answered with (the semantics table of DESIGN.md). */
 export const trpcErrorCodes = {
@@ -33,5 +38,7 @@ export interface IdempotencyErrorData {
 export function idempotencyErrorData(error: TRPCError): IdempotencyErrorData | undefined {
   const { cause } = error;
   if (!isIdempotencyError(cause)) return undefined;
-  return cause instanceof IdempotencyConcurrentRequestError ? { code: cause.code, retryAfter: cause.retryAfter } : { code: cause.code };
+  return cause instanceof IdempotencyConcurrentRequestError
+    ? { code: cause.code, retryAfter: cause.retryAfter }
+    : { code: cause.code };
 }

@@ -8,8 +8,13 @@ import { IdempotencyKeyInvalidError } from '../core/errors.js';
 export function inputKey(input: unknown, field: string): unknown {
   if (input instanceof FormData) {
     const values = input.getAll(field);
-    if (values.length > 1) throw new IdempotencyKeyInvalidError(`The form field \`${field}\` (the Idempotency-Key) was sent more than once.`);
+    if (values.length > 1)
+      throw new IdempotencyKeyInvalidError(
+        `The form field \`${field}\` (the Idempotency-Key) was sent more than once.`,
+      );
     return values[0];
   }
-  return typeof input === 'object' && input !== null && Object.hasOwn(input, field) ? (input as Record<string, unknown>)[field] : undefined;
+  return typeof input === 'object' && input !== null && Object.hasOwn(input, field)
+    ? (input as Record<string, unknown>)[field]
+    : undefined;
 }

@@ -7,7 +7,14 @@ import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { batchSize, readRequestHeader, setResponseHeaders } from './context-headers.js';
 import { toTRPCError } from './errors.js';
 import { inputKey } from './input-key.js';
-import { trpcIdempotencyDefaults, type IdempotencyCall, type IdempotencyMeta, type IdempotencyProcedureOptions, type RawKey, type TrpcIdempotencyOptions } from './options.js';
+import {
+  trpcIdempotencyDefaults,
+  type IdempotencyCall,
+  type IdempotencyMeta,
+  type IdempotencyProcedureOptions,
+  type RawKey,
+  type TrpcIdempotencyOptions,
+} from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
 import { outputTransformer } from './storable.js';
 import { resultCodec } from './stored-result.js';
@@ -27,7 +34,13 @@ export interface IdempotencyContext {
 const handledCalls = new WeakMap<object, unknown>();
 
 /** The middleware {@link idempotency} returns; pass it to `.use()`. */
-export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<TContext, unknown, object, IdempotencyContext, unknown>;
+export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<
+  TContext,
+  unknown,
+  object,
+  IdempotencyContext,
+  unknown
+>;
 
 /**
  * Creates a tRPC middleware that runs each mutation at most once per idempotency key and answers
@@ -67,7 +80,9 @@ export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<TContext, u
  * `any` (`scope: ({ ctx }) => ctx.user?.id` compiles without a type argument); `idempotency<Context>(…)` checks it.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function idempotency<TContext = any>(options: TrpcIdempotencyOptions<TContext>): IdempotencyMiddleware<TContext> {
+export function idempotency<TContext = any>(
+  options: TrpcIdempotencyOptions<TContext>,
+): IdempotencyMiddleware<TContext> {
   const {
     scope: scopeOption,
     headerName = trpcIdempotencyDefaults.headerName,
@@ -133,7 +148,10 @@ function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inp
   if (header === undefined || header === null || (Array.isArray(header) && header.length === 0)) return header;
   const calls = batchSize(ctx, batchIndex);
   if (calls > 1) {
-    const instead = inputField === false ? 'send each keyed call in a request of its own' : `send each call's key in its input field \`${inputField}\``;
+    const instead =
+      inputField === false
+        ? 'send each keyed call in a request of its own'
+        : `send each call's key in its input field \`${inputField}\``;
     throw new IdempotencyKeyInvalidError(`A batch of ${calls} calls shares one ${headerName} header; ${instead}.`);
   }
   return header;

@@ -27,7 +27,9 @@ function isBag(value: unknown): value is Bag {
 
 /** The transformer that stores outputs: the output half of a combined transformer. */
 export function outputTransformer(transformer: TRPCDataTransformer | TRPCCombinedDataTransformer): TRPCDataTransformer {
-  return 'output' in transformer && isBag(transformer.output) ? transformer.output : (transformer as TRPCDataTransformer);
+  return 'output' in transformer && isBag(transformer.output)
+    ? transformer.output
+    : (transformer as TRPCDataTransformer);
 }
 
 /**
@@ -40,9 +42,12 @@ export function superjsonRegistries(transformer: unknown): SerializerRegistries 
     if (!isBag(candidate)) continue;
     const { classRegistry, customTransformerRegistry, symbolRegistry } = candidate;
     if (
-      isBag(classRegistry) && typeof classRegistry.getIdentifier === 'function' &&
-      isBag(customTransformerRegistry) && typeof customTransformerRegistry.findApplicable === 'function' &&
-      isBag(symbolRegistry) && typeof symbolRegistry.getIdentifier === 'function'
+      isBag(classRegistry) &&
+      typeof classRegistry.getIdentifier === 'function' &&
+      isBag(customTransformerRegistry) &&
+      typeof customTransformerRegistry.findApplicable === 'function' &&
+      isBag(symbolRegistry) &&
+      typeof symbolRegistry.getIdentifier === 'function'
     ) {
       return candidate as unknown as SerializerRegistries;
     }
@@ -61,10 +66,27 @@ const KEPT_PROTOTYPES: ReadonlySet<object | null> = new Set([
   RegExp.prototype,
   Error.prototype,
   URL.prototype,
-  ...[Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array].map((type) => type.prototype),
+  ...[
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+  ].map((type) => type.prototype),
 ]);
 /** Of those, the ones whose contents are walked; the others are leaves. */
-const CONTAINER_PROTOTYPES: ReadonlySet<object | null> = new Set([null, Object.prototype, Array.prototype, Map.prototype, Set.prototype, Error.prototype]);
+const CONTAINER_PROTOTYPES: ReadonlySet<object | null> = new Set([
+  null,
+  Object.prototype,
+  Array.prototype,
+  Map.prototype,
+  Set.prototype,
+  Error.prototype,
+]);
 
 /**
  * What in `output` cannot be stored and replayed as it is (`'output.receipt is a Promise'`), or
@@ -80,7 +102,10 @@ export function unstorablePart(output: unknown, registries: SerializerRegistries
 
   function visit(value: unknown): string | undefined {
     if (typeof value === 'function') return at('a function');
-    if (typeof value === 'symbol') return registries?.symbolRegistry.getIdentifier(value) !== undefined ? undefined : at('a symbol the serializer does not restore');
+    if (typeof value === 'symbol')
+      return registries?.symbolRegistry.getIdentifier(value) !== undefined
+        ? undefined
+        : at('a symbol the serializer does not restore');
     if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
     if (path.length >= MAX_STORED_DEPTH) return at(`nested deeper than ${MAX_STORED_DEPTH} levels`);
     seen.add(value);
@@ -88,7 +113,8 @@ export function unstorablePart(output: unknown, registries: SerializerRegistries
     if (Symbol.asyncIterator in value) return at('an async iterable (a stream)');
     if (registries?.customTransformerRegistry.findApplicable(value)) return undefined;
     const prototype: unknown = Object.getPrototypeOf(value);
-    const registered = registries !== undefined && registries.classRegistry.getIdentifier(value.constructor) !== undefined;
+    const registered =
+      registries !== undefined && registries.classRegistry.getIdentifier(value.constructor) !== undefined;
     if (!registered && !KEPT_PROTOTYPES.has(prototype as object | null)) {
       const name = isBag(prototype) && typeof prototype.constructor === 'function' ? prototype.constructor.name : '';
       return at(`an instance of ${name || 'a class'}, which the serializer does not restore`);

@@ -29,20 +29,28 @@ interface TransformedOutput {
  * code, message and cause (see `toPortableError`), so the `errorFormatter` shapes the replay as it
  * shaped the original.
  */
-export function resultCodec<TContextOverride>(transformer?: TRPCDataTransformer): ResultCodec<MiddlewareResult<TContextOverride>> {
+export function resultCodec<TContextOverride>(
+  transformer?: TRPCDataTransformer,
+): ResultCodec<MiddlewareResult<TContextOverride>> {
   const registries = superjsonRegistries(transformer ?? serializer);
   return {
     stringify(result) {
       if (result.ok) {
         const unstorable = unstorablePart(result.data, registries);
-        if (unstorable !== undefined) throw new TypeError(`The procedure's output cannot be stored for replay: ${unstorable}.`);
-        if (transformer) return JSON.stringify({ transformed: true, wire: transformer.serialize(result.data) } satisfies TransformedOutput);
+        if (unstorable !== undefined)
+          throw new TypeError(`The procedure's output cannot be stored for replay: ${unstorable}.`);
+        if (transformer)
+          return JSON.stringify({
+            transformed: true,
+            wire: transformer.serialize(result.data),
+          } satisfies TransformedOutput);
       }
       return serializer.stringify(toStored(result));
     },
     parse(text) {
       const parsed: unknown = JSON.parse(text);
-      if (isTransformedOutput(parsed)) return fromStored({ ok: true, data: (transformer ?? serializer).deserialize(parsed.wire as never) });
+      if (isTransformedOutput(parsed))
+        return fromStored({ ok: true, data: (transformer ?? serializer).deserialize(parsed.wire as never) });
       return fromStored(serializer.deserialize<StoredResult>(parsed as Parameters<typeof serializer.deserialize>[0]));
     },
   };
@@ -68,12 +76,23 @@ function toStored(result: MiddlewareResult<unknown>): StoredResult {
  */
 function fromStored<TContextOverride>(stored: StoredResult): MiddlewareResult<TContextOverride> {
   const marker = 'middlewareMarker' as MiddlewareResult<TContextOverride>['marker'];
-  return stored.ok ? { marker, ok: true, data: stored.data } : { marker, ok: false, error: replayedError(stored.error) };
+  return stored.ok
+    ? { marker, ok: true, data: stored.data }
+    : { marker, ok: false, error: replayedError(stored.error) };
 }
 
-function replayedError({ code, message, cause }: { code: TRPC_ERROR_CODE_KEY; message: string; cause?: PortableError }): TRPCError {
+function replayedError({
+  code,
+  message,
+  cause,
+}: {
+  code: TRPC_ERROR_CODE_KEY;
+  message: string;
+  cause?: PortableError;
+}): TRPCError {
   const error = new TRPCError({ code, message });
   // Set as restored: passed to the constructor, a registered class that is not an `Error` would be wrapped.
-  if (cause) Object.defineProperty(error, 'cause', { value: fromPortableError(cause), writable: true, configurable: true });
+  if (cause)
+    Object.defineProperty(error, 'cause', { value: fromPortableError(cause), writable: true, configurable: true });
   return error;
 }

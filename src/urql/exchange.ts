@@ -33,7 +33,11 @@ export function idempotencyExchange(options: IdempotencyExchangeOptions = {}): E
   return mapExchange({
     onOperation(operation) {
       if (operation.kind !== 'mutation') return operation;
-      const key = chooseKey(operation.context.idempotencyKey, new Headers(fetchOptionsOf(operation).headers).has(headerName), generateKey);
+      const key = chooseKey(
+        operation.context.idempotencyKey,
+        new Headers(fetchOptionsOf(operation).headers).has(headerName),
+        generateKey,
+      );
       if (key === undefined) return operation;
       return makeOperation(operation.kind, operation, {
         ...operation.context,
@@ -50,7 +54,11 @@ function fetchOptionsOf(operation: Operation): RequestInit {
 }
 
 /** The operation's `fetchOptions` with the key header set; a function stays a function, called when urql asks. */
-function withKeyHeader(fetchOptions: RequestInit | (() => RequestInit) | undefined, name: string, value: string): RequestInit | (() => RequestInit) {
+function withKeyHeader(
+  fetchOptions: RequestInit | (() => RequestInit) | undefined,
+  name: string,
+  value: string,
+): RequestInit | (() => RequestInit) {
   const add = (init: RequestInit = {}): RequestInit => {
     const headers = new Headers(init.headers);
     headers.set(name, value);

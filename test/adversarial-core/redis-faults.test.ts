@@ -74,7 +74,14 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     const firstRenewal = new Promise<void>((resolve) => (renewed = resolve));
     const events: IdempotencyEvent[] = [];
     const engine = createIdempotencyEngine({
-      store: { ...store, extend: async (r) => { const held = await store.extend(r); renewed(); return held; } },
+      store: {
+        ...store,
+        extend: async (r) => {
+          const held = await store.extend(r);
+          renewed();
+          return held;
+        },
+      },
       lease,
       onEvent: (event) => events.push(event),
     });
@@ -87,7 +94,7 @@ describe('adversarial review: Redis stalls and timeouts', () => {
   // that it stays at-least-once and fenced: the takeover gets fence 2, the stale holder's
   // completion is refused, and every later repeat replays the takeover's result.
 
-  it('B1 a Redis stall longer than the lease left (shorter than the lease) while the body runs: the retry queued first takes over with fence 2, the stale holder\'s completion is refused', async () => {
+  it("B1 a Redis stall longer than the lease left (shorter than the lease) while the body runs: the retry queued first takes over with fence 2, the stale holder's completion is refused", async () => {
     const prefix = uniquePrefix('rb-stall');
     const lease = 1_200; // renewed every 400 ms
     const holder = observedEngine(await client(server.url), prefix, lease);
@@ -102,7 +109,10 @@ describe('adversarial review: Redis stalls and timeouts', () => {
         await sleep(250);
         await pauseRedis(1_100); // Redis stalls for 1.1 s: it ends ~1 350 ms after the renewal, past its lease (950 ms were left)
         // A retry, sent during the stall before the holder's next renewal: Redis runs it first.
-        second = other.engine.execute({ ...request, run: async ({ fence: f, takeover: t }) => (fences.push({ fence: f, takeover: t }), 'from-takeover') });
+        second = other.engine.execute({
+          ...request,
+          run: async ({ fence: f, takeover: t }) => (fences.push({ fence: f, takeover: t }), 'from-takeover'),
+        });
         await sleep(1_500);
         return 'from-stale-holder';
       },
@@ -115,7 +125,10 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     ]);
     expect(holder.events.map((e) => e.type)).toContain('stale-completion');
     expect(holder.events.map((e) => e.type)).not.toContain('executed');
-    expect(await other.engine.execute({ ...request, run: async () => 'third' })).toEqual({ value: 'from-takeover', replayed: true });
+    expect(await other.engine.execute({ ...request, run: async () => 'third' })).toEqual({
+      value: 'from-takeover',
+      replayed: true,
+    });
   });
 
   it('B10 a Redis stall while the result is written, longer than the lease left (shorter than completionRetry and the lease): the retry queued first takes over with fence 2, the stale completion is refused', async () => {
@@ -133,7 +146,10 @@ describe('adversarial review: Redis stalls and timeouts', () => {
         await sleep(250);
         await pauseRedis(1_100); // Redis stalls for 1.1 s: 950 ms of the lease were left
         // The client's retry, sent during the stall: queued before the holder's complete.
-        retried = retrying.engine.execute({ ...request, run: async ({ fence: f, takeover: t }) => (fences.push({ fence: f, takeover: t }), 'from-takeover') });
+        retried = retrying.engine.execute({
+          ...request,
+          run: async ({ fence: f, takeover: t }) => (fences.push({ fence: f, takeover: t }), 'from-takeover'),
+        });
         await sleep(30);
         return 'from-stale-holder'; // the body returns: its complete is sent during the stall
       },
@@ -147,7 +163,10 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     expect(holder.events.map((e) => e.type)).toContain('stale-completion');
     expect(holder.events.map((e) => e.type)).not.toContain('executed');
     expect(retrying.events.map((e) => e.type)).toEqual(['takeover', 'executed']);
-    expect(await retrying.engine.execute({ ...request, run: async () => 'third' })).toEqual({ value: 'from-takeover', replayed: true });
+    expect(await retrying.engine.execute({ ...request, run: async () => 'third' })).toEqual({
+      value: 'from-takeover',
+      replayed: true,
+    });
   });
 
   it('B2 a begin that times out in the store (Redis paused) while Redis still runs it later: 503, nothing runs, and the key is free afterwards', async () => {
@@ -162,7 +181,10 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     await sleep(700); // Redis resumes and runs the late begin, then the queued release
     const retry = await engine.execute({ ...request, run });
     const again = await engine.execute({ ...request, run });
-    expect([retry, again]).toEqual([{ value: 1, replayed: false }, { value: 1, replayed: true }]);
+    expect([retry, again]).toEqual([
+      { value: 1, replayed: false },
+      { value: 1, replayed: true },
+    ]);
     expect(runs).toBe(1);
   });
 
@@ -213,7 +235,9 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     await Promise.all([first, second]);
     expect(runs).toBe(1);
     const answer = await second; // 503 if a poll hit the outage, else the holder's result replayed: never a run beside the holder
-    expect(answer instanceof IdempotencyStoreUnavailableError || (answer as { replayed?: boolean }).replayed === true).toBe(true);
+    expect(
+      answer instanceof IdempotencyStoreUnavailableError || (answer as { replayed?: boolean }).replayed === true,
+    ).toBe(true);
   });
 
   it('B5 a begin whose reply is lost (recommended client options): the body runs once and the key is never 409 for longer than one lease', async () => {
@@ -242,7 +266,7 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     expect(lastConflict - started).toBeLessThanOrEqual(lease + 300);
   });
 
-  it('B6 a holder cut off past its lease: the newer attempt\'s result is never overwritten by the stale completion, and the record is not stuck', async () => {
+  it("B6 a holder cut off past its lease: the newer attempt's result is never overwritten by the stale completion, and the record is not stuck", async () => {
     const prefix = uniquePrefix('rb-stale');
     const lease = 600;
     const stale = engineOn(await client(proxy.url), prefix, { lease });
@@ -250,7 +274,10 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     const held = proxy.inject({ kind: 'blackhole', transition: 'complete', ms: 1_500 });
     const slow = stale.engine.execute({ ...request, run: async () => 'from-stale-holder' });
     await sleep(900); // the stale holder's lease lapsed while its complete is held
-    const takeover = await fresh.engine.execute({ ...request, run: async ({ takeover: t }) => `from-takeover-${String(t)}` });
+    const takeover = await fresh.engine.execute({
+      ...request,
+      run: async ({ takeover: t }) => `from-takeover-${String(t)}`,
+    });
     await held;
     expect(await slow).toEqual({ value: 'from-stale-holder', replayed: false });
     expect(takeover).toEqual({ value: 'from-takeover-true', replayed: false });
@@ -294,14 +321,17 @@ describe('adversarial review: engine on the shared redis-server', () => {
   it('B8 concurrent: { wait } with a body three times longer than the lease: the heartbeat keeps it, 20 waiters on 4 connections replay, one run', async () => {
     const prefix = uniquePrefix('rb-wait-long');
     const engines: IdempotencyEngine[] = [];
-    for (let i = 0; i < 4; i++) engines.push(engineOn(connectRedis(), prefix, { lease: 300, concurrent: { wait: 3_000 } }).engine);
+    for (let i = 0; i < 4; i++)
+      engines.push(engineOn(connectRedis(), prefix, { lease: 300, concurrent: { wait: 3_000 } }).engine);
     let runs = 0;
     const run = async () => {
       runs++;
       await sleep(1_000);
       return { paid: runs };
     };
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => engines[i % 4]!.execute({ ...request, run })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => engines[i % 4]!.execute({ ...request, run })),
+    );
     expect(runs).toBe(1);
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
     expect(new Set(results.map((r) => JSON.stringify(r.value))).size).toBe(1);
@@ -326,13 +356,18 @@ describe('adversarial review: engine on the shared redis-server', () => {
 
 describe('adversarial review: fencing after a lapse', () => {
   it('B11 ttl = lease with maxRunTime = lease (the record expired with its last lease, so the fence started over at 1) is refused at construction', () => {
-    expect(() => createIdempotencyEngine({ store: createMemoryStore(), lease: 600, ttl: 600, maxRunTime: 600 })).toThrow(/"ttl" must be at least "maxRunTime" \+ "lease"/);
+    expect(() =>
+      createIdempotencyEngine({ store: createMemoryStore(), lease: 600, ttl: 600, maxRunTime: 600 }),
+    ).toThrow(/"ttl" must be at least "maxRunTime" \+ "lease"/);
   });
 
   for (const storeName of ['redis', 'memory'] as const) {
     it(`B11 (${storeName}) a holder past maxRunTime with a ttl above maxRunTime + lease: the retry that takes over gets fence + 1 and takeover: true`, async () => {
       const lease = 600;
-      const store = storeName === 'redis' ? createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('rb-fence') }) : createMemoryStore();
+      const store =
+        storeName === 'redis'
+          ? createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('rb-fence') })
+          : createMemoryStore();
       // The record outlives the last lease (ttl ≥ maxRunTime + lease); the retry below comes before the ttl ends.
       const engine = createIdempotencyEngine({ store, lease, ttl: 3 * lease, maxRunTime: lease });
       const contexts: { fence: number | undefined; takeover: boolean }[] = [];
@@ -345,7 +380,10 @@ describe('adversarial review: fencing after a lapse', () => {
         },
       });
       await sleep(1_300); // the lease has lapsed
-      const second = await engine.execute({ ...request, run: async ({ fence, takeover }) => (contexts.push({ fence, takeover }), 'second') });
+      const second = await engine.execute({
+        ...request,
+        run: async ({ fence, takeover }) => (contexts.push({ fence, takeover }), 'second'),
+      });
       await first;
       expect(second.value).toBe('second');
       // README: "a mutation that never finishes … a retry may take the record over … fenced, as after a crash":

@@ -27,7 +27,10 @@ export function makeT() {
     .meta<IdempotencyMeta>()
     .create({
       transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+      errorFormatter: ({ shape, error }) => ({
+        ...shape,
+        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+      }),
     });
 }
 

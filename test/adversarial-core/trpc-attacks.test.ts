@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../src/trpc/index.js';
 import { counter, makeT, redisStore, serve, type Ctx } from './support.js';
 
-
 /** POSTs one tRPC mutation with a superjson body. */
 async function post(url: string, path: string, input: unknown, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, {
@@ -18,7 +17,11 @@ async function post(url: string, path: string, input: unknown, headers: Record<s
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(superjson.serialize(input)),
   });
-  return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as { result?: { data: unknown }; error?: { json: { data: { code: string } } } } };
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    body: (await response.json()) as { result?: { data: unknown }; error?: { json: { data: { code: string } } } },
+  };
 }
 
 describe('adversarial review: fingerprint of tRPC inputs', () => {
@@ -37,7 +40,13 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
     });
     const url = await serve(router);
     const client = createTRPCClient<typeof router>({
-      links: [httpLink({ url, transformer: superjson, headers: () => ({ 'x-user': 'alice', 'idempotency-key': '"avatar-1"' }) })],
+      links: [
+        httpLink({
+          url,
+          transformer: superjson,
+          headers: () => ({ 'x-user': 'alice', 'idempotency-key': '"avatar-1"' }),
+        }),
+      ],
     });
     const answers: unknown[] = [];
     for (const picture of ['picture of alice', 'a COMPLETELY different picture']) {
@@ -47,8 +56,13 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
     // read without consuming it, so it is refused up front (the fix of review B A1): 400, nothing runs.
     for (const answer of answers) {
       expect(answer).toBeInstanceOf(TRPCClientError);
-      expect((answer as TRPCClientError<AnyTRPCRouter>).data).toMatchObject({ code: 'BAD_REQUEST', idempotency: { code: 'IDEMPOTENCY_INPUT_INVALID' } });
-      expect((answer as Error).message).toMatch(/streamed input cannot be fingerprinted; send the file in FormData or as JSON/);
+      expect((answer as TRPCClientError<AnyTRPCRouter>).data).toMatchObject({
+        code: 'BAD_REQUEST',
+        idempotency: { code: 'IDEMPOTENCY_INPUT_INVALID' },
+      });
+      expect((answer as Error).message).toMatch(
+        /streamed input cannot be fingerprinted; send the file in FormData or as JSON/,
+      );
     }
     expect(probe.runs('avatar')).toBe(0);
   });
@@ -68,8 +82,18 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
     });
     const url = await serve(router);
     const headers = { 'x-user': 'alice', 'idempotency-key': '"report-1"' };
-    const first = await post(url, 'report', { problem: new Error('refund failed', { cause: { order: 'order-1' } }) }, headers);
-    const second = await post(url, 'report', { problem: new Error('refund failed', { cause: { order: 'order-2' } }) }, headers);
+    const first = await post(
+      url,
+      'report',
+      { problem: new Error('refund failed', { cause: { order: 'order-1' } }) },
+      headers,
+    );
+    const second = await post(
+      url,
+      'report',
+      { problem: new Error('refund failed', { cause: { order: 'order-2' } }) },
+      headers,
+    );
     expect(first.status).toBe(200);
     expect(first.body.result?.data).toEqual({ json: { filed: 'order-1' } });
     // Another request under the same key: 422, not order-1's answer handed back for order-2.
@@ -117,11 +141,17 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
       meta: { referentialEqualities: { '0': Array.from({ length: refs - 1 }, (_, i) => String(i + 1)) } },
     });
     const started = performance.now();
-    const response = await fetch(`${url}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': 'mallory', 'idempotency-key': '"dag-1"' }, body });
+    const response = await fetch(`${url}/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'mallory', 'idempotency-key': '"dag-1"' },
+      body,
+    });
     const elapsed = performance.now() - started;
     // ~1 GB to hash for a ~1 MB request: refused once the input amounts to more than 16 MiB (the fix of review B A4).
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: { json: { data: { idempotency: { code: 'IDEMPOTENCY_INPUT_INVALID' } } } } });
+    expect(await response.json()).toMatchObject({
+      error: { json: { data: { idempotency: { code: 'IDEMPOTENCY_INPUT_INVALID' } } } },
+    });
     expect(elapsed).toBeLessThan(1_000);
   });
 });

@@ -16,10 +16,13 @@ import { createMemoryStore } from '../../src/stores/memory.js';
 import { idempotency } from '../../src/trpc/index.js';
 import { counter, makeT, redisStore, serve, sleep, type Ctx } from './support.js';
 
-
 async function post(url: string, path: string, body: BodyInit, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, { method: 'POST', headers, body });
-  return { status: response.status, replayed: response.headers.get('idempotent-replayed'), json: (await response.json()) as { result?: { data: unknown } } };
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    json: (await response.json()) as { result?: { data: unknown } },
+  };
 }
 const json = (input: unknown) => JSON.stringify(superjson.serialize(input));
 
@@ -34,7 +37,11 @@ class Money {
   }
 }
 superjson.registerCustom<Money, string>(
-  { isApplicable: (v): v is Money => v instanceof Money, serialize: (m) => m.cents.toString(), deserialize: (s) => new Money(BigInt(s)) },
+  {
+    isApplicable: (v): v is Money => v instanceof Money,
+    serialize: (m) => m.cents.toString(),
+    deserialize: (s) => new Money(BigInt(s)),
+  },
   'rb-money',
 );
 
@@ -52,7 +59,11 @@ class JsonMoney {
   }
 }
 superjson.registerCustom<JsonMoney, string>(
-  { isApplicable: (v): v is JsonMoney => v instanceof JsonMoney, serialize: (m) => m.cents.toString(), deserialize: (s) => new JsonMoney(BigInt(s)) },
+  {
+    isApplicable: (v): v is JsonMoney => v instanceof JsonMoney,
+    serialize: (m) => m.cents.toString(),
+    deserialize: (s) => new JsonMoney(BigInt(s)),
+  },
   'rb-json-money',
 );
 
@@ -75,7 +86,9 @@ describe('adversarial review: more fingerprint attacks', () => {
     const large = await post(url, 'transfer', json({ amount: new Money(500_000n) }), headers);
     // Its value is invisible to the fingerprint, so it is refused (the fix of review B A9), never hashed as empty.
     expect([small.status, large.status]).toEqual([400, 400]);
-    expect(large.json).toMatchObject({ error: { json: { data: { idempotency: { code: 'IDEMPOTENCY_INPUT_INVALID' } } } } });
+    expect(large.json).toMatchObject({
+      error: { json: { data: { idempotency: { code: 'IDEMPOTENCY_INPUT_INVALID' } } } },
+    });
     expect(probe.runs('transfer')).toBe(0);
   });
 
@@ -100,11 +113,10 @@ describe('adversarial review: more fingerprint attacks', () => {
     expect(again.replayed).toBe('true');
     expect(probe.runs('transfer')).toBe(1);
   });
-
 });
 
 describe('adversarial review: replays through other links', () => {
-  it('A12 wsLink: the handshake header is never a call\'s key, the input field is; two users with one key never share, retries replay', async () => {
+  it("A12 wsLink: the handshake header is never a call's key, the input field is; two users with one key never share, retries replay", async () => {
     const t = makeT();
     const probe = counter();
     const router = t.router({
@@ -128,8 +140,15 @@ describe('adversarial review: replays through other links', () => {
           super(address, protocols, { headers: { 'Idempotency-Key': '"connection-key"' } });
         }
       }
-      const wsClient = createWSClient({ url, connectionParams: { user }, WebSocket: WithHandshakeKey as unknown as typeof WebSocket });
-      return { wsClient, client: createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] }) };
+      const wsClient = createWSClient({
+        url,
+        connectionParams: { user },
+        WebSocket: WithHandshakeKey as unknown as typeof WebSocket,
+      });
+      return {
+        wsClient,
+        client: createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] }),
+      };
     };
     const alice = connect('alice');
     const bob = connect('bob');
@@ -156,7 +175,14 @@ describe('adversarial review: replays through other links', () => {
 
 describe('adversarial review: core odds and ends', () => {
   it('A13 one key written as a bare token, an sf-string, an sf-string with parameters, and an input field is one record', () => {
-    const forms = [{ header: 'abc-1' }, { header: '"abc-1"' }, { header: '"abc-1";v=2' }, { header: ' "abc-1" ' }, { argument: 'abc-1' }, { header: '"abc-1"', argument: 'abc-1' }];
+    const forms = [
+      { header: 'abc-1' },
+      { header: '"abc-1"' },
+      { header: '"abc-1";v=2' },
+      { header: ' "abc-1" ' },
+      { argument: 'abc-1' },
+      { header: '"abc-1"', argument: 'abc-1' },
+    ];
     expect(new Set(forms.map((f) => resolveKey(f)))).toEqual(new Set(['abc-1']));
     for (const bad of [['"abc-1"', '"abc-1"'], '"abc-1", "abc-1"', 'abc-1, abc-1', '"abc\u00e9"']) {
       expect(() => resolveKey({ header: bad as string })).toThrow();
@@ -168,24 +194,57 @@ describe('adversarial review: core odds and ends', () => {
     const engine = createIdempotencyEngine({ store });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const victim = engine.execute({ scope: 'victim', operation: 'pay', key: 'v', input: 1, run: async () => {
-      await gate;
-      return 'victim-paid';
-    } });
-    for (let i = 0; i < 5; i++) await engine.execute({ scope: 'mallory', operation: 'pay', key: `m${i}`, input: 1, run: async () => i });
-    const refused = await engine.execute({ scope: 'mallory', operation: 'pay', key: 'm-extra', input: 1, run: async () => 'x' }).catch((e: unknown) => e);
+    const victim = engine.execute({
+      scope: 'victim',
+      operation: 'pay',
+      key: 'v',
+      input: 1,
+      run: async () => {
+        await gate;
+        return 'victim-paid';
+      },
+    });
+    for (let i = 0; i < 5; i++)
+      await engine.execute({ scope: 'mallory', operation: 'pay', key: `m${i}`, input: 1, run: async () => i });
+    const refused = await engine
+      .execute({ scope: 'mallory', operation: 'pay', key: 'm-extra', input: 1, run: async () => 'x' })
+      .catch((e: unknown) => e);
     expect(isIdempotencyError(refused) && refused.code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE');
     release();
     expect(await victim).toEqual({ value: 'victim-paid', replayed: false });
-    expect(await engine.execute({ scope: 'victim', operation: 'pay', key: 'v', input: 1, run: async () => 'again' })).toEqual({ value: 'victim-paid', replayed: true });
-    expect(await engine.execute({ scope: 'bob', operation: 'pay', key: 'b', input: 1, run: async () => 'bob' })).toEqual({ value: 'bob', replayed: false });
+    expect(
+      await engine.execute({ scope: 'victim', operation: 'pay', key: 'v', input: 1, run: async () => 'again' }),
+    ).toEqual({ value: 'victim-paid', replayed: true });
+    expect(
+      await engine.execute({ scope: 'bob', operation: 'pay', key: 'b', input: 1, run: async () => 'bob' }),
+    ).toEqual({ value: 'bob', replayed: false });
   });
 
   it('A15 a key freed by a body that threw, then run again with OTHER input, is a new run (documented); the same key never replays across operations', async () => {
     const engine = createIdempotencyEngine({ store: createMemoryStore() });
-    await engine.execute({ scope: 'u', operation: 'refund', key: 'k', input: { order: 1 }, run: async () => Promise.reject(new Error('boom')) }).catch(() => {});
-    const refund = await engine.execute({ scope: 'u', operation: 'refund', key: 'k', input: { order: 2 }, run: async () => 'refund-2' });
-    const charge = await engine.execute({ scope: 'u', operation: 'charge', key: 'k', input: { order: 2 }, run: async () => 'charge-2' });
+    await engine
+      .execute({
+        scope: 'u',
+        operation: 'refund',
+        key: 'k',
+        input: { order: 1 },
+        run: async () => Promise.reject(new Error('boom')),
+      })
+      .catch(() => {});
+    const refund = await engine.execute({
+      scope: 'u',
+      operation: 'refund',
+      key: 'k',
+      input: { order: 2 },
+      run: async () => 'refund-2',
+    });
+    const charge = await engine.execute({
+      scope: 'u',
+      operation: 'charge',
+      key: 'k',
+      input: { order: 2 },
+      run: async () => 'charge-2',
+    });
     expect([refund.value, charge.value]).toEqual(['refund-2', 'charge-2']);
   });
 });

@@ -22,8 +22,12 @@ describe('Apollo Server batch: two keyed mutations in one HTTP batch (shared con
     const providerCharges = new Map<string, number>(); // a provider that deduplicates by idempotency key (as Stripe does)
     const apollo = new ApolloServer<Context>({
       typeDefs: /* GraphQL */ `
-        type Query { ping: String }
-        type Mutation { pay(amount: Int!, idempotencyKey: String): Int! }
+        type Query {
+          ping: String
+        }
+        type Mutation {
+          pay(amount: Int!, idempotencyKey: String): Int!
+        }
       `,
       resolvers: {
         Mutation: {

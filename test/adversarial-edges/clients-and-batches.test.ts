@@ -70,7 +70,10 @@ describe('R10 tRPC httpBatchLink-style batch under one Idempotency-Key header, t
         .input((raw: unknown) => raw as { to: string })
         .mutation(({ input }) => ({ run: ++runs, to: input.to })),
     });
-    const server = createHTTPServer({ router, createContext: ({ req }) => ({ headers: req.headers, user: req.headers['x-user'] as string | undefined }) });
+    const server = createHTTPServer({
+      router,
+      createContext: ({ req }) => ({ headers: req.headers, user: req.headers['x-user'] as string | undefined }),
+    });
     const port = await listen(server as never);
     const response = await fetch(`http://127.0.0.1:${port}/pay,pay?batch=1`, {
       method: 'POST',

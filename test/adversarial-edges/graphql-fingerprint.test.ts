@@ -23,18 +23,23 @@ describe('R1 operation-level directive (mutation @dryRun { … }) is not in the 
     });
     // The client previews the charge, then sends the real one. (Same key: a buggy client, or an
     // attacker-free mistake; the promise is 422 for "same key, different request".)
-    const preview = await post(url, { query: 'mutation @dryRun { pay(amount: 500) { charged amount } }' }, as('alice', 'k-1'));
+    const preview = await post(
+      url,
+      { query: 'mutation @dryRun { pay(amount: 500) { charged amount } }' },
+      as('alice', 'k-1'),
+    );
     expect(preview.json.data).toEqual({ pay: { charged: false, amount: 500 } });
     const real = await post(url, { query: 'mutation { pay(amount: 500) { charged amount } }' }, as('alice', 'k-1'));
     // Promise: same key + another request → 422 IDEMPOTENCY_KEY_PARAMETER_MISMATCH (nothing runs),
     // never the other request's result.
-    expect({ status: real.status, codes: codes(real.json), replayed: real.headers.get('idempotent-replayed') }).toEqual({
-      status: 422,
-      codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'],
-      replayed: null,
-    });
+    expect({ status: real.status, codes: codes(real.json), replayed: real.headers.get('idempotent-replayed') }).toEqual(
+      {
+        status: 422,
+        codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'],
+        replayed: null,
+      },
+    );
     expect(runs).toBe(1);
     expect(charges).toBe(0);
   });
 });
-

@@ -5,7 +5,18 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin } from '../../src/apollo-server/index.js';
-import { as, codes, dryRunPay, dryRunTypeDefs, onClose, post, redisStore, sleep, startYoga, watchUnhandledRejections } from './support.js';
+import {
+  as,
+  codes,
+  dryRunPay,
+  dryRunTypeDefs,
+  onClose,
+  post,
+  redisStore,
+  sleep,
+  startYoga,
+  watchUnhandledRejections,
+} from './support.js';
 
 describe('R5 an async onEvent handler that rejects (a logger that awaits a sink)', () => {
   it('is swallowed like a throwing one: no unhandled rejection (which kills a Node server by default), the mutation runs once', async () => {
@@ -55,7 +66,8 @@ describe('R6 an instrument hook that throws, or returns an observer whose hooks 
       },
     });
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'i-1')));
+    for (let i = 0; i < 4; i++)
+      results.push(await post(url, { query: 'mutation { pay(amount: 5) }' }, as('alice', 'i-1')));
     await sleep(50);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(runs).toBe(1);
@@ -74,13 +86,22 @@ describe('R1 (Apollo Server) operation-level directive is not in the fingerprint
     });
     const { url } = await startStandaloneServer(server, {
       listen: { port: 0, host: '127.0.0.1' },
-      context: async ({ req }) => ({ user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined }),
+      context: async ({ req }) => ({
+        user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined,
+      }),
     });
     onClose(() => server.stop());
-    const preview = await post(url, { query: 'mutation @dryRun { pay(amount: 500) { charged amount } }' }, as('alice', 'ap-1'));
+    const preview = await post(
+      url,
+      { query: 'mutation @dryRun { pay(amount: 500) { charged amount } }' },
+      as('alice', 'ap-1'),
+    );
     expect(preview.json.data).toEqual({ pay: { charged: false, amount: 500 } });
     const real = await post(url, { query: 'mutation { pay(amount: 500) { charged amount } }' }, as('alice', 'ap-1'));
-    expect({ status: real.status, codes: codes(real.json) }).toEqual({ status: 422, codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'] });
+    expect({ status: real.status, codes: codes(real.json) }).toEqual({
+      status: 422,
+      codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'],
+    });
     expect(runs).toBe(1);
   });
 });

@@ -17,8 +17,12 @@ describe('R4 one caller fills the memory store’s maxBytes with large stored re
       logging: false,
       schema: createSchema({
         typeDefs: /* GraphQL */ `
-          type Query { ok: Boolean }
-          type Mutation { export(size: Int!): String! }
+          type Query {
+            ok: Boolean
+          }
+          type Mutation {
+            export(size: Int!): String!
+          }
         `,
         resolvers: { Mutation: { export: (_: unknown, { size }: { size: number }) => (runs++, 'x'.repeat(size)) } },
       }),

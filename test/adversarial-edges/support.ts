@@ -29,20 +29,35 @@ export async function startYoga(options: Parameters<typeof startYogaServer>[0]):
 /** A schema whose `pay` mutation is a dry run under an operation-level `@dryRun`: `onRun` learns which. */
 export const dryRunTypeDefs = /* GraphQL */ `
   directive @dryRun on MUTATION
-  type Query { ok: Boolean }
-  type Charge { charged: Boolean!, amount: Int! }
-  type Mutation { pay(amount: Int!): Charge! }
+  type Query {
+    ok: Boolean
+  }
+  type Charge {
+    charged: Boolean!
+    amount: Int!
+  }
+  type Mutation {
+    pay(amount: Int!): Charge!
+  }
 `;
 export const dryRunPay =
   (onRun: (dryRun: boolean) => void) =>
-  (_: unknown, { amount }: { amount: number }, _ctx: unknown, info: { operation: { directives?: readonly { name: { value: string } }[] } }) => {
+  (
+    _: unknown,
+    { amount }: { amount: number },
+    _ctx: unknown,
+    info: { operation: { directives?: readonly { name: { value: string } }[] } },
+  ) => {
     const dryRun = info.operation.directives?.some((d) => d.name.value === 'dryRun') ?? false;
     onRun(dryRun);
     return { charged: !dryRun, amount };
   };
 
 /** Headers of `user` with `key` sent as an RFC 8941 string. */
-export const as = (user: string, key?: string): Record<string, string> => ({ 'x-user': user, ...(key ? { 'idempotency-key': `"${key}"` } : {}) });
+export const as = (user: string, key?: string): Record<string, string> => ({
+  'x-user': user,
+  ...(key ? { 'idempotency-key': `"${key}"` } : {}),
+});
 /** Collects the process's unhandled rejections until the test ends. */
 export function watchUnhandledRejections(): unknown[] {
   const unhandled: unknown[] = [];

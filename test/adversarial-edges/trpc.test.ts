@@ -21,7 +21,10 @@ function makeT<C extends object>() {
     .meta<IdempotencyMeta>()
     .create({
       transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+      errorFormatter: ({ shape, error }) => ({
+        ...shape,
+        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+      }),
     });
 }
 
@@ -63,7 +66,10 @@ describe('R2 a class instance with one public field and its amount in #private s
           return { sentCents: input.amount.cents };
         }),
     });
-    const server = createHTTPServer({ router, createContext: ({ req, res }) => ({ req, res, user: req.headers['x-user'] as string | undefined }) });
+    const server = createHTTPServer({
+      router,
+      createContext: ({ req, res }) => ({ req, res, user: req.headers['x-user'] as string | undefined }),
+    });
     const port = await listen(server as never);
     const send = async (cents: number) => {
       const response = await fetch(`http://127.0.0.1:${port}/transfer`, {
@@ -71,7 +77,11 @@ describe('R2 a class instance with one public field and its amount in #private s
         headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': '"t-1"' },
         body: JSON.stringify(superjson.serialize({ amount: new Amount('EUR', cents) })),
       });
-      return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as { result?: { data: { json: unknown } } } };
+      return {
+        status: response.status,
+        replayed: response.headers.get('idempotent-replayed'),
+        body: (await response.json()) as { result?: { data: { json: unknown } } },
+      };
     };
     // The fingerprint cannot see #cents, so neither request is fingerprinted blind: both are refused, nothing runs.
     const small = await send(500);

@@ -15,16 +15,29 @@ interface Context {
 }
 
 const typeDefs = /* GraphQL */ `
-  type Query { ping: String }
-  type Receipt { number: String! }
-  type Payment { id: ID! amount: Int! receipt: Receipt }
+  type Query {
+    ping: String
+  }
+  type Receipt {
+    number: String!
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+    receipt: Receipt
+  }
   type Mutation {
     pay(amount: Int!): Payment!
     declined(amount: Int!): Payment
   }
 `;
 
-async function start(options: { before?: ApolloServerPlugin<Context>[]; after?: ApolloServerPlugin<Context>[]; batching?: boolean; label: string }) {
+async function start(options: {
+  before?: ApolloServerPlugin<Context>[];
+  after?: ApolloServerPlugin<Context>[];
+  batching?: boolean;
+  label: string;
+}) {
   const runs = { pay: 0, declined: 0 };
   const apollo = new ApolloServer<Context>({
     typeDefs,
@@ -104,7 +117,10 @@ describe('Apollo Server: other plugins around the idempotency plugin', () => {
         return {
           async responseForOperation() {
             if (!answering) return null;
-            return { http: { status: 429, headers: new Map() as never }, body: { kind: 'single', singleResult: { errors: [{ message: 'Slow down.' }] } } };
+            return {
+              http: { status: 429, headers: new Map() as never },
+              body: { kind: 'single', singleResult: { errors: [{ message: 'Slow down.' }] } },
+            };
           },
         };
       },
@@ -135,13 +151,21 @@ describe('Apollo Server: a server-wide fieldResolver (root mutation fields witho
     let runs = 0;
     const apollo = new ApolloServer<Context>({
       typeDefs: /* GraphQL */ `
-        type Query { ping: String }
-        type Payment { id: ID! amount: Int! }
-        type Mutation { pay(amount: Int!): Payment! }
+        type Query {
+          ping: String
+        }
+        type Payment {
+          id: ID!
+          amount: Int!
+        }
+        type Mutation {
+          pay(amount: Int!): Payment!
+        }
       `,
       // A dispatching field resolver (e.g. a command bus): Mutation.pay has no resolver of its own.
       fieldResolver: (source, args, _ctx, info) => {
-        if (info.parentType.name === 'Mutation' && info.fieldName === 'pay') return { id: `p${++runs}`, amount: (args as { amount: number }).amount };
+        if (info.parentType.name === 'Mutation' && info.fieldName === 'pay')
+          return { id: `p${++runs}`, amount: (args as { amount: number }).amount };
         return (source as Record<string, unknown> | undefined)?.[info.fieldName];
       },
       logger: { debug() {}, info() {}, warn() {}, error() {} },

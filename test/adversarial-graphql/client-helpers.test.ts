@@ -22,12 +22,20 @@ describe('two separate, identical mutations sent at once never share a key; each
     const server = await startLossyGraphQL({ dropPerKey: 1 });
     const client = new Client({
       url: server.url,
-      exchanges: [cacheExchange, idempotencyExchange(), retryExchange({ initialDelayMs: 5, maxDelayMs: 20, randomDelay: false, maxNumberAttempts: 4 }), fetchExchange],
+      exchanges: [
+        cacheExchange,
+        idempotencyExchange(),
+        retryExchange({ initialDelayMs: 5, maxDelayMs: 20, randomDelay: false, maxNumberAttempts: 4 }),
+        fetchExchange,
+      ],
       fetchOptions: { headers: { 'x-user': 'alice' } },
       preferGetMethod: false,
     });
     const doc = gql(CREATE_PAYMENT);
-    const [a, b] = await Promise.all([client.mutation(doc, { amount: 5 }).toPromise(), client.mutation(doc, { amount: 5 }).toPromise()]);
+    const [a, b] = await Promise.all([
+      client.mutation(doc, { amount: 5 }).toPromise(),
+      client.mutation(doc, { amount: 5 }).toPromise(),
+    ]);
     expect(server.runs.createPayment).toBe(2);
     expect(distinctKeys(server.keysSeen)).toHaveLength(2);
     const ra = (a.data as Created).createPayment;

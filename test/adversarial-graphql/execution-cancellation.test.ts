@@ -17,9 +17,16 @@ describe('client aborts a keyed mutation under useExecutionCancellation()', () =
       label: 'cancel',
       plugins: [useExecutionCancellation()],
       typeDefs: /* GraphQL */ `
-        type Query { ping: String }
-        type Payment { id: ID! amount: Int! }
-        type Mutation { pay(amount: Int!): Payment! }
+        type Query {
+          ping: String
+        }
+        type Payment {
+          id: ID!
+          amount: Int!
+        }
+        type Mutation {
+          pay(amount: Int!): Payment!
+        }
       `,
       resolvers: {
         Mutation: {

@@ -10,11 +10,18 @@ async function upload(url: string, content: string, headers: Record<string, stri
   const form = new FormData();
   form.append(
     'operations',
-    JSON.stringify({ query: 'mutation ($file: File!) { importCsv(file: $file) { id bytes text } }', variables: { file: null } }),
+    JSON.stringify({
+      query: 'mutation ($file: File!) { importCsv(file: $file) { id bytes text } }',
+      variables: { file: null },
+    }),
   );
   form.append('map', JSON.stringify({ 0: ['variables.file'] }));
   form.append('0', new File([content], 'import.csv', { type: 'text/csv' }));
-  const response = await fetch(url, { method: 'POST', body: form, headers: { 'graphql-require-preflight': '1', ...headers } });
+  const response = await fetch(url, {
+    method: 'POST',
+    body: form,
+    headers: { 'graphql-require-preflight': '1', ...headers },
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, json: JSON.parse(text) as GraphQLBody };
 }
@@ -26,9 +33,17 @@ describe('file uploads (Yoga multipart)', () => {
       label: 'upload',
       typeDefs: /* GraphQL */ `
         scalar File
-        type Query { ping: String }
-        type Import { id: ID! bytes: Int! text: String! }
-        type Mutation { importCsv(file: File!): Import! }
+        type Query {
+          ping: String
+        }
+        type Import {
+          id: ID!
+          bytes: Int!
+          text: String!
+        }
+        type Mutation {
+          importCsv(file: File!): Import!
+        }
       `,
       resolvers: {
         Mutation: {

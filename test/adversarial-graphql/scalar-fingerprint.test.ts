@@ -37,9 +37,16 @@ describe('fingerprint of custom scalar values (coerced variables)', () => {
       label: 'scalar-fp',
       typeDefs: /* GraphQL */ `
         scalar Money
-        type Query { ping: String }
-        type Transfer { id: ID! amount: Money! }
-        type Mutation { transfer(amount: Money!): Transfer! }
+        type Query {
+          ping: String
+        }
+        type Transfer {
+          id: ID!
+          amount: Money!
+        }
+        type Mutation {
+          transfer(amount: Money!): Transfer!
+        }
       `,
       resolvers: {
         Money: MoneyScalar,

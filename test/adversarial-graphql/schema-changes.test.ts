@@ -44,7 +44,12 @@ describe('schemas rebuilt from one base config', () => {
     const run = async (key?: string) => {
       const enveloped = getEnveloped({});
       const contextValue = await enveloped.contextFactory();
-      return (await enveloped.execute({ schema: enveloped.schema, document, variableValues: key ? { k: key } : {}, contextValue })) as ExecutionResult;
+      return (await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        variableValues: key ? { k: key } : {},
+        contextValue,
+      })) as ExecutionResult;
     };
     await run();
     measure = false;

@@ -10,8 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { as, post, startYoga } from './support.js';
 
 const typeDefs = /* GraphQL */ `
-  type Query { ping: String }
-  type Payment { id: ID! amount: Int! }
+  type Query {
+    ping: String
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+  }
   type Mutation {
     pay(amount: Int!): Payment!
     declined(amount: Int!): Payment

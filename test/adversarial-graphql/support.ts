@@ -81,7 +81,12 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: JSON.parse(text) as GraphQLBody & GraphQLBody[] };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: JSON.parse(text) as GraphQLBody & GraphQLBody[],
+  };
 }
 
 export const as = (user: string | undefined, key?: string): Record<string, string> => ({

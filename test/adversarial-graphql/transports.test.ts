@@ -16,9 +16,17 @@ import { as, onClose, post, redisStore, startYoga } from './support.js';
 import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
 
 const typeDefs = /* GraphQL */ `
-  type Query { ping: String }
-  type Payment { id: ID! amount: Int! ref: String }
-  type Mutation { pay(amount: Int!, idempotencyKey: String): Payment! }
+  type Query {
+    ping: String
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+    ref: String
+  }
+  type Mutation {
+    pay(amount: Int!, idempotencyKey: String): Payment!
+  }
 `;
 
 describe('Yoga over SSE (Accept: text/event-stream)', () => {
@@ -62,9 +70,12 @@ describe('persisted operations resolved in onParams (documentId → query text)'
       typeDefs,
       label: 'persisted',
       plugins: [persisted],
-      resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs}`, amount, ref: 'r' }) } },
+      resolvers: {
+        Mutation: { pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs}`, amount, ref: 'r' }) },
+      },
     });
-    const send = (documentId: string) => post(server.url, { extensions: { documentId }, variables: { a: 3 } }, as('alice', '"persisted-1"'));
+    const send = (documentId: string) =>
+      post(server.url, { extensions: { documentId }, variables: { a: 3 } }, as('alice', '"persisted-1"'));
     const first = await send('small');
     expect(first.json.data).toEqual({ pay: { id: 'p1', amount: 3 } });
     const retry = await send('small');
@@ -101,7 +112,9 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
       plugins: [useIdempotency<WsCtx>({ store: redisStore('ws'), scope: (ctx) => ctx.user })],
     });
     const httpServer: Server = createServer(yoga);
-    const wsServer = serveOverGraphqlWs(yoga, httpServer, (ctx) => ({ user: (ctx.connectionParams as { user?: string } | undefined)?.user }));
+    const wsServer = serveOverGraphqlWs(yoga, httpServer, (ctx) => ({
+      user: (ctx.connectionParams as { user?: string } | undefined)?.user,
+    }));
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     onClose(
       () =>
@@ -116,16 +129,29 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
     const send = (client: ReturnType<typeof createClient>) =>
       new Promise<ExecutionResult>((resolve, reject) => {
         let result: ExecutionResult | undefined;
-        client.subscribe({ query, variables: { k: 'ws-dies-1' } }, { next: (value) => (result = value as ExecutionResult), error: reject, complete: () => resolve(result!) });
+        client.subscribe(
+          { query, variables: { k: 'ws-dies-1' } },
+          { next: (value) => (result = value as ExecutionResult), error: reject, complete: () => resolve(result!) },
+        );
       });
 
-    const first = createClient({ url, webSocketImpl: WebSocket, connectionParams: { user: 'alice' }, retryAttempts: 0 });
+    const first = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { user: 'alice' },
+      retryAttempts: 0,
+    });
     void send(first).catch(() => undefined);
     await expect.poll(() => runs).toBe(1);
     await first.dispose(); // the connection is gone while the body runs
     release();
 
-    const second = createClient({ url, webSocketImpl: WebSocket, connectionParams: { user: 'alice' }, retryAttempts: 0 });
+    const second = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { user: 'alice' },
+      retryAttempts: 0,
+    });
     await expect
       .poll(async () => (await send(second)).extensions, { timeout: 3_000 })
       .toEqual({ idempotency: { replayed: true } });
@@ -156,13 +182,24 @@ describe('plain envelop() executor with one context object per worker (a service
       },
     });
     const getEnveloped = envelop({
-      plugins: [useEngine({ parse, validate, execute, subscribe, specifiedRules }), useSchema(schema), useIdempotency<JobCtx>({ store: redisStore('envelop-shared'), scope: (ctx) => ctx.userId })],
+      plugins: [
+        useEngine({ parse, validate, execute, subscribe, specifiedRules }),
+        useSchema(schema),
+        useIdempotency<JobCtx>({ store: redisStore('envelop-shared'), scope: (ctx) => ctx.userId }),
+      ],
     });
     const worker: JobCtx = { userId: 'billing' }; // one context for the worker
     const run = async (amount: number, key: string) => {
       const enveloped = getEnveloped(worker);
-      const document = enveloped.parse('mutation ($a: Int!, $k: String) { pay(amount: $a, idempotencyKey: $k) { id amount ref } }');
-      return (await enveloped.execute({ schema: enveloped.schema, document, variableValues: { a: amount, k: key }, contextValue: await enveloped.contextFactory() })) as ExecutionResult;
+      const document = enveloped.parse(
+        'mutation ($a: Int!, $k: String) { pay(amount: $a, idempotencyKey: $k) { id amount ref } }',
+      );
+      return (await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        variableValues: { a: amount, k: key },
+        contextValue: await enveloped.contextFactory(),
+      })) as ExecutionResult;
     };
     const jobA = run(1, 'job-A');
     await expect.poll(() => gates.length).toBe(1);
@@ -197,15 +234,26 @@ describe('plain envelop() executor with a frozen (immutable) context object', ()
       plugins: [
         useEngine({ parse, validate, execute, subscribe, specifiedRules }),
         useSchema(schema),
-        useIdempotency<JobCtx>({ store: redisStore('frozen'), scope: (ctx) => ctx.userId, getKey: (ctx) => ctx.jobKey, lease: 300 }),
+        useIdempotency<JobCtx>({
+          store: redisStore('frozen'),
+          scope: (ctx) => ctx.userId,
+          getKey: (ctx) => ctx.jobKey,
+          lease: 300,
+        }),
       ],
     });
     const run = async (context: JobCtx) => {
       const enveloped = getEnveloped(context);
       const document = enveloped.parse('mutation { pay(amount: 4) { id amount } }');
-      return (await enveloped.execute({ schema: enveloped.schema, document, contextValue: await enveloped.contextFactory() })) as ExecutionResult;
+      return (await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        contextValue: await enveloped.contextFactory(),
+      })) as ExecutionResult;
     };
-    const first = await run(Object.freeze({ userId: 'billing', jobKey: 'frozen-job-1' })).catch((error: unknown) => error);
+    const first = await run(Object.freeze({ userId: 'billing', jobKey: 'frozen-job-1' })).catch(
+      (error: unknown) => error,
+    );
     expect(first).toBeDefined();
     await new Promise((resolve) => setTimeout(resolve, 900)); // three leases
     const again = await run({ userId: 'billing', jobKey: 'frozen-job-1' });

@@ -11,8 +11,13 @@ import { createMemoryStore } from '../../src/stores/memory.js';
 import { as, codes, post, startYoga, type Ctx } from './support.js';
 
 const typeDefs = /* GraphQL */ `
-  type Query { ping: String }
-  type Payment { id: ID! amount: Int! }
+  type Query {
+    ping: String
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+  }
   type Mutation {
     pay(amount: Int!): Payment!
     "Nullable, returns null when nothing was due: the body ran anyway."
@@ -50,7 +55,13 @@ describe('batched HTTP requests (Yoga batching) carrying one key', () => {
 
   it('two different inputs under one header key: one runs, the other is refused (no replay of the wrong one)', async () => {
     const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, idempotency: { concurrent: { wait: 2_000 } }, label: 'batch-diff' });
+    const server = await startYoga({
+      typeDefs,
+      resolvers,
+      yoga: { batching: true },
+      idempotency: { concurrent: { wait: 2_000 } },
+      label: 'batch-diff',
+    });
     const answer = await post(
       server.url,
       [{ query: 'mutation { pay(amount: 3) { id amount } }' }, { query: 'mutation { pay(amount: 4) { id amount } }' }],
@@ -115,7 +126,12 @@ describe('plugins that answer early', () => {
       onPluginInit({ addPlugin }) {
         addPlugin({
           onExecute({ setResultAndStopExecution }) {
-            if (limiting) setResultAndStopExecution({ errors: [new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } })] });
+            if (limiting)
+              setResultAndStopExecution({
+                errors: [
+                  new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } }),
+                ],
+              });
           },
         });
       },
@@ -135,7 +151,8 @@ describe('@defer hidden in a fragment of a nested field', () => {
   it('is refused up front for a keyed mutation, nothing runs', async () => {
     const { runs, resolvers } = payments();
     const server = await startYoga({ typeDefs, resolvers, plugins: [useDeferStream()], label: 'defer' });
-    const query = 'mutation { pay(amount: 1) { ...P } } fragment P on Payment { id ...Q } fragment Q on Payment { ... @defer { amount } }';
+    const query =
+      'mutation { pay(amount: 1) { ...P } } fragment P on Payment { id ...Q } fragment Q on Payment { ... @defer { amount } }';
     const keyed = await post(server.url, { query }, as('alice', '"defer-1"'));
     expect(codes(keyed.json)).toEqual(['IDEMPOTENCY_STREAM_UNSUPPORTED']);
     expect(runs.pay).toBe(0);
@@ -162,7 +179,10 @@ describe('root resolver tracking', () => {
 
   it('two useIdempotency instances (separate stores): a nullable root that returned null runs once', async () => {
     const { runs, resolvers } = payments();
-    const second = useIdempotency<Ctx>({ store: createMemoryStore(), scope: (ctx) => ctx.request.headers.get('x-user') });
+    const second = useIdempotency<Ctx>({
+      store: createMemoryStore(),
+      scope: (ctx) => ctx.request.headers.get('x-user'),
+    });
     const server = await startYoga({ typeDefs, resolvers, pluginsAfter: [second as Plugin], label: 'two-instances' });
     const query = 'mutation { settle(amount: 5) { id } }';
     await post(server.url, { query }, as('alice', '"two-1"'));
@@ -176,7 +196,10 @@ describe('identity (scope) values', () => {
   it('a scope function that returns a user object (not its id) never lets user B receive user A’s result', async () => {
     const { runs, resolvers } = payments();
     // A JavaScript (or `any`-typed) context where the scope returns the user record instead of its id.
-    const users: Record<string, { id: string; name: string }> = { alice: { id: 'u1', name: 'Alice' }, bob: { id: 'u2', name: 'Bob' } };
+    const users: Record<string, { id: string; name: string }> = {
+      alice: { id: 'u1', name: 'Alice' },
+      bob: { id: 'u2', name: 'Bob' },
+    };
     const server = await startYoga({
       typeDefs,
       resolvers,
@@ -205,12 +228,19 @@ describe('a plugin that throws in onExecute, added with addPlugin by a plugin li
       onPluginInit({ addPlugin }) {
         addPlugin({
           onExecute() {
-            if (blocking) throw new GraphQLError('Operation blocked.', { extensions: { code: 'BLOCKED', http: { status: 403 } } });
+            if (blocking)
+              throw new GraphQLError('Operation blocked.', { extensions: { code: 'BLOCKED', http: { status: 403 } } });
           },
         });
       },
     };
-    const server = await startYoga({ typeDefs, resolvers, pluginsAfter: [guard], idempotency: { lease: 600 }, label: 'throw-after' });
+    const server = await startYoga({
+      typeDefs,
+      resolvers,
+      pluginsAfter: [guard],
+      idempotency: { lease: 600 },
+      label: 'throw-after',
+    });
     const query = 'mutation { pay(amount: 2) { id amount } }';
     const blocked = await post(server.url, { query }, as('alice', '"throw-after-1"'));
     expect(blocked.json.errors?.length).toBeGreaterThan(0);
@@ -226,9 +256,16 @@ describe('a plugin that throws in onExecute, added with addPlugin by a plugin li
 describe('key carriers: a JSON-scalar argument is not an input object', () => {
   const jsonTypeDefs = /* GraphQL */ `
     scalar JSON
-    type Query { ping: String }
-    type Payment { id: ID! amount: Int! }
-    type Mutation { pay(amount: Int!, metadata: JSON): Payment! }
+    type Query {
+      ping: String
+    }
+    type Payment {
+      id: ID!
+      amount: Int!
+    }
+    type Mutation {
+      pay(amount: Int!, metadata: JSON): Payment!
+    }
   `;
   function jsonPayments() {
     let runs = 0;
@@ -257,7 +294,11 @@ describe('key carriers: a JSON-scalar argument is not an input object', () => {
     const { runs, resolvers } = jsonPayments();
     const server = await startYoga({ typeDefs: jsonTypeDefs, resolvers, label: 'json-meta-header' });
     const query = 'mutation ($meta: JSON) { pay(amount: 10, metadata: $meta) { id amount } }';
-    const answer = await post(server.url, { query, variables: { meta: { idempotencyKey: 'order-7' } } }, as('alice', '"client-key-1"'));
+    const answer = await post(
+      server.url,
+      { query, variables: { meta: { idempotencyKey: 'order-7' } } },
+      as('alice', '"client-key-1"'),
+    );
     expect(codes(answer.json)).toBeUndefined();
     expect(runs()).toBe(1);
   });

@@ -39,7 +39,10 @@ const PAY = 'mutation ($k: String, $a: Int!) { pay(amount: $a, idempotencyKey: $
 function run(c: Client, query: string, variables: Record<string, unknown>): Promise<ExecutionResult> {
   return new Promise((resolve, reject) => {
     let result: ExecutionResult | undefined;
-    c.subscribe({ query, variables }, { next: (v) => (result = v as ExecutionResult), error: reject, complete: () => resolve(result!) });
+    c.subscribe(
+      { query, variables },
+      { next: (v) => (result = v as ExecutionResult), error: reject, complete: () => resolve(result!) },
+    );
   });
 }
 
@@ -74,7 +77,11 @@ describe('graphql-ws: races and retries across sockets', () => {
 
   it('W3 the server drops every socket mid-mutation; graphql-ws re-sends the mutation on its new socket by itself: one run, the retry never runs it again', async () => {
     const s = await server({ bodyMs: 400 });
-    const c = client(s.wsUrl, { userToken: 'alice' }, { retryAttempts: 5, retryWait: async () => new Promise((r) => setTimeout(r, 50)), shouldRetry: () => true });
+    const c = client(
+      s.wsUrl,
+      { userToken: 'alice' },
+      { retryAttempts: 5, retryWait: async () => new Promise((r) => setTimeout(r, 50)), shouldRetry: () => true },
+    );
     const pending = run(c, PAY, { k: 'w3', a: 9 });
     await expect.poll(() => s.runs()).toBe(1);
     s.terminateSockets();
@@ -95,7 +102,10 @@ describe('graphql-ws: races and retries across sockets', () => {
     expect(other.data ?? null).toBeNull();
     expect(code(other)).toBe('IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
     // the argument must agree with the connection key
-    const disagree = await run(client(s.wsUrl, { userToken: 'alice', idempotencyKey: 'conn-1' }), PAY, { k: 'other', a: 5 });
+    const disagree = await run(client(s.wsUrl, { userToken: 'alice', idempotencyKey: 'conn-1' }), PAY, {
+      k: 'other',
+      a: 5,
+    });
     expect(code(disagree)).toBe('IDEMPOTENCY_KEY_INVALID');
     expect(await s.runs()).toBe(1);
   });
@@ -105,13 +115,19 @@ describe('graphql-ws: races and retries across sockets', () => {
     const c = client(s.wsUrl, { userToken: 'alice' });
     const ticks: number[] = [];
     const sub = new Promise<void>((resolve, reject) =>
-      c.subscribe({ query: 'subscription ($k: String) { ticks(n: 5, idempotencyKey: $k) }', variables: { k: 'w5' } }, {
-        next: (v) => ticks.push((v.data as { ticks: number }).ticks),
-        error: reject,
-        complete: resolve,
-      }),
+      c.subscribe(
+        { query: 'subscription ($k: String) { ticks(n: 5, idempotencyKey: $k) }', variables: { k: 'w5' } },
+        {
+          next: (v) => ticks.push((v.data as { ticks: number }).ticks),
+          error: reject,
+          complete: resolve,
+        },
+      ),
     );
-    const [m1, m2] = await Promise.all([run(c, PAY, { k: 'w5', a: 1 }), sub.then(() => run(c, PAY, { k: 'w5', a: 1 }))]);
+    const [m1, m2] = await Promise.all([
+      run(c, PAY, { k: 'w5', a: 1 }),
+      sub.then(() => run(c, PAY, { k: 'w5', a: 1 })),
+    ]);
     expect(ticks).toEqual([0, 1, 2, 3, 4]);
     expect(m2.data).toEqual(m1.data);
     expect(await s.runs()).toBe(1);
@@ -132,7 +148,10 @@ describe('graphql-ws: two server processes on one Redis, kill -9 of the holder',
   });
   async function spawnServer(env: Record<string, string>) {
     const script = fileURLToPath(new URL('./fixtures/ws-yoga.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     const port = await new Promise<number>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -8,9 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { as, post, startYoga } from '../adversarial-graphql/support.js';
 
 const typeDefs = /* GraphQL */ `
-  type Query { ping(idempotencyKey: String): Int! }
-  type Payment { id: ID! amount: Int! }
-  type Mutation { pay(amount: Int!, idempotencyKey: String): Payment! }
+  type Query {
+    ping(idempotencyKey: String): Int!
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+  }
+  type Mutation {
+    pay(amount: Int!, idempotencyKey: String): Payment!
+  }
 `;
 
 function app(bodyMs = 0) {
@@ -85,7 +92,10 @@ describe('SSE and multipart responses', () => {
   it('H4 an SSE request and a JSON POST racing one key: one run; afterwards SSE replays the very payment the JSON caller got (or vice versa)', async () => {
     const { runs, resolvers } = app(300);
     const server = await startYoga({ typeDefs, resolvers, label: 'r5-sse-race' });
-    const [sseText, json] = await Promise.all([sse(server.url, '"h4"'), post(server.url, { query: 'mutation { pay(amount: 4) { id amount } }' }, as('alice', '"h4"'))]);
+    const [sseText, json] = await Promise.all([
+      sse(server.url, '"h4"'),
+      post(server.url, { query: 'mutation { pay(amount: 4) { id amount } }' }, as('alice', '"h4"')),
+    ]);
     expect(runs.pay).toBe(1);
     const winnerId = sseText.includes('"p1"') ? 'sse' : 'json';
     if (winnerId === 'sse') expect(json.status).toBe(409);

@@ -32,7 +32,13 @@ async function setup() {
       resolvers: { Mutation: { pay: async () => ({ id: `p${++runs}` }) } },
     }),
     context: ({ request }: { request: Request }) => ({ user: request.headers.get('x-user') ?? undefined }),
-    plugins: [useIdempotency<{ user?: string }>({ store: createRedisStore({ redis, prefix: uniquePrefix('r5-faults'), timeout: 300 }), scope: (c) => c.user, lease: 3_000 })],
+    plugins: [
+      useIdempotency<{ user?: string }>({
+        store: createRedisStore({ redis, prefix: uniquePrefix('r5-faults'), timeout: 300 }),
+        scope: (c) => c.user,
+        lease: 3_000,
+      }),
+    ],
   });
   const server = createServer(yoga);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -49,7 +55,10 @@ async function setup() {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': key },
       body: JSON.stringify({ query: 'mutation { pay(amount: 1) { id } }' }),
-    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { data?: { pay: { id: string } }; extensions?: unknown } }));
+    }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { data?: { pay: { id: string } }; extensions?: unknown },
+    }));
   await redis.ping().catch(() => undefined);
   return { proxy, pay, runs: () => runs };
 }

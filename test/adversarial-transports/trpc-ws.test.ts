@@ -27,23 +27,35 @@ async function start(bodyMs: number) {
   let runs = 0;
   const router = t.router({
     pay: t.procedure
-      .use(idempotency<{ user?: string }>({ store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('r5-trpc-ws') }), scope: ({ ctx }) => ctx.user, transformer: superjson }))
+      .use(
+        idempotency<{ user?: string }>({
+          store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('r5-trpc-ws') }),
+          scope: ({ ctx }) => ctx.user,
+          transformer: superjson,
+        }),
+      )
       .input((raw: unknown) => raw as { amount: number; idempotencyKey?: string })
       .mutation(async ({ input, ctx }) => {
         runs++;
         await sleep(bodyMs);
         return { id: crypto.randomUUID(), by: ctx.user, amount: input.amount, at: new Date() };
       }),
-    ticks: t.procedure.input((raw: unknown) => raw as { n: number; idempotencyKey?: string }).subscription(async function* ({ input }) {
-      for (let i = 0; i < input.n; i++) {
-        await sleep(20);
-        yield i;
-      }
-    }),
+    ticks: t.procedure
+      .input((raw: unknown) => raw as { n: number; idempotencyKey?: string })
+      .subscription(async function* ({ input }) {
+        for (let i = 0; i < input.n; i++) {
+          await sleep(20);
+          yield i;
+        }
+      }),
   });
   const server = createServer();
   const wss = new WebSocketServer({ server });
-  const handler = applyWSSHandler({ wss, router, createContext: ({ info }) => ({ user: (info.connectionParams as { user?: string } | null)?.user }) });
+  const handler = applyWSSHandler({
+    wss,
+    router,
+    createContext: ({ info }) => ({ user: (info.connectionParams as { user?: string } | null)?.user }),
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
   cleanups.push(async () => {
@@ -54,14 +66,26 @@ async function start(bodyMs: number) {
     await new Promise<void>((r) => server.close(() => r()));
   });
   const connect = (user: string) => {
-    const wsClient = createWSClient({ url, connectionParams: { user }, WebSocket: NodeWebSocket as unknown as typeof WebSocket, retryDelayMs: () => 50 });
+    const wsClient = createWSClient({
+      url,
+      connectionParams: { user },
+      WebSocket: NodeWebSocket as unknown as typeof WebSocket,
+      retryDelayMs: () => 50,
+    });
     cleanups.push(() => wsClient.close());
-    return { wsClient, client: createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] }) };
+    return {
+      wsClient,
+      client: createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] }),
+    };
   };
   return { connect, runs: () => runs, dropSockets: () => wss.clients.forEach((s) => s.terminate()) };
 }
 
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'OK', (e: { data?: { code?: string }; message?: string }) => e.data?.code ?? `ERR:${e.message}`);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: { data?: { code?: string }; message?: string }) => e.data?.code ?? `ERR:${e.message}`,
+  );
 
 describe('tRPC wsLink', () => {
   it('T1 two sockets of one user race one key: one run, the other CONFLICT, then the same output (a Date) replayed', async () => {
@@ -91,7 +115,10 @@ describe('tRPC wsLink', () => {
     const b = s.connect('alice');
     const retried = await codeOf(b.client.pay.mutate({ amount: 9, idempotencyKey: 't2' }));
     // CONFLICT while it runs; OK only if the first already finished (wsClient.close() may wait for it)
-    expect(retried === 'CONFLICT' || (retried === 'OK' && lostCode === 'OK') || closedAfter >= 350, `${retried} ${lostCode} ${closedAfter}`).toBe(true);
+    expect(
+      retried === 'CONFLICT' || (retried === 'OK' && lostCode === 'OK') || closedAfter >= 350,
+      `${retried} ${lostCode} ${closedAfter}`,
+    ).toBe(true);
     await sleep(500);
     const replay = await b.client.pay.mutate({ amount: 9, idempotencyKey: 't2' });
     expect(replay.amount).toBe(9);
@@ -118,7 +145,10 @@ describe('tRPC wsLink', () => {
     const a = s.connect('alice');
     const ticks: number[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      a.client.ticks.subscribe({ n: 4, idempotencyKey: 't4' }, { onData: (v) => ticks.push(v as number), onError: reject, onComplete: resolve });
+      a.client.ticks.subscribe(
+        { n: 4, idempotencyKey: 't4' },
+        { onData: (v) => ticks.push(v as number), onError: reject, onComplete: resolve },
+      );
     });
     const [m1] = await Promise.all([a.client.pay.mutate({ amount: 1, idempotencyKey: 't4' }), done]);
     const m2 = await a.client.pay.mutate({ amount: 1, idempotencyKey: 't4' });

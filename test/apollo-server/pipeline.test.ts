@@ -3,7 +3,17 @@ import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { as, codes, integrations, post, replayOf, startTestServer, type Context, type TestServer, type TestServerOptions } from './support/servers.js';
+import {
+  as,
+  codes,
+  integrations,
+  post,
+  replayOf,
+  startTestServer,
+  type Context,
+  type TestServer,
+  type TestServerOptions,
+} from './support/servers.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
 const servers: TestServer[] = [];
@@ -12,7 +22,10 @@ afterEach(async () => {
 });
 const redis = connectRedis();
 
-async function start(options: TestServerOptions = {}, integration: (typeof integrations)[number] = 'standalone'): Promise<TestServer> {
+async function start(
+  options: TestServerOptions = {},
+  integration: (typeof integrations)[number] = 'standalone',
+): Promise<TestServer> {
   const store = createRedisStore({ redis, prefix: uniquePrefix('apollo-pipeline') });
   const server = await startTestServer(integration, { ...options, idempotency: { store, ...options.idempotency } });
   servers.push(server);
@@ -34,14 +47,27 @@ describe.each(integrations)('idempotencyPlugin in the Apollo Server request pipe
     const failOnce = once(() => {
       throw new Error('a broken executionDidStart');
     });
-    const server = await start({ pluginsAfter: [{ requestDidStart: async () => ({ executionDidStart: async () => failOnce() }) }] }, integration);
-    const first = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"before-execution"'));
-    const retry = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"before-execution"'));
+    const server = await start(
+      { pluginsAfter: [{ requestDidStart: async () => ({ executionDidStart: async () => failOnce() }) }] },
+      integration,
+    );
+    const first = await post(
+      server.url,
+      { query: CREATE, variables: { amount: 1 } },
+      as('alice', '"before-execution"'),
+    );
+    const retry = await post(
+      server.url,
+      { query: CREATE, variables: { amount: 1 } },
+      as('alice', '"before-execution"'),
+    );
 
     expect(first.status).toBe(500);
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(retry.json.data).toEqual({ createPayment: { id: 'createPayment-1', amount: 1, key: 'before-execution', fence: 2 } });
+    expect(retry.json.data).toEqual({
+      createPayment: { id: 'createPayment-1', amount: 1, key: 'before-execution', fence: 2 },
+    });
     expect(server.runs.createPayment).toBe(1);
   });
 
@@ -52,7 +78,10 @@ describe.each(integrations)('idempotencyPlugin in the Apollo Server request pipe
         async responseForOperation(): Promise<GraphQLResponse | null> {
           if (answered) return null;
           answered = true;
-          return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: { createPayment: { id: 'canned' } } } } };
+          return {
+            http: { status: 200, headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: { data: { createPayment: { id: 'canned' } } } },
+          };
         },
       }),
     };
@@ -71,7 +100,10 @@ describe.each(integrations)('idempotencyPlugin in the Apollo Server request pipe
       throw new Error('a broken willSendResponse');
     });
     // A synchronous hook placed first throws before Apollo Server reaches the plugin's own willSendResponse.
-    const server = await start({ pluginsBefore: [{ requestDidStart: async () => ({ willSendResponse: () => failOnce() as never }) }] }, integration);
+    const server = await start(
+      { pluginsBefore: [{ requestDidStart: async () => ({ willSendResponse: () => failOnce() as never }) }] },
+      integration,
+    );
     const first = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
     const retry = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
 
@@ -95,7 +127,9 @@ describe.each(integrations)('idempotencyPlugin in the Apollo Server request pipe
     expect(first.status).toBe(500);
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBeNull();
-    expect(retry.json.data).toEqual({ createPayment: { id: 'createPayment-1', amount: 1, key: 'execute-throws', fence: 2 } });
+    expect(retry.json.data).toEqual({
+      createPayment: { id: 'createPayment-1', amount: 1, key: 'execute-throws', fence: 2 },
+    });
     expect(third.text).toBe(replayOf(retry.text));
     expect(server.runs.createPayment).toBe(1);
   });
@@ -127,18 +161,26 @@ describe('idempotencyPlugin without an HTTP request (executeOperation)', () => {
   it('replays and refuses with GraphQL codes only: no HTTP status, no replay header', async () => {
     const server = await start({ idempotency: { getKey: (context) => context.key } });
     const run = (amount: number) =>
-      server.apollo.executeOperation<Record<string, unknown>>({ query: CREATE, variables: { amount } }, { contextValue: { user: 'alice', key: 'op-1' } });
+      server.apollo.executeOperation<Record<string, unknown>>(
+        { query: CREATE, variables: { amount } },
+        { contextValue: { user: 'alice', key: 'op-1' } },
+      );
     const first = await run(1);
     const replay = await run(1);
     const mismatch = await run(2);
 
     expect(server.runs.createPayment).toBe(1);
-    const bodyOf = (response: GraphQLResponse) => (response.body.kind === 'single' ? response.body.singleResult : undefined);
-    expect(bodyOf(first)).toEqual({ data: { createPayment: { id: 'createPayment-1', amount: 1, key: 'op-1', fence: 1 } } });
+    const bodyOf = (response: GraphQLResponse) =>
+      response.body.kind === 'single' ? response.body.singleResult : undefined;
+    expect(bodyOf(first)).toEqual({
+      data: { createPayment: { id: 'createPayment-1', amount: 1, key: 'op-1', fence: 1 } },
+    });
     expect(bodyOf(replay)).toEqual({ ...bodyOf(first), extensions: { idempotency: { replayed: true } } });
     expect(replay.http.status).toBeUndefined();
     expect(replay.http.headers.has('idempotent-replayed')).toBe(false);
-    expect(bodyOf(mismatch)?.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
+    expect(bodyOf(mismatch)?.errors?.map((error) => error.extensions?.code)).toEqual([
+      'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
+    ]);
     expect(bodyOf(mismatch)?.errors?.[0]?.extensions).not.toHaveProperty('http');
     expect(mismatch.http.status).toBeUndefined();
   });

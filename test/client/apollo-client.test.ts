@@ -48,13 +48,22 @@ describe('createIdempotencyLink with Apollo Client RetryLink', () => {
     expect(distinctKeys(server.keysSeen)).toHaveLength(1);
     expect(server.keysSeen[0]).toMatch(UUID);
     expect(server.runs.createPayment).toBe(1);
-    expect(result.data?.createPayment).toEqual({ __typename: 'Payment', id: 'createPayment-1', amount: 7, key: JSON.parse(server.keysSeen[0]!) });
+    expect(result.data?.createPayment).toEqual({
+      __typename: 'Payment',
+      id: 'createPayment-1',
+      amount: 7,
+      key: JSON.parse(server.keysSeen[0]!),
+    });
     expect(result.extensions).toEqual({ idempotency: { replayed: true } });
   });
 
   it('composes with createIdempotentFetch below it: the reported five lost responses run the mutation once, under one key', async () => {
     const server = await startLossyGraphQL({ dropFirst: 5 });
-    const client = apollo(server.url, [createIdempotencyLink(), retryLink()], createIdempotentFetch({ baseDelay: 5, maxDelay: 20 }));
+    const client = apollo(
+      server.url,
+      [createIdempotencyLink(), retryLink()],
+      createIdempotentFetch({ baseDelay: 5, maxDelay: 20 }),
+    );
 
     const result = await client.mutate<Created>({ mutation: CREATE, variables: { amount: 5 } });
 
@@ -97,8 +106,16 @@ describe('createIdempotencyLink with Apollo Client RetryLink', () => {
     const client = apollo(server.url, [createIdempotencyLink({ generateKey: () => 'never' }), retryLink()]);
     const chosen = 'order "42"';
 
-    const first = await client.mutate<Created>({ mutation: CREATE, variables: { amount: 4 }, context: { idempotencyKey: chosen } });
-    const again = await client.mutate<Created>({ mutation: CREATE, variables: { amount: 4 }, context: { idempotencyKey: chosen } });
+    const first = await client.mutate<Created>({
+      mutation: CREATE,
+      variables: { amount: 4 },
+      context: { idempotencyKey: chosen },
+    });
+    const again = await client.mutate<Created>({
+      mutation: CREATE,
+      variables: { amount: 4 },
+      context: { idempotencyKey: chosen },
+    });
 
     expect(server.keysSeen).toEqual(['"order \\"42\\""', '"order \\"42\\""', '"order \\"42\\""']);
     expect(server.runs.createPayment).toBe(1);
@@ -111,7 +128,11 @@ describe('createIdempotencyLink with Apollo Client RetryLink', () => {
     const server = await startLossyGraphQL({ dropFirst: 2 });
     const client = apollo(server.url, [createIdempotencyLink({ generateKey: () => 'never' }), retryLink()]);
 
-    await client.mutate<Created>({ mutation: CREATE, variables: { amount: 2 }, context: { headers: { 'Idempotency-Key': '"mine"' } } });
+    await client.mutate<Created>({
+      mutation: CREATE,
+      variables: { amount: 2 },
+      context: { headers: { 'Idempotency-Key': '"mine"' } },
+    });
 
     expect(server.keysSeen).toEqual(['"mine"', '"mine"', '"mine"']);
     expect(server.runs.createPayment).toBe(1);
@@ -124,7 +145,11 @@ describe('createIdempotencyLink with Apollo Client RetryLink', () => {
       sent.push(new Headers(init?.headers));
       return fetch(input, init);
     };
-    const client = apollo(server.url, [createIdempotencyLink({ headerName: 'X-Request-Key', generateKey: () => 'k-1' }), retryLink()], recording);
+    const client = apollo(
+      server.url,
+      [createIdempotencyLink({ headerName: 'X-Request-Key', generateKey: () => 'k-1' }), retryLink()],
+      recording,
+    );
 
     await client.query({ query: PING, fetchPolicy: 'network-only' });
     await client.mutate<Created>({ mutation: CREATE, variables: { amount: 1 } });

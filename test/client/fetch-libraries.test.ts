@@ -44,8 +44,13 @@ const fast = { baseDelay: 5, maxDelay: 20 };
 describe('createIdempotentFetch inside real GraphQL clients', () => {
   it('graphql-request: a lost response is retried with the same key and the resolver runs once', async () => {
     const server = await startFlakyServer();
-    const client = new GraphQLClient(server.url, { headers: { 'x-user': 'alice' }, fetch: createIdempotentFetch(fast) });
-    const result = await client.request<{ createPayment: { id: string; amount: number; key: string } }>(CREATE, { amount: 7 });
+    const client = new GraphQLClient(server.url, {
+      headers: { 'x-user': 'alice' },
+      fetch: createIdempotentFetch(fast),
+    });
+    const result = await client.request<{ createPayment: { id: string; amount: number; key: string } }>(CREATE, {
+      amount: 7,
+    });
 
     expect(server.runs.createPayment).toBe(1);
     expect(server.keysSeen).toHaveLength(2);
@@ -68,12 +73,19 @@ describe('createIdempotentFetch inside real GraphQL clients', () => {
     expect(server.runs.createPayment).toBe(1);
     expect(server.keysSeen).toHaveLength(2);
     expect(server.keysSeen[1]).toBe(server.keysSeen[0]);
-    expect(result.data).toEqual({ createPayment: { __typename: 'Payment', id: 'createPayment-1', amount: 8, key: JSON.parse(server.keysSeen[0]!) } });
+    expect(result.data).toEqual({
+      createPayment: { __typename: 'Payment', id: 'createPayment-1', amount: 8, key: JSON.parse(server.keysSeen[0]!) },
+    });
   });
 
   it('urql: queries pass through unkeyed and run every time', async () => {
     const server = await startFlakyServer();
-    const client = new Client({ url: server.url, exchanges: [fetchExchange], fetch: createIdempotentFetch(fast), preferGetMethod: false });
+    const client = new Client({
+      url: server.url,
+      exchanges: [fetchExchange],
+      fetch: createIdempotentFetch(fast),
+      preferGetMethod: false,
+    });
     await client.query('query { ping }', {}).toPromise();
     await client.query('query { ping }', {}).toPromise();
     expect(server.keysSeen).toEqual([]);

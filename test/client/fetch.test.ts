@@ -7,8 +7,10 @@ import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { post, replayOf, startTestServer, type TestServerOptions } from '../graphql/support/server.js';
 
-
-const CREATE = { query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key } }', variables: { amount: 9 } };
+const CREATE = {
+  query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key } }',
+  variables: { amount: 9 },
+};
 const UUID_KEY = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;
 const fast: IdempotentFetchOptions = { baseDelay: 5, maxDelay: 20 };
 
@@ -51,7 +53,11 @@ async function startStatusServer(status: number) {
 
 /** What graphql-request, urql and Apollo Client do with the `fetch` they are given. */
 function request(fetchFn: FetchLike, url: string, body: object, headers: Record<string, string> = {}) {
-  return fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-user': 'alice', ...headers }, body: JSON.stringify(body) });
+  return fetchFn(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-user': 'alice', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 describe('createIdempotentFetch end to end', () => {
@@ -99,7 +105,11 @@ describe('createIdempotentFetch end to end', () => {
     });
     const first = post(server.url, CREATE, { 'x-user': 'alice', 'idempotency-key': '"busy-key"' });
     await resolverEntered;
-    const retried = await request(createIdempotentFetch({ ...fast, retries: 50, generateKey: () => 'busy-key' }), server.url, CREATE);
+    const retried = await request(
+      createIdempotentFetch({ ...fast, retries: 50, generateKey: () => 'busy-key' }),
+      server.url,
+      CREATE,
+    );
 
     const original = await first;
     expect(server.runs.createPayment).toBe(1);
@@ -146,7 +156,12 @@ describe('createIdempotentFetch end to end', () => {
   it('keeps a key the caller set, on every attempt', async () => {
     const upstream = await startStatusServer(500);
     await request(createIdempotentFetch(fast), upstream.url, CREATE, { 'Idempotency-Key': '"mine"' });
-    expect(upstream.requests.map((headers) => headers['idempotency-key'])).toEqual(['"mine"', '"mine"', '"mine"', '"mine"']);
+    expect(upstream.requests.map((headers) => headers['idempotency-key'])).toEqual([
+      '"mine"',
+      '"mine"',
+      '"mine"',
+      '"mine"',
+    ]);
   });
 
   it('stops retrying once the caller aborts and returns the last response', async () => {

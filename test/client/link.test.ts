@@ -72,7 +72,10 @@ describe('idempotencyLink + idempotencyHeaders', () => {
     let minted = 0;
     const generateKey = () => `key-${++minted}`;
     const retry = retryLink<OrderRouter>({ retry: ({ error, attempts }) => attempts < 3 && error.data == null });
-    const http = httpLink<OrderRouter>({ url: server.url, headers: ({ op }) => idempotencyHeaders({ op }, { headerName: HEADER }) });
+    const http = httpLink<OrderRouter>({
+      url: server.url,
+      headers: ({ op }) => idempotencyHeaders({ op }, { headerName: HEADER }),
+    });
     const before = createTRPCClient<OrderRouter>({ links: [idempotencyLink({ generateKey }), retry, http] });
     const after = createTRPCClient<OrderRouter>({ links: [retry, idempotencyLink({ generateKey }), http] });
 

@@ -72,7 +72,9 @@ describe('idempotentMutationFn with TanStack Query retries over @trpc/client', (
   it('without it: every TanStack retry is a new tRPC call with a new key, and the mutation runs again', async () => {
     const { server, probe } = await startServer();
     const { client, keysSent } = trpcClient(server.url);
-    const observer = new MutationObserver(queryClient(), { mutationFn: (variables: Variables) => client.pay.mutate(variables) });
+    const observer = new MutationObserver(queryClient(), {
+      mutationFn: (variables: Variables) => client.pay.mutate(variables),
+    });
 
     server.dropResponses('pay', 2);
     const result = await observer.mutate({ amount: 5 });
@@ -86,7 +88,9 @@ describe('idempotentMutationFn with TanStack Query retries over @trpc/client', (
     const { server, probe } = await startServer();
     const { client, keysSent, replayed } = trpcClient(server.url);
     const observer = new MutationObserver(queryClient(), {
-      mutationFn: idempotentMutationFn((variables: Variables, key) => client.pay.mutate(variables, { context: { idempotencyKey: key } })),
+      mutationFn: idempotentMutationFn((variables: Variables, key) =>
+        client.pay.mutate(variables, { context: { idempotencyKey: key } }),
+      ),
     });
 
     server.dropResponses('pay', 3);
@@ -105,7 +109,9 @@ describe('idempotentMutationFn with TanStack Query retries over @trpc/client', (
     const { server, probe } = await startServer();
     const { client, keysSent, replayed } = trpcClient(server.url);
     const observer = new MutationObserver(queryClient(), {
-      mutationFn: idempotentMutationFn((variables: Variables, key) => client.pay.mutate(variables, { context: { idempotencyKey: key } })),
+      mutationFn: idempotentMutationFn((variables: Variables, key) =>
+        client.pay.mutate(variables, { context: { idempotencyKey: key } }),
+      ),
     });
     const variables = { amount: 3 };
 

@@ -9,9 +9,14 @@ const CREATE = gql(CREATE_PAYMENT);
 const UUID = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;
 
 /** retryExchange with short delays: up to `attempts` sends of one operation. */
-const retry = (attempts = 6) => retryExchange({ initialDelayMs: 5, maxDelayMs: 20, randomDelay: false, maxNumberAttempts: attempts });
+const retry = (attempts = 6) =>
+  retryExchange({ initialDelayMs: 5, maxDelayMs: 20, randomDelay: false, maxNumberAttempts: attempts });
 
-function urql(url: string, exchanges: Exchange[], options: { fetch?: typeof fetch; fetchOptions?: RequestInit | (() => RequestInit) } = {}) {
+function urql(
+  url: string,
+  exchanges: Exchange[],
+  options: { fetch?: typeof fetch; fetchOptions?: RequestInit | (() => RequestInit) } = {},
+) {
   return new Client({
     url,
     exchanges: [cacheExchange, ...exchanges, fetchExchange],
@@ -45,14 +50,18 @@ describe('idempotencyExchange with urql retryExchange', () => {
     expect(distinctKeys(server.keysSeen)).toHaveLength(1);
     expect(server.keysSeen[0]).toMatch(UUID);
     expect(server.runs.createPayment).toBe(1);
-    expect(result.data).toEqual({ createPayment: { __typename: 'Payment', id: 'createPayment-1', amount: 7, key: JSON.parse(server.keysSeen[0]!) } });
+    expect(result.data).toEqual({
+      createPayment: { __typename: 'Payment', id: 'createPayment-1', amount: 7, key: JSON.parse(server.keysSeen[0]!) },
+    });
     expect(result.extensions).toEqual({ idempotency: { replayed: true } });
     expect(result.operation.context.idempotencyKey).toBe(JSON.parse(server.keysSeen[0]!));
   });
 
   it('composes with createIdempotentFetch below it: the reported five lost responses run the mutation once, under one key', async () => {
     const server = await startLossyGraphQL({ dropFirst: 5 });
-    const client = urql(server.url, [idempotencyExchange(), retry()], { fetch: createIdempotentFetch({ baseDelay: 5, maxDelay: 20 }) });
+    const client = urql(server.url, [idempotencyExchange(), retry()], {
+      fetch: createIdempotentFetch({ baseDelay: 5, maxDelay: 20 }),
+    });
 
     const result = await client.mutation(CREATE, { amount: 5 }).toPromise();
 
@@ -98,7 +107,11 @@ describe('idempotencyExchange with urql retryExchange', () => {
     const client = urql(server.url, [idempotencyExchange({ generateKey: () => 'never' }), retry()]);
 
     const result = await client
-      .mutation(CREATE, { amount: 2 }, { fetchOptions: { headers: { 'x-user': 'alice', 'Idempotency-Key': '"mine"' } } })
+      .mutation(
+        CREATE,
+        { amount: 2 },
+        { fetchOptions: { headers: { 'x-user': 'alice', 'Idempotency-Key': '"mine"' } } },
+      )
       .toPromise();
 
     expect(server.keysSeen).toEqual(['"mine"', '"mine"', '"mine"']);
@@ -113,10 +126,14 @@ describe('idempotencyExchange with urql retryExchange', () => {
       sent.push(new Headers(init?.headers));
       return fetch(input, init);
     };
-    const client = urql(server.url, [idempotencyExchange({ headerName: 'X-Request-Key', generateKey: () => 'k-1' }), retry()], {
-      fetch: recording,
-      fetchOptions: () => ({ headers: [['X-User', 'alice']] }),
-    });
+    const client = urql(
+      server.url,
+      [idempotencyExchange({ headerName: 'X-Request-Key', generateKey: () => 'k-1' }), retry()],
+      {
+        fetch: recording,
+        fetchOptions: () => ({ headers: [['X-User', 'alice']] }),
+      },
+    );
 
     await client.query('query { ping }', {}, { requestPolicy: 'network-only' }).toPromise();
     await client.mutation(CREATE, { amount: 1 }).toPromise();

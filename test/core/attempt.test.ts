@@ -31,20 +31,26 @@ describe('beginAttempt (an operation run between two transport hooks)', () => {
     const first = await beginAttempt<{ error: string }>(engine, request);
     if (first.status !== 'running') throw new Error('expected to run');
     await first.finish({ error: 'card declined' }, { returned: false, coded: true, status: 422 });
-    await expect(beginAttempt<{ error: string }>(engine, request)).resolves.toEqual({ status: 'replayed', value: { error: 'card declined' } });
+    await expect(beginAttempt<{ error: string }>(engine, request)).resolves.toEqual({
+      status: 'replayed',
+      value: { error: 'card declined' },
+    });
   });
 
-  it.each([429, 503, 500])('frees the key when finish reports a thrown %i, so the next attempt runs with a higher fence', async (status) => {
-    const { engine, types } = setup();
-    const first = await beginAttempt<string>(engine, request);
-    if (first.status !== 'running') throw new Error('expected to run');
-    await first.finish('try later', { returned: false, coded: true, status });
+  it.each([429, 503, 500])(
+    'frees the key when finish reports a thrown %i, so the next attempt runs with a higher fence',
+    async (status) => {
+      const { engine, types } = setup();
+      const first = await beginAttempt<string>(engine, request);
+      if (first.status !== 'running') throw new Error('expected to run');
+      await first.finish('try later', { returned: false, coded: true, status });
 
-    const second = await beginAttempt<string>(engine, request);
-    expect(second).toMatchObject({ status: 'running', context: { key: 'k', fence: 2, takeover: false } });
-    if (second.status === 'running') await second.finish('done', RETURNED);
-    expect(types()).toEqual(['released', 'executed']);
-  });
+      const second = await beginAttempt<string>(engine, request);
+      expect(second).toMatchObject({ status: 'running', context: { key: 'k', fence: 2, takeover: false } });
+      if (second.status === 'running') await second.finish('done', RETURNED);
+      expect(types()).toEqual(['released', 'executed']);
+    },
+  );
 
   it('frees the key when the attempt is abandoned, and abandon itself does not throw', async () => {
     const { engine, types } = setup();
@@ -63,7 +69,10 @@ describe('beginAttempt (an operation run between two transport hooks)', () => {
     const first = await beginAttempt<{ ok: boolean }>(engine, { ...request, shouldStore: (value) => value.ok });
     if (first.status !== 'running') throw new Error('expected to run');
     await first.finish({ ok: false }, RETURNED);
-    await expect(beginAttempt<{ ok: boolean }>(engine, request)).resolves.toMatchObject({ status: 'running', context: { fence: 2 } });
+    await expect(beginAttempt<{ ok: boolean }>(engine, request)).resolves.toMatchObject({
+      status: 'running',
+      context: { fence: 2 },
+    });
   });
 
   it('uses the codec passed with the request', async () => {
@@ -72,13 +81,19 @@ describe('beginAttempt (an operation run between two transport hooks)', () => {
     const first = await beginAttempt<number>(engine, { ...request, codec });
     if (first.status !== 'running') throw new Error('expected to run');
     await first.finish(4, RETURNED);
-    await expect(beginAttempt<number>(engine, { ...request, codec })).resolves.toEqual({ status: 'replayed', value: 40 });
+    await expect(beginAttempt<number>(engine, { ...request, codec })).resolves.toEqual({
+      status: 'replayed',
+      value: 40,
+    });
   });
 
   it('rejects with the typed conflict while a running attempt is unfinished', async () => {
     const { engine } = setup();
     const first = await beginAttempt<string>(engine, request);
-    await expect(beginAttempt<string>(engine, request)).rejects.toMatchObject({ status: 409, code: 'IDEMPOTENCY_CONCURRENT_REQUEST' });
+    await expect(beginAttempt<string>(engine, request)).rejects.toMatchObject({
+      status: 409,
+      code: 'IDEMPOTENCY_CONCURRENT_REQUEST',
+    });
     if (first.status === 'running') await first.finish('done', RETURNED);
   });
 
@@ -86,7 +101,10 @@ describe('beginAttempt (an operation run between two transport hooks)', () => {
     const { engine, types } = setup();
     for (let round = 0; round < 2; round++) {
       const attempt = await beginAttempt<string>(engine, { ...request, key: undefined });
-      expect(attempt).toMatchObject({ status: 'running', context: { key: undefined, fence: undefined, takeover: false } });
+      expect(attempt).toMatchObject({
+        status: 'running',
+        context: { key: undefined, fence: undefined, takeover: false },
+      });
       if (attempt.status === 'running') await attempt.finish('done', RETURNED);
     }
     expect(types()).toEqual([]);

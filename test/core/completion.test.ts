@@ -18,13 +18,23 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     const { engine, events, types } = setupEngine(store, { lease: 1_000 });
     const key = freshKey();
     const { calls, run } = counter(() => ({ charged: 100 }));
-    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({ value: { charged: 100 }, replayed: false });
+    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({
+      value: { charged: 100 },
+      replayed: false,
+    });
     expect(storeCalls.complete).toBe(4);
-    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({ value: { charged: 100 }, replayed: true });
+    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({
+      value: { charged: 100 },
+      replayed: true,
+    });
     expect(calls.count).toBe(1);
     expect(types()).toEqual(['store-error', 'store-error', 'store-error', 'executed', 'replayed']);
     for (const event of events.slice(0, 3)) {
-      expect(event).toMatchObject({ operation: 'createCharge', fence: 1, error: expect.objectContaining({ message: 'complete: store blip' }) });
+      expect(event).toMatchObject({
+        operation: 'createCharge',
+        fence: 1,
+        error: expect.objectContaining({ message: 'complete: store blip' }),
+      });
     }
   });
 
@@ -55,8 +65,14 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     const { engine, count } = setupEngine(store, { lease: 1_000 });
     const key = freshKey();
     const { calls, run } = counter(() => ({ ok: false }));
-    await expect(engine.execute({ ...request, key, run, shouldStore: () => false })).resolves.toEqual({ value: { ok: false }, replayed: false });
-    await expect(engine.execute({ ...request, key, run, shouldStore: () => false })).resolves.toEqual({ value: { ok: false }, replayed: false });
+    await expect(engine.execute({ ...request, key, run, shouldStore: () => false })).resolves.toEqual({
+      value: { ok: false },
+      replayed: false,
+    });
+    await expect(engine.execute({ ...request, key, run, shouldStore: () => false })).resolves.toEqual({
+      value: { ok: false },
+      replayed: false,
+    });
     expect(calls.count).toBe(2);
     expect(count('store-error')).toBe(2);
     expect(count('released')).toBe(2);
@@ -75,7 +91,9 @@ describe.each(engineStores('completion'))('completion through a store blip on th
 
     const intruder = setupEngine(base);
     const { calls: intruderCalls, run: intruderRun } = counter(() => 'charged twice');
-    await expect(intruder.engine.execute({ ...request, key, run: intruderRun })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await expect(intruder.engine.execute({ ...request, key, run: intruderRun })).rejects.toBeInstanceOf(
+      IdempotencyConcurrentRequestError,
+    );
     expect(intruder.types()).toEqual(['conflict']);
 
     await expect(first).resolves.toEqual({ value: 'charged', replayed: false });
@@ -85,7 +103,10 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     expect(count('store-error')).toBe(20);
     expect(count('executed')).toBe(1);
 
-    await expect(intruder.engine.execute({ ...request, key, run: intruderRun })).resolves.toEqual({ value: 'charged', replayed: true });
+    await expect(intruder.engine.execute({ ...request, key, run: intruderRun })).resolves.toEqual({
+      value: 'charged',
+      replayed: true,
+    });
     expect(calls.count).toBe(1);
     expect(intruderCalls.count).toBe(0);
   });
@@ -106,7 +127,9 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     const extendsAtSettle = storeCalls.extend;
 
     // Not freed: a repeat within the lease is refused …
-    await expect(setupEngine(base).engine.execute({ ...request, key, run })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await expect(setupEngine(base).engine.execute({ ...request, key, run })).rejects.toBeInstanceOf(
+      IdempotencyConcurrentRequestError,
+    );
     await sleep(350);
     // … and, the heartbeat stopped, not stuck beyond it: the retry takes the record over.
     expect(storeCalls.extend).toBe(extendsAtSettle);
@@ -133,7 +156,10 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     await sleep(300);
     const rescuer = setupEngine(base);
     const { calls: rescuerCalls, run: rescuerRun } = counter(() => 'charged by the rescuer');
-    await expect(rescuer.engine.execute({ ...request, key, run: rescuerRun })).resolves.toEqual({ value: 'charged by the rescuer', replayed: false });
+    await expect(rescuer.engine.execute({ ...request, key, run: rescuerRun })).resolves.toEqual({
+      value: 'charged by the rescuer',
+      replayed: false,
+    });
     expect(rescuer.types()).toEqual(['takeover', 'executed']);
     expect(calls.count).toBe(1);
     expect(rescuerCalls.count).toBe(1);
@@ -144,7 +170,9 @@ describe.each(engineStores('completion'))('completion through a store blip on th
     const { store } = instrument(base, { release: { times: Infinity } });
     const { engine, types } = setupEngine(store, { lease: 200, completionRetry: 0 });
     const key = freshKey();
-    await expect(engine.execute({ ...request, key, run: () => Promise.reject(new Error('declined by the bank')) })).rejects.toThrow('declined by the bank');
+    await expect(
+      engine.execute({ ...request, key, run: () => Promise.reject(new Error('declined by the bank')) }),
+    ).rejects.toThrow('declined by the bank');
     expect(types()).toEqual(['store-error']);
     await sleep(350);
     const seen: RunContext[] = [];

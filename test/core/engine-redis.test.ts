@@ -44,13 +44,23 @@ describe('Redis round trips, counted by Redis (MONITOR)', () => {
     await engine.execute({ ...request, key: 'warm-up', run: async () => 'loads the scripts' });
     const commands = await watchCommands(server.url);
 
-    const first = await commands.during(() => engine.execute({ ...request, key: 'k', run: async () => ({ at: new Date() }) }));
-    const replay = await commands.during(() => engine.execute({ ...request, key: 'k', run: async () => ({ at: new Date() }) }));
+    const first = await commands.during(() =>
+      engine.execute({ ...request, key: 'k', run: async () => ({ at: new Date() }) }),
+    );
+    const replay = await commands.during(() =>
+      engine.execute({ ...request, key: 'k', run: async () => ({ at: new Date() }) }),
+    );
     let release!: () => void;
-    const running = engine.execute({ ...request, key: 'busy', run: () => new Promise<void>((resolve) => (release = resolve)) });
+    const running = engine.execute({
+      ...request,
+      key: 'busy',
+      run: () => new Promise<void>((resolve) => (release = resolve)),
+    });
     await sleep(50);
     const conflict = await commands.during(() =>
-      expect(engine.execute({ ...request, key: 'busy', run: async () => undefined })).rejects.toMatchObject({ status: 409 }),
+      expect(engine.execute({ ...request, key: 'busy', run: async () => undefined })).rejects.toMatchObject({
+        status: 409,
+      }),
     );
     release();
     await running;
@@ -65,13 +75,24 @@ describe('Redis round trips, counted by Redis (MONITOR)', () => {
     const engine = createIdempotencyEngine({ store: createRedisStore({ redis: connectRedis({}, server.url) }) });
     const request = { scope: 'u', operation: 'pay', input: { amount: 1 } };
     await engine.execute({ ...request, key: randomUUID(), run: async () => 'loads the scripts' });
-    await engine.execute({ ...request, key: randomUUID(), run: () => Promise.reject(new Error('loads the release script')) }).catch(() => {});
+    await engine
+      .execute({ ...request, key: randomUUID(), run: () => Promise.reject(new Error('loads the release script')) })
+      .catch(() => {});
     const commands = await watchCommands(server.url);
 
-    const freed = await commands.during(() => expect(engine.execute({ ...request, key: randomUUID(), run: () => Promise.reject(new Error('timeout')) })).rejects.toThrow('timeout'));
+    const freed = await commands.during(() =>
+      expect(
+        engine.execute({ ...request, key: randomUUID(), run: () => Promise.reject(new Error('timeout')) }),
+      ).rejects.toThrow('timeout'),
+    );
     const declined = { declined: true };
     const stored = await commands.during(() =>
-      engine.execute({ ...request, key: randomUUID(), run: async () => declined, outcome: () => ({ returned: false, coded: true, status: 402 }) }),
+      engine.execute({
+        ...request,
+        key: randomUUID(),
+        run: async () => declined,
+        outcome: () => ({ returned: false, coded: true, status: 402 }),
+      }),
     );
     commands.stop();
 
@@ -116,7 +137,10 @@ describe('an owner that lost its lease', () => {
     expect(rescued).toEqual({ value: 'rescuer', replayed: false });
     expect(fences).toEqual([1, 2]);
     expect(events.map((event) => event.type)).toEqual(['takeover', 'executed', 'stale-completion']);
-    await expect(rescuer.execute({ ...request, run: async () => 'third' })).resolves.toEqual({ value: 'rescuer', replayed: true });
+    await expect(rescuer.execute({ ...request, run: async () => 'third' })).resolves.toEqual({
+      value: 'rescuer',
+      replayed: true,
+    });
   });
 });
 
@@ -128,7 +152,10 @@ describe('Redis stopped mid-test', () => {
     client.on('error', () => {});
     await client.connect();
     const events: IdempotencyEvent[] = [];
-    const engine = createIdempotencyEngine({ store: createRedisStore({ redis: client, timeout: 1_000 }), onEvent: (event) => events.push(event) });
+    const engine = createIdempotencyEngine({
+      store: createRedisStore({ redis: client, timeout: 1_000 }),
+      onEvent: (event) => events.push(event),
+    });
     const request = { scope: 'u', operation: 'pay', input: {} };
     await engine.execute({ ...request, key: 'before', run: async () => 'ok' });
 
@@ -142,8 +169,14 @@ describe('Redis stopped mid-test', () => {
     expect(runs).toBe(0);
     expect(events.at(-1)?.type).toBe('store-error');
 
-    const open = createIdempotencyEngine({ store: createRedisStore({ redis: client, timeout: 1_000 }), failMode: 'open' });
-    await expect(open.execute({ ...request, key: 'during', run: async () => ++runs })).resolves.toEqual({ value: 1, replayed: false });
+    const open = createIdempotencyEngine({
+      store: createRedisStore({ redis: client, timeout: 1_000 }),
+      failMode: 'open',
+    });
+    await expect(open.execute({ ...request, key: 'during', run: async () => ++runs })).resolves.toEqual({
+      value: 1,
+      replayed: false,
+    });
     client.disconnect();
   });
 });

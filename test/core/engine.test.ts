@@ -150,7 +150,10 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
   it('with concurrent.wait, runs the operation itself when the first attempt fails and frees the key', async () => {
     const { engine } = setup(makeStore, { concurrent: { wait: 5_000 } });
     let started = false;
-    const first = engine.execute({ ...request, run: () => ((started = true), sleep(150).then(() => Promise.reject(new Error('first failed')))) });
+    const first = engine.execute({
+      ...request,
+      run: () => ((started = true), sleep(150).then(() => Promise.reject(new Error('first failed')))),
+    });
     while (!started) await sleep(1);
     const { calls, run } = counter(() => 'waiter ran');
     const waiter = engine.execute({ ...request, run });
@@ -206,8 +209,14 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
       parse: (text: string) => ({ cents: Number(text.slice('cents='.length)), parsed: true }),
     };
     const { calls, run } = counter(() => ({ cents: 250 }));
-    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({ value: { cents: 250 }, replayed: false });
-    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({ value: { cents: 250, parsed: true }, replayed: true });
+    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({
+      value: { cents: 250 },
+      replayed: false,
+    });
+    await expect(engine.execute({ ...request, run, codec })).resolves.toEqual({
+      value: { cents: 250, parsed: true },
+      replayed: true,
+    });
     expect(written).toEqual(['cents=250']);
     expect(calls.count).toBe(1);
   });
@@ -239,8 +248,13 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
     await engine.execute({ ...request, key: undefined, run });
     expect(calls.count).toBe(2);
     const strict = setup(makeStore, { required: true }).engine;
-    await expect(strict.execute({ ...request, key: undefined, run })).rejects.toBeInstanceOf(IdempotencyKeyRequiredError);
-    await expect(engine.execute({ ...request, key: undefined, run, required: true })).rejects.toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_REQUIRED' });
+    await expect(strict.execute({ ...request, key: undefined, run })).rejects.toBeInstanceOf(
+      IdempotencyKeyRequiredError,
+    );
+    await expect(engine.execute({ ...request, key: undefined, run, required: true })).rejects.toMatchObject({
+      status: 400,
+      code: 'IDEMPOTENCY_KEY_REQUIRED',
+    });
     expect(calls.count).toBe(2);
   });
 
@@ -286,7 +300,10 @@ describe.each(stores)('engine on the %s store', (_name, makeStore) => {
         throw new Error('broken logger');
       },
     });
-    await expect(engine.execute({ ...request, run: async () => 'ok' })).resolves.toEqual({ value: 'ok', replayed: false });
+    await expect(engine.execute({ ...request, run: async () => 'ok' })).resolves.toEqual({
+      value: 'ok',
+      replayed: false,
+    });
   });
 });
 
@@ -294,7 +311,10 @@ describe('engine options and scopes', () => {
   it.each([
     [{ ttl: 0 }, /"ttl"/],
     [{ ttl: 1.5 }, /"ttl"/],
-    [{ lease: 20_000, ttl: 10_000 }, /"ttl" must be at least "maxRunTime" \+ "lease" \(300000 \+ 20000 = 320000 ms\), got 10000/],
+    [
+      { lease: 20_000, ttl: 10_000 },
+      /"ttl" must be at least "maxRunTime" \+ "lease" \(300000 \+ 20000 = 320000 ms\), got 10000/,
+    ],
     // ttl ≥ lease alone is not enough: the record must outlive the last renewal (at maxRunTime) plus a lease.
     [{ lease: 600, ttl: 600, maxRunTime: 600 }, /"ttl" must be at least "maxRunTime" \+ "lease"/],
     [{ lease: 1_000, ttl: 60_000 }, /"ttl" must be at least "maxRunTime" \+ "lease" \(300000 \+ 1000/],
@@ -351,10 +371,24 @@ describe('engine options and scopes', () => {
     };
     const holder = createIdempotencyEngine({ store, lease: 60 });
     let finish: (() => void) | undefined;
-    const held = holder.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: () => new Promise<string>((resolve) => (finish = () => resolve('late'))) });
+    const held = holder.execute({
+      scope: 'u',
+      operation: 'pay',
+      key: 'k',
+      input: {},
+      run: () => new Promise<string>((resolve) => (finish = () => resolve('late'))),
+    });
     while (!finish) await sleep(1); // the body runs: the holder has acquired the record
     clock += 1_000; // the holder's lease lapses without its heartbeat having run
-    await expect(createIdempotencyEngine({ store: memory }).execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'rescuer' })).resolves.toEqual({ value: 'rescuer', replayed: false });
+    await expect(
+      createIdempotencyEngine({ store: memory }).execute({
+        scope: 'u',
+        operation: 'pay',
+        key: 'k',
+        input: {},
+        run: async () => 'rescuer',
+      }),
+    ).resolves.toEqual({ value: 'rescuer', replayed: false });
     takenOver = true;
     await sleep(200); // ten heartbeat periods
     finish!();
@@ -381,52 +415,74 @@ describe("failMode: 'open' with concurrent: { wait } (review B4)", () => {
     let runs = 0;
     let finishHolder!: (value: string) => void;
     const holder = createIdempotencyEngine({ store: memory, ...options });
-    const held = holder.execute({ ...request, run: () => (runs++, new Promise<string>((resolve) => (finishHolder = resolve))) });
+    const held = holder.execute({
+      ...request,
+      run: () => (runs++, new Promise<string>((resolve) => (finishHolder = resolve))),
+    });
     while (!finishHolder) await sleep(1);
     const waiter = setup(() => flaky, options);
-    await expect(waiter.engine.execute({ ...request, run: async () => (runs++, 'waiter') })).rejects.toBeInstanceOf(IdempotencyStoreUnavailableError);
+    await expect(waiter.engine.execute({ ...request, run: async () => (runs++, 'waiter') })).rejects.toBeInstanceOf(
+      IdempotencyStoreUnavailableError,
+    );
     expect(waiterBegins).toBe(2);
     expect(runs).toBe(1);
     expect(waiter.types()).toEqual(['store-error']);
     finishHolder('holder');
     await expect(held).resolves.toEqual({ value: 'holder', replayed: false });
-    await expect(holder.execute({ ...request, run: async () => (runs++, 'again') })).resolves.toEqual({ value: 'holder', replayed: true });
+    await expect(holder.execute({ ...request, run: async () => (runs++, 'again') })).resolves.toEqual({
+      value: 'holder',
+      replayed: true,
+    });
     expect(runs).toBe(1);
   });
 
   it('still fails open when the first begin fails: the body runs without a record', async () => {
     const down: IdempotencyStore = { ...createMemoryStore(), begin: () => Promise.reject(new Error('store down')) };
     const { engine, types } = setup(() => down, options);
-    await expect(engine.execute({ ...request, run: async ({ fence }) => `ran with fence ${String(fence)}` })).resolves.toEqual({ value: 'ran with fence undefined', replayed: false });
+    await expect(
+      engine.execute({ ...request, run: async ({ fence }) => `ran with fence ${String(fence)}` }),
+    ).resolves.toEqual({ value: 'ran with fence undefined', replayed: false });
     expect(types()).toEqual(['store-error']);
   });
 });
 
-describe.each(stores)('fencing after a lapse with the shortest valid ttl on the %s store (review B11)', (_name, makeStore) => {
-  it('a holder stuck past maxRunTime: a retry after its lease gets fence 2 and takeover, because ttl ≥ maxRunTime + lease keeps the record', async () => {
-    const lease = 200;
-    const maxRunTime = 200;
-    // Validation refuses ttl < maxRunTime + lease; with the record alive one lease beyond that, the retry below falls in it.
-    const { engine, types } = setup(makeStore, { lease, maxRunTime, ttl: maxRunTime + 3 * lease });
-    const contexts: { fence: number | undefined; takeover: boolean }[] = [];
-    let finishFirst!: (value: string) => void;
-    const first = engine.execute({
-      scope: 'u',
-      operation: 'pay',
-      key: 'stuck',
-      input: {},
-      run: ({ fence, takeover }) => (contexts.push({ fence, takeover }), new Promise<string>((resolve) => (finishFirst = resolve))),
+describe.each(stores)(
+  'fencing after a lapse with the shortest valid ttl on the %s store (review B11)',
+  (_name, makeStore) => {
+    it('a holder stuck past maxRunTime: a retry after its lease gets fence 2 and takeover, because ttl ≥ maxRunTime + lease keeps the record', async () => {
+      const lease = 200;
+      const maxRunTime = 200;
+      // Validation refuses ttl < maxRunTime + lease; with the record alive one lease beyond that, the retry below falls in it.
+      const { engine, types } = setup(makeStore, { lease, maxRunTime, ttl: maxRunTime + 3 * lease });
+      const contexts: { fence: number | undefined; takeover: boolean }[] = [];
+      let finishFirst!: (value: string) => void;
+      const first = engine.execute({
+        scope: 'u',
+        operation: 'pay',
+        key: 'stuck',
+        input: {},
+        run: ({ fence, takeover }) => (
+          contexts.push({ fence, takeover }),
+          new Promise<string>((resolve) => (finishFirst = resolve))
+        ),
+      });
+      while (!finishFirst) await sleep(1);
+      await sleep(maxRunTime + lease + 150); // the heartbeat stopped at maxRunTime; the last lease has lapsed
+      const second = await engine.execute({
+        scope: 'u',
+        operation: 'pay',
+        key: 'stuck',
+        input: {},
+        run: async ({ fence, takeover }) => (contexts.push({ fence, takeover }), 'second'),
+      });
+      finishFirst('first');
+      await expect(first).resolves.toEqual({ value: 'first', replayed: false });
+      expect(second).toEqual({ value: 'second', replayed: false });
+      expect(contexts).toEqual([
+        { fence: 1, takeover: false },
+        { fence: 2, takeover: true },
+      ]);
+      expect(types()).toEqual(['run-limit-exceeded', 'takeover', 'executed', 'stale-completion']);
     });
-    while (!finishFirst) await sleep(1);
-    await sleep(maxRunTime + lease + 150); // the heartbeat stopped at maxRunTime; the last lease has lapsed
-    const second = await engine.execute({ scope: 'u', operation: 'pay', key: 'stuck', input: {}, run: async ({ fence, takeover }) => (contexts.push({ fence, takeover }), 'second') });
-    finishFirst('first');
-    await expect(first).resolves.toEqual({ value: 'first', replayed: false });
-    expect(second).toEqual({ value: 'second', replayed: false });
-    expect(contexts).toEqual([
-      { fence: 1, takeover: false },
-      { fence: 2, takeover: true },
-    ]);
-    expect(types()).toEqual(['run-limit-exceeded', 'takeover', 'executed', 'stale-completion']);
-  });
-});
+  },
+);

@@ -4,7 +4,11 @@
  */
 import { Readable } from 'node:stream';
 // The blob classes Yoga hands a resolver for a multipart upload: not `instanceof Blob` / `File`.
-import { File as PonyfillFile, Blob as PonyfillBlob, ReadableStream as PonyfillReadableStream } from '@whatwg-node/node-fetch';
+import {
+  File as PonyfillFile,
+  Blob as PonyfillBlob,
+  ReadableStream as PonyfillReadableStream,
+} from '@whatwg-node/node-fetch';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyInputInvalidError } from '../../src/core/errors.js';
@@ -68,7 +72,10 @@ describe('fingerprint: class instances (review B A9 and GraphQL custom scalars: 
     class Labelled extends Money {
       readonly currency = 'EUR';
     }
-    await expectRefused(new Labelled(500n), /an instance of Labelled has no toJSON\(\), so its whole value cannot be seen/);
+    await expectRefused(
+      new Labelled(500n),
+      /an instance of Labelled has no toJSON\(\), so its whole value cannot be seen/,
+    );
     await expectRefused(new (class {})(), /an instance of an anonymous class/);
     await expectRefused(Promise.resolve(1), /an instance of Promise/);
     await expectRefused(new WeakMap(), /an instance of WeakMap/);
@@ -130,15 +137,20 @@ describe('fingerprint: errors (review B A2: only name and message were hashed)',
     ]);
   });
 
-  it('hashes own enumerable properties and an AggregateError\'s errors, never the stack', async () => {
+  it("hashes own enumerable properties and an AggregateError's errors, never the stack", async () => {
     const coded = (code: string) => Object.assign(new Error('x'), { code });
     await expectSame(coded('E1'), coded('E1')); // created on different lines' stacks alike
     await expectDistinct([coded('E1'), coded('E2'), new Error('x')]);
-    await expectDistinct([new AggregateError([new Error('a')], 'm'), new AggregateError([new Error('b')], 'm'), new AggregateError([], 'm')]);
+    await expectDistinct([
+      new AggregateError([new Error('a')], 'm'),
+      new AggregateError([new Error('b')], 'm'),
+      new AggregateError([], 'm'),
+    ]);
   });
 
   it('hashes an Error as superjson deserializes it (name, message, cause)', async () => {
-    const sent = (order: string) => superjson.deserialize(superjson.serialize({ problem: new Error('refund failed', { cause: { order } }) }));
+    const sent = (order: string) =>
+      superjson.deserialize(superjson.serialize({ problem: new Error('refund failed', { cause: { order } }) }));
     await expectSame(sent('order-1'), sent('order-1'));
     await expectDistinct([sent('order-1'), sent('order-2')]);
   });
@@ -154,7 +166,14 @@ describe('fingerprint: symbols (review B A3: every symbol hashed the same)', () 
   it('hashes a symbol by its registry key or description', async () => {
     await expectSame(Symbol('credit'), Symbol('credit'));
     await expectSame(Symbol.for('credit'), Symbol.for('credit'));
-    await expectDistinct([Symbol('credit'), Symbol('debit'), 'credit', Symbol(''), { side: Symbol('credit') }, { side: 'credit' }]);
+    await expectDistinct([
+      Symbol('credit'),
+      Symbol('debit'),
+      'credit',
+      Symbol(''),
+      { side: Symbol('credit') },
+      { side: 'credit' },
+    ]);
   });
 
   it('refuses a symbol with neither a registry key nor a description', async () => {
@@ -163,13 +182,22 @@ describe('fingerprint: symbols (review B A3: every symbol hashed the same)', () 
 });
 
 describe('fingerprint: blobs of other implementations (review A B5: Yoga uploads are PonyfillFile)', () => {
-  const upload = (content: string, lastModified = Date.now(), name = 'import.csv', type = 'text/csv') => new PonyfillFile([content], name, { type, lastModified });
+  const upload = (content: string, lastModified = Date.now(), name = 'import.csv', type = 'text/csv') =>
+    new PonyfillFile([content], name, { type, lastModified });
 
   it('hashes a PonyfillFile by name, type and content, like a native File, never by lastModified', async () => {
     expect(upload('a') instanceof File).toBe(false);
     await expectSame(upload('a,b\n1,2\n', 1), upload('a,b\n1,2\n', 2));
-    await expectSame(upload('a,b\n1,2\n', 1), new File(['a,b\n1,2\n'], 'import.csv', { type: 'text/csv', lastModified: 3 }));
-    await expectDistinct([upload('a,b\n1,2\n'), upload('x,y\n9,9\n'), upload('a,b\n1,2\n', 1, 'other.csv'), upload('a,b\n1,2\n', 1, 'import.csv', 'text/plain')]);
+    await expectSame(
+      upload('a,b\n1,2\n', 1),
+      new File(['a,b\n1,2\n'], 'import.csv', { type: 'text/csv', lastModified: 3 }),
+    );
+    await expectDistinct([
+      upload('a,b\n1,2\n'),
+      upload('x,y\n9,9\n'),
+      upload('a,b\n1,2\n', 1, 'other.csv'),
+      upload('a,b\n1,2\n', 1, 'import.csv', 'text/plain'),
+    ]);
   });
 
   it('hashes a PonyfillBlob like a Blob, and any object tagged Blob or File with arrayBuffer() by content', async () => {
@@ -180,7 +208,8 @@ describe('fingerprint: blobs of other implementations (review A B5: Yoga uploads
       name: 'a.txt',
       arrayBuffer: async () => new TextEncoder().encode(content).buffer,
     });
-    const taggedInstance = (content: string, tag: 'Blob' | 'File') => Object.setPrototypeOf(tagged(content, tag), class Foreign {}.prototype) as object;
+    const taggedInstance = (content: string, tag: 'Blob' | 'File') =>
+      Object.setPrototypeOf(tagged(content, tag), class Foreign {}.prototype) as object;
     await expectSame(taggedInstance('abc', 'Blob'), new Blob(['abc'], { type: 'text/plain' }));
     await expectSame(taggedInstance('abc', 'File'), new File(['abc'], 'a.txt', { type: 'text/plain' }));
     await expectDistinct([taggedInstance('abc', 'Blob'), taggedInstance('abd', 'Blob')]);
@@ -208,7 +237,10 @@ describe('fingerprint: the work is bounded (review B A4: a 1 MB superjson reques
     await expectRefused(input, /more than 16 MiB to hash/);
     expect(performance.now() - started).toBeLessThan(1_000);
     const bytes = new Uint8Array(1_000_000);
-    await expectRefused(Array.from({ length: 100 }, () => bytes), /more than 16 MiB/);
+    await expectRefused(
+      Array.from({ length: 100 }, () => bytes),
+      /more than 16 MiB/,
+    );
   });
 
   it('accepts the same value referenced a few times, and one large string', async () => {

@@ -6,7 +6,10 @@ import { fingerprint } from '../../src/core/fingerprint.js';
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
 
 /** Keys that trip naive serializers show up often. */
-const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', ''), fc.string({ unit: codeUnit, maxLength: 4 }));
+const key = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'a', ''),
+  fc.string({ unit: codeUnit, maxLength: 4 }),
+);
 
 /** JSON values plus what superjson carries: undefined, -0, NaN, ±Infinity, bigint, Date, Map, Set, bytes. */
 const { value: richValue } = fc.letrec((tie) => ({
@@ -71,7 +74,10 @@ function structurallyEqual(a: unknown, b: unknown): boolean {
     case 'object': {
       const keys = Object.keys(a as object).sort();
       const record = (value: unknown) => value as Record<string, unknown>;
-      return sameItems(keys, Object.keys(b as object).sort()) && keys.every((name) => structurallyEqual(record(a)[name], record(b)[name]));
+      return (
+        sameItems(keys, Object.keys(b as object).sort()) &&
+        keys.every((name) => structurallyEqual(record(a)[name], record(b)[name]))
+      );
     }
     default:
       return Object.is(a, b);
@@ -83,7 +89,8 @@ function shuffledClone(value: unknown, random: () => number): unknown {
   if (Array.isArray(value)) return value.map((item) => shuffledClone(item, random));
   if (value instanceof Date) return new Date(value.getTime());
   if (value instanceof Uint8Array) return value.slice();
-  if (value instanceof Map) return new Map([...value].map(([k, v]) => [shuffledClone(k, random), shuffledClone(v, random)]));
+  if (value instanceof Map)
+    return new Map([...value].map(([k, v]) => [shuffledClone(k, random), shuffledClone(v, random)]));
   if (value instanceof Set) return new Set([...value].map((item) => shuffledClone(item, random)));
   if (typeof value !== 'object' || value === null) return value;
   const keys = Object.keys(value);
@@ -93,7 +100,12 @@ function shuffledClone(value: unknown, random: () => number): unknown {
   }
   const copy = {};
   for (const name of keys) {
-    Object.defineProperty(copy, name, { value: shuffledClone((value as Record<string, unknown>)[name], random), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(copy, name, {
+      value: shuffledClone((value as Record<string, unknown>)[name], random),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy;
 }
@@ -120,14 +132,22 @@ describe('fingerprint properties', () => {
 
   it('gives two values the same fingerprint exactly when they are structurally equal', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.array(smallValue, { minLength: 2, maxLength: 60 }), fc.array(richValue, { minLength: 2, maxLength: 10 })), async (values) => {
-        const fingerprints = await Promise.all(values.map((value) => fingerprint(value)));
-        for (let i = 0; i < values.length; i++) {
-          for (let j = i + 1; j < values.length; j++) {
-            expect(fingerprints[i] === fingerprints[j], `${i} and ${j}`).toBe(structurallyEqual(values[i], values[j]));
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(smallValue, { minLength: 2, maxLength: 60 }),
+          fc.array(richValue, { minLength: 2, maxLength: 10 }),
+        ),
+        async (values) => {
+          const fingerprints = await Promise.all(values.map((value) => fingerprint(value)));
+          for (let i = 0; i < values.length; i++) {
+            for (let j = i + 1; j < values.length; j++) {
+              expect(fingerprints[i] === fingerprints[j], `${i} and ${j}`).toBe(
+                structurallyEqual(values[i], values[j]),
+              );
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -135,7 +155,9 @@ describe('fingerprint properties', () => {
   it('gives JSON values with different key-sorted JSON different fingerprints', async () => {
     const sortedJson = (value: unknown): string =>
       JSON.stringify(value, (_key, item: unknown) =>
-        item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : item,
+        item && typeof item === 'object' && !Array.isArray(item)
+          ? Object.fromEntries(Object.entries(item).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+          : item,
       );
     await fc.assert(
       fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 3 }), async (a, b) => {

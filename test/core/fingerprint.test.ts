@@ -30,9 +30,18 @@ function nested(levels: number): unknown {
 
 describe('fingerprint: FormData, File and Blob (bug: every form used to fingerprint the same)', () => {
   it('tells apart two forms with the same fields but different file contents, and matches the same content', async () => {
-    const first = form([['note', 'hello'], ['upload', new File(['first'], 'a.txt', { type: 'text/plain' })]]);
-    const second = form([['note', 'hello'], ['upload', new File(['second'], 'a.txt', { type: 'text/plain' })]]);
-    const again = form([['note', 'hello'], ['upload', new File(['first'], 'a.txt', { type: 'text/plain' })]]);
+    const first = form([
+      ['note', 'hello'],
+      ['upload', new File(['first'], 'a.txt', { type: 'text/plain' })],
+    ]);
+    const second = form([
+      ['note', 'hello'],
+      ['upload', new File(['second'], 'a.txt', { type: 'text/plain' })],
+    ]);
+    const again = form([
+      ['note', 'hello'],
+      ['upload', new File(['first'], 'a.txt', { type: 'text/plain' })],
+    ]);
     expect(await fingerprint(first)).not.toBe(await fingerprint(second));
     expect(await fingerprint(first)).toBe(await fingerprint(again));
   });
@@ -40,18 +49,39 @@ describe('fingerprint: FormData, File and Blob (bug: every form used to fingerpr
   it('hashes form entries in order, by name and by string value or file', async () => {
     await expectDistinct([
       new FormData(),
-      form([['a', '1'], ['b', '2']]),
-      form([['b', '2'], ['a', '1']]),
-      form([['a', '1'], ['b', '3']]),
-      form([['a', '1'], ['c', '2']]),
-      form([['a', '1'], ['b', new Blob(['2'])]]),
+      form([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+      form([
+        ['b', '2'],
+        ['a', '1'],
+      ]),
+      form([
+        ['a', '1'],
+        ['b', '3'],
+      ]),
+      form([
+        ['a', '1'],
+        ['c', '2'],
+      ]),
+      form([
+        ['a', '1'],
+        ['b', new Blob(['2'])],
+      ]),
       { a: '1', b: '2' },
-      [['a', '1'], ['b', '2']],
+      [
+        ['a', '1'],
+        ['b', '2'],
+      ],
     ]);
   });
 
   it('hashes a File by name, type and content, not by lastModified', async () => {
-    await expectSame(new File(['x'], 'a.txt', { type: 'text/plain', lastModified: 1 }), new File(['x'], 'a.txt', { type: 'text/plain', lastModified: 2 }));
+    await expectSame(
+      new File(['x'], 'a.txt', { type: 'text/plain', lastModified: 1 }),
+      new File(['x'], 'a.txt', { type: 'text/plain', lastModified: 2 }),
+    );
     await expectDistinct([
       new File(['x'], 'a.txt', { type: 'text/plain' }),
       new File(['x'], 'b.txt', { type: 'text/plain' }),
@@ -63,8 +93,18 @@ describe('fingerprint: FormData, File and Blob (bug: every form used to fingerpr
 
   it('hashes a Blob by type and content, wherever it sits in the input', async () => {
     await expectSame({ files: [new Blob(['abc'])] }, { files: [new Blob(['ab', 'c'])] });
-    await expectDistinct([new Blob(['abc']), new Blob(['abd']), new Blob(['abc'], { type: 'text/plain' }), new Blob([]), 'abc', new TextEncoder().encode('abc')]);
-    await expectDistinct([{ a: new Blob(['1']), b: new Blob(['2']) }, { a: new Blob(['2']), b: new Blob(['1']) }]);
+    await expectDistinct([
+      new Blob(['abc']),
+      new Blob(['abd']),
+      new Blob(['abc'], { type: 'text/plain' }),
+      new Blob([]),
+      'abc',
+      new TextEncoder().encode('abc'),
+    ]);
+    await expectDistinct([
+      { a: new Blob(['1']), b: new Blob(['2']) },
+      { a: new Blob(['2']), b: new Blob(['1']) },
+    ]);
   });
 
   it('hashes the same Blob twice in one input like two equal Blobs', async () => {
@@ -75,7 +115,14 @@ describe('fingerprint: FormData, File and Blob (bug: every form used to fingerpr
 
 describe('fingerprint: object keys (bug: constructor, prototype and __proto__ used to be refused)', () => {
   it('accepts constructor, prototype and __proto__ keys and tells them from an empty object', async () => {
-    await expectDistinct([{}, { constructor: 1 }, { prototype: 'x' }, JSON.parse('{"__proto__": 1}'), { constructor: 2 }, JSON.parse('{"__proto__": 2}')]);
+    await expectDistinct([
+      {},
+      { constructor: 1 },
+      { prototype: 'x' },
+      JSON.parse('{"__proto__": 1}'),
+      { constructor: 2 },
+      JSON.parse('{"__proto__": 2}'),
+    ]);
   });
 
   it('reads own properties only, never the prototype chain', async () => {
@@ -97,13 +144,52 @@ describe('fingerprint: object keys (bug: constructor, prototype and __proto__ us
 
 describe('fingerprint: values are tagged by type', () => {
   it('tells numbers, their edge values and strings apart', async () => {
-    await expectDistinct([0, -0, NaN, Infinity, -Infinity, 1, 1n, '1', '0', '-0', 'NaN', 'Infinity', true, 'true', false, null, 'null', undefined, 'undefined']);
+    await expectDistinct([
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      1,
+      1n,
+      '1',
+      '0',
+      '-0',
+      'NaN',
+      'Infinity',
+      true,
+      'true',
+      false,
+      null,
+      'null',
+      undefined,
+      'undefined',
+    ]);
     await expectSame(0.1 + 0.2, 0.30000000000000004);
   });
 
   it('cannot be fooled by separators inside strings', async () => {
-    await expectDistinct([['a,b'], ['a', 'b'], ['ab', 'c'], ['a', 'bc'], ['abc'], ['a', 's'], ['as', ''], ['"a"'], ['a"', ''], ['a)', '']]);
-    await expectDistinct([{ a: 'b' }, { 'a"': 'b' }, { ab: '' }, { as: 'b' }, { a: 'sb' }, { a: 'b', c: 1 }, { 'as"b"c': 1 }]);
+    await expectDistinct([
+      ['a,b'],
+      ['a', 'b'],
+      ['ab', 'c'],
+      ['a', 'bc'],
+      ['abc'],
+      ['a', 's'],
+      ['as', ''],
+      ['"a"'],
+      ['a"', ''],
+      ['a)', ''],
+    ]);
+    await expectDistinct([
+      { a: 'b' },
+      { 'a"': 'b' },
+      { ab: '' },
+      { as: 'b' },
+      { a: 'sb' },
+      { a: 'b', c: 1 },
+      { 'as"b"c': 1 },
+    ]);
   });
 
   it('tells lone surrogates apart (they are not collapsed to U+FFFD)', async () => {
@@ -122,11 +208,29 @@ describe('fingerprint: values are tagged by type', () => {
   });
 
   it('hashes maps and sets by entries in order, apart from arrays and objects', async () => {
-    await expectSame(new Map<unknown, unknown>([['a', 1], [{ x: 1 }, new Set([2])]]), new Map<unknown, unknown>([['a', 1], [{ x: 1 }, new Set([2])]]));
+    await expectSame(
+      new Map<unknown, unknown>([
+        ['a', 1],
+        [{ x: 1 }, new Set([2])],
+      ]),
+      new Map<unknown, unknown>([
+        ['a', 1],
+        [{ x: 1 }, new Set([2])],
+      ]),
+    );
     await expectDistinct([
-      new Map([['a', 1], ['b', 2]]),
-      new Map([['b', 2], ['a', 1]]),
-      [['a', 1], ['b', 2]],
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+      new Map([
+        ['b', 2],
+        ['a', 1],
+      ]),
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
       { a: 1, b: 2 },
       new Set(['a', 1, 'b', 2]),
       ['a', 1, 'b', 2],
@@ -158,7 +262,15 @@ describe('fingerprint: values are tagged by type', () => {
   it('hashes a URL by href, URLSearchParams by entries, an Error by name and message (more below)', async () => {
     await expectSame(new URL('https://example.com/a?b=1'), new URL('https://EXAMPLE.com/a?b=1'));
     await expectDistinct([new URL('https://example.com/a'), new URL('https://example.com/b'), 'https://example.com/a']);
-    await expectDistinct([new URLSearchParams('a=1&b=2'), new URLSearchParams('b=2&a=1'), new URLSearchParams('a=1'), form([['a', '1'], ['b', '2']])]);
+    await expectDistinct([
+      new URLSearchParams('a=1&b=2'),
+      new URLSearchParams('b=2&a=1'),
+      new URLSearchParams('a=1'),
+      form([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+    ]);
     await expectSame(new Error('boom'), new Error('boom'));
     await expectDistinct([new Error('boom'), new Error('bang'), new TypeError('boom'), 'boom']);
   });

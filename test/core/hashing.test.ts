@@ -3,7 +3,9 @@ import { fingerprint, IdempotencyInputInvalidError, recordId } from '../../src/i
 
 describe('fingerprint', () => {
   it('ignores object key order at every depth', async () => {
-    expect(await fingerprint({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(await fingerprint({ b: { d: [1, 2], c: 2 }, a: 1 }));
+    expect(await fingerprint({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(
+      await fingerprint({ b: { d: [1, 2], c: 2 }, a: 1 }),
+    );
   });
 
   it('tells apart values that plain JSON would confuse', async () => {
@@ -40,7 +42,14 @@ describe('recordId', () => {
     const id = recordId('user-1', 'createCharge', 'key');
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(id).not.toContain('user-1');
-    expect(new Set([id, recordId('user-2', 'createCharge', 'key'), recordId('user-1', 'refund', 'key'), recordId(null, 'createCharge', 'key')]).size).toBe(4);
+    expect(
+      new Set([
+        id,
+        recordId('user-2', 'createCharge', 'key'),
+        recordId('user-1', 'refund', 'key'),
+        recordId(null, 'createCharge', 'key'),
+      ]).size,
+    ).toBe(4);
     expect(recordId('a', 'bc', 'd')).not.toBe(recordId('ab', 'c', 'd'));
   });
 });

@@ -87,10 +87,16 @@ describe('the engine with a store whose extend throws synchronously', () => {
     const { engine, types } = setupEngine(store, { lease: 30 });
     let runs = 0;
     const run = () => sleep(80).then(() => ++runs);
-    await expect(engine.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run })).resolves.toEqual({ value: 1, replayed: false });
+    await expect(engine.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run })).resolves.toEqual({
+      value: 1,
+      replayed: false,
+    });
     expect(types().filter((type) => type === 'store-error').length).toBeGreaterThanOrEqual(2);
     expect(types().at(-1)).toBe('executed');
-    await expect(engine.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run })).resolves.toEqual({ value: 1, replayed: true });
+    await expect(engine.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run })).resolves.toEqual({
+      value: 1,
+      replayed: true,
+    });
     expect(runs).toBe(1);
   });
 
@@ -116,9 +122,13 @@ describe('the engine with a store whose extend throws synchronously', () => {
     });
     await until(() => started);
     const other = setupEngine(memory).engine;
-    await expect(other.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'early' })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await expect(
+      other.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'early' }),
+    ).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
     await sleep(100);
-    await expect(other.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'rescued' })).resolves.toEqual({ value: 'rescued', replayed: false });
+    await expect(
+      other.execute({ scope: 'u', operation: 'pay', key: 'k', input: {}, run: async () => 'rescued' }),
+    ).resolves.toEqual({ value: 'rescued', replayed: false });
     await expect(running).resolves.toEqual({ value: 'slow', replayed: false });
     expect(holder.types().at(-1)).toBe('stale-completion');
   });

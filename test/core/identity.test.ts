@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { beginAttempt } from '../../src/core/attempt.js';
-import { createMemoryStore, IdempotencyError, IdempotencyScopeMissingError, resolveScope, type ScopeOption } from '../../src/index.js';
+import {
+  createMemoryStore,
+  IdempotencyError,
+  IdempotencyScopeMissingError,
+  resolveScope,
+  type ScopeOption,
+} from '../../src/index.js';
 import { counter, engineStores, instrument, setupEngine } from './engine-fixtures.js';
 
 describe.each(engineStores('identity'))('record identity on the %s store', (_name, makeStore) => {
@@ -14,7 +20,9 @@ describe.each(engineStores('identity'))('record identity on the %s store', (_nam
     await expect(attempt).rejects.toBeInstanceOf(IdempotencyScopeMissingError);
     await expect(attempt).rejects.toBeInstanceOf(IdempotencyError);
     await expect(attempt).rejects.toMatchObject({ code: 'IDEMPOTENCY_SCOPE_MISSING', status: 401 });
-    await expect(engine.execute({ ...request, scope: undefined, run, required: false })).rejects.toMatchObject({ status: 401 });
+    await expect(engine.execute({ ...request, scope: undefined, run, required: false })).rejects.toMatchObject({
+      status: 401,
+    });
     expect(calls.count).toBe(0);
     expect(storeCalls.begin).toBe(0);
     expect(events).toEqual([
@@ -25,15 +33,24 @@ describe.each(engineStores('identity'))('record identity on the %s store', (_nam
 
   it('refuses it in the two-phase attempt too, before the operation may run', async () => {
     const { engine } = setupEngine(makeStore());
-    await expect(beginAttempt(engine, { ...request, scope: undefined })).rejects.toMatchObject({ code: 'IDEMPOTENCY_SCOPE_MISSING', status: 401 });
+    await expect(beginAttempt(engine, { ...request, scope: undefined })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_SCOPE_MISSING',
+      status: 401,
+    });
   });
 
   it('runs an unkeyed request without a scope, every time, storing nothing', async () => {
     const { store, calls: storeCalls } = instrument(makeStore());
     const { engine, events } = setupEngine(store);
     const { calls, run } = counter((): number => calls.count);
-    await expect(engine.execute({ ...request, key: undefined, scope: undefined, run })).resolves.toEqual({ value: 1, replayed: false });
-    await expect(engine.execute({ ...request, key: undefined, scope: undefined, run })).resolves.toEqual({ value: 2, replayed: false });
+    await expect(engine.execute({ ...request, key: undefined, scope: undefined, run })).resolves.toEqual({
+      value: 1,
+      replayed: false,
+    });
+    await expect(engine.execute({ ...request, key: undefined, scope: undefined, run })).resolves.toEqual({
+      value: 2,
+      replayed: false,
+    });
     expect(calls.count).toBe(2);
     expect(storeCalls.begin).toBe(0);
     expect(events).toEqual([]);
@@ -42,8 +59,14 @@ describe.each(engineStores('identity'))('record identity on the %s store', (_nam
   it('shares records in the anonymous scope (null), chosen on purpose', async () => {
     const { engine, types } = setupEngine(makeStore());
     const { calls, run } = counter(() => 'first anonymous caller');
-    await expect(engine.execute({ ...request, scope: null, run })).resolves.toEqual({ value: 'first anonymous caller', replayed: false });
-    await expect(engine.execute({ ...request, scope: null, run })).resolves.toEqual({ value: 'first anonymous caller', replayed: true });
+    await expect(engine.execute({ ...request, scope: null, run })).resolves.toEqual({
+      value: 'first anonymous caller',
+      replayed: false,
+    });
+    await expect(engine.execute({ ...request, scope: null, run })).resolves.toEqual({
+      value: 'first anonymous caller',
+      replayed: true,
+    });
     expect(calls.count).toBe(1);
     expect(types()).toEqual(['executed', 'replayed']);
   });
@@ -87,12 +110,19 @@ describe('resolveScope', () => {
     ['a bigint', 1n, 'bigint'],
     ['a symbol', Symbol('u1'), 'symbol'],
     ['a function', () => 'u1', 'function'],
-  ])('refuses %s with a TypeError naming the option: a configuration error, never a shared scope', async (_name, value, got) => {
-    const attempt = resolveScope(() => value as string, {});
-    await expect(attempt).rejects.toBeInstanceOf(TypeError);
-    await expect(attempt).rejects.toThrow(`idempotency option "scope" must return the caller's id as a string or number, got ${got}.`);
-    await expect(resolveScope(async () => value as string, {}, 'useIdempotency')).rejects.toThrow(/^useIdempotency: the option "scope" must return/);
-  });
+  ])(
+    'refuses %s with a TypeError naming the option: a configuration error, never a shared scope',
+    async (_name, value, got) => {
+      const attempt = resolveScope(() => value as string, {});
+      await expect(attempt).rejects.toBeInstanceOf(TypeError);
+      await expect(attempt).rejects.toThrow(
+        `idempotency option "scope" must return the caller's id as a string or number, got ${got}.`,
+      );
+      await expect(resolveScope(async () => value as string, {}, 'useIdempotency')).rejects.toThrow(
+        /^useIdempotency: the option "scope" must return/,
+      );
+    },
+  );
 
   it('gives two users whose scope function returns their user objects no shared record: nothing runs', async () => {
     const { engine } = setupEngine(createMemoryStore());
@@ -100,7 +130,14 @@ describe('resolveScope', () => {
     const users = { alice: { id: 'u1', plan: 'pro' }, bob: { id: 'u2', plan: 'pro' } };
     const scope: ScopeOption<{ user: keyof typeof users }> = (context) => users[context.user] as unknown as string;
     for (const user of ['alice', 'bob'] as const) {
-      const attempt = (async () => engine.execute({ scope: await resolveScope(scope, { user }), operation: 'pay', key: 'checkout-42', input: {}, run }))();
+      const attempt = (async () =>
+        engine.execute({
+          scope: await resolveScope(scope, { user }),
+          operation: 'pay',
+          key: 'checkout-42',
+          input: {},
+          run,
+        }))();
       await expect(attempt).rejects.toThrow(/got object/);
     }
     expect(calls.count).toBe(0);
@@ -110,7 +147,9 @@ describe('resolveScope', () => {
     const { engine } = setupEngine(createMemoryStore());
     const { calls, run } = counter(() => 'ran');
     const scope = await resolveScope(() => null, {});
-    await expect(engine.execute({ scope, operation: 'pay', key: 'k', input: {}, run })).rejects.toBeInstanceOf(IdempotencyScopeMissingError);
+    await expect(engine.execute({ scope, operation: 'pay', key: 'k', input: {}, run })).rejects.toBeInstanceOf(
+      IdempotencyScopeMissingError,
+    );
     expect(calls.count).toBe(0);
   });
 });

@@ -17,7 +17,10 @@ describe('instrument option', () => {
     const instrument = (start: ExecutionStart) => {
       const execution = { start, events: [] as IdempotencyEvent[], ends: [] as ExecutionEnd[] };
       executions.push(execution);
-      return { onEvent: (event: IdempotencyEvent) => execution.events.push(event), end: (ending: ExecutionEnd) => execution.ends.push(ending) };
+      return {
+        onEvent: (event: IdempotencyEvent) => execution.events.push(event),
+        end: (ending: ExecutionEnd) => execution.ends.push(ending),
+      };
     };
     return { executions, instrument };
   }
@@ -26,11 +29,17 @@ describe('instrument option', () => {
   it('follows each keyed execution apart, even while two of one record overlap', async () => {
     const { executions, instrument } = observed();
     const onEvent: IdempotencyEvent[] = [];
-    const engine = createIdempotencyEngine({ store: createMemoryStore(), instrument, onEvent: (event) => onEvent.push(event) });
+    const engine = createIdempotencyEngine({
+      store: createMemoryStore(),
+      instrument,
+      onEvent: (event) => onEvent.push(event),
+    });
     const gate = deferred<string>();
     const first = engine.execute({ ...request, run: () => gate.promise });
     await until(() => executions.length === 1);
-    await expect(engine.execute({ ...request, run: async () => 'never' })).rejects.toBeInstanceOf(IdempotencyConcurrentRequestError);
+    await expect(engine.execute({ ...request, run: async () => 'never' })).rejects.toBeInstanceOf(
+      IdempotencyConcurrentRequestError,
+    );
     gate.resolve('charged');
     await first;
     await engine.execute({ ...request, run: async () => 'never' });
@@ -38,11 +47,25 @@ describe('instrument option', () => {
     await engine.execute({ ...request, scope: undefined, run: async () => 'never' }).catch(() => undefined);
 
     const id = recordId('user-1', 'pay', 'k-1');
-    expect(executions.map(({ start, events, ends }) => ({ start, types: events.map((event) => event.type), ends: ends.map((end) => (end.ok ? end : { ok: false, error: (end.error as Error).name })) }))).toEqual([
+    expect(
+      executions.map(({ start, events, ends }) => ({
+        start,
+        types: events.map((event) => event.type),
+        ends: ends.map((end) => (end.ok ? end : { ok: false, error: (end.error as Error).name })),
+      })),
+    ).toEqual([
       { start: { operation: 'pay', recordId: id }, types: ['executed'], ends: [{ ok: true, replayed: false }] },
-      { start: { operation: 'pay', recordId: id }, types: ['conflict'], ends: [{ ok: false, error: 'IdempotencyConcurrentRequestError' }] },
+      {
+        start: { operation: 'pay', recordId: id },
+        types: ['conflict'],
+        ends: [{ ok: false, error: 'IdempotencyConcurrentRequestError' }],
+      },
       { start: { operation: 'pay', recordId: id }, types: ['replayed'], ends: [{ ok: true, replayed: true }] },
-      { start: { operation: 'pay', recordId: '' }, types: ['scope-missing'], ends: [{ ok: false, error: 'IdempotencyScopeMissingError' }] },
+      {
+        start: { operation: 'pay', recordId: '' },
+        types: ['scope-missing'],
+        ends: [{ ok: false, error: 'IdempotencyScopeMissingError' }],
+      },
     ]);
     // onEvent still gets every event, first.
     expect(onEvent.map((event) => event.type)).toEqual(['conflict', 'executed', 'replayed', 'scope-missing']);
@@ -74,7 +97,13 @@ describe('instrument option', () => {
         },
       }),
     });
-    await expect(faultyObserver.execute({ ...request, run: async () => 2 })).resolves.toEqual({ value: 2, replayed: false });
-    await expect(faultyObserver.execute({ ...request, run: async () => 3 })).resolves.toEqual({ value: 2, replayed: true });
+    await expect(faultyObserver.execute({ ...request, run: async () => 2 })).resolves.toEqual({
+      value: 2,
+      replayed: false,
+    });
+    await expect(faultyObserver.execute({ ...request, run: async () => 3 })).resolves.toEqual({
+      value: 2,
+      replayed: true,
+    });
   });
 });

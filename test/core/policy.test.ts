@@ -8,7 +8,11 @@ interface Reply {
   error?: { status?: number; coded: boolean };
 }
 
-const thrown = (status: number | undefined, coded = true): BodyOutcome => ({ returned: false, coded, ...(status === undefined ? {} : { status }) });
+const thrown = (status: number | undefined, coded = true): BodyOutcome => ({
+  returned: false,
+  coded,
+  ...(status === undefined ? {} : { status }),
+});
 
 describe('keepsRecord (the one error policy)', () => {
   it.each<[string, BodyOutcome, boolean]>([
@@ -51,7 +55,11 @@ describe.each(engineStores('policy'))('error policy applied by the engine on the
     const run = async (context: RunContext): Promise<Reply> => {
       contexts.push(context);
       runs++;
-      if (runs === 1 && !first.returned) return { attempt: runs, error: { coded: first.coded, ...(first.status === undefined ? {} : { status: first.status }) } };
+      if (runs === 1 && !first.returned)
+        return {
+          attempt: runs,
+          error: { coded: first.coded, ...(first.status === undefined ? {} : { status: first.status }) },
+        };
       return { attempt: runs };
     };
     const outcome = (value: Reply): BodyOutcome => (value.error ? { returned: false, ...value.error } : RETURNED);
@@ -68,13 +76,16 @@ describe.each(engineStores('policy'))('error policy applied by the engine on the
     expect(types()).toEqual(['executed', 'replayed']);
   });
 
-  it.each([400, 404, 422])('stores a coded %i and replays the same error value, never running again', async (status) => {
-    const { one, two, runs, types } = await twice(thrown(status));
-    expect(runs()).toBe(1);
-    expect(one).toEqual({ value: { attempt: 1, error: { coded: true, status } }, replayed: false });
-    expect(two).toEqual({ value: { attempt: 1, error: { coded: true, status } }, replayed: true });
-    expect(types()).toEqual(['executed', 'replayed']);
-  });
+  it.each([400, 404, 422])(
+    'stores a coded %i and replays the same error value, never running again',
+    async (status) => {
+      const { one, two, runs, types } = await twice(thrown(status));
+      expect(runs()).toBe(1);
+      expect(one).toEqual({ value: { attempt: 1, error: { coded: true, status } }, replayed: false });
+      expect(two).toEqual({ value: { attempt: 1, error: { coded: true, status } }, replayed: true });
+      expect(types()).toEqual(['executed', 'replayed']);
+    },
+  );
 
   it('stores a coded error without a status (a client error by default)', async () => {
     const { two, runs } = await twice(thrown(undefined));
@@ -82,17 +93,20 @@ describe.each(engineStores('policy'))('error policy applied by the engine on the
     expect(two.replayed).toBe(true);
   });
 
-  it.each([408, 409, 425, 429, 503, 500, 502])('frees the key after a coded %i: the retry runs again with fence 2', async (status) => {
-    const { one, two, runs, contexts, types } = await twice(thrown(status));
-    expect(runs()).toBe(2);
-    expect(one).toEqual({ value: { attempt: 1, error: { coded: true, status } }, replayed: false });
-    expect(two).toEqual({ value: { attempt: 2 }, replayed: false });
-    expect(contexts.map((context) => [context.fence, context.takeover])).toEqual([
-      [1, false],
-      [2, false],
-    ]);
-    expect(types()).toEqual(['released', 'executed']);
-  });
+  it.each([408, 409, 425, 429, 503, 500, 502])(
+    'frees the key after a coded %i: the retry runs again with fence 2',
+    async (status) => {
+      const { one, two, runs, contexts, types } = await twice(thrown(status));
+      expect(runs()).toBe(2);
+      expect(one).toEqual({ value: { attempt: 1, error: { coded: true, status } }, replayed: false });
+      expect(two).toEqual({ value: { attempt: 2 }, replayed: false });
+      expect(contexts.map((context) => [context.fence, context.takeover])).toEqual([
+        [1, false],
+        [2, false],
+      ]);
+      expect(types()).toEqual(['released', 'executed']);
+    },
+  );
 
   it('frees the key after an uncoded error handed back through outcome', async () => {
     const { two, runs, contexts } = await twice(thrown(undefined, false));
@@ -111,8 +125,14 @@ describe.each(engineStores('policy'))('error policy applied by the engine on the
       return 'second attempt';
     };
     await expect(engine.execute({ ...request, key, run })).rejects.toThrow('database timeout');
-    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({ value: 'second attempt', replayed: false });
-    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({ value: 'second attempt', replayed: true });
+    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({
+      value: 'second attempt',
+      replayed: false,
+    });
+    await expect(engine.execute({ ...request, key, run })).resolves.toEqual({
+      value: 'second attempt',
+      replayed: true,
+    });
     expect(fences).toEqual([1, 2]);
     expect(types()).toEqual(['released', 'executed', 'replayed']);
   });

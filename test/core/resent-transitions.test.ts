@@ -27,8 +27,16 @@ describe.each(engineStores('resent'))('transitions re-sent by their own owner on
   it('begin twice with the same owner: the same fence, no second acquisition', async () => {
     const store = makeStore();
     const [id, owner] = [randomUUID(), randomUUID()];
-    await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
-    await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
+    await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({
+      status: 'acquired',
+      fence: 1,
+      takeover: false,
+    });
+    await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({
+      status: 'acquired',
+      fence: 1,
+      takeover: false,
+    });
     await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({ status: 'running' });
   });
 
@@ -47,7 +55,11 @@ describe.each(engineStores('resent'))('transitions re-sent by their own owner on
     await store.begin(beginRequest(id, owner));
     await expect(store.release({ id, owner })).resolves.toBe(true);
     await expect(store.release({ id, owner })).resolves.toBe(true);
-    await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'acquired', fence: 2, takeover: false });
+    await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
+      status: 'acquired',
+      fence: 2,
+      takeover: false,
+    });
   });
 
   describe('the engine, when a reply is lost (the store applied the call, the caller saw an error)', () => {
@@ -107,7 +119,9 @@ describe('a real Redis that stalls while the outcome is written (CLIENT PAUSE), 
       return 'charged';
     });
     await expect(engine.execute({ ...request, run })).resolves.toEqual({ value: 'charged', replayed: false });
-    const timeouts = events.filter((event) => event.type === 'store-error' && String((event.error as Error).message).includes('did not answer'));
+    const timeouts = events.filter(
+      (event) => event.type === 'store-error' && String((event.error as Error).message).includes('did not answer'),
+    );
     expect(timeouts.length).toBeGreaterThanOrEqual(2);
     expect(types()).not.toContain('stale-completion');
     expect(types().filter((type) => type === 'executed')).toHaveLength(2); // the warm-up and this one

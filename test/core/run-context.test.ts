@@ -9,7 +9,10 @@ import { deferred, setupEngine, until } from './engine-fixtures.js';
 const request = { scope: 'user-1', operation: 'createCharge', key: 'key-1', input: { amount: 100 } };
 
 /** Runs one attempt that fails (freeing the key) and answers its run context. */
-async function contextOf(store: IdempotencyStore, changes: { scope?: string | null; operation?: string; key?: string } = {}): Promise<RunContext> {
+async function contextOf(
+  store: IdempotencyStore,
+  changes: { scope?: string | null; operation?: string; key?: string } = {},
+): Promise<RunContext> {
   const { engine } = setupEngine(store);
   let seen: RunContext | undefined;
   await expect(
@@ -128,7 +131,11 @@ describe('the run context after a crash: takeover, previousFence and derive', ()
     await engine.execute({ ...request, key: undefined, run });
     await engine.execute({ ...request, key: undefined, run });
     expect(seen[0]).toMatchObject({ key: undefined, fence: undefined, takeover: false, previousFence: undefined });
-    const values = [seen[0]!.derive('stripe-charge'), seen[0]!.derive('stripe-charge'), seen[1]!.derive('stripe-charge')];
+    const values = [
+      seen[0]!.derive('stripe-charge'),
+      seen[0]!.derive('stripe-charge'),
+      seen[1]!.derive('stripe-charge'),
+    ];
     expect(new Set(values).size).toBe(3);
   });
 

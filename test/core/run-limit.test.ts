@@ -31,7 +31,10 @@ describe.each(engineStores('run-limit'))('maxRunTime on the %s store', (_name, m
     // Until maxRunTime the heartbeat renewed the 30 ms lease (every 10 ms).
     const extendsAtLimit = storeCalls.extend;
     expect(extendsAtLimit).toBeGreaterThanOrEqual(3);
-    expect(holder.events.find((event) => event.type === 'run-limit-exceeded')).toMatchObject({ operation: 'createCharge', fence: 1 });
+    expect(holder.events.find((event) => event.type === 'run-limit-exceeded')).toMatchObject({
+      operation: 'createCharge',
+      fence: 1,
+    });
 
     await sleep(120); // twelve heartbeat periods, four leases
     expect(storeCalls.extend).toBe(extendsAtLimit);
@@ -44,7 +47,10 @@ describe.each(engineStores('run-limit'))('maxRunTime on the %s store', (_name, m
       return 'rescued';
     };
 
-    await expect(rescuer.engine.execute({ ...request, run: rescue })).resolves.toEqual({ value: 'rescued', replayed: false });
+    await expect(rescuer.engine.execute({ ...request, run: rescue })).resolves.toEqual({
+      value: 'rescued',
+      replayed: false,
+    });
     expect(rescues).toBe(1);
     expect(contexts.map(({ fence, takeover, previousFence }) => ({ fence, takeover, previousFence }))).toEqual([
       { fence: 1, takeover: false, previousFence: undefined },
@@ -56,7 +62,10 @@ describe.each(engineStores('run-limit'))('maxRunTime on the %s store', (_name, m
     hang.resolve('late');
     await expect(held).resolves.toEqual({ value: 'late', replayed: false });
     expect(holder.types()).toEqual(['run-limit-exceeded', 'stale-completion']);
-    await expect(rescuer.engine.execute({ ...request, run: rescue })).resolves.toEqual({ value: 'rescued', replayed: true });
+    await expect(rescuer.engine.execute({ ...request, run: rescue })).resolves.toEqual({
+      value: 'rescued',
+      replayed: true,
+    });
     expect(rescues).toBe(1);
   });
 

@@ -10,12 +10,15 @@ afterEach(async () => {
 });
 
 async function start(): Promise<TestServer> {
-  const server = await startTestServer({ idempotency: { store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('directive') }) } });
+  const server = await startTestServer({
+    idempotency: { store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('directive') }) },
+  });
   servers.push(server);
   return server;
 }
 
-const PAY = 'mutation Pay($amount: Int!, $key: String!) { createPayment(amount: $amount) @idempotent(key: $key) { id amount key } }';
+const PAY =
+  'mutation Pay($amount: Int!, $key: String!) { createPayment(amount: $amount) @idempotent(key: $key) { id amount key } }';
 const alice = (headers: Record<string, string> = {}) => ({ 'x-user': 'alice', ...headers });
 
 describe('the @idempotent(key:) directive', () => {
@@ -33,9 +36,17 @@ describe('the @idempotent(key:) directive', () => {
 
   it('accepts a header that agrees with the directive and refuses one that disagrees (400), running nothing', async () => {
     const server = await start();
-    const agree = await post(server.url, { query: PAY, variables: { amount: 1, key: 'same' } }, alice({ 'idempotency-key': '"same"' }));
+    const agree = await post(
+      server.url,
+      { query: PAY, variables: { amount: 1, key: 'same' } },
+      alice({ 'idempotency-key': '"same"' }),
+    );
     expect(agree.status).toBe(200);
-    const disagree = await post(server.url, { query: PAY, variables: { amount: 1, key: 'one' } }, alice({ 'idempotency-key': '"two"' }));
+    const disagree = await post(
+      server.url,
+      { query: PAY, variables: { amount: 1, key: 'one' } },
+      alice({ 'idempotency-key': '"two"' }),
+    );
     expect(disagree.status).toBe(400);
     expect(disagree.json.errors?.[0]).toMatchObject({ extensions: { code: 'IDEMPOTENCY_KEY_INVALID' } });
     expect(disagree.json.errors?.[0]?.message).toContain('@idempotent directive disagree');
@@ -52,7 +63,10 @@ describe('the @idempotent(key:) directive', () => {
     expect(withArgument.status).toBe(400);
     const twoKeys = await post(
       server.url,
-      { query: 'mutation { createPayment(amount: 1) @idempotent(key: "a") { id } refund(amount: 1) @idempotent(key: "b") { id } }' },
+      {
+        query:
+          'mutation { createPayment(amount: 1) @idempotent(key: "a") { id } refund(amount: 1) @idempotent(key: "b") { id } }',
+      },
       alice(),
     );
     expect(twoKeys.status).toBe(400);
@@ -64,10 +78,18 @@ describe('the @idempotent(key:) directive', () => {
     const server = await start();
     const onQuery = await post(server.url, { query: 'query { ping @idempotent(key: "q") }' }, alice());
     expect(onQuery.status).toBe(400);
-    expect(onQuery.json.errors?.[0]?.message).toBe('The @idempotent directive is allowed only on a root field of a mutation.');
-    const nested = await post(server.url, { query: 'mutation { createPayment(amount: 1) { id @idempotent(key: "n") } }' }, alice());
+    expect(onQuery.json.errors?.[0]?.message).toBe(
+      'The @idempotent directive is allowed only on a root field of a mutation.',
+    );
+    const nested = await post(
+      server.url,
+      { query: 'mutation { createPayment(amount: 1) { id @idempotent(key: "n") } }' },
+      alice(),
+    );
     expect(nested.status).toBe(400);
-    expect(nested.json.errors?.[0]?.message).toBe('The @idempotent directive is allowed only on a root field of a mutation.');
+    expect(nested.json.errors?.[0]?.message).toBe(
+      'The @idempotent directive is allowed only on a root field of a mutation.',
+    );
     expect(server.runs.createPayment).toBeUndefined();
     expect(server.runs.ping).toBeUndefined();
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { post, replayOf, startTestServer } from './support/server.js';
 
-
 describe('useIdempotency with its default store', () => {
   it('works with the embedded memory store and an explicitly shared scope', async () => {
     const server = await startTestServer({ idempotency: { scope: false } });

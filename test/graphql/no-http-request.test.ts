@@ -29,9 +29,17 @@ function paymentsSchema() {
   let gate: Promise<void> = Promise.resolve();
   const schema = createSchema<Context>({
     typeDefs: /* GraphQL */ `
-      type Query { ping: String! }
-      type Payment { id: ID! amount: Int! fence: Int }
-      type Mutation { pay(amount: Int!, idempotencyKey: String): Payment! }
+      type Query {
+        ping: String!
+      }
+      type Payment {
+        id: ID!
+        amount: Int!
+        fence: Int
+      }
+      type Mutation {
+        pay(amount: Int!, idempotencyKey: String): Payment!
+      }
     `,
     resolvers: {
       Query: { ping: () => 'pong' },
@@ -48,20 +56,34 @@ function paymentsSchema() {
 }
 
 function options(extra: Partial<UseIdempotencyOptions<Context>> = {}): UseIdempotencyOptions<Context> {
-  return { store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('no-http') }), scope: (context) => context.user, ...extra };
+  return {
+    store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('no-http') }),
+    scope: (context) => context.user,
+    ...extra,
+  };
 }
 
-const PAY = 'mutation Pay($amount: Int!, $key: String) { pay(amount: $amount, idempotencyKey: $key) { id amount fence } }';
+const PAY =
+  'mutation Pay($amount: Int!, $key: String) { pay(amount: $amount, idempotencyKey: $key) { id amount fence } }';
 
 describe('useIdempotency in a plain envelop() executor', () => {
   const { schema, runs, hold } = paymentsSchema();
   const getEnveloped = envelop({
-    plugins: [useEngine({ parse, validate, execute, subscribe, specifiedRules }), useSchema(schema), useIdempotency<Context>(options())],
+    plugins: [
+      useEngine({ parse, validate, execute, subscribe, specifiedRules }),
+      useSchema(schema),
+      useIdempotency<Context>(options()),
+    ],
   });
   async function run(variables: Record<string, unknown>, context: Context): Promise<ExecutionResult> {
     const enveloped = getEnveloped(context);
     const document = enveloped.parse(PAY);
-    return (await enveloped.execute({ schema: enveloped.schema, document, variableValues: variables, contextValue: await enveloped.contextFactory() } as ExecutionArgs)) as ExecutionResult;
+    return (await enveloped.execute({
+      schema: enveloped.schema,
+      document,
+      variableValues: variables,
+      contextValue: await enveloped.contextFactory(),
+    } as ExecutionArgs)) as ExecutionResult;
   }
 
   it('runs once, replays with extensions.idempotency and no http extension, answers 409/422/401 as GraphQL error codes', async () => {
@@ -114,7 +136,12 @@ describe('useIdempotency over graphql-ws (Yoga’s documented integration, real 
     httpServer = createServer(yoga);
     serveOverGraphqlWs(yoga, httpServer, (ctx) => {
       const connection = ctx.connectionParams as { user?: string; key?: string } | undefined;
-      return { req: ctx.extra.request, socket: ctx.extra.socket, user: connection?.user, connectionKey: connection?.key };
+      return {
+        req: ctx.extra.request,
+        socket: ctx.extra.socket,
+        user: connection?.user,
+        connectionKey: connection?.key,
+      };
     });
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     url = `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}${yoga.graphqlEndpoint}`;
@@ -129,7 +156,10 @@ describe('useIdempotency over graphql-ws (Yoga’s documented integration, real 
   function send(on: Client, variables: Record<string, unknown>): Promise<ExecutionResult> {
     return new Promise((resolve, reject) => {
       let result: ExecutionResult | undefined;
-      on.subscribe({ query: PAY, variables }, { next: (value) => (result = value as ExecutionResult), error: reject, complete: () => resolve(result!) });
+      on.subscribe(
+        { query: PAY, variables },
+        { next: (value) => (result = value as ExecutionResult), error: reject, complete: () => resolve(result!) },
+      );
     });
   }
 
@@ -190,19 +220,35 @@ describe('a Yoga whose getKey reads graphql-ws connection params, also serving H
       body: JSON.stringify({ query: PAY, variables: { amount } }),
     });
     const body = (await response.json()) as ExecutionResult;
-    return { status: response.status, replayed: response.headers.get('idempotent-replayed'), codes: body.errors?.map((error) => error.extensions?.code) };
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed'),
+      codes: body.errors?.map((error) => error.extensions?.code),
+    };
   }
 
   it('still reads an HTTP request’s Idempotency-Key header when getKey finds nothing: getKey adds a carrier, never replaces one', async () => {
     expect(await post(5, { 'idempotency-key': '"h-1"' })).toEqual({ status: 200, replayed: null, codes: undefined });
     expect(await post(5, { 'idempotency-key': '"h-1"' })).toEqual({ status: 200, replayed: 'true', codes: undefined });
-    expect(await post(6, { 'idempotency-key': '"h-1"' })).toEqual({ status: 422, replayed: null, codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'] });
+    expect(await post(6, { 'idempotency-key': '"h-1"' })).toEqual({
+      status: 422,
+      replayed: null,
+      codes: ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'],
+    });
     expect(runs.pay).toBe(1);
   });
 
   it('refuses a header and a getKey value that disagree (400), and replays when they agree', async () => {
-    expect(await post(5, { 'idempotency-key': '"h-1"', 'x-connection-key': 'h-2' })).toEqual({ status: 400, replayed: null, codes: ['IDEMPOTENCY_KEY_INVALID'] });
-    expect(await post(5, { 'idempotency-key': '"h-1"', 'x-connection-key': 'h-1' })).toEqual({ status: 200, replayed: 'true', codes: undefined });
+    expect(await post(5, { 'idempotency-key': '"h-1"', 'x-connection-key': 'h-2' })).toEqual({
+      status: 400,
+      replayed: null,
+      codes: ['IDEMPOTENCY_KEY_INVALID'],
+    });
+    expect(await post(5, { 'idempotency-key': '"h-1"', 'x-connection-key': 'h-1' })).toEqual({
+      status: 200,
+      replayed: 'true',
+      codes: undefined,
+    });
     expect(runs.pay).toBe(1);
   });
 });

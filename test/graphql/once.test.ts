@@ -72,7 +72,8 @@ describe('a keyed GraphQL mutation runs at most once', () => {
 
   it('fingerprints variables with their defaults: the same key with another default value is 422, not a replay', async () => {
     const server = await start();
-    const withDefault = (amount: number) => `mutation Pay($amount: Int! = ${amount}) { createPayment(amount: $amount) { id amount } }`;
+    const withDefault = (amount: number) =>
+      `mutation Pay($amount: Int! = ${amount}) { createPayment(amount: $amount) { id amount } }`;
     const first = await post(server.url, { query: withDefault(5) }, as('alice', '"defaults"'));
     expect(first.json.data).toMatchObject({ createPayment: { amount: 5 } });
     const other = await post(server.url, { query: withDefault(5000) }, as('alice', '"defaults"'));

@@ -4,7 +4,6 @@ import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { post, replayOf, startTestServer, type TestServer, type TestServerOptions } from './support/server.js';
 
-
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -18,7 +17,10 @@ async function start(options: TestServerOptions = {}): Promise<TestServer> {
   return server;
 }
 
-const as = (user: string, key?: string): Record<string, string> => ({ 'x-user': user, ...(key === undefined ? {} : { 'idempotency-key': key }) });
+const as = (user: string, key?: string): Record<string, string> => ({
+  'x-user': user,
+  ...(key === undefined ? {} : { 'idempotency-key': key }),
+});
 
 describe('useIdempotency over HTTP with the Redis store', () => {
   it('runs a keyed mutation once and replays the identical JSON with the replay header', async () => {
@@ -29,7 +31,9 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     expect(server.runs.createPayment).toBe(1);
     expect(first.status).toBe(200);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
-    expect(first.json).toEqual({ data: { createPayment: { id: 'createPayment-1', amount: 5, key: 'pay-1', fence: 1 } } });
+    expect(first.json).toEqual({
+      data: { createPayment: { id: 'createPayment-1', amount: 5, key: 'pay-1', fence: 1 } },
+    });
     expect(second.status).toBe(200);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(first.text).toBe(JSON.stringify(first.json));
@@ -38,7 +42,11 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('accepts a bare (unquoted) key and reads the header case-insensitively', async () => {
     const server = await start();
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, { 'x-user': 'alice', 'IDEMPOTENCY-KEY': 'bare-1' });
+    await post(
+      server.url,
+      { query: CREATE, variables: { amount: 1 } },
+      { 'x-user': 'alice', 'IDEMPOTENCY-KEY': 'bare-1' },
+    );
     const second = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"bare-1"'));
     expect(server.runs.createPayment).toBe(1);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
@@ -58,7 +66,9 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     for (const response of [otherVariables, otherSelection]) {
       expect(response.status).toBe(422);
       expect(response.json.data).toBeUndefined();
-      expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
+      expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual([
+        'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
+      ]);
     }
   });
 
@@ -67,7 +77,11 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-3"'));
     const reformatted = await post(
       server.url,
-      { query: 'mutation Other($amount: Int!) {\n  # same selection\n  createPayment(amount: $amount) { id, amount, key, fence }\n}', variables: { amount: 5 } },
+      {
+        query:
+          'mutation Other($amount: Int!) {\n  # same selection\n  createPayment(amount: $amount) { id, amount, key, fence }\n}',
+        variables: { amount: 5 },
+      },
       as('alice', '"pay-3"'),
     );
     expect(server.runs.createPayment).toBe(1);
@@ -115,7 +129,9 @@ describe('useIdempotency over HTTP with the Redis store', () => {
       },
     });
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => post(server.url, { query: CREATE, variables: { amount: 8 } }, as('alice', '"burst-wait"'))),
+      Array.from({ length: 50 }, () =>
+        post(server.url, { query: CREATE, variables: { amount: 8 } }, as('alice', '"burst-wait"')),
+      ),
     );
 
     expect(server.runs.createPayment).toBe(1);
@@ -150,7 +166,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('reads the key from a field argument', async () => {
     const server = await start();
-    const query = 'mutation($amount: Int!, $key: String) { createPayment(amount: $amount, idempotencyKey: $key) { id key } }';
+    const query =
+      'mutation($amount: Int!, $key: String) { createPayment(amount: $amount, idempotencyKey: $key) { id key } }';
     const first = await post(server.url, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
     const second = await post(server.url, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
 
@@ -193,7 +210,10 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
     const twoKeys = await post(
       server.url,
-      { query: 'mutation { createPayment(amount: 1, idempotencyKey: "x") { id } transfer(input: { amount: 1, idempotencyKey: "y" }) { id } }' },
+      {
+        query:
+          'mutation { createPayment(amount: 1, idempotencyKey: "x") { id } transfer(input: { amount: 1, idempotencyKey: "y" }) { id } }',
+      },
       as('alice'),
     );
     expect(twoKeys.status).toBe(400);
@@ -267,7 +287,14 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
     expect(server.runs.declined).toBe(1);
     expect(first.json).toEqual({
-      errors: [{ message: 'Card declined.', locations: [{ line: 1, column: 12 }], path: ['declined'], extensions: { code: 'CARD_DECLINED' } }],
+      errors: [
+        {
+          message: 'Card declined.',
+          locations: [{ line: 1, column: 12 }],
+          path: ['declined'],
+          extensions: { code: 'CARD_DECLINED' },
+        },
+      ],
       data: { declined: null },
     });
     expect(retry.status).toBe(first.status);
@@ -334,7 +361,9 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('reports events through onEvent', async () => {
     const events: string[] = [];
-    const server = await start({ idempotency: { onEvent: (event) => events.push(`${event.type}:${event.operation}`) } });
+    const server = await start({
+      idempotency: { onEvent: (event) => events.push(`${event.type}:${event.operation}`) },
+    });
     await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
     await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
     expect(events).toEqual(['executed:createPayment', 'replayed:createPayment']);

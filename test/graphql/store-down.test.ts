@@ -5,7 +5,6 @@ import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { post, startTestServer, type TestServer } from './support/server.js';
 
-
 const CREATE = 'mutation { createPayment(amount: 1) { id key fence } }';
 const headers = { 'x-user': 'alice', 'idempotency-key': '"down-1"' };
 
@@ -25,7 +24,9 @@ describe('useIdempotency when Redis is unreachable', () => {
     const redis = connectRedis({ enableOfflineQueue: false, maxRetriesPerRequest: 0 }, redisServer.url);
     redis.on('error', () => {}); // Connection errors are expected while redis-server is stopped.
     if (redis.status !== 'ready') await once(redis, 'ready');
-    const server = await startTestServer({ idempotency: { store: createRedisStore({ redis, prefix: uniquePrefix('down'), timeout: 500 }), failMode } });
+    const server = await startTestServer({
+      idempotency: { store: createRedisStore({ redis, prefix: uniquePrefix('down'), timeout: 500 }), failMode },
+    });
     servers.push(server);
     return { redis, server };
   }

@@ -27,22 +27,44 @@ const BLACKHOLE_MS = 600;
 const OUTAGE_MS = 700;
 
 const PLANS: FaultPlan[] = [
-  { id: 'Db', title: 'drop-reply on begin: Redis takes the key, the reply is lost and the connection closed', fault: { kind: 'drop-reply', transition: 'begin' }, throws: false },
-  { id: 'Dc', title: 'drop-reply on complete: Redis stores the result, the reply is lost and the connection closed', fault: { kind: 'drop-reply', transition: 'complete' }, throws: false },
+  {
+    id: 'Db',
+    title: 'drop-reply on begin: Redis takes the key, the reply is lost and the connection closed',
+    fault: { kind: 'drop-reply', transition: 'begin' },
+    throws: false,
+  },
+  {
+    id: 'Dc',
+    title: 'drop-reply on complete: Redis stores the result, the reply is lost and the connection closed',
+    fault: { kind: 'drop-reply', transition: 'complete' },
+    throws: false,
+  },
   {
     id: 'Hc',
     title: `blackhole ${BLACKHOLE_MS} ms on complete (store timeout ${TIMING.timeout} ms): the call fails, is retried, then everything lands`,
     fault: { kind: 'blackhole', transition: 'complete', ms: BLACKHOLE_MS },
     throws: false,
   },
-  { id: 'Oc', title: `outage ${OUTAGE_MS} ms during completion: the body returns as Redis goes away`, fault: { kind: 'outage', ms: OUTAGE_MS }, throws: false },
-  { id: 'Cr', title: 'close on release: the body throws, the connection closes before the release reaches Redis', fault: { kind: 'close', transition: 'release' }, throws: true },
+  {
+    id: 'Oc',
+    title: `outage ${OUTAGE_MS} ms during completion: the body returns as Redis goes away`,
+    fault: { kind: 'outage', ms: OUTAGE_MS },
+    throws: false,
+  },
+  {
+    id: 'Cr',
+    title: 'close on release: the body throws, the connection closes before the release reaches Redis',
+    fault: { kind: 'close', transition: 'release' },
+    throws: true,
+  },
 ];
 
 const KINDS: AdapterKind[] = ['yoga', 'apollo', 'trpc'];
 /** The app's ioredis client options: the README's recommended ones, and ioredis' defaults (offline queue on, 20 retries per command). */
 const CLIENTS: Record<string, RedisOptions> = { recommended: RECOMMENDED, 'ioredis defaults': {} };
-const ROWS = KINDS.flatMap((kind) => Object.entries(CLIENTS).map(([client, clientOptions]) => ({ kind, client, clientOptions, id: `${kind} ${client}` })));
+const ROWS = KINDS.flatMap((kind) =>
+  Object.entries(CLIENTS).map(([client, clientOptions]) => ({ kind, client, clientOptions, id: `${kind} ${client}` })),
+);
 /** The events worth a note: everything but the everyday ones. */
 const EVERYDAY = new Set(['conflict', 'replayed', 'executed', 'released']);
 
@@ -67,7 +89,18 @@ beforeAll(async () => {
   const target = { host: hostname, port: Number(port || 6379) };
   const onEvent = (event: IdempotencyEvent) => events.push(event);
   for (const { id, kind, client, clientOptions } of ROWS) {
-    adapters.set(id, await startAdapter(kind, { ledger, target, lease: TIMING.lease, timeout: TIMING.timeout, clientOptions, label: client, onEvent }));
+    adapters.set(
+      id,
+      await startAdapter(kind, {
+        ledger,
+        target,
+        lease: TIMING.lease,
+        timeout: TIMING.timeout,
+        clientOptions,
+        label: client,
+        onEvent,
+      }),
+    );
   }
   process.on('unhandledRejection', onUnhandled);
 });
@@ -90,12 +123,19 @@ describe('adapter × fault matrix', () => {
           const key = `adapter-faults-${kind}-${plan.id}-${randomUUID().slice(0, 8)}`;
           try {
             const result = await runCell(adapter, ledger, TIMING, plan, key);
-            const found = [...violations(result, TIMING, plan, key), ...unhandled.slice(before).map((reason) => `unhandled rejection: ${String(reason)}`)];
+            const found = [
+              ...violations(result, TIMING, plan, key),
+              ...unhandled.slice(before).map((reason) => `unhandled rejection: ${String(reason)}`),
+            ];
             const threw = result.runs - result.returned.length;
             cell.executions(result.runs, plan.throws ? `${threw} threw, on purpose` : undefined);
-            cell.seen = [`${labelOf(result.first.answer)} | ${runLength(result.retries.map(({ answer }) => labelOf(answer)))} | ${runLength(result.confirmations.map(({ answer }) => labelOf(answer)))}`];
+            cell.seen = [
+              `${labelOf(result.first.answer)} | ${runLength(result.retries.map(({ answer }) => labelOf(answer)))} | ${runLength(result.confirmations.map(({ answer }) => labelOf(answer)))}`,
+            ];
             cell.notes = [
-              result.final ? `answered ${result.final.settledAt - result.first.settledAt} ms after the first` : 'never answered',
+              result.final
+                ? `answered ${result.final.settledAt - result.first.settledAt} ms after the first`
+                : 'never answered',
               `fired: ${result.fired.join(', ') || 'nothing'}`,
               `events: ${runLength(events.filter(({ type }) => !EVERYDAY.has(type)).map(({ type }) => type))}`,
             ];

@@ -1,6 +1,12 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultProxy, type FaultAction, type FaultProxy, type Outage, type Transition } from '../support/fault-proxy.js';
+import {
+  startFaultProxy,
+  type FaultAction,
+  type FaultProxy,
+  type Outage,
+  type Transition,
+} from '../support/fault-proxy.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { runCell, type CellPlan, type Timing } from './support/cell.js';
 import { violations } from './support/invariants.js';
@@ -44,7 +50,10 @@ interface Cell {
 }
 
 /** The first call's body: an extend needs a body longer than a heartbeat (lease / 3); a release needs one that throws. */
-const bodyFor = (transition: Transition) => ({ runMs: transition === 'extend' ? TIMING.lease / 2 : 10, throws: transition === 'release' });
+const bodyFor = (transition: Transition) => ({
+  runMs: transition === 'extend' ? TIMING.lease / 2 : 10,
+  throws: transition === 'release',
+});
 
 const cells: Cell[] = [
   ...TRANSITIONS.flatMap((transition) =>
@@ -90,7 +99,10 @@ describe('fault matrix: transition × fault × client options', () => {
   it.each(cells)('$transition × $fault × $client', async ({ transition, fault, client, plan }) => {
     const before = unhandled.length;
     const result = await runCell(proxy, direct, TIMING, plan);
-    const found = [...violations(result, TIMING), ...unhandled.slice(before).map((reason) => `unhandled rejection: ${String(reason)}`)];
+    const found = [
+      ...violations(result, TIMING),
+      ...unhandled.slice(before).map((reason) => `unhandled rejection: ${String(reason)}`),
+    ];
     rows.push({ transition, fault, client, result, violations: found });
     expect(found).toEqual([]);
   });

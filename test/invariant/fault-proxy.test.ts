@@ -70,7 +70,10 @@ describe('the fault proxy without faults', () => {
     const before = proxy.stats.transitions.extend;
     const sha = createHash('sha1').update(EXTEND).digest('hex');
     // Arguments do not matter to the proxy: it names the script, whatever Redis answers.
-    await Promise.allSettled([client.eval(EXTEND, 1, 'k', 'nobody', 1_000), client.evalsha(sha, 1, 'k', 'nobody', 1_000)]);
+    await Promise.allSettled([
+      client.eval(EXTEND, 1, 'k', 'nobody', 1_000),
+      client.evalsha(sha, 1, 'k', 'nobody', 1_000),
+    ]);
     expect(proxy.stats.transitions.extend - before).toBe(2);
   });
 });
@@ -107,7 +110,10 @@ describe('each fault, against the real redis-server', () => {
     const [ping, begin] = await Promise.allSettled([client.ping(), storeOn(client).begin(request)]);
     await fired;
     expect(ping).toEqual({ status: 'fulfilled', value: 'PONG' });
-    expect(begin).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/Connection is closed/) } });
+    expect(begin).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/Connection is closed/) },
+    });
     expect(await recordOf(request)).toEqual({});
   });
 

@@ -15,7 +15,17 @@ import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { startApolloServer, type ApolloIntegration, type ApolloTestServer } from './transport/apollo.js';
 import { createEnvelopExecutor, envelopExecutor, type EnvelopExecutor } from './transport/envelop.js';
-import { graphqlHttp, startGraphQLServer, yogaBatch, yogaDefer, yogaDirective, yogaHttp, yogaSse, yogaWs, type GraphQLServer } from './transport/graphql.js';
+import {
+  graphqlHttp,
+  startGraphQLServer,
+  yogaBatch,
+  yogaDefer,
+  yogaDirective,
+  yogaHttp,
+  yogaSse,
+  yogaWs,
+  type GraphQLServer,
+} from './transport/graphql.js';
 import { Ledger } from './transport/ledger.js';
 import { Report, summarize } from './transport/report.js';
 import {
@@ -52,7 +62,11 @@ interface RowSpec {
 
 const closers: (() => Promise<void>)[] = [];
 /** Builds a transport for both servers of a kind (reject, wait) and registers its clients for closing. */
-function both<S, T extends Transport & { close?: () => Promise<void> }>(make: (name: string, server: S) => T, name: string, pair: Record<'reject' | 'wait', S>) {
+function both<S, T extends Transport & { close?: () => Promise<void> }>(
+  make: (name: string, server: S) => T,
+  name: string,
+  pair: Record<'reject' | 'wait', S>,
+) {
   const reject = make(name, pair.reject);
   const wait = make(name, pair.wait);
   for (const made of [reject, wait]) if (made.close) closers.push(made.close);
@@ -112,7 +126,11 @@ const ROWS: RowSpec[] = [
     name: 'Apollo standalone',
     scenarios: commonScenarios,
     build: (s, name) => {
-      const t = both((label, server: ApolloTestServer) => graphqlHttp(label, server, 'header'), name, s.apollo.standalone);
+      const t = both(
+        (label, server: ApolloTestServer) => graphqlHttp(label, server, 'header'),
+        name,
+        s.apollo.standalone,
+      );
       return { transport: t.reject, waiting: t.wait, probe: t };
     },
   },
@@ -128,7 +146,11 @@ const ROWS: RowSpec[] = [
     name: 'Apollo @idempotent',
     scenarios: commonScenarios,
     build: (s, name) => {
-      const t = both((label, server: ApolloTestServer) => graphqlHttp(label, server, 'directive'), name, s.apollo.standalone);
+      const t = both(
+        (label, server: ApolloTestServer) => graphqlHttp(label, server, 'directive'),
+        name,
+        s.apollo.standalone,
+      );
       return { transport: t.reject, waiting: t.wait, probe: t };
     },
   },
@@ -182,8 +204,18 @@ beforeAll(async () => {
   const store = () => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('transport-matrix') });
   const apollo = (integration: ApolloIntegration, concurrent: ConcurrentPolicy) =>
     startApolloServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent, integration });
-  const envelopOf = (concurrent: ConcurrentPolicy) => createEnvelopExecutor({ ledger: env.ledger, store: store(), lease: LEASE, concurrent });
-  const [graphqlReject, graphqlWait, trpcReject, trpcWait, standaloneReject, standaloneWait, expressReject, expressWait] = await Promise.all([
+  const envelopOf = (concurrent: ConcurrentPolicy) =>
+    createEnvelopExecutor({ ledger: env.ledger, store: store(), lease: LEASE, concurrent });
+  const [
+    graphqlReject,
+    graphqlWait,
+    trpcReject,
+    trpcWait,
+    standaloneReject,
+    standaloneWait,
+    expressReject,
+    expressWait,
+  ] = await Promise.all([
     startGraphQLServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: 'reject' }),
     startGraphQLServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: WAIT }),
     startTrpcServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent: 'reject' }),
@@ -196,7 +228,10 @@ beforeAll(async () => {
   servers = {
     graphql: { reject: graphqlReject, wait: graphqlWait },
     trpc: { reject: trpcReject, wait: trpcWait },
-    apollo: { standalone: { reject: standaloneReject, wait: standaloneWait }, express: { reject: expressReject, wait: expressWait } },
+    apollo: {
+      standalone: { reject: standaloneReject, wait: standaloneWait },
+      express: { reject: expressReject, wait: expressWait },
+    },
     envelop: { reject: envelopOf('reject'), wait: envelopOf(WAIT) },
   };
   for (const spec of ROWS) rows.set(spec.name, { name: spec.name, probes: [], ...spec.build(servers, spec.name) });
@@ -207,7 +242,9 @@ afterAll(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
   if (servers) {
     const apollo = Object.values(servers.apollo).flatMap((pair) => Object.values(pair));
-    await Promise.all([...Object.values(servers.graphql), ...Object.values(servers.trpc), ...apollo].map((server) => server.close()));
+    await Promise.all(
+      [...Object.values(servers.graphql), ...Object.values(servers.trpc), ...apollo].map((server) => server.close()),
+    );
   }
 });
 
@@ -231,13 +268,25 @@ describe('transport matrix', () => {
 });
 
 describe('fast-check: random interleavings of concurrent sends, retries and dropped answers with one key', () => {
-  const wave: fc.Arbitrary<Wave> = fc.record({ sends: fc.integer({ min: 1, max: 4 }), drop: fc.boolean(), pauseMs: fc.integer({ min: 0, max: 20 }) });
-  const model = fc.record({ waves: fc.array(wave, { minLength: 1, maxLength: 4 }), bodyMs: fc.integer({ min: 0, max: 30 }), waits: fc.boolean() });
+  const wave: fc.Arbitrary<Wave> = fc.record({
+    sends: fc.integer({ min: 1, max: 4 }),
+    drop: fc.boolean(),
+    pauseMs: fc.integer({ min: 0, max: 20 }),
+  });
+  const model = fc.record({
+    waves: fc.array(wave, { minLength: 1, maxLength: 4 }),
+    bodyMs: fc.integer({ min: 0, max: 30 }),
+    waits: fc.boolean(),
+  });
 
   for (const name of ['GraphQL HTTP (fetch)', 'Apollo standalone', 'envelop() executor', 'tRPC httpLink']) {
     it(`${name}: at most one execution, every successful answer identical, the key free afterwards`, async () => {
       const row = () => rows.get(name)!;
-      const cell = report.open(name, 'P', 'fast-check: random waves of concurrent sends (some dropped by the client), random body time, reject or wait');
+      const cell = report.open(
+        name,
+        'P',
+        'fast-check: random waves of concurrent sends (some dropped by the client), random body time, reject or wait',
+      );
       const seen: string[] = [];
       let runs = 0;
       try {

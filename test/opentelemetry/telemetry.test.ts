@@ -1,11 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, createMemoryStore, IdempotencyInputInvalidError, recordId, type IdempotencyStore } from '../../src/index.js';
-import { createIdempotencyTelemetry, idempotencyAttributes, idempotencyMetrics, instrumentationScope, instrumentStore } from '../../src/opentelemetry/index.js';
+import {
+  createIdempotencyEngine,
+  createMemoryStore,
+  IdempotencyInputInvalidError,
+  recordId,
+  type IdempotencyStore,
+} from '../../src/index.js';
+import {
+  createIdempotencyTelemetry,
+  idempotencyAttributes,
+  idempotencyMetrics,
+  instrumentationScope,
+  instrumentStore,
+} from '../../src/opentelemetry/index.js';
 import { createOtel, onlySpan, useContextManager } from './support/otel.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
 const request = { scope: 'user-1', operation: 'pay', key: 'key-1', input: { amount: 1 } };
 
 useContextManager();
@@ -38,7 +53,10 @@ describe('createIdempotencyTelemetry on the engine', () => {
     const telemetry = createIdempotencyTelemetry(); // before the SDK registers, as a module-level setup does
     trace.setGlobalTracerProvider(otel.tracerProvider);
     metrics.setGlobalMeterProvider(otel.meterProvider);
-    const engine = createIdempotencyEngine({ store: telemetry.store(createMemoryStore()), instrument: telemetry.instrument });
+    const engine = createIdempotencyEngine({
+      store: telemetry.store(createMemoryStore()),
+      instrument: telemetry.instrument,
+    });
     await engine.execute({ ...request, run: async () => 'charged' });
 
     expect(otel.spans().map((span) => span.name)).toEqual(['idempotency pay']);
@@ -48,24 +66,37 @@ describe('createIdempotencyTelemetry on the engine', () => {
 
   it('nests under the span active when the execution starts', async () => {
     const otel = newOtel();
-    const telemetry = createIdempotencyTelemetry({ tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider });
+    const telemetry = createIdempotencyTelemetry({
+      tracerProvider: otel.tracerProvider,
+      meterProvider: otel.meterProvider,
+    });
     const engine = createIdempotencyEngine({ instrument: telemetry.instrument });
     const parent = otel.tracerProvider.getTracer('test').startSpan('parent');
-    await context.with(trace.setSpan(context.active(), parent), () => engine.execute({ ...request, run: async () => 1 }));
+    await context.with(trace.setSpan(context.active(), parent), () =>
+      engine.execute({ ...request, run: async () => 1 }),
+    );
     parent.end();
     expect(onlySpan(otel.spans(), 'executed').parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
   });
 
   it('names the refusals no event reports: scope-missing (no record id), input-invalid', async () => {
     const otel = newOtel();
-    const telemetry = createIdempotencyTelemetry({ tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider });
+    const telemetry = createIdempotencyTelemetry({
+      tracerProvider: otel.tracerProvider,
+      meterProvider: otel.meterProvider,
+    });
     const engine = createIdempotencyEngine({ instrument: telemetry.instrument });
     await expect(engine.execute({ ...request, scope: undefined, run: async () => 1 })).rejects.toThrow();
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    await expect(engine.execute({ ...request, input: cyclic, run: async () => 1 })).rejects.toBeInstanceOf(IdempotencyInputInvalidError);
+    await expect(engine.execute({ ...request, input: cyclic, run: async () => 1 })).rejects.toBeInstanceOf(
+      IdempotencyInputInvalidError,
+    );
 
-    expect(onlySpan(otel.spans(), 'scope-missing').attributes).toEqual({ 'idempotency.operation': 'pay', 'idempotency.outcome': 'scope-missing' });
+    expect(onlySpan(otel.spans(), 'scope-missing').attributes).toEqual({
+      'idempotency.operation': 'pay',
+      'idempotency.outcome': 'scope-missing',
+    });
     const invalid = onlySpan(otel.spans(), 'input-invalid');
     expect(invalid.attributes['idempotency.record_id']).toBe(recordId('user-1', 'pay', 'key-1'));
     expect(invalid.status.code).toBe(SpanStatusCode.UNSET);
@@ -73,11 +104,27 @@ describe('createIdempotencyTelemetry on the engine', () => {
 
   it('completion-failed: the body ran, every completion attempt failed; each failure counted as a store error', async () => {
     const otel = newOtel();
-    const telemetry = createIdempotencyTelemetry({ tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider });
+    const telemetry = createIdempotencyTelemetry({
+      tracerProvider: otel.tracerProvider,
+      meterProvider: otel.meterProvider,
+    });
     const memory = createMemoryStore();
-    const broken: IdempotencyStore = { ...memory, begin: (r) => memory.begin(r), extend: (r) => memory.extend(r), release: (r) => memory.release(r), complete: async () => Promise.reject(new RangeError('disk full')) };
-    const engine = createIdempotencyEngine({ store: telemetry.store(broken), instrument: telemetry.instrument, completionRetry: 60 });
-    await expect(engine.execute({ ...request, run: async () => 'charged' })).resolves.toEqual({ value: 'charged', replayed: false });
+    const broken: IdempotencyStore = {
+      ...memory,
+      begin: (r) => memory.begin(r),
+      extend: (r) => memory.extend(r),
+      release: (r) => memory.release(r),
+      complete: async () => Promise.reject(new RangeError('disk full')),
+    };
+    const engine = createIdempotencyEngine({
+      store: telemetry.store(broken),
+      instrument: telemetry.instrument,
+      completionRetry: 60,
+    });
+    await expect(engine.execute({ ...request, run: async () => 'charged' })).resolves.toEqual({
+      value: 'charged',
+      replayed: false,
+    });
 
     const span = onlySpan(otel.spans(), 'completion-failed');
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
@@ -85,15 +132,22 @@ describe('createIdempotencyTelemetry on the engine', () => {
     const failures = span.events.filter((event) => event.name === 'idempotency.store_error');
     expect(failures.length).toBeGreaterThanOrEqual(2);
     expect(failures.every((event) => event.attributes?.['error.type'] === 'RangeError')).toBe(true);
-    expect(await otel.count('idempotency.store.errors', { 'idempotency.operation': 'pay', 'error.type': 'RangeError' })).toBe(failures.length);
-    const completes = (await otel.histogram('idempotency.store.duration'))?.points.find((point) => point.attributes['idempotency.store.transition'] === 'complete');
+    expect(
+      await otel.count('idempotency.store.errors', { 'idempotency.operation': 'pay', 'error.type': 'RangeError' }),
+    ).toBe(failures.length);
+    const completes = (await otel.histogram('idempotency.store.duration'))?.points.find(
+      (point) => point.attributes['idempotency.store.transition'] === 'complete',
+    );
     expect(completes?.attributes['error.type']).toBe('RangeError');
     expect(completes?.value.count).toBe(failures.length);
   });
 
   it('costs nothing and breaks nothing without an SDK', async () => {
     const telemetry = createIdempotencyTelemetry();
-    const engine = createIdempotencyEngine({ store: telemetry.store(createMemoryStore()), instrument: telemetry.instrument });
+    const engine = createIdempotencyEngine({
+      store: telemetry.store(createMemoryStore()),
+      instrument: telemetry.instrument,
+    });
     await expect(engine.execute({ ...request, run: async () => 1 })).resolves.toEqual({ value: 1, replayed: false });
     await expect(engine.execute({ ...request, run: async () => 2 })).resolves.toEqual({ value: 1, replayed: true });
   });
@@ -104,7 +158,16 @@ describe('instrumentStore', () => {
     const otel = newOtel();
     const memory = createMemoryStore();
     const failure = new TypeError('nope');
-    const store = instrumentStore({ ...memory, begin: (r) => memory.begin(r), extend: (r) => memory.extend(r), complete: (r) => memory.complete(r), release: () => Promise.reject(failure) }, { meterProvider: otel.meterProvider });
+    const store = instrumentStore(
+      {
+        ...memory,
+        begin: (r) => memory.begin(r),
+        extend: (r) => memory.extend(r),
+        complete: (r) => memory.complete(r),
+        release: () => Promise.reject(failure),
+      },
+      { meterProvider: otel.meterProvider },
+    );
     const begun = { id: 'r1', scopeId: 's', fingerprint: 'f', owner: 'o', leaseMs: 1_000, ttlMs: 10_000 };
     await expect(store.begin(begun)).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
     await expect(store.extend({ id: 'r1', owner: 'o', leaseMs: 1_000 })).resolves.toBe(true);
@@ -123,8 +186,16 @@ describe('instrumentStore', () => {
 
   it('a meter that throws never turns a transition that happened into a store error (a begin that acquired stays acquired)', async () => {
     const memory = createMemoryStore();
-    const histogram = { record: () => { throw new Error('meter down'); } };
-    const meter = { createHistogram: () => histogram, createCounter: () => ({ add() {} }), createUpDownCounter: () => ({ add() {} }) };
+    const histogram = {
+      record: () => {
+        throw new Error('meter down');
+      },
+    };
+    const meter = {
+      createHistogram: () => histogram,
+      createCounter: () => ({ add() {} }),
+      createUpDownCounter: () => ({ add() {} }),
+    };
     const store = instrumentStore(memory, { meterProvider: { getMeter: () => meter } as never });
     const begun = { id: 'r1', scopeId: 's', fingerprint: 'f', owner: 'o', leaseMs: 1_000, ttlMs: 10_000 };
     await expect(store.begin(begun)).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });

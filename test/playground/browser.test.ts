@@ -42,7 +42,14 @@ const combinations: { store: 'memory' | 'redis'; width: number; channels: Channe
 const onOff = (value: boolean) => (value ? 'on' : 'off');
 
 /** Runs one scenario from the page, checks what the page shows and what the ledger holds, and takes a screenshot (`name`) if asked. */
-async function runCase(expect: ExpectStatic, driver: PageDriver, playground: Playground, scenario: ScenarioCase, channel: Channel, name: string | undefined): Promise<void> {
+async function runCase(
+  expect: ExpectStatic,
+  driver: PageDriver,
+  playground: Playground,
+  scenario: ScenarioCase,
+  channel: Channel,
+  name: string | undefined,
+): Promise<void> {
   await driver.reset();
   await driver.setSwitches(scenario.switches);
   await driver.chooseChannel(channel);
@@ -62,34 +69,56 @@ async function runCase(expect: ExpectStatic, driver: PageDriver, playground: Pla
     expect(run.charges.every((charge) => charge.channel === channel)).toBe(true);
     const { idempotency, flaky, wait } = scenario.switches;
     const [header] = await driver.clickHeaders();
-    expect(header).toContain(`${channel === 'graphql' ? 'GraphQL' : 'tRPC'} · store ${playground.store} · idempotency ${onOff(idempotency)} · flaky ${onOff(flaky)} · wait ${onOff(wait)}`);
+    expect(header).toContain(
+      `${channel === 'graphql' ? 'GraphQL' : 'tRPC'} · store ${playground.store} · idempotency ${onOff(idempotency)} · flaky ${onOff(flaky)} · wait ${onOff(wait)}`,
+    );
     expect(await driver.scrollsSideways(), 'the page scrolls sideways').toBe(false);
     expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
   } catch (error) {
     await driver.screenshot(`${name ?? 'playground'}-${playground.store}-${channel}-FAILED`);
-    throw new Error(`${scenario.name} via ${channel}: ${(error as Error).message}\nrun: ${JSON.stringify({ ...run, charges: run.charges.length })}`, { cause: error });
+    throw new Error(
+      `${scenario.name} via ${channel}: ${(error as Error).message}\nrun: ${JSON.stringify({ ...run, charges: run.charges.length })}`,
+      { cause: error },
+    );
   }
   if (name) await driver.screenshot(`${name}-${scenario.name.replace(/\W+/g, '-')}`);
 }
 
 describe('playground page', () => {
-  it.concurrent.for(combinations)('runs every scenario via $channels on the $store store at $width px', { timeout: 120_000 }, async ({ store, width, channels, screenshots }, { expect }) => {
-    const redisUrl = store === 'redis' ? inject('redisUrl') : undefined;
-    const playground = await startPlayground({ port: 0, redisUrl, redisPrefix: uniquePrefix('playground'), timing: TIMING });
-    const driver = await openPage(browser, playground.url, width, ARTIFACTS);
-    const name = `playground-${width}-${store}-${channels.join('-')}`;
-    try {
-      expect(await driver.page.getByTestId('store').textContent()).toBe(`store: ${store}`);
-      for (const id of ['client-log-empty', 'server-log-empty', 'ledger-empty']) expect(await driver.page.getByTestId(id).isVisible(), id).toBe(true);
-      expect(await driver.scrollsSideways(), 'the page scrolls sideways before the first click').toBe(false);
-      expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
-      if (screenshots) await driver.screenshot(`${name}-empty`);
-      for (const [index, scenario] of scenarioCases.entries()) {
-        await runCase(expect, driver, playground, scenario, channels[index % channels.length] ?? 'graphql', screenshots ? name : undefined);
+  it.concurrent.for(combinations)(
+    'runs every scenario via $channels on the $store store at $width px',
+    { timeout: 120_000 },
+    async ({ store, width, channels, screenshots }, { expect }) => {
+      const redisUrl = store === 'redis' ? inject('redisUrl') : undefined;
+      const playground = await startPlayground({
+        port: 0,
+        redisUrl,
+        redisPrefix: uniquePrefix('playground'),
+        timing: TIMING,
+      });
+      const driver = await openPage(browser, playground.url, width, ARTIFACTS);
+      const name = `playground-${width}-${store}-${channels.join('-')}`;
+      try {
+        expect(await driver.page.getByTestId('store').textContent()).toBe(`store: ${store}`);
+        for (const id of ['client-log-empty', 'server-log-empty', 'ledger-empty'])
+          expect(await driver.page.getByTestId(id).isVisible(), id).toBe(true);
+        expect(await driver.scrollsSideways(), 'the page scrolls sideways before the first click').toBe(false);
+        expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
+        if (screenshots) await driver.screenshot(`${name}-empty`);
+        for (const [index, scenario] of scenarioCases.entries()) {
+          await runCase(
+            expect,
+            driver,
+            playground,
+            scenario,
+            channels[index % channels.length] ?? 'graphql',
+            screenshots ? name : undefined,
+          );
+        }
+      } finally {
+        await driver.page.close();
+        await playground.close();
       }
-    } finally {
-      await driver.page.close();
-      await playground.close();
-    }
-  });
+    },
+  );
 });

@@ -54,7 +54,9 @@ describe('npm run playground (tsx playground/server.ts)', () => {
     const playground = start({ PORT: String(taken), REDIS_URL: '' });
     const [, url, printedPort] = await playground.waitFor(URL_LINE);
 
-    expect(playground.output()).toContain(`Port ${taken} is already in use; starting on a free port instead (set PORT to choose another).`);
+    expect(playground.output()).toContain(
+      `Port ${taken} is already in use; starting on a free port instead (set PORT to choose another).`,
+    );
     expect(Number(printedPort)).not.toBe(taken);
     expect((await fetch(url!)).status).toBe(200);
   });
@@ -63,6 +65,8 @@ describe('npm run playground (tsx playground/server.ts)', () => {
     const deadPort = await freePort();
     const playground = start({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${deadPort}` });
     expect(await playground.exited).toBe(1);
-    expect(playground.output()).toContain(`Playground could not start: Cannot reach Redis at redis://127.0.0.1:${deadPort}`);
+    expect(playground.output()).toContain(
+      `Playground could not start: Cannot reach Redis at redis://127.0.0.1:${deadPort}`,
+    );
   });
 });

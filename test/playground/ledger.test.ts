@@ -16,7 +16,16 @@ describe('the playground ledger', () => {
     const first = await ledger.charge(tea, from('A', 1));
     const again = await ledger.charge(tea, from('B', 2, true));
     expect(again.id).toBe(first.id);
-    expect(ledger.charges()).toMatchObject([{ id: 'ch_1', fence: 2, writes: [{ instance: 'A', fence: 1 }, { instance: 'B', fence: 2 }] }]);
+    expect(ledger.charges()).toMatchObject([
+      {
+        id: 'ch_1',
+        fence: 2,
+        writes: [
+          { instance: 'A', fence: 1 },
+          { instance: 'B', fence: 2 },
+        ],
+      },
+    ]);
     expect(writes).toEqual(['inserted', 'rewritten']);
   });
 

@@ -9,7 +9,9 @@ import { pay, postJson, processExists, type PaymentAnswer } from './support/http
 const chargeMutation = (key: string) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` },
-  body: JSON.stringify({ query: 'mutation { createCharge(amountCents: 1250, description: "Tea") { id amountCents } }' }),
+  body: JSON.stringify({
+    query: 'mutation { createCharge(amountCents: 1250, description: "Tea") { id amountCents } }',
+  }),
 });
 
 const zeroCounters = { requests: 0, lostResponses: 0, replayed: 0, conflicts: 0, mismatches: 0, takeovers: 0 };
@@ -26,7 +28,9 @@ describe.each([
   });
   afterAll(() => playground?.close());
   afterEach(async () => {
-    expect((await postJson(playground.url, '/api/settings', { flaky: false, idempotency: true, wait: false })).status).toBe(200);
+    expect(
+      (await postJson(playground.url, '/api/settings', { flaky: false, idempotency: true, wait: false })).status,
+    ).toBe(200);
     expect((await postJson(playground.url, '/api/reset')).status).toBe(200);
   });
 
@@ -69,10 +73,19 @@ describe.each([
     const retry = await fetch(graphql, chargeMutation('lost-once'));
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
-    expect(await retry.json()).toEqual({ data: { createCharge: { id: 'ch_1', amountCents: 1250 } }, extensions: { idempotency: { replayed: true } } });
+    expect(await retry.json()).toEqual({
+      data: { createCharge: { id: 'ch_1', amountCents: 1250 } },
+      extensions: { idempotency: { replayed: true } },
+    });
     expect(playground.demo.ledger.charges()).toHaveLength(1);
     expect(playground.demo.counters).toEqual({ ...zeroCounters, requests: 2, lostResponses: 1, replayed: 1 });
-    expect(playground.demo.ledger.charges()[0]).toMatchObject({ channel: 'graphql', requestKey: 'lost-once', description: 'Tea', fence: 1, writes: [{ instance: 'B', fence: 1 }] });
+    expect(playground.demo.ledger.charges()[0]).toMatchObject({
+      channel: 'graphql',
+      requestKey: 'lost-once',
+      description: 'Tea',
+      fence: 1,
+      writes: [{ instance: 'B', fence: 1 }],
+    });
     expect(playground.demo.serverLog.list().map((event) => event.kind)).toEqual(['charged', 'lost', 'replayed']);
   });
 
@@ -89,69 +102,95 @@ describe.each([
     expect(playground.demo.counters).toEqual({ ...zeroCounters, requests: 2 });
   });
 
-  it.each(['/graphql', '/trpc'])('a double click through %s: the second request gets 409 with Retry-After; one charge', async (api) => {
-    const first = pay(playground.url, { api, key: 'double', amountCents: 500 });
-    await sleep(100);
-    const second = await pay(playground.url, { api, key: 'double', amountCents: 500 });
-    expect(second).toMatchObject({ status: 409, retryAfter: '1', code: 'IDEMPOTENCY_CONCURRENT_REQUEST' });
-    expect(await first).toMatchObject({ status: 200, charge: { id: 'ch_1', fence: 1 } });
-    expect(await pay(playground.url, { api, key: 'double', amountCents: 500 })).toMatchObject({ status: 200, replayed: true, charge: { id: 'ch_1' } });
-    expect(playground.demo.ledger.charges()).toHaveLength(1);
-    expect(playground.demo.counters).toMatchObject({ requests: 3, conflicts: 1, replayed: 1 });
-  });
-
-  it.each(['/graphql', '/trpc'])('a double click through %s with Wait on: the second request waits and gets the replay', async (api) => {
-    expect((await postJson(playground.url, '/api/settings', { wait: true })).status).toBe(200);
-    const first = pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
-    await sleep(100);
-    const second = await pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
-    expect(await first).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1' } });
-    expect(second).toMatchObject({ status: 200, replayed: true, charge: { id: 'ch_1' } });
-    expect(playground.demo.counters).toMatchObject({ requests: 2, conflicts: 0, replayed: 1 });
-  });
-
-  it.each(['/graphql', '/trpc'])('a key reused through %s with another amount gets 422 and charges nothing', async (api) => {
-    expect(await pay(playground.url, { api, key: 'reused', amountCents: 500 })).toMatchObject({ status: 200 });
-    expect(await pay(playground.url, { api, key: 'reused', amountCents: 600 })).toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH' });
-    expect(playground.demo.ledger.charges().map((charge) => charge.amountCents)).toEqual([500]);
-    expect(playground.demo.counters).toMatchObject({ requests: 2, mismatches: 1 });
-  });
-
-  it(
-    `crash through ${cluster} with the default timing: instance A (a child process) charges, is killed with SIGKILL; B answers 409, then takes over with fence 2`,
-    async () => {
-      const api = cluster;
-      const answer = await postJson(playground.url, '/api/crash/prepare');
-      const prepared = await answer.json();
-      expect(answer.status, JSON.stringify(prepared)).toBe(200);
-      const pid = prepared.instances.a.pid as number;
-      expect(prepared.instances.a).toMatchObject({ state: 'in-rotation', pid: expect.any(Number) });
-      expect(pid).not.toBe(process.pid);
-      expect(processExists(pid)).toBe(true);
-
-      const started = Date.now();
-      expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toEqual({ lost: true });
-      await vi.waitFor(() => expect(processExists(pid)).toBe(false)); // really gone: SIGKILL
-      const answers: PaymentAnswer[] = [];
-      for (;;) {
-        const answer = await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 });
-        answers.push(answer);
-        if (answer.lost || answer.status !== 409) break;
-        await sleep(500);
-      }
-      expect(answers.length).toBeGreaterThan(1);
-      expect(answers.slice(0, -1).every((answer) => !answer.lost && answer.status === 409)).toBe(true);
-      expect(answers.at(-1)).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1', fence: 2 } });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(defaultTiming.leaseMs); // B waited out A's lease
-      expect(playground.demo.ledger.charges()).toMatchObject([{ id: 'ch_1', amountCents: 700, fence: 2, writes: [{ instance: 'A', fence: 1 }, { instance: 'B', fence: 2 }] }]);
-      expect(playground.demo.counters).toMatchObject({ takeovers: 1, conflicts: answers.length - 1 });
-      const log = playground.demo.serverLog.list().map((event) => `${event.instance}:${event.kind}`);
-      expect(log.slice(0, 5)).toEqual(['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer']);
-      expect(log.slice(-2)).toEqual(['B:rewrote', 'B:answered']);
-      expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toMatchObject({ status: 200, replayed: true, charge: { fence: 2 } });
+  it.each(['/graphql', '/trpc'])(
+    'a double click through %s: the second request gets 409 with Retry-After; one charge',
+    async (api) => {
+      const first = pay(playground.url, { api, key: 'double', amountCents: 500 });
+      await sleep(100);
+      const second = await pay(playground.url, { api, key: 'double', amountCents: 500 });
+      expect(second).toMatchObject({ status: 409, retryAfter: '1', code: 'IDEMPOTENCY_CONCURRENT_REQUEST' });
+      expect(await first).toMatchObject({ status: 200, charge: { id: 'ch_1', fence: 1 } });
+      expect(await pay(playground.url, { api, key: 'double', amountCents: 500 })).toMatchObject({
+        status: 200,
+        replayed: true,
+        charge: { id: 'ch_1' },
+      });
+      expect(playground.demo.ledger.charges()).toHaveLength(1);
+      expect(playground.demo.counters).toMatchObject({ requests: 3, conflicts: 1, replayed: 1 });
     },
-    20_000,
   );
+
+  it.each(['/graphql', '/trpc'])(
+    'a double click through %s with Wait on: the second request waits and gets the replay',
+    async (api) => {
+      expect((await postJson(playground.url, '/api/settings', { wait: true })).status).toBe(200);
+      const first = pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
+      await sleep(100);
+      const second = await pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
+      expect(await first).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1' } });
+      expect(second).toMatchObject({ status: 200, replayed: true, charge: { id: 'ch_1' } });
+      expect(playground.demo.counters).toMatchObject({ requests: 2, conflicts: 0, replayed: 1 });
+    },
+  );
+
+  it.each(['/graphql', '/trpc'])(
+    'a key reused through %s with another amount gets 422 and charges nothing',
+    async (api) => {
+      expect(await pay(playground.url, { api, key: 'reused', amountCents: 500 })).toMatchObject({ status: 200 });
+      expect(await pay(playground.url, { api, key: 'reused', amountCents: 600 })).toMatchObject({
+        status: 422,
+        code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
+      });
+      expect(playground.demo.ledger.charges().map((charge) => charge.amountCents)).toEqual([500]);
+      expect(playground.demo.counters).toMatchObject({ requests: 2, mismatches: 1 });
+    },
+  );
+
+  it(`crash through ${cluster} with the default timing: instance A (a child process) charges, is killed with SIGKILL; B answers 409, then takes over with fence 2`, async () => {
+    const api = cluster;
+    const answer = await postJson(playground.url, '/api/crash/prepare');
+    const prepared = await answer.json();
+    expect(answer.status, JSON.stringify(prepared)).toBe(200);
+    const pid = prepared.instances.a.pid as number;
+    expect(prepared.instances.a).toMatchObject({ state: 'in-rotation', pid: expect.any(Number) });
+    expect(pid).not.toBe(process.pid);
+    expect(processExists(pid)).toBe(true);
+
+    const started = Date.now();
+    expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toEqual({ lost: true });
+    await vi.waitFor(() => expect(processExists(pid)).toBe(false)); // really gone: SIGKILL
+    const answers: PaymentAnswer[] = [];
+    for (;;) {
+      const answer = await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 });
+      answers.push(answer);
+      if (answer.lost || answer.status !== 409) break;
+      await sleep(500);
+    }
+    expect(answers.length).toBeGreaterThan(1);
+    expect(answers.slice(0, -1).every((answer) => !answer.lost && answer.status === 409)).toBe(true);
+    expect(answers.at(-1)).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1', fence: 2 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(defaultTiming.leaseMs); // B waited out A's lease
+    expect(playground.demo.ledger.charges()).toMatchObject([
+      {
+        id: 'ch_1',
+        amountCents: 700,
+        fence: 2,
+        writes: [
+          { instance: 'A', fence: 1 },
+          { instance: 'B', fence: 2 },
+        ],
+      },
+    ]);
+    expect(playground.demo.counters).toMatchObject({ takeovers: 1, conflicts: answers.length - 1 });
+    const log = playground.demo.serverLog.list().map((event) => `${event.instance}:${event.kind}`);
+    expect(log.slice(0, 5)).toEqual(['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer']);
+    expect(log.slice(-2)).toEqual(['B:rewrote', 'B:answered']);
+    expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toMatchObject({
+      status: 200,
+      replayed: true,
+      charge: { fence: 2 },
+    });
+  }, 20_000);
 
   it('rejects a switch that is not true or false, and changes nothing', async () => {
     const answer = await postJson(playground.url, '/api/settings', { flaky: 'yes' });
@@ -214,6 +253,8 @@ describe('startPlayground errors', () => {
   });
 
   it('rejects a timing that is not a whole number of milliseconds', async () => {
-    await expect(startPlayground({ port: 0, timing: { leaseMs: 0 } })).rejects.toThrow('timing.leaseMs must be a whole number of milliseconds ≥ 1, got 0');
+    await expect(startPlayground({ port: 0, timing: { leaseMs: 0 } })).rejects.toThrow(
+      'timing.leaseMs must be a whole number of milliseconds ≥ 1, got 0',
+    );
   });
 });

@@ -39,7 +39,8 @@ async function executeUntilAnswered(engine: IdempotencyEngine, key: string, run:
     try {
       return await engine.execute({ scope: 'tenant-1', operation: 'transfer', key, input: { key }, run });
     } catch (error) {
-      const retryable = error instanceof IdempotencyStoreUnavailableError || error instanceof IdempotencyConcurrentRequestError;
+      const retryable =
+        error instanceof IdempotencyStoreUnavailableError || error instanceof IdempotencyConcurrentRequestError;
       if (!retryable || Date.now() > deadline) throw error;
       await sleep(100);
     }
@@ -108,7 +109,9 @@ describe('Redis Cluster failover (SIGKILL of a master mid-run)', () => {
     for (const key of freshKeys) await work(key);
 
     const onVictim = async (key: string) =>
-      victimSlots.has(Number(await slotClient.cluster('KEYSLOT', `${prefix}{${recordId('tenant-1', 'transfer', key)}}`)));
+      victimSlots.has(
+        Number(await slotClient.cluster('KEYSLOT', `${prefix}{${recordId('tenant-1', 'transfer', key)}}`)),
+      );
     const inKillWindow = (key: string) => {
       const { settledAt } = executions.get(key)![0]!;
       return settledAt >= killedAt - REPLICATION_MARGIN_MS && settledAt <= healthyAt;
@@ -127,7 +130,9 @@ describe('Redis Cluster failover (SIGKILL of a master mid-run)', () => {
         expect(inKillWindow(key)).toBe(true);
       }
     }
-    const settledLongBefore = keys.filter((key) => executions.get(key)![0]!.settledAt < killedAt - REPLICATION_MARGIN_MS);
+    const settledLongBefore = keys.filter(
+      (key) => executions.get(key)![0]!.settledAt < killedAt - REPLICATION_MARGIN_MS,
+    );
     expect(settledLongBefore.length).toBeGreaterThan(0);
     for (const key of settledLongBefore) expect(observed.get(key)!.at(-1)!.replayed).toBe(true);
     // The promoted replica serves new keys of the killed master's slots.

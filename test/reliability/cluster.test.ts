@@ -27,7 +27,7 @@ async function countKeys(port: number, prefix: string): Promise<number> {
   const node = new Redis({ port, host: '127.0.0.1' });
   try {
     let count = 0;
-    for (let cursor = '0'; ; ) {
+    for (let cursor = '0'; ;) {
       const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       count += keys.length;
       cursor = next;
@@ -45,7 +45,13 @@ describe('Redis store on a Redis Cluster (3 masters, 1 replica each)', () => {
     const keys = Array.from({ length: 200 }, (_, index) => `key-${index}`);
     let runs = 0;
     const execute = (key: string) =>
-      engine.execute({ scope: 'user-1', operation: 'pay', key, input: { key }, run: async () => ({ key, runs: ++runs }) });
+      engine.execute({
+        scope: 'user-1',
+        operation: 'pay',
+        key,
+        input: { key },
+        run: async () => ({ key, runs: ++runs }),
+      });
 
     const first = await Promise.all(keys.map(execute));
     const again = await Promise.all(keys.map(execute));
@@ -66,9 +72,9 @@ describe('Redis store on a Redis Cluster (3 masters, 1 replica each)', () => {
     let runs = 0;
     const run = async () => ++runs;
     await engine.execute({ scope: 'user-1', operation: 'pay', key: 'k', input: { amount: 1 }, run });
-    await expect(engine.execute({ scope: 'user-1', operation: 'pay', key: 'k', input: { amount: 2 }, run })).rejects.toBeInstanceOf(
-      IdempotencyKeyMismatchError,
-    );
+    await expect(
+      engine.execute({ scope: 'user-1', operation: 'pay', key: 'k', input: { amount: 2 }, run }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyMismatchError);
     expect(runs).toBe(1);
   });
 

@@ -19,7 +19,8 @@ const TAKEOVER_DEADLINE_MS = 20_000;
 const RETRY_INTERVAL_MS = 100;
 const prefix = uniquePrefix('crash');
 const redis = connectRedis();
-const start = (name: string) => spawnServer({ REDIS_URL: inject('redisUrl'), PREFIX: prefix, SERVER_NAME: name, LEASE_MS });
+const start = (name: string) =>
+  spawnServer({ REDIS_URL: inject('redisUrl'), PREFIX: prefix, SERVER_NAME: name, LEASE_MS });
 let survivors: ServerProcess[] = [];
 
 beforeAll(async () => {

@@ -52,7 +52,11 @@ beforeAll(async () => {
     redis,
     prefix,
     server: 'redis-app',
-    idempotency: { store: createRedisStore({ redis, prefix }), maxKeyLength: REDIS_MAX_KEY_LENGTH, maxResultBytes: REDIS_MAX_RESULT_BYTES },
+    idempotency: {
+      store: createRedisStore({ redis, prefix }),
+      maxKeyLength: REDIS_MAX_KEY_LENGTH,
+      maxResultBytes: REDIS_MAX_RESULT_BYTES,
+    },
   });
   const memoryApp = await startApp({ redis, prefix, server: 'memory-app', idempotency: { store: memoryStore } });
   apps.push(redisApp, memoryApp);
@@ -100,7 +104,8 @@ async function counted(send: () => Promise<Outcome>): Promise<Counted> {
 /** A 200 or a documented 4xx; a typed error has the status the semantics table gives its code; a refusal ran nothing. */
 function expectDocumented(outcome: Counted): void {
   expect(ALLOWED_STATUSES).toContain(outcome.status);
-  if (outcome.idempotencyError) expect(outcome.status).toBe(documentedStatus[outcome.code as keyof typeof documentedStatus]);
+  if (outcome.idempotencyError)
+    expect(outcome.status).toBe(documentedStatus[outcome.code as keyof typeof documentedStatus]);
   if (outcome.status !== 200) expect(outcome.ran).toBe(0);
   expect(outcome.ran).toBeLessThanOrEqual(1);
 }
@@ -125,7 +130,12 @@ function expectedKey(sources: { header?: readonly string[]; argument?: unknown }
 type Model = Map<string, { input: string; value: unknown }>;
 
 /** First use of a key runs once; a repeat with the same input (key argument included) replays; other input is a 422; a bad key a 400. */
-function expectModelled(model: Model, key: ExpectedKey, fields: { amount: number; idempotencyKey?: unknown }, outcome: Counted): void {
+function expectModelled(
+  model: Model,
+  key: ExpectedKey,
+  fields: { amount: number; idempotencyKey?: unknown },
+  outcome: Counted,
+): void {
   expectDocumented(outcome);
   if (key === 'invalid') {
     expect(outcome).toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_INVALID', ran: 0 });
@@ -156,7 +166,11 @@ const keyHeaders = (values: readonly string[]) => values.flatMap((value) => ['Id
 const chars = (from: number, to: number) => fc.integer({ min: from, max: to }).map((code) => String.fromCharCode(code));
 const printable = chars(0x20, 0x7e);
 /** Characters node:http lets a client put in a header value (tab, visible ASCII, space, obs-text), structural ones favoured. */
-const headerChar = fc.oneof(fc.constantFrom('"', ',', '\\', ' ', '\t', ';', '=', '*', ':', '\xa0'), chars(0x21, 0x7e), chars(0x80, 0xff));
+const headerChar = fc.oneof(
+  fc.constantFrom('"', ',', '\\', ' ', '\t', ';', '=', '*', ':', '\xa0'),
+  chars(0x21, 0x7e),
+  chars(0x80, 0xff),
+);
 const headerValue = fc.oneof(
   fc.string({ unit: headerChar, maxLength: 12 }),
   fc.string({ unit: headerChar, minLength: 90, maxLength: 400 }),
@@ -172,52 +186,101 @@ const keyArgument = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: chars(0, 0x1f), minLength: 1, maxLength: 4 }) },
   {
     weight: 2,
-    arbitrary: fc.oneof(fc.constant(null), fc.integer(), fc.double(), fc.boolean(), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.string())),
+    arbitrary: fc.oneof(
+      fc.constant(null),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.string()),
+    ),
   },
 );
 /** A few requests in one scope, each picking a value from a small pool, so keys repeat: replays and 422s. */
 const sequence = <T>(values: fc.Arbitrary<T>) =>
   fc.record({
     pool: fc.array(values, { minLength: 1, maxLength: 2 }),
-    requests: fc.array(fc.record({ pick: fc.nat(), amount: fc.integer({ min: 1, max: 2 }), twice: fc.nat({ max: 4 }).map((n) => n === 0) }), {
-      minLength: 1,
-      maxLength: 4,
-    }),
+    requests: fc.array(
+      fc.record({
+        pick: fc.nat(),
+        amount: fc.integer({ min: 1, max: 2 }),
+        twice: fc.nat({ max: 4 }).map((n) => n === 0),
+      }),
+      {
+        minLength: 1,
+        maxLength: 4,
+      },
+    ),
   });
 
 /** Nested `depth` levels deep, as JSON text (JSON.stringify itself would overflow the stack first). */
-const nested = (depth: number, open: '[' | '{"a":') => `${open.repeat(depth)}0${(open === '[' ? ']' : '}').repeat(depth)}`;
+const nested = (depth: number, open: '[' | '{"a":') =>
+  `${open.repeat(depth)}0${(open === '[' ? ']' : '}').repeat(depth)}`;
 /** Deep nesting is weighted low: overflowing the stack on the way to a 400 costs a few hundred ms a request. */
 const hostileMemo = fc.oneof(
   { weight: 5, arbitrary: fc.jsonValue({ maxDepth: 5 }).map((value) => JSON.stringify(value)) },
   {
     weight: 1,
     arbitrary: fc
-      .record({ depth: fc.oneof(fc.integer({ min: 1, max: 3_000 }), fc.constantFrom(10_000, 100_000)), open: fc.constantFrom('[' as const, '{"a":' as const) })
+      .record({
+        depth: fc.oneof(fc.integer({ min: 1, max: 3_000 }), fc.constantFrom(10_000, 100_000)),
+        open: fc.constantFrom('[' as const, '{"a":' as const),
+      })
       .map(({ depth, open }) => nested(depth, open)),
   },
   {
     weight: 1,
     arbitrary: fc
-      .record({ length: fc.integer({ min: 1, max: 2_000_000 }), char: fc.constantFrom('x', 'é', '\u{1F4A5}', '"', '\u0000') })
+      .record({
+        length: fc.integer({ min: 1, max: 2_000_000 }),
+        char: fc.constantFrom('x', 'é', '\u{1F4A5}', '"', '\u0000'),
+      })
       .map(({ length, char }) => JSON.stringify(char.repeat(length))),
   },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 50_000 }).map((length) => JSON.stringify(Array.from({ length }, (_, index) => index))) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('1e400', '-1e400', '"\\ud800"', '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"polluted":true}}}', '{"":null}'),
+    arbitrary: fc
+      .integer({ min: 1, max: 50_000 })
+      .map((length) => JSON.stringify(Array.from({ length }, (_, index) => index))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '1e400',
+      '-1e400',
+      '"\\ud800"',
+      '{"__proto__":{"polluted":true}}',
+      '{"constructor":{"prototype":{"polluted":true}}}',
+      '{"":null}',
+    ),
   },
 );
-const validBodies = [`{"query":${JSON.stringify('mutation { charge(amount: 1) { key run } }')}}`, JSON.stringify({ json: { amount: 1 } })];
+const validBodies = [
+  `{"query":${JSON.stringify('mutation { charge(amount: 1) { key run } }')}}`,
+  JSON.stringify({ json: { amount: 1 } }),
+];
 const malformedBody = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
-  fc.record({ query: fc.oneof(fc.string(), fc.jsonValue()), variables: fc.jsonValue(), operationName: fc.jsonValue() }).map((body) => JSON.stringify(body)),
   fc
-    .record({ json: fc.jsonValue(), meta: fc.oneof(fc.jsonValue(), fc.record({ values: fc.jsonValue(), referentialEqualities: fc.jsonValue(), v: fc.jsonValue() })) })
+    .record({ query: fc.oneof(fc.string(), fc.jsonValue()), variables: fc.jsonValue(), operationName: fc.jsonValue() })
     .map((body) => JSON.stringify(body)),
   fc
-    .record({ json: fc.record({ amount: fc.constant(1) }), meta: fc.record({ values: fc.dictionary(fc.constantFrom('amount', '__proto__', 'constructor', 'a.b'), fc.jsonValue()) }) })
+    .record({
+      json: fc.jsonValue(),
+      meta: fc.oneof(
+        fc.jsonValue(),
+        fc.record({ values: fc.jsonValue(), referentialEqualities: fc.jsonValue(), v: fc.jsonValue() }),
+      ),
+    })
+    .map((body) => JSON.stringify(body)),
+  fc
+    .record({
+      json: fc.record({ amount: fc.constant(1) }),
+      meta: fc.record({
+        values: fc.dictionary(fc.constantFrom('amount', '__proto__', 'constructor', 'a.b'), fc.jsonValue()),
+      }),
+    })
     .map((body) => JSON.stringify(body)),
   fc.tuple(fc.constantFrom(...validBodies), fc.nat()).map(([body, cut]) => body.slice(0, cut % body.length)),
 );
@@ -230,13 +293,21 @@ describe('documented limits and corner cases at both adapters (real HTTP)', () =
       const longest = 'k'.repeat(target.maxKeyLength);
       const tooLong = `${longest}x`;
       const scope = freshScope();
-      expect(await counted(() => target.charge({ amount: 1 }, [...scope, ...keyHeaders([formatKeyHeader(longest)])]))).toMatchObject({ status: 200, ran: 1 });
-      expect(await counted(() => target.charge({ amount: 1 }, [...scope, ...keyHeaders([formatKeyHeader(tooLong)])]))).toMatchObject({
+      expect(
+        await counted(() => target.charge({ amount: 1 }, [...scope, ...keyHeaders([formatKeyHeader(longest)])])),
+      ).toMatchObject({ status: 200, ran: 1 });
+      expect(
+        await counted(() => target.charge({ amount: 1 }, [...scope, ...keyHeaders([formatKeyHeader(tooLong)])])),
+      ).toMatchObject({
         status: 400,
         code: 'IDEMPOTENCY_KEY_INVALID',
         ran: 0,
       });
-      expect(await counted(() => target.charge({ amount: 1, idempotencyKey: tooLong }, scope))).toMatchObject({ status: 400, code: 'IDEMPOTENCY_KEY_INVALID', ran: 0 });
+      expect(await counted(() => target.charge({ amount: 1, idempotencyKey: tooLong }, scope))).toMatchObject({
+        status: 400,
+        code: 'IDEMPOTENCY_KEY_INVALID',
+        ran: 0,
+      });
     }
   });
 
@@ -247,11 +318,21 @@ describe('documented limits and corner cases at both adapters (real HTTP)', () =
       expect(first).toMatchObject({ status: 200, replayed: false, ran: 1 });
       expect(JSON.stringify(first.value)).toContain('x'.repeat(REDIS_MAX_RESULT_BYTES * 2));
       const repeat = await counted(() => target.report(REDIS_MAX_RESULT_BYTES * 2, headers));
-      expect(repeat).toMatchObject({ status: 500, code: 'IDEMPOTENCY_RESULT_NOT_STORED', idempotencyError: true, ran: 0 });
+      expect(repeat).toMatchObject({
+        status: 500,
+        code: 'IDEMPOTENCY_RESULT_NOT_STORED',
+        idempotencyError: true,
+        ran: 0,
+      });
 
       const small = [...freshScope(), ...keyHeaders([formatKeyHeader('small-report')])];
       const stored = await counted(() => target.report(100, small));
-      expect(await counted(() => target.report(100, small))).toMatchObject({ status: 200, replayed: true, value: stored.value, ran: 0 });
+      expect(await counted(() => target.report(100, small))).toMatchObject({
+        status: 200,
+        replayed: true,
+        value: stored.value,
+        ran: 0,
+      });
     }
   });
 
@@ -267,11 +348,13 @@ describe('documented limits and corner cases at both adapters (real HTTP)', () =
     ['empty', ['']],
   ])('a header %s is 400 IDEMPOTENCY_KEY_INVALID and runs nothing', async (_, values) => {
     for (const target of allTargets()) {
-      expect(await counted(() => target.charge({ amount: 1 }, [...freshScope(), ...keyHeaders(values)]))).toMatchObject({
-        status: 400,
-        code: 'IDEMPOTENCY_KEY_INVALID',
-        ran: 0,
-      });
+      expect(await counted(() => target.charge({ amount: 1 }, [...freshScope(), ...keyHeaders(values)]))).toMatchObject(
+        {
+          status: 400,
+          code: 'IDEMPOTENCY_KEY_INVALID',
+          ran: 0,
+        },
+      );
     }
   });
 });
@@ -283,7 +366,9 @@ describe('fuzzing both adapters over real HTTP (fast-check)', () => {
         const scope = freshScope();
         const model: Model = new Map();
         for (const { pick, amount, twice } of requests) {
-          const values = twice ? [pool[pick % pool.length]!, pool[(pick + 1) % pool.length]!] : [pool[pick % pool.length]!];
+          const values = twice
+            ? [pool[pick % pool.length]!, pool[(pick + 1) % pool.length]!]
+            : [pool[pick % pool.length]!];
           const outcome = await counted(() => target.charge({ amount }, [...scope, ...keyHeaders(values)]));
           expectModelled(model, expectedKey({ header: values }, target.maxKeyLength), { amount }, outcome);
         }
@@ -317,7 +402,11 @@ describe('fuzzing both adapters over real HTTP (fast-check)', () => {
               // otherwise GraphQL refuses the variables (400) and a claimed header key is released.
               expectDocumented(outcome);
               const storedWithOtherInput = header.length > 0 && model.has('from-the-header');
-              expect(outcome).toMatchObject(storedWithOtherInput ? { status: 422, code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH', ran: 0 } : { status: 400, ran: 0 });
+              expect(outcome).toMatchObject(
+                storedWithOtherInput
+                  ? { status: 422, code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH', ran: 0 }
+                  : { status: 400, ran: 0 },
+              );
               continue;
             }
             expectModelled(model, expectedKey({ header, argument }, target.maxKeyLength), fields, outcome);
@@ -339,7 +428,13 @@ describe('fuzzing both adapters over real HTTP (fast-check)', () => {
         if (first.status === 200) expect(first).toMatchObject({ replayed: false, ran: 1 });
         else expect(first).toMatchObject({ status: 400, code: 'IDEMPOTENCY_INPUT_INVALID', ran: 0 });
         const repeat = await counted(() => target.charge({ amount: 5 }, headers, memoJson));
-        expect(repeat).toMatchObject({ status: first.status, code: first.code, replayed: first.status === 200, value: first.value, ran: 0 });
+        expect(repeat).toMatchObject({
+          status: first.status,
+          code: first.code,
+          replayed: first.status === 200,
+          value: first.value,
+          ran: 0,
+        });
         expect(memoryStore.size).toBeLessThanOrEqual(MEMORY_MAX_RECORDS);
       }),
       { numRuns: 300 },
@@ -354,7 +449,9 @@ describe('fuzzing both adapters over real HTTP (fast-check)', () => {
         malformedBody,
         fc.option(fc.string({ unit: printable, minLength: 1, maxLength: 8 }).map(formatKeyHeader)),
         async (target, body, header) => {
-          expectDocumented(await counted(() => target.raw(body, [...freshScope(), ...keyHeaders(header === null ? [] : [header])])));
+          expectDocumented(
+            await counted(() => target.raw(body, [...freshScope(), ...keyHeaders(header === null ? [] : [header])])),
+          );
         },
       ),
       { numRuns: 1_000 },

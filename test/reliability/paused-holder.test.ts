@@ -41,7 +41,10 @@ describe('paused holder (SIGSTOP past its lease) with the Redis store', () => {
     const request = { scope: 'user-1', operation: 'charge', key: 'paused-holder', input: { amount: 10 } };
     let secondRuns = 0;
     const second = () =>
-      engine.execute({ ...request, run: async ({ fence }) => ({ chargedBy: 'second holder', fence, runs: ++secondRuns }) });
+      engine.execute({
+        ...request,
+        run: async ({ fence }) => ({ chargedBy: 'second holder', fence, runs: ++secondRuns }),
+      });
 
     const holder = startHolder(prefix);
     expect(await holder.nextMessage()).toEqual({ acquired: 1 });

@@ -39,7 +39,10 @@ async function connected(options: RedisOptions): Promise<Redis> {
 const request = { scope: 'user-1', operation: 'transfer', input: { amount: 7 } };
 
 describe.each([
-  { clientOptions: { maxRetriesPerRequest: 1, enableOfflineQueue: false }, label: 'recommended client options (no offline queue)' },
+  {
+    clientOptions: { maxRetriesPerRequest: 1, enableOfflineQueue: false },
+    label: 'recommended client options (no offline queue)',
+  },
   { clientOptions: {}, label: 'ioredis default options (the store timeout bounds each call)' },
 ])('Redis stopped and restarted on the same port, $label', ({ clientOptions }) => {
   it('fails closed while down (nothing runs), fails open on request, and works again with the same client', async () => {
@@ -58,7 +61,9 @@ describe.each([
     await expect(refused).rejects.toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', status: 503 });
     expect(runs).toBe(1);
     expect(events.at(-1)?.type).toBe('store-error');
-    await expect(settlesWithin(open.execute({ ...request, key: 'while-down-open', run }), HANG_GUARD_MS)).resolves.toEqual({
+    await expect(
+      settlesWithin(open.execute({ ...request, key: 'while-down-open', run }), HANG_GUARD_MS),
+    ).resolves.toEqual({
       value: 2,
       replayed: false,
     });
@@ -78,9 +83,15 @@ describe.each([
       }
     }
     expect(after).toEqual({ value: 3, replayed: false });
-    await expect(closed.execute({ ...request, key: 'after-restart', run })).resolves.toEqual({ value: 3, replayed: true });
+    await expect(closed.execute({ ...request, key: 'after-restart', run })).resolves.toEqual({
+      value: 3,
+      replayed: true,
+    });
     // The key refused while Redis was down is free (not held by a begin that landed late): it runs now, once.
-    await expect(closed.execute({ ...request, key: 'while-down', run })).resolves.toEqual({ value: 4, replayed: false });
+    await expect(closed.execute({ ...request, key: 'while-down', run })).resolves.toEqual({
+      value: 4,
+      replayed: false,
+    });
     expect(runs).toBe(4);
   });
 });

@@ -20,7 +20,7 @@ function setUp() {
 
 async function keysUnder(prefix: string): Promise<string[]> {
   const found: string[] = [];
-  for (let cursor = '0'; ; ) {
+  for (let cursor = '0'; ;) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     found.push(...keys);
     cursor = next;
@@ -41,7 +41,13 @@ describe('scope isolation', () => {
     const { engine } = setUp();
     let runs = 0;
     const execute = (scope: string | null, operation: string) =>
-      engine.execute({ scope, operation, key: 'shared-key', input: { amount: 1 }, run: async () => ({ scope, operation, run: ++runs }) });
+      engine.execute({
+        scope,
+        operation,
+        key: 'shared-key',
+        input: { amount: 1 },
+        run: async () => ({ scope, operation, run: ++runs }),
+      });
     const callers: [string | null, string][] = [
       ['alice', 'pay'],
       ['bob', 'pay'],
@@ -60,7 +66,9 @@ describe('scope isolation', () => {
 
     expect(runs).toBe(callers.length);
     expect(first.map((outcome) => outcome.replayed)).toEqual(callers.map(() => false));
-    expect(again.map((outcome) => outcome.value)).toEqual(callers.map(([scope, operation], index) => ({ scope, operation, run: index + 1 })));
+    expect(again.map((outcome) => outcome.value)).toEqual(
+      callers.map(([scope, operation], index) => ({ scope, operation, run: index + 1 })),
+    );
     expect(again.every((outcome) => outcome.replayed)).toBe(true);
   });
 });
@@ -116,7 +124,13 @@ describe('what Redis holds', () => {
       },
     });
     await expect(
-      engine.execute({ scope: 'u', operation: 'pay', key: 'released', input: {}, run: () => Promise.reject(new Error('boom')) }),
+      engine.execute({
+        scope: 'u',
+        operation: 'pay',
+        key: 'released',
+        input: {},
+        run: () => Promise.reject(new Error('boom')),
+      }),
     ).rejects.toThrow('boom');
 
     const keys = await keysUnder(prefix);

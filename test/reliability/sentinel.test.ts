@@ -2,7 +2,12 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, IdempotencyKeyMismatchError, IdempotencyStoreUnavailableError, type IdempotencyEngine } from '../../src/index.js';
+import {
+  createIdempotencyEngine,
+  IdempotencyKeyMismatchError,
+  IdempotencyStoreUnavailableError,
+  type IdempotencyEngine,
+} from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { uniquePrefix } from '../support/redis-client.js';
 import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel.js';
@@ -55,7 +60,9 @@ describe('Redis store through Redis Sentinel (1 master, 1 replica, 3 Sentinels)'
 
     await expect(engine.execute({ ...request, key: 'k', run })).resolves.toEqual({ value: 'ran 1', replayed: false });
     await expect(engine.execute({ ...request, key: 'k', run })).resolves.toEqual({ value: 'ran 1', replayed: true });
-    await expect(engine.execute({ ...request, input: { amount: 4 }, key: 'k', run })).rejects.toBeInstanceOf(IdempotencyKeyMismatchError);
+    await expect(engine.execute({ ...request, input: { amount: 4 }, key: 'k', run })).rejects.toBeInstanceOf(
+      IdempotencyKeyMismatchError,
+    );
     expect(runs).toBe(1);
     expect(await onNode(deployment.master.port, (node) => node.keys(`${prefix}*`))).toHaveLength(1);
   });

@@ -25,7 +25,8 @@ beforeAll(async () => {
   );
 }, 60_000);
 
-const runs = async (operation: string, key: string) => Number((await redis.hget(runsKey(prefix), runsField(operation, key))) ?? 0);
+const runs = async (operation: string, key: string) =>
+  Number((await redis.hget(runsKey(prefix), runsField(operation, key))) ?? 0);
 const startsOf = (operation: string, key: string) =>
   servers.flatMap((server) => server.started.filter((event) => event.operation === operation && event.key === key));
 
@@ -40,7 +41,10 @@ describe.each(adapters)('storm over $name: 4 processes, one Redis', (adapter) =>
     let allButOneAnswered!: () => void;
     const waitingForOne = new Promise<void>((resolve) => (allButOneAnswered = resolve));
     const firstWave = all(REQUESTS, (index) =>
-      send(key, input)(index).then((seen) => {
+      send(
+        key,
+        input,
+      )(index).then((seen) => {
         if (++answered === REQUESTS - 1) allButOneAnswered();
         return seen;
       }),
@@ -87,7 +91,12 @@ describe.each(adapters)('storm over $name: 4 processes, one Redis', (adapter) =>
         expect(adapter.chargeOf(answer)).toEqual(charge);
         expect(answer.replayed === null || answer.replayed === 'true').toBe(true);
       } else {
-        expect(answer).toEqual({ status: 409, retryAfter: '1', replayed: null, body: adapter.conflictBody } satisfies Seen<unknown>);
+        expect(answer).toEqual({
+          status: 409,
+          retryAfter: '1',
+          replayed: null,
+          body: adapter.conflictBody,
+        } satisfies Seen<unknown>);
       }
     }
   });

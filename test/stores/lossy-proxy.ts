@@ -31,7 +31,8 @@ export async function startLossyProxy(target: { host: string; port: number }): P
     track(upstream);
     client.on('data', (chunk) => {
       // RESP arrays: every command name is sent as a bulk string after the array header.
-      for (const match of chunk.toString('latin1').matchAll(/^\*\d+\r\n\$\d+\r\n([^\r]+)\r\n/gm)) commands.push(match[1]!.toLowerCase());
+      for (const match of chunk.toString('latin1').matchAll(/^\*\d+\r\n\$\d+\r\n([^\r]+)\r\n/gm))
+        commands.push(match[1]!.toLowerCase());
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {

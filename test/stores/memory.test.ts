@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, createMemoryStore, memoryStoreDefaults, type MemoryStoreOptions } from '../../src/index.js';
+import {
+  createIdempotencyEngine,
+  createMemoryStore,
+  memoryStoreDefaults,
+  type MemoryStoreOptions,
+} from '../../src/index.js';
 import { beginRequest, describeStoreContract } from './store-contract.js';
 
 describeStoreContract('memory', () => createMemoryStore());
@@ -15,7 +20,13 @@ function storeOnClock(options: MemoryStoreOptions = {}) {
 }
 
 /** Begins and completes one record of `scopeId`; resolves to the error when the store refuses it. */
-async function runOnce(store: ReturnType<typeof createMemoryStore>, id: string, scopeId: string, result = 'r', ttlMs = HOUR) {
+async function runOnce(
+  store: ReturnType<typeof createMemoryStore>,
+  id: string,
+  scopeId: string,
+  result = 'r',
+  ttlMs = HOUR,
+) {
   try {
     await store.begin(beginRequest(id, 'o', { scopeId, ttlMs }));
   } catch (error) {
@@ -40,8 +51,13 @@ describe('memory store fairness: no caller pushes out another caller’s records
       status: 'completed',
       result: '{"paid":42}',
     });
-    await expect(store.begin(beginRequest('a-0', randomUUID(), { scopeId: 'user-a' }))).resolves.toEqual({ status: 'completed', result: 'r' });
-    await expect(store.begin(beginRequest('b-next', randomUUID(), { scopeId: 'user-b' }))).resolves.toMatchObject({ status: 'acquired' });
+    await expect(store.begin(beginRequest('a-0', randomUUID(), { scopeId: 'user-a' }))).resolves.toEqual({
+      status: 'completed',
+      result: 'r',
+    });
+    await expect(store.begin(beginRequest('b-next', randomUUID(), { scopeId: 'user-b' }))).resolves.toMatchObject({
+      status: 'acquired',
+    });
   });
 
   it('refuses new keys once the whole store is full, never evicting an unexpired record', async () => {
@@ -61,7 +77,10 @@ describe('memory store fairness: no caller pushes out another caller’s records
       status: 'completed',
       result: '{"paid":42}',
     });
-    await expect(store.begin(beginRequest('0-0', randomUUID(), { scopeId: 'user-0' }))).resolves.toEqual({ status: 'completed', result: 'r' });
+    await expect(store.begin(beginRequest('0-0', randomUUID(), { scopeId: 'user-0' }))).resolves.toEqual({
+      status: 'completed',
+      result: 'r',
+    });
   });
 
   it('keeps existing records working when full: replays, conflicts, mismatches and completion of running records', async () => {
@@ -70,10 +89,18 @@ describe('memory store fairness: no caller pushes out another caller’s records
     await runOnce(store, 'done', 'scope');
     await expect(store.begin(beginRequest('new', 'o'))).rejects.toThrow(/maxRecords 2/);
     await expect(store.begin(beginRequest('running', randomUUID()))).resolves.toMatchObject({ status: 'running' });
-    await expect(store.begin(beginRequest('done', randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({ status: 'mismatch' });
-    await expect(store.begin(beginRequest('done', randomUUID()))).resolves.toEqual({ status: 'completed', result: 'r' });
+    await expect(store.begin(beginRequest('done', randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({
+      status: 'mismatch',
+    });
+    await expect(store.begin(beginRequest('done', randomUUID()))).resolves.toEqual({
+      status: 'completed',
+      result: 'r',
+    });
     await expect(store.complete({ id: 'running', owner: 'o', result: 'late', ttlMs: HOUR })).resolves.toBe(true);
-    await expect(store.begin(beginRequest('running', randomUUID()))).resolves.toEqual({ status: 'completed', result: 'late' });
+    await expect(store.begin(beginRequest('running', randomUUID()))).resolves.toEqual({
+      status: 'completed',
+      result: 'late',
+    });
     expect(store.size).toBe(2);
   });
 
@@ -83,14 +110,18 @@ describe('memory store fairness: no caller pushes out another caller’s records
     await runOnce(store, 'a-2', 'user-a', 'r', 5_000);
     await expect(store.begin(beginRequest('a-3', 'o', { scopeId: 'user-a' }))).rejects.toThrow(/maxRecordsPerScope 2/);
     advance(1_000);
-    await expect(store.begin(beginRequest('a-3', 'o', { scopeId: 'user-a' }))).resolves.toMatchObject({ status: 'acquired' });
+    await expect(store.begin(beginRequest('a-3', 'o', { scopeId: 'user-a' }))).resolves.toMatchObject({
+      status: 'acquired',
+    });
     expect(store.size).toBe(2);
 
     await runOnce(store, 'b-1', 'user-b', 'r', 1_000);
     await runOnce(store, 'c-1', 'user-c', 'r', 1_000);
     await expect(store.begin(beginRequest('d-1', 'o', { scopeId: 'user-d' }))).rejects.toThrow(/maxRecords 4/);
     advance(1_000);
-    await expect(store.begin(beginRequest('d-1', 'o', { scopeId: 'user-d' }))).resolves.toMatchObject({ status: 'acquired' });
+    await expect(store.begin(beginRequest('d-1', 'o', { scopeId: 'user-d' }))).resolves.toMatchObject({
+      status: 'acquired',
+    });
     expect(store.size).toBe(3);
   });
 
@@ -105,7 +136,10 @@ describe('memory store fairness: no caller pushes out another caller’s records
     await expect(store.complete({ id: 'k2', owner: 'o', result: 'x'.repeat(100), ttlMs: HOUR })).resolves.toBe(true);
     expect(store.bytes).toBe(1_098);
     await expect(store.begin(beginRequest('k3', 'o'))).rejects.toThrow(/maxBytes 1000/);
-    await expect(store.begin(beginRequest('k2', randomUUID()))).resolves.toEqual({ status: 'completed', result: 'x'.repeat(100) });
+    await expect(store.begin(beginRequest('k2', randomUUID()))).resolves.toEqual({
+      status: 'completed',
+      result: 'x'.repeat(100),
+    });
     await expect(store.begin(beginRequest('k1', randomUUID()))).resolves.toMatchObject({ status: 'completed' });
   });
 
@@ -113,10 +147,16 @@ describe('memory store fairness: no caller pushes out another caller’s records
     const store = createMemoryStore({ maxBytesPerScope: 1_000 });
     await store.begin(beginRequest('m-1', 'o', { scopeId: 'mallory' }));
     await store.complete({ id: 'm-1', owner: 'o', result: 'x'.repeat(995), ttlMs: HOUR });
-    await expect(store.begin(beginRequest('m-2', 'o', { scopeId: 'mallory' }))).rejects.toThrow(/this scope's records hold 1000 bytes .*maxBytesPerScope 1000/);
-    await expect(store.begin(beginRequest('a-1', 'o', { scopeId: 'alice' }))).resolves.toMatchObject({ status: 'acquired' });
+    await expect(store.begin(beginRequest('m-2', 'o', { scopeId: 'mallory' }))).rejects.toThrow(
+      /this scope's records hold 1000 bytes .*maxBytesPerScope 1000/,
+    );
+    await expect(store.begin(beginRequest('a-1', 'o', { scopeId: 'alice' }))).resolves.toMatchObject({
+      status: 'acquired',
+    });
     // Mallory's own record still replays, and freeing her bytes lets her in again.
-    await expect(store.begin(beginRequest('m-1', randomUUID(), { scopeId: 'mallory' }))).resolves.toMatchObject({ status: 'completed' });
+    await expect(store.begin(beginRequest('m-1', randomUUID(), { scopeId: 'mallory' }))).resolves.toMatchObject({
+      status: 'completed',
+    });
     expect(store.bytes).toBe(1_000 + 'a-1'.length + 'fp'.length);
   });
 
@@ -124,7 +164,8 @@ describe('memory store fairness: no caller pushes out another caller’s records
     const engine = createIdempotencyEngine({ store: createMemoryStore({ maxRecordsPerScope: 1 }) });
     let runs = 0;
     const run = async () => ++runs;
-    const pay = (scope: string, key: string) => engine.execute({ scope, operation: 'pay', key, input: { amount: 1 }, run });
+    const pay = (scope: string, key: string) =>
+      engine.execute({ scope, operation: 'pay', key, input: { amount: 1 }, run });
     await pay('bob', 'k');
     await pay('alice', 'k1');
     await expect(pay('alice', 'k2')).rejects.toMatchObject({ status: 503, code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });

@@ -34,7 +34,10 @@ async function fillToTheLimit(url: string): Promise<void> {
 describe('the Redis store at maxmemory with noeviction', () => {
   it('lets a running attempt renew and complete, so its retry replays; refuses a new key with 503', async () => {
     const redis = connectRedis({}, server.url);
-    const engine = createIdempotencyEngine({ store: createRedisStore({ redis, prefix: uniquePrefix('oom') }), lease: 300 });
+    const engine = createIdempotencyEngine({
+      store: createRedisStore({ redis, prefix: uniquePrefix('oom') }),
+      lease: 300,
+    });
     let runs = 0;
     let proceed!: () => void;
     const request = { scope: 'u', operation: 'pay', key: 'k', input: { amount: 1 } };
@@ -52,8 +55,13 @@ describe('the Redis store at maxmemory with noeviction', () => {
     proceed();
     await expect(first).resolves.toEqual({ value: 'charged', replayed: false });
 
-    await expect(engine.execute({ ...request, run: async () => `run ${++runs}` })).resolves.toEqual({ value: 'charged', replayed: true });
-    await expect(engine.execute({ ...request, key: 'new', run: async () => `run ${++runs}` })).rejects.toBeInstanceOf(IdempotencyStoreUnavailableError);
+    await expect(engine.execute({ ...request, run: async () => `run ${++runs}` })).resolves.toEqual({
+      value: 'charged',
+      replayed: true,
+    });
+    await expect(engine.execute({ ...request, key: 'new', run: async () => `run ${++runs}` })).rejects.toBeInstanceOf(
+      IdempotencyStoreUnavailableError,
+    );
     expect(runs).toBe(1);
   });
 });

@@ -78,14 +78,20 @@ describe('redis store when a reply is lost', () => {
 
     it('begin: the owner gets acquired with fence 1, not locked out by its own lease', async () => {
       const id = randomUUID();
-      await expect(withLostReply(() => store.begin(beginRequest(id, 'owner')))).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
+      await expect(withLostReply(() => store.begin(beginRequest(id, 'owner')))).resolves.toEqual({
+        status: 'acquired',
+        fence: 1,
+        takeover: false,
+      });
       await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({ status: 'running' });
     });
 
     it('complete: the owner hears true, not a stale completion, and the result is stored once', async () => {
       const id = randomUUID();
       await store.begin(beginRequest(id, 'owner'));
-      await expect(withLostReply(() => store.complete({ id, owner: 'owner', result: 'r', ttlMs: HOUR }))).resolves.toBe(true);
+      await expect(withLostReply(() => store.complete({ id, owner: 'owner', result: 'r', ttlMs: HOUR }))).resolves.toBe(
+        true,
+      );
       await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'completed', result: 'r' });
     });
 
@@ -93,7 +99,11 @@ describe('redis store when a reply is lost', () => {
       const id = randomUUID();
       await store.begin(beginRequest(id, 'owner'));
       await expect(withLostReply(() => store.release({ id, owner: 'owner' }))).resolves.toBe(true);
-      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'acquired', fence: 2, takeover: false });
+      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
+        status: 'acquired',
+        fence: 2,
+        takeover: false,
+      });
     });
   });
 });

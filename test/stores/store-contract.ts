@@ -20,7 +20,11 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
 
     it('acquires a new record with fence 1 and no takeover', async () => {
       const { store, id, owner } = fresh();
-      await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
+      await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({
+        status: 'acquired',
+        fence: 1,
+        takeover: false,
+      });
     });
 
     it('reports a live lease as running with the remaining lease time', async () => {
@@ -37,14 +41,21 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
       const { store, id, owner } = fresh();
       await store.begin(beginRequest(id, owner));
       await expect(store.complete({ id, owner, result: '{"json":1}', ttlMs: HOUR })).resolves.toBe(true);
-      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'completed', result: '{"json":1}' });
-      await expect(store.begin(beginRequest(id, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({ status: 'mismatch' });
+      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
+        status: 'completed',
+        result: '{"json":1}',
+      });
+      await expect(store.begin(beginRequest(id, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({
+        status: 'mismatch',
+      });
     });
 
     it('reports a different fingerprint as mismatch while the first attempt runs', async () => {
       const { store, id, owner } = fresh();
       await store.begin(beginRequest(id, owner));
-      await expect(store.begin(beginRequest(id, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({ status: 'mismatch' });
+      await expect(store.begin(beginRequest(id, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({
+        status: 'mismatch',
+      });
     });
 
     it('takes over an expired lease with a higher fence and refuses the old owner, before and after the new owner finishes', async () => {
@@ -52,7 +63,11 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
       await store.begin(beginRequest(id, owner, { leaseMs: 50 }));
       await sleep(120);
       const next = randomUUID();
-      await expect(store.begin(beginRequest(id, next))).resolves.toEqual({ status: 'acquired', fence: 2, takeover: true });
+      await expect(store.begin(beginRequest(id, next))).resolves.toEqual({
+        status: 'acquired',
+        fence: 2,
+        takeover: true,
+      });
       await expect(store.extend({ id, owner, leaseMs: 5_000 })).resolves.toBe(false);
       await expect(store.complete({ id, owner, result: 'stale', ttlMs: HOUR })).resolves.toBe(false);
       await expect(store.release({ id, owner })).resolves.toBe(false);
@@ -60,7 +75,10 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
       await expect(store.complete({ id, owner: next, result: 'fresh', ttlMs: HOUR })).resolves.toBe(true);
       await expect(store.complete({ id, owner, result: 'stale', ttlMs: HOUR })).resolves.toBe(false);
       await expect(store.release({ id, owner })).resolves.toBe(false);
-      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'completed', result: 'fresh' });
+      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
+        status: 'completed',
+        result: 'fresh',
+      });
     });
 
     it('lets the owner extend its lease so it is not taken over', async () => {
@@ -105,7 +123,9 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
 
     it('grants exactly one of 100 concurrent begins on one record', async () => {
       const { store, id } = fresh();
-      const outcomes = await Promise.all(Array.from({ length: 100 }, () => store.begin(beginRequest(id, randomUUID()))));
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, () => store.begin(beginRequest(id, randomUUID()))),
+      );
       expect(outcomes.filter((outcome) => outcome.status === 'acquired')).toHaveLength(1);
       expect(outcomes.filter((outcome) => outcome.status === 'running')).toHaveLength(99);
     });
@@ -115,11 +135,20 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
         const { store, id, owner } = fresh();
         const first = await store.begin(beginRequest(id, owner));
         await expect(store.begin(beginRequest(id, owner))).resolves.toEqual(first);
-        await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({ status: 'acquired', fence: 1, takeover: false });
+        await expect(store.begin(beginRequest(id, owner))).resolves.toEqual({
+          status: 'acquired',
+          fence: 1,
+          takeover: false,
+        });
         await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({ status: 'running' });
-        await expect(store.begin(beginRequest(id, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({ status: 'mismatch' });
+        await expect(store.begin(beginRequest(id, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({
+          status: 'mismatch',
+        });
         await expect(store.release({ id, owner })).resolves.toBe(true);
-        await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({ status: 'acquired', fence: 2 });
+        await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({
+          status: 'acquired',
+          fence: 2,
+        });
       });
 
       it('begin after a takeover: acquired again with the same fence and takeover flag', async () => {
@@ -143,7 +172,10 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
         await expect(store.release({ id, owner: randomUUID() })).resolves.toBe(false);
         await expect(store.release({ id, owner })).resolves.toBe(false);
         await expect(store.extend({ id, owner, leaseMs: 5_000 })).resolves.toBe(false);
-        await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'completed', result: 'first' });
+        await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
+          status: 'completed',
+          result: 'first',
+        });
       });
 
       it('release: true again; the released owner cannot complete it, nor touch the next owner’s record', async () => {
@@ -155,7 +187,11 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
         await expect(store.complete({ id, owner, result: 'late', ttlMs: HOUR })).resolves.toBe(false);
         await expect(store.extend({ id, owner, leaseMs: 5_000 })).resolves.toBe(false);
         const next = randomUUID();
-        await expect(store.begin(beginRequest(id, next))).resolves.toEqual({ status: 'acquired', fence: 2, takeover: false });
+        await expect(store.begin(beginRequest(id, next))).resolves.toEqual({
+          status: 'acquired',
+          fence: 2,
+          takeover: false,
+        });
         await expect(store.release({ id, owner })).resolves.toBe(false);
         await expect(store.complete({ id, owner, result: 'late', ttlMs: HOUR })).resolves.toBe(false);
         await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({ status: 'running' });

@@ -87,7 +87,11 @@ function transitionOf([name, script]: Buffer[]): Transition | undefined {
 function readLine(buffer: Buffer, offset: number): { type: string; text: string; next: number } | undefined {
   const end = buffer.indexOf('\r\n', offset);
   if (end === -1) return undefined;
-  return { type: String.fromCharCode(buffer[offset]!), text: buffer.toString('latin1', offset + 1, end), next: end + 2 };
+  return {
+    type: String.fromCharCode(buffer[offset]!),
+    text: buffer.toString('latin1', offset + 1, end),
+    next: end + 2,
+  };
 }
 
 /** Where the RESP2 value at `offset` ends; `undefined` while `buffer` does not hold all of it. */
@@ -119,7 +123,8 @@ function replyEnd(buffer: Buffer, offset: number): number | undefined {
 function readCommand(buffer: Buffer): { args: Buffer[]; end: number } | undefined {
   const header = readLine(buffer, 0);
   if (!header) return undefined;
-  if (header.type !== '*') throw new Error('fault proxy: expected a RESP array command (inline commands are not supported)');
+  if (header.type !== '*')
+    throw new Error('fault proxy: expected a RESP array command (inline commands are not supported)');
   const args: Buffer[] = [];
   let at = header.next;
   for (let i = 0; i < Number(header.text); i++) {
@@ -140,7 +145,12 @@ interface Armed {
 }
 
 export async function startFaultProxy({ target }: { target: { host: string; port: number } }): Promise<FaultProxy> {
-  const stats: FaultProxyStats = { connections: 0, refused: 0, transitions: { begin: 0, extend: 0, complete: 0, release: 0 }, fired: [] };
+  const stats: FaultProxyStats = {
+    connections: 0,
+    refused: 0,
+    transitions: { begin: 0, extend: 0, complete: 0, release: 0 },
+    fired: [],
+  };
   let armed: Armed[] = [];
   let outage: { until: number; timer: NodeJS.Timeout; over: () => void } | undefined;
   const links = new Set<() => void>();

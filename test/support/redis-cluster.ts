@@ -55,23 +55,38 @@ export const clusterClientDefaults: ClusterOptions = {
 /** Starts `masters × (1 + replicasPerMaster)` cluster-enabled redis-servers and joins them into one cluster. */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const { masters = 3, replicasPerMaster = 1, nodeTimeout = 1_000 } = options;
-  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)];
-  const servers = await Promise.all(Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedisServer(args)));
+  const args = [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(nodeTimeout),
+  ];
+  const servers = await Promise.all(
+    Array.from({ length: masters * (1 + replicasPerMaster) }, () => startRedisServer(args)),
+  );
   const nodes = new Map(servers.map((server) => [server.port, server]));
   const live = new Set(nodes.keys());
 
   async function isHealthy(port: number): Promise<boolean> {
-    const [info, replication] = await askRedis(port, (client) => Promise.all([client.cluster('INFO'), client.info('replication')]));
+    const [info, replication] = await askRedis(port, (client) =>
+      Promise.all([client.cluster('INFO'), client.info('replication')]),
+    );
     if (!info.includes('cluster_state:ok')) return false;
     return !replication.includes('role:slave') || replication.includes('master_link_status:up');
   }
 
   async function masterPorts(): Promise<number[]> {
     const [port] = live;
-    const lines = (await askRedis(port!, (client) => client.call('CLUSTER', 'NODES') as Promise<string>)).trim().split('\n');
+    const lines = (await askRedis(port!, (client) => client.call('CLUSTER', 'NODES') as Promise<string>))
+      .trim()
+      .split('\n');
     return lines
       .map((line) => line.split(' '))
-      .filter((fields) => fields[2]!.split(',').includes('master') && !fields[2]!.includes('fail') && fields[8] !== undefined)
+      .filter(
+        (fields) => fields[2]!.split(',').includes('master') && !fields[2]!.includes('fail') && fields[8] !== undefined,
+      )
       .map((fields) => Number(fields[1]!.split(':')[1]!.split('@')[0]));
   }
 
@@ -95,7 +110,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 
   try {
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes']);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...addresses,
+      '--cluster-replicas',
+      String(replicasPerMaster),
+      '--cluster-yes',
+    ]);
     await waitUntilHealthy();
   } catch (error) {
     await stop();

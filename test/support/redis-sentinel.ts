@@ -113,7 +113,9 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       return client;
     },
     async announcedMasterPort() {
-      const address = (await askRedis(sentinels[0]!.port, (client) => client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME))) as [string, string];
+      const address = (await askRedis(sentinels[0]!.port, (client) =>
+        client.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME),
+      )) as [string, string];
       return Number(address[1]);
     },
     waitForMaster,

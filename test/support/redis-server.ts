@@ -23,14 +23,31 @@ export interface RedisLaunchOptions {
 }
 
 /** Extra `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
-export async function startRedisServer(extraArgs: string[] = [], port?: number, launch: RedisLaunchOptions = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  extraArgs: string[] = [],
+  port?: number,
+  launch: RedisLaunchOptions = {},
+): Promise<RedisServer> {
   const chosenPort = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'idem-redis-'));
   const { configFile, readyLine = 'Ready to accept connections' } = launch;
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const args = [...(configFile ? [configFile] : []), '--port', String(chosenPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs];
+    const args = [
+      ...(configFile ? [configFile] : []),
+      '--port',
+      String(chosenPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...extraArgs,
+    ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     await new Promise<void>((resolve, reject) => {

@@ -20,8 +20,12 @@ interface Pipeline {
  * operation's context adds to graphql-ws' own (the user, a key from the connection params, …).
  * Returns the WebSocket server.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Yoga, whatever its contexts
-export function serveOverGraphqlWs(yoga: YogaServerInstance<any, any>, httpServer: Server, contextOf: (ctx: Context<Record<string, unknown> | undefined, Extra>) => Record<string, unknown>): WebSocketServer {
+export function serveOverGraphqlWs(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Yoga, whatever its contexts
+  yoga: YogaServerInstance<any, any>,
+  httpServer: Server,
+  contextOf: (ctx: Context<Record<string, unknown> | undefined, Extra>) => Record<string, unknown>,
+): WebSocketServer {
   const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
   useServer(
     {

@@ -31,7 +31,14 @@ describe('idempotency() over the fetch adapter', () => {
     expect(second).toEqual(first);
     expect(second.cents).toBe(400n);
     expect(conflict.data?.code).toBe('CONFLICT');
-    expect(exchanges.map((exchange) => [exchange.path, exchange.status, exchange.headers?.get('idempotent-replayed'), exchange.headers?.get('retry-after')])).toEqual([
+    expect(
+      exchanges.map((exchange) => [
+        exchange.path,
+        exchange.status,
+        exchange.headers?.get('idempotent-replayed'),
+        exchange.headers?.get('retry-after'),
+      ]),
+    ).toEqual([
       ['pay', 200, null, null],
       ['pay', 200, 'true', null],
       ['slow', 200, null, null],
@@ -80,7 +87,11 @@ describe('idempotency() with concurrent: { wait }', () => {
     expect(results[1]).toEqual(results[0]);
     expect(results[2]).toEqual(results[0]);
     expect(results[2]?.at).toBeInstanceOf(Date);
-    expect(exchanges.map((exchange) => exchange.headers?.get('idempotent-replayed')).sort()).toEqual([null, 'true', 'true']);
+    expect(exchanges.map((exchange) => exchange.headers?.get('idempotent-replayed')).sort()).toEqual([
+      null,
+      'true',
+      'true',
+    ]);
   });
 });
 

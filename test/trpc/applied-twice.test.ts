@@ -13,7 +13,10 @@ const redis = connectRedis();
 const store = () => createRedisStore({ redis, prefix: uniquePrefix('trpc-twice') });
 
 /** `pay` on a base procedure that has the middleware, with `.use(inner)` again; `seen` lists the key each body got. */
-function createRouter(outer: ReturnType<typeof idempotency<TestContext>>, inner: ReturnType<typeof idempotency<TestContext>>) {
+function createRouter(
+  outer: ReturnType<typeof idempotency<TestContext>>,
+  inner: ReturnType<typeof idempotency<TestContext>>,
+) {
   const probe = createProbe();
   const seen: unknown[] = [];
   const t = initTRPC.context<TestContext>().create({ transformer: superjson });
@@ -44,7 +47,8 @@ describe('idempotency() applied twice on one procedure', () => {
     const { client, exchanges } = createTestClient<typeof app.router>({ url: server.url, user: 'alice' });
 
     const outputs = [];
-    for (let i = 0; i < 3; i++) outputs.push(await client.pay.mutate({ amount: 5 }, { context: { idempotencyKey: 'twice-1' } }));
+    for (let i = 0; i < 3; i++)
+      outputs.push(await client.pay.mutate({ amount: 5 }, { context: { idempotencyKey: 'twice-1' } }));
 
     expect(app.probe.runs('pay')).toBe(1);
     expect(outputs).toEqual([

@@ -10,7 +10,11 @@ import { createTestRouter, type TestRouter } from './support/router.js';
 import { startExpressServer, startFetchServer, startStandaloneServer } from './support/servers.js';
 
 const redis = connectRedis();
-const newApp = () => createTestRouter({ store: createRedisStore({ redis, prefix: uniquePrefix('trpc-batch') }), concurrent: { wait: 2_000 } });
+const newApp = () =>
+  createTestRouter({
+    store: createRedisStore({ redis, prefix: uniquePrefix('trpc-batch') }),
+    concurrent: { wait: 2_000 },
+  });
 
 /** A client that sends every call through httpBatchLink, with `headers` on every request. */
 function batchClient(url: string, headers: Record<string, string>) {
@@ -22,14 +26,19 @@ async function settle<T>(calls: Promise<T>[]) {
   return (await Promise.allSettled(calls)).map((outcome) => {
     if (outcome.status === 'fulfilled') return { ok: outcome.value };
     const error = outcome.reason as TRPCClientError<AnyTRPCRouter>;
-    return { code: error.data?.code as unknown, idempotency: error.data?.idempotency as unknown, message: error.message };
+    return {
+      code: error.data?.code as unknown,
+      idempotency: error.data?.idempotency as unknown,
+      message: error.message,
+    };
   });
 }
 
 const refused = {
   code: 'BAD_REQUEST',
   idempotency: { code: 'IDEMPOTENCY_KEY_INVALID' },
-  message: "A batch of 2 calls shares one Idempotency-Key header; send each call's key in its input field `idempotencyKey`.",
+  message:
+    "A batch of 2 calls shares one Idempotency-Key header; send each call's key in its input field `idempotencyKey`.",
 };
 
 describe('idempotency() in an httpBatchLink batch of several calls', () => {
@@ -37,31 +46,40 @@ describe('idempotency() in an httpBatchLink batch of several calls', () => {
     ['standalone', startStandaloneServer],
     ['fetch', startFetchServer],
     ['Express', startExpressServer],
-  ])('refuses an Idempotency-Key header shared by the calls (%s adapter): nothing runs, no call gets another call\'s result', async (_name, start) => {
-    const app = newApp();
-    const { url } = await start(app.router);
-    const client = batchClient(url, { 'x-user': 'alice', 'idempotency-key': '"cart-7"' });
+  ])(
+    "refuses an Idempotency-Key header shared by the calls (%s adapter): nothing runs, no call gets another call's result",
+    async (_name, start) => {
+      const app = newApp();
+      const { url } = await start(app.router);
+      const client = batchClient(url, { 'x-user': 'alice', 'idempotency-key': '"cart-7"' });
 
-    const outcomes = await settle([client.pay.mutate({ amount: 5 }), client.pay.mutate({ amount: 5 })]);
+      const outcomes = await settle([client.pay.mutate({ amount: 5 }), client.pay.mutate({ amount: 5 })]);
 
-    expect(outcomes).toEqual([refused, refused]);
-    expect(app.probe.runs('pay')).toBe(0);
-  });
+      expect(outcomes).toEqual([refused, refused]);
+      expect(app.probe.runs('pay')).toBe(0);
+    },
+  );
 
   it('runs each call under the key of its input field, and replays each one to its own repeat', async () => {
     const app = newApp();
     const { url } = await startStandaloneServer(app.router);
     const client = batchClient(url, { 'x-user': 'alice' });
 
-    const first = await Promise.all([client.pay.mutate({ amount: 1, idempotencyKey: 'line-1' }), client.pay.mutate({ amount: 2, idempotencyKey: 'line-2' })]);
-    const again = await Promise.all([client.pay.mutate({ amount: 2, idempotencyKey: 'line-2' }), client.pay.mutate({ amount: 1, idempotencyKey: 'line-1' })]);
+    const first = await Promise.all([
+      client.pay.mutate({ amount: 1, idempotencyKey: 'line-1' }),
+      client.pay.mutate({ amount: 2, idempotencyKey: 'line-2' }),
+    ]);
+    const again = await Promise.all([
+      client.pay.mutate({ amount: 2, idempotencyKey: 'line-2' }),
+      client.pay.mutate({ amount: 1, idempotencyKey: 'line-1' }),
+    ]);
 
     expect(app.probe.runs('pay')).toBe(2);
     expect(first.map((output) => output.amount)).toEqual([1, 2]);
     expect(again).toEqual([first[1], first[0]]);
   });
 
-  it('takes the header of a batch of one call as that call\'s key', async () => {
+  it("takes the header of a batch of one call as that call's key", async () => {
     const app = newApp();
     const { url } = await startStandaloneServer(app.router);
     const client = batchClient(url, { 'x-user': 'alice', 'idempotency-key': '"single-1"' });
@@ -77,11 +95,18 @@ describe('idempotency() in an httpBatchLink batch of several calls', () => {
     const app = newApp();
     const server = createHTTPServer({
       router: app.router as AnyTRPCRouter,
-      createContext: ({ req, info }) => ({ info, headers: req.headers, user: req.headers['x-user'] as string | undefined }),
+      createContext: ({ req, info }) => ({
+        info,
+        headers: req.headers,
+        user: req.headers['x-user'] as string | undefined,
+      }),
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     servers.push(server);
-    const client = batchClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { 'x-user': 'alice', 'idempotency-key': '"cart-8"' });
+    const client = batchClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      'x-user': 'alice',
+      'idempotency-key': '"cart-8"',
+    });
 
     const outcomes = await settle([client.pay.mutate({ amount: 5 }), client.pay.mutate({ amount: 5 })]);
 

@@ -56,7 +56,12 @@ describe('idempotency() applies the core error policy to what the procedure thre
     expect(app.probe.runs('locked')).toBe(1);
     expect(first.data?.code).toBe('FORBIDDEN');
     // Derived by the errorFormatter from the cause's own properties (a Date among them).
-    expect(first.data?.ledger).toEqual({ name: 'LedgerLockedError', reason: 'ledger-locked', account: 'acct-1', since: new Date(Date.UTC(2024, 4, 1)) });
+    expect(first.data?.ledger).toEqual({
+      name: 'LedgerLockedError',
+      reason: 'ledger-locked',
+      account: 'acct-1',
+      since: new Date(Date.UTC(2024, 4, 1)),
+    });
     expect(second.shape).toEqual(first.shape);
     expect(exchanges.map((exchange) => [exchange.status, exchange.headers?.get('idempotent-replayed')])).toEqual([
       [403, null],

@@ -23,7 +23,11 @@ async function rawCall(path: string, input: unknown, key: string) {
     headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': `"${key}"` },
     body: JSON.stringify(superjson.serialize(input)),
   });
-  return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: await response.text() };
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed'),
+    body: await response.text(),
+  };
 }
 
 const badTransfer = { amount: -5, note: 'far too long' };
@@ -39,7 +43,10 @@ describe('a replayed error is the original, byte for byte (production mode: no s
     const shape = (superjson.deserialize(JSON.parse(first.body).error) as { data: { zodError: unknown } }).data;
     expect(shape.zodError).toEqual({
       formErrors: [],
-      fieldErrors: { amount: ['Too small: expected number to be >0'], note: ['Too big: expected string to have <=5 characters'] },
+      fieldErrors: {
+        amount: ['Too small: expected number to be >0'],
+        note: ['Too big: expected string to have <=5 characters'],
+      },
     });
   });
 
@@ -55,7 +62,9 @@ describe('a replayed error is the original, byte for byte (production mode: no s
   it('through @trpc/client: the replayed TRPCClientError has the same message, shape and data', async () => {
     const { client, exchanges } = createTestClient<PolicyRouter>({ url: server.url, user: 'alice' });
     const first = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'client-zod-1' } }));
-    const second = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'client-zod-1' } }));
+    const second = await rejection(
+      client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'client-zod-1' } }),
+    );
 
     expect(app.probe.runs('transfer')).toBe(0);
     expect(first.data?.zodError).not.toBeNull();
@@ -69,10 +78,19 @@ describe('an input-validation failure (the procedure never ran) under a key', ()
     const { client, exchanges } = createTestClient<PolicyRouter>({ url: server.url, user: 'bob' });
     const invalid = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'fix-1' } }));
     const repeated = await rejection(client.transfer.mutate(badTransfer, { context: { idempotencyKey: 'fix-1' } }));
-    const corrected = await rejection(client.transfer.mutate({ amount: 5, note: 'ok' }, { context: { idempotencyKey: 'fix-1' } }));
-    const withNewKey = await client.transfer.mutate({ amount: 5, note: 'ok' }, { context: { idempotencyKey: 'fix-2' } });
+    const corrected = await rejection(
+      client.transfer.mutate({ amount: 5, note: 'ok' }, { context: { idempotencyKey: 'fix-1' } }),
+    );
+    const withNewKey = await client.transfer.mutate(
+      { amount: 5, note: 'ok' },
+      { context: { idempotencyKey: 'fix-2' } },
+    );
 
-    expect([invalid.data?.code, repeated.data?.code, corrected.data?.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST', 'UNPROCESSABLE_CONTENT']);
+    expect([invalid.data?.code, repeated.data?.code, corrected.data?.code]).toEqual([
+      'BAD_REQUEST',
+      'BAD_REQUEST',
+      'UNPROCESSABLE_CONTENT',
+    ]);
     expect(withNewKey).toEqual({ run: 1, amount: 5 });
     expect(app.probe.runs('transfer')).toBe(1);
     expect(exchanges.map((exchange) => [exchange.status, exchange.headers?.get('idempotent-replayed')])).toEqual([

@@ -40,7 +40,12 @@ describe('idempotency() with FormData input (httpLink sends it as multipart/form
 
   it('reads the key from the form field `idempotencyKey` when no header carries it', async () => {
     const before = app.probe.runs('upload');
-    const post = () => fetch(`${server.url}/upload`, { method: 'POST', headers: { 'x-user': 'bob' }, body: form('charlie', { idempotencyKey: 'form-field-1' }) });
+    const post = () =>
+      fetch(`${server.url}/upload`, {
+        method: 'POST',
+        headers: { 'x-user': 'bob' },
+        body: form('charlie', { idempotencyKey: 'form-field-1' }),
+      });
     const first = await post();
     const second = await post();
 
@@ -55,7 +60,11 @@ describe('idempotency() with FormData input (httpLink sends it as multipart/form
     const data = form('delta');
     data.append('idempotencyKey', 'form-twice-a');
     data.append('idempotencyKey', 'form-twice-b');
-    const response = await fetch(`${server.url}/upload`, { method: 'POST', headers: { 'x-user': 'carol' }, body: data });
+    const response = await fetch(`${server.url}/upload`, {
+      method: 'POST',
+      headers: { 'x-user': 'carol' },
+      body: data,
+    });
     const body = (await response.json()) as { error?: { json?: { data?: { idempotency?: unknown } } } };
 
     expect(response.status).toBe(400);

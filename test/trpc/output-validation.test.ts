@@ -11,8 +11,15 @@ import { startStandaloneServer } from './support/servers.js';
 describe("tRPC's output validator (what the middleware recognises)", () => {
   it(`throws INTERNAL_SERVER_ERROR "${OUTPUT_VALIDATION_FAILED}" once the resolver has returned`, async () => {
     const t = initTRPC.create();
-    const router = t.router({ misshaped: t.procedure.output(z.object({ id: z.string() })).mutation(() => ({ id: 42 }) as unknown as { id: string }) });
-    const error = await t.createCallerFactory(router)({}).misshaped().catch((caught: unknown) => caught);
+    const router = t.router({
+      misshaped: t.procedure
+        .output(z.object({ id: z.string() }))
+        .mutation(() => ({ id: 42 }) as unknown as { id: string }),
+    });
+    const error = await t
+      .createCallerFactory(router)({})
+      .misshaped()
+      .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(TRPCError);
     expect((error as TRPCError).code).toBe('INTERNAL_SERVER_ERROR');

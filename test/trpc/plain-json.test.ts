@@ -13,7 +13,10 @@ describe('idempotency() on a router without a transformer', () => {
     server.dropResponses('pay', 1);
 
     const result = await client.pay.mutate({ amount: 9 });
-    const replay = await client.pay.mutate({ amount: 9 }, { context: { idempotencyKey: exchanges[0]?.key?.slice(1, -1) } });
+    const replay = await client.pay.mutate(
+      { amount: 9 },
+      { context: { idempotencyKey: exchanges[0]?.key?.slice(1, -1) } },
+    );
 
     expect(app.probe.runs('pay')).toBe(1);
     expect(exchanges.map((exchange) => [exchange.status, exchange.headers?.get('idempotent-replayed')])).toEqual([

@@ -27,7 +27,11 @@ describe('idempotency() with an input whose keys are constructor / prototype / _
       [200, null],
       [200, 'true'],
     ]);
-    expect([rawFirst.status, rawSecond.status, rawSecond.headers.get('idempotent-replayed')]).toEqual([200, 200, 'true']);
+    expect([rawFirst.status, rawSecond.status, rawSecond.headers.get('idempotent-replayed')]).toEqual([
+      200,
+      200,
+      'true',
+    ]);
     expect(await rawSecond.text()).toBe(await rawFirst.text());
     expect(app.probe.runs('pay')).toBe(2);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -32,7 +32,11 @@ describe('idempotency() when scope gives no caller identity', () => {
 
   it('still runs a call without a key (sent without the client link, which would add one)', async () => {
     const app = await serve(() => undefined);
-    const response = await fetch(`${app.url}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"json":{"amount":1}}' });
+    const response = await fetch(`${app.url}/pay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"json":{"amount":1}}',
+    });
 
     expect(response.status).toBe(200);
     expect(app.probe.runs('pay')).toBe(1);
@@ -42,7 +46,9 @@ describe('idempotency() when scope gives no caller identity', () => {
 describe('idempotency() with scope: false', () => {
   it('shares one anonymous scope on purpose: a second caller with the same key gets the first result', async () => {
     const app = await serve(false);
-    const first = await app.client('alice').client.pay.mutate({ amount: 2 }, { context: { idempotencyKey: 'shared-1' } });
+    const first = await app
+      .client('alice')
+      .client.pay.mutate({ amount: 2 }, { context: { idempotencyKey: 'shared-1' } });
     const bob = app.client('bob');
     const second = await bob.client.pay.mutate({ amount: 2 }, { context: { idempotencyKey: 'shared-1' } });
 

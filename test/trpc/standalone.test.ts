@@ -29,7 +29,9 @@ describe('idempotency() over the standalone adapter, with Redis', () => {
     expect(second.ledger).toEqual(new Map([[42, 'charged']]));
     expect(second.cents).toBe(4200n);
     expect(first.fence).toBeTypeOf('number');
-    expect(exchanges.map((exchange) => [exchange.key, exchange.status, exchange.headers?.get('idempotent-replayed')])).toEqual([
+    expect(
+      exchanges.map((exchange) => [exchange.key, exchange.status, exchange.headers?.get('idempotent-replayed')]),
+    ).toEqual([
       ['"order-1"', 200, null],
       ['"order-1"', 200, 'true'],
     ]);
@@ -119,7 +121,9 @@ describe('idempotency() over the standalone adapter, with Redis', () => {
 
   it('refuses a keyed call with 401 UNAUTHORIZED when scope finds no caller, and runs nothing', async () => {
     const anonymous = createTestClient<TestRouter>({ url: server.url });
-    const refused = await rejection(anonymous.client.pay.mutate({ amount: 9 }, { context: { idempotencyKey: 'no-user' } }));
+    const refused = await rejection(
+      anonymous.client.pay.mutate({ amount: 9 }, { context: { idempotencyKey: 'no-user' } }),
+    );
 
     expect(app.probe.runs('pay')).toBe(0);
     expect(refused.data?.code).toBe('UNAUTHORIZED');
@@ -146,7 +150,10 @@ describe('idempotency() over the standalone adapter, with Redis', () => {
   it('accepts the key in the input field, agreeing with the header', async () => {
     const { client } = clientFor();
     await client.pay.mutate({ amount: 2, idempotencyKey: 'field-1' }, { context: { idempotencyKey: 'field-1' } });
-    const replay = await client.pay.mutate({ amount: 2, idempotencyKey: 'field-1' }, { context: { idempotencyKey: 'field-1' } });
+    const replay = await client.pay.mutate(
+      { amount: 2, idempotencyKey: 'field-1' },
+      { context: { idempotencyKey: 'field-1' } },
+    );
 
     expect(app.probe.runs('pay')).toBe(1);
     expect(replay.amount).toBe(2);
@@ -155,12 +162,19 @@ describe('idempotency() over the standalone adapter, with Redis', () => {
   it('rejects a keyless call of a procedure whose meta requires a key, and runs a keyed one', async () => {
     const { client, exchanges } = clientFor();
     // Without idempotencyLink, no key is sent.
-    const keyless = await fetch(`${server.url}/strict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const keyless = await fetch(`${server.url}/strict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const body = (await keyless.json()) as { error: { json: { data: { code: string; idempotency: unknown } } } };
     await client.strict.mutate(undefined);
 
     expect(keyless.status).toBe(400);
-    expect(body.error.json.data).toMatchObject({ code: 'BAD_REQUEST', idempotency: { code: 'IDEMPOTENCY_KEY_REQUIRED' } });
+    expect(body.error.json.data).toMatchObject({
+      code: 'BAD_REQUEST',
+      idempotency: { code: 'IDEMPOTENCY_KEY_REQUIRED' },
+    });
     expect(exchanges[0]?.status).toBe(200);
     expect(app.probe.runs('strict')).toBe(1);
   });

@@ -18,7 +18,9 @@ describe('unstorablePart(): what in an output a replay could not give back', () 
   it('finds the superjson registries of an instance and of the default export', () => {
     expect(library).toBe(serializer);
     expect(superjsonRegistries(superjson)).toBeDefined();
-    expect(superjsonRegistries({ serialize: (value: unknown) => value, deserialize: (value: unknown) => value })).toBeUndefined();
+    expect(
+      superjsonRegistries({ serialize: (value: unknown) => value, deserialize: (value: unknown) => value }),
+    ).toBeUndefined();
   });
 
   it('accepts the values superjson restores as they were', () => {
@@ -44,9 +46,21 @@ describe('unstorablePart(): what in an output a replay could not give back', () 
     ['a function', { format: () => 'x' }, 'output.format is a function'],
     ['a promise in a Map', new Map([['k', Promise.resolve(1)]]), 'output.get(k) is a Promise'],
     ['a promise in a Set', new Set([Promise.resolve(1)]), 'output.has(…) is a Promise'],
-    ['a class it does not know', { item: new Plain(1) }, 'output.item is an instance of Plain, which the serializer does not restore'],
-    ['a Buffer (which superjson cannot read back)', { file: Buffer.from('x') }, 'output.file is an instance of Buffer, which the serializer does not restore'],
-    ['an Error subclass (replayed as an Error)', { problem: new TypeError('x') }, 'output.problem is an instance of TypeError, which the serializer does not restore'],
+    [
+      'a class it does not know',
+      { item: new Plain(1) },
+      'output.item is an instance of Plain, which the serializer does not restore',
+    ],
+    [
+      'a Buffer (which superjson cannot read back)',
+      { file: Buffer.from('x') },
+      'output.file is an instance of Buffer, which the serializer does not restore',
+    ],
+    [
+      'an Error subclass (replayed as an Error)',
+      { problem: new TypeError('x') },
+      'output.problem is an instance of TypeError, which the serializer does not restore',
+    ],
     ['an unregistered symbol', { side: Symbol('credit') }, 'output.side is a symbol the serializer does not restore'],
   ])('refuses %s', (_name, output, found) => {
     expect(unstorablePart(output, library)).toBe(found);
@@ -54,8 +68,12 @@ describe('unstorablePart(): what in an output a replay could not give back', () 
 
   it('accepts what the serializer registered: a class, a symbol, and walks inside a registered class', () => {
     expect(unstorablePart({ item: new Plain(1), side: ORDER }, app)).toBeUndefined();
-    expect(unstorablePart({ item: new Plain(1), side: ORDER }, library)).toBe('output.item is an instance of Plain, which the serializer does not restore');
-    expect(unstorablePart(Object.assign(new Plain(1), { later: Promise.resolve(1) }), app)).toBe('output.later is a Promise');
+    expect(unstorablePart({ item: new Plain(1), side: ORDER }, library)).toBe(
+      'output.item is an instance of Plain, which the serializer does not restore',
+    );
+    expect(unstorablePart(Object.assign(new Plain(1), { later: Promise.resolve(1) }), app)).toBe(
+      'output.later is a Promise',
+    );
   });
 
   it('visits a shared or circular object once, and refuses an output nested deeper than the limit', () => {

@@ -11,7 +11,9 @@ describe('idempotency() when Redis is down', () => {
     const redisServer = await startRedisServer();
     const redis = connectRedis({ maxRetriesPerRequest: 0 }, redisServer.url);
     redis.on('error', () => {}); // reconnect attempts after the stop are expected
-    const app = createTestRouter({ store: createRedisStore({ redis, prefix: uniquePrefix('trpc-down'), timeout: 500 }) });
+    const app = createTestRouter({
+      store: createRedisStore({ redis, prefix: uniquePrefix('trpc-down'), timeout: 500 }),
+    });
     const server = await startStandaloneServer(app.router);
     const { client, exchanges } = createTestClient<TestRouter>({ url: server.url, user: 'alice' });
     await client.pay.mutate({ amount: 1 });

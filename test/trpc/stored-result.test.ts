@@ -15,7 +15,10 @@ function roundTrip(error: TRPCError): TRPCError {
 describe('resultCodec (how a procedure result is stored and replayed)', () => {
   it('rebuilds a TRPCError with its code, message and whole cause chain, own properties in order; not its stack', () => {
     const root = Object.assign(new Error('socket hang up'), { errno: -104, at: new Date(0) });
-    const cause = Object.assign(new RangeError('limit reached', { cause: root }), { limit: 10n, details: { tier: 'free' } });
+    const cause = Object.assign(new RangeError('limit reached', { cause: root }), {
+      limit: 10n,
+      details: { tier: 'free' },
+    });
     const replayed = roundTrip(new TRPCError({ code: 'FORBIDDEN', message: 'Over the limit', cause }));
 
     expect(replayed).toBeInstanceOf(TRPCError);

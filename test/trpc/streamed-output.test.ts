@@ -9,10 +9,18 @@ import { startStandaloneServer } from './support/servers.js';
 
 describe('idempotency() on a mutation that streams its output (an async iterable over httpBatchStreamLink)', () => {
   it('streams it to the first caller, and refuses every repeat rather than replaying an empty object or running again', async () => {
-    const app = createTestRouter({ store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('trpc-stream') }) });
+    const app = createTestRouter({
+      store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('trpc-stream') }),
+    });
     const server = await startStandaloneServer(app.router);
     const client = createTRPCClient<TestRouter>({
-      links: [httpBatchStreamLink({ url: server.url, transformer: superjson, headers: { 'x-user': 'alice', 'idempotency-key': '"stream-1"' } })],
+      links: [
+        httpBatchStreamLink({
+          url: server.url,
+          transformer: superjson,
+          headers: { 'x-user': 'alice', 'idempotency-key': '"stream-1"' },
+        }),
+      ],
     });
     const received: number[] = [];
     for await (const value of await client.countdown.mutate()) received.push(value);
@@ -24,11 +32,19 @@ describe('idempotency() on a mutation that streams its output (an async iterable
     expect(repeat.data?.idempotency).toEqual({ code: 'IDEMPOTENCY_RESULT_NOT_STORED' });
   });
 
-  it('refuses every repeat of an output that holds a promise, rather than replaying it without the promise\'s value or running again', async () => {
-    const app = createTestRouter({ store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('trpc-stream') }) });
+  it("refuses every repeat of an output that holds a promise, rather than replaying it without the promise's value or running again", async () => {
+    const app = createTestRouter({
+      store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('trpc-stream') }),
+    });
     const server = await startStandaloneServer(app.router);
     const client = createTRPCClient<TestRouter>({
-      links: [httpBatchStreamLink({ url: server.url, transformer: superjson, headers: { 'x-user': 'alice', 'idempotency-key': '"order-1"' } })],
+      links: [
+        httpBatchStreamLink({
+          url: server.url,
+          transformer: superjson,
+          headers: { 'x-user': 'alice', 'idempotency-key': '"order-1"' },
+        }),
+      ],
     });
     const first = await client.order.mutate();
     const receipt = await first.receipt;

@@ -47,7 +47,11 @@ superjson.registerClass(Receipt, 'trpc-transformer-test-Receipt');
 /** The app's own superjson instance, with the rule for Money, as the tRPC docs set it up. */
 const appSuperjson = new SuperJSON();
 appSuperjson.registerCustom<Money, string>(
-  { isApplicable: (value): value is Money => value instanceof Money, serialize: (money) => money.cents.toString(), deserialize: (cents) => new Money(BigInt(cents)) },
+  {
+    isApplicable: (value): value is Money => value instanceof Money,
+    serialize: (money) => money.cents.toString(),
+    deserialize: (cents) => new Money(BigInt(cents)),
+  },
   'trpc-transformer-test-Money',
 );
 
@@ -55,12 +59,18 @@ appSuperjson.registerCustom<Money, string>(
  * A router with `transformer`, whose `idempotency()` gets `middlewareTransformer`; its mutations
  * return a Money, a Coupon and a Receipt. `events` lists the engine's events.
  */
-async function serve(transformer: TRPCDataTransformer | TRPCCombinedDataTransformer, middlewareTransformer?: TRPCDataTransformer | TRPCCombinedDataTransformer) {
+async function serve(
+  transformer: TRPCDataTransformer | TRPCCombinedDataTransformer,
+  middlewareTransformer?: TRPCDataTransformer | TRPCCombinedDataTransformer,
+) {
   const probe = createProbe();
   const events: IdempotencyEvent[] = [];
   const t = initTRPC.context<TestContext>().create({
     transformer,
-    errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+    errorFormatter: ({ shape, error }) => ({
+      ...shape,
+      data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+    }),
   });
   const mutation = t.procedure.use(
     idempotency<TestContext>({
@@ -86,11 +96,13 @@ async function serve(transformer: TRPCDataTransformer | TRPCCombinedDataTransfor
   });
   const { url } = await startStandaloneServer(router);
   const client = (key: string) =>
-    createTRPCClient<typeof router>({ links: [httpLink({ url, transformer, headers: { 'x-user': 'alice', 'idempotency-key': `"${key}"` } })] });
+    createTRPCClient<typeof router>({
+      links: [httpLink({ url, transformer, headers: { 'x-user': 'alice', 'idempotency-key': `"${key}"` } })],
+    });
   return { client, probe, events };
 }
 
-describe('idempotency() with the app\'s transformer (option `transformer`)', () => {
+describe("idempotency() with the app's transformer (option `transformer`)", () => {
   it('replays an output holding a type registered on it as that type', async () => {
     const app = await serve(appSuperjson, appSuperjson);
     const first = await app.client('quote-1').quote.mutate();
@@ -113,7 +125,7 @@ describe('idempotency() with the app\'s transformer (option `transformer`)', () 
     expect(replay.price).toBeInstanceOf(Money);
   });
 
-  it('knows the classes registered on superjson\'s default export (`transformer: superjson`)', async () => {
+  it("knows the classes registered on superjson's default export (`transformer: superjson`)", async () => {
     const app = await serve(superjson, superjson);
     const first = await app.client('receipt-1').receipt.mutate();
     const replay = await app.client('receipt-1').receipt.mutate();
@@ -140,7 +152,7 @@ describe('idempotency() with the app\'s transformer (option `transformer`)', () 
   });
 });
 
-describe('idempotency() without the option `transformer`, in an app whose transformer knows a type the library\'s serializer does not', () => {
+describe("idempotency() without the option `transformer`, in an app whose transformer knows a type the library's serializer does not", () => {
   it('refuses the repeat (IDEMPOTENCY_RESULT_NOT_STORED) rather than replaying the value as `{}`', async () => {
     const app = await serve(appSuperjson);
     const first = await app.client('quote-3').quote.mutate();

@@ -18,7 +18,12 @@ export const router = t.router({
   pay: t.procedure
     .use(idempotent)
     .input(parsePayment)
-    .mutation(({ input, ctx }) => ({ amount: input.amount, at: new Date(), fence: ctx.idempotency.fence, requestId: ctx.requestId })),
+    .mutation(({ input, ctx }) => ({
+      amount: input.amount,
+      at: new Date(),
+      fence: ctx.idempotency.fence,
+      requestId: ctx.requestId,
+    })),
   payAfterAuth: t.procedure
     .use(authed)
     .input(parsePayment)
@@ -38,7 +43,12 @@ describe('idempotency() in a procedure chain', () => {
   });
 
   it('keeps the inferred output of the procedure', () => {
-    expectTypeOf<Outputs['pay']>().toEqualTypeOf<{ amount: number; at: Date; fence: number | undefined; requestId: string }>();
+    expectTypeOf<Outputs['pay']>().toEqualTypeOf<{
+      amount: number;
+      at: Date;
+      fence: number | undefined;
+      requestId: string;
+    }>();
     expectTypeOf<Outputs['payAfterAuth']>().toEqualTypeOf<{ userId: string; cents: bigint }>();
     expectTypeOf<Outputs['ping']>().toEqualTypeOf<'pong'>();
   });

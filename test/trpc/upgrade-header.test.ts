@@ -20,11 +20,18 @@ function postWithHeaders(url: string, headers: Record<string, string>) {
   return new Promise<[number | undefined, string | undefined]>((resolve, reject) => {
     const request = httpRequest(`${url}/pay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-user': 'alice', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-user': 'alice',
+        ...headers,
+      },
     });
     request.on('response', (response) => {
       response.resume();
-      response.on('end', () => resolve([response.statusCode, response.headers['idempotent-replayed'] as string | undefined]));
+      response.on('end', () =>
+        resolve([response.statusCode, response.headers['idempotent-replayed'] as string | undefined]),
+      );
     });
     request.on('error', reject);
     request.end(body);
@@ -35,19 +42,22 @@ describe('idempotency() on an HTTP call that carries WebSocket handshake headers
   it.each([
     ['Upgrade: websocket', { upgrade: 'websocket' }],
     ['Upgrade: websocket and Connection: upgrade', { upgrade: 'websocket', connection: 'Upgrade' }],
-  ])('keeps the Idempotency-Key of a plain POST with %s: a retry is replayed, not run again', async (_name, handshake) => {
-    const app = newApp();
-    const server = await startStandaloneServer(app.router);
-    const headers = { 'idempotency-key': '"upgrade-1"', ...handshake };
+  ])(
+    'keeps the Idempotency-Key of a plain POST with %s: a retry is replayed, not run again',
+    async (_name, handshake) => {
+      const app = newApp();
+      const server = await startStandaloneServer(app.router);
+      const headers = { 'idempotency-key': '"upgrade-1"', ...handshake };
 
-    const answers = [await postWithHeaders(server.url, headers), await postWithHeaders(server.url, headers)];
+      const answers = [await postWithHeaders(server.url, headers), await postWithHeaders(server.url, headers)];
 
-    expect(answers).toEqual([
-      [200, undefined],
-      [200, 'true'],
-    ]);
-    expect(app.probe.runs('pay')).toBe(1);
-  });
+      expect(answers).toEqual([
+        [200, undefined],
+        [200, 'true'],
+      ]);
+      expect(app.probe.runs('pay')).toBe(1);
+    },
+  );
 });
 
 const socketServers: WebSocketServer[] = [];
@@ -59,7 +69,10 @@ afterAll(() => {
 });
 
 /** The WebSocket adapter with a `createContext` that exposes the handshake headers in its own way. */
-async function startWebSocketServer(router: AnyTRPCRouter, createContext: (opts: CreateWSSContextFnOptions) => TestContext) {
+async function startWebSocketServer(
+  router: AnyTRPCRouter,
+  createContext: (opts: CreateWSSContextFnOptions) => TestContext,
+) {
   const server = createServer();
   const wss = new WebSocketServer({ server });
   socketServers.push(wss);
@@ -72,13 +85,23 @@ const user = (info: CreateWSSContextFnOptions['info']) => info.connectionParams?
 
 describe('idempotency() over WebSocket, whatever the context exposes of the handshake', () => {
   it.each([
-    ['the socket as res', ({ req, res, info }: CreateWSSContextFnOptions) => ({ headers: req.headers, res, user: user(info) })],
+    [
+      'the socket as res',
+      ({ req, res, info }: CreateWSSContextFnOptions) => ({ headers: req.headers, res, user: user(info) }),
+    ],
     ['info', ({ req, info }: CreateWSSContextFnOptions) => ({ headers: req.headers, info, user: user(info) })],
     ['the upgrade request as req', ({ req, info }: CreateWSSContextFnOptions) => ({ req, user: user(info) })],
-  ])('never takes the handshake header as a call\'s key (context with %s)', async (_name, createContext) => {
+  ])("never takes the handshake header as a call's key (context with %s)", async (_name, createContext) => {
     const app = newApp();
-    const url = await startWebSocketServer(app.router, createContext as (opts: CreateWSSContextFnOptions) => TestContext);
-    const client = createWsTestClient<TestRouter>({ url, connectionParams: { user: 'alice' }, handshakeHeaders: { 'Idempotency-Key': '"connection-wide"' } });
+    const url = await startWebSocketServer(
+      app.router,
+      createContext as (opts: CreateWSSContextFnOptions) => TestContext,
+    );
+    const client = createWsTestClient<TestRouter>({
+      url,
+      connectionParams: { user: 'alice' },
+      handshakeHeaders: { 'Idempotency-Key': '"connection-wide"' },
+    });
 
     const outputs = [await client.pay.mutate({ amount: 1 }), await client.pay.mutate({ amount: 2 })];
 

@@ -14,7 +14,11 @@ async function serve(options: Partial<TestRouterOptions> = {}) {
   const store = createRedisStore({ redis, prefix: uniquePrefix('trpc-ws') });
   const app = createTestRouter({ store, onEvent: (event) => events.push(event.type), ...options });
   const { url } = await startWebSocketServer(app.router);
-  return { probe: app.probe, events, connect: (client: Omit<WsTestClientOptions, 'url'>) => createWsTestClient<TestRouter>({ url, ...client }) };
+  return {
+    probe: app.probe,
+    events,
+    connect: (client: Omit<WsTestClientOptions, 'url'>) => createWsTestClient<TestRouter>({ url, ...client }),
+  };
 }
 
 const alice = { connectionParams: { user: 'alice' } };

@@ -6,7 +6,11 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { GraphQLError } from 'graphql';
-import { idempotencyPlugin, type IdempotencyContext, type IdempotencyPluginOptions } from '../../../src/apollo-server/index.js';
+import {
+  idempotencyPlugin,
+  type IdempotencyContext,
+  type IdempotencyPluginOptions,
+} from '../../../src/apollo-server/index.js';
 import { idempotentDirectiveTypeDefs } from '../../../src/graphql/index.js';
 
 /** The test servers' context: the caller from the `x-user` header, and what the plugin adds. */
@@ -83,11 +87,15 @@ export async function startTestServer(integration: Integration, options: TestSer
       },
     },
     Mutation: {
-      createPayment: (_: unknown, args: { amount: number }, context: Context) => ran('createPayment', args.amount, context),
+      createPayment: (_: unknown, args: { amount: number }, context: Context) =>
+        ran('createPayment', args.amount, context),
       forbidden: async (_: unknown, args: { amount: number }, context: Context) => {
         await ran('forbidden', args.amount, context);
         // Apollo Server's form of `extensions.http`: its headers are a HeaderMap.
-        const extensions: Record<string, unknown> = { code: 'FORBIDDEN', http: { status: 403, headers: new HeaderMap([['x-limit', '10']]) } };
+        const extensions: Record<string, unknown> = {
+          code: 'FORBIDDEN',
+          http: { status: 403, headers: new HeaderMap([['x-limit', '10']]) },
+        };
         throw new GraphQLError('Limit exceeded.', { extensions });
       },
     },
@@ -123,7 +131,10 @@ export async function startTestServer(integration: Integration, options: TestSer
 
   const app = express();
   const httpServer = createServer(app);
-  const apollo = new ApolloServer<Context>({ ...config, plugins: [...plugins, ApolloServerPluginDrainHttpServer({ httpServer })] });
+  const apollo = new ApolloServer<Context>({
+    ...config,
+    plugins: [...plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
   await apollo.start();
   app.use('/graphql', express.json(), expressMiddleware(apollo, { context }));
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));

@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
-import { idempotentDirectiveTypeDefs, useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../../src/graphql/index.js';
+import {
+  idempotentDirectiveTypeDefs,
+  useIdempotency,
+  type IdempotencyContext,
+  type UseIdempotencyOptions,
+} from '../../../src/graphql/index.js';
 
 type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
 
@@ -53,7 +58,9 @@ export interface TestServerOptions {
   /** Plugins placed before useIdempotency. */
   plugins?: Plugin[];
   /** Wraps the node:http handler, e.g. to drop a response. */
-  wrap?: (handler: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => void;
+  wrap?: (
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+  ) => (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -90,7 +97,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         },
         forbidden: async (_, args: { amount: number }, context) => {
           await ran('forbidden', args.amount, context);
-          throw new GraphQLError('Limit exceeded.', { extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } } });
+          throw new GraphQLError('Limit exceeded.', {
+            extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } },
+          });
         },
       },
       Payment: {
@@ -103,7 +112,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const yoga = createYoga<Context>({
     schema,
     logging: false,
-    plugins: [...(options.plugins ?? []), useIdempotency<Context>({ scope: (ctx) => ctx.request.headers.get('x-user'), ...options.idempotency })],
+    plugins: [
+      ...(options.plugins ?? []),
+      useIdempotency<Context>({ scope: (ctx) => ctx.request.headers.get('x-user'), ...options.idempotency }),
+    ],
   });
   const handler = options.wrap ? options.wrap(yoga) : yoga;
   const server: Server = createServer(handler);

@@ -49,19 +49,29 @@ export interface Adapter {
   close(): Promise<void>;
 }
 
-export async function startAdapter(kind: AdapterKind, { ledger, target, lease, timeout, clientOptions, label, onEvent }: AdapterOptions): Promise<Adapter> {
+export async function startAdapter(
+  kind: AdapterKind,
+  { ledger, target, lease, timeout, clientOptions, label, onEvent }: AdapterOptions,
+): Promise<Adapter> {
   const proxy = await startFaultProxy({ target });
   const redis = new Redis(proxy.url, { ...clientOptions, lazyConnect: true });
   redis.on('error', () => {}); // the proxy closes connections on purpose; the store reports what fails
   await redis.connect(); // with the offline queue off, a command sent before `ready` would fail
-  const store = createRedisStore({ redis, prefix: `adapter-faults:${kind}:${Math.random().toString(36).slice(2)}:`, timeout });
+  const store = createRedisStore({
+    redis,
+    prefix: `adapter-faults:${kind}:${Math.random().toString(36).slice(2)}:`,
+    timeout,
+  });
   const settings = { ledger, store, lease, concurrent: 'reject' as const, onEvent };
   const name = `${ADAPTER_NAMES[kind]}, ${label}`;
   const started =
     kind === 'yoga'
       ? await startGraphQLServer(settings).then((server) => ({ server, transport: yogaHttp(name, server) }))
       : kind === 'apollo'
-        ? await startApolloServer({ ...settings, integration: 'standalone' }).then((server) => ({ server, transport: graphqlHttp(name, server, 'header') }))
+        ? await startApolloServer({ ...settings, integration: 'standalone' }).then((server) => ({
+            server,
+            transport: graphqlHttp(name, server, 'header'),
+          }))
         : await startTrpcServer(settings).then((server) => ({ server, transport: trpcHttp(name, server) }));
   return {
     kind,

@@ -59,7 +59,8 @@ export interface CellResult {
 }
 
 const HANG = 'hang';
-const retryable = (answer: Answer) => answer.kind === 'refused' && (answer.refusal === 'conflict' || answer.refusal === 'unavailable');
+const retryable = (answer: Answer) =>
+  answer.kind === 'refused' && (answer.refusal === 'conflict' || answer.refusal === 'unavailable');
 
 /** A short label: `ok`, `replayed`, the refusal's HTTP status, `error` (the body threw), `lost`, `hang`. */
 export function labelOf(answer: Answer): string {
@@ -105,7 +106,13 @@ async function attempt(adapter: Adapter, caller: string, call: Call, bound: numb
  * proxy, the client retries the same key every `retryGap` until an answer other than 409/503 arrives
  * after the first request was answered, or `retryFor` passes; then it asks twice more.
  */
-export async function runCell(adapter: Adapter, ledger: Ledger, timing: Timing, plan: FaultPlan, key: string): Promise<CellResult> {
+export async function runCell(
+  adapter: Adapter,
+  ledger: Ledger,
+  timing: Timing,
+  plan: FaultPlan,
+  key: string,
+): Promise<CellResult> {
   const { proxy } = adapter;
   const call: Call = { op: plan.throws ? 'flaky' : 'pay', user: 'alice', key, amount: 7 };
   const firedBefore = proxy.stats.fired.length;
@@ -139,7 +146,10 @@ export async function runCell(adapter: Adapter, ledger: Ledger, timing: Timing, 
     if (firstDone && !retryable(retry.answer)) final = retry;
   }
   const firstSent = await first;
-  const confirmations = [await attempt(adapter, 'confirm 1', call, timing.requestBound), await attempt(adapter, 'confirm 2', call, timing.requestBound)];
+  const confirmations = [
+    await attempt(adapter, 'confirm 1', call, timing.requestBound),
+    await attempt(adapter, 'confirm 2', call, timing.requestBound),
+  ];
   proxy.clear();
 
   const operation = adapter.transport.operation(call.op);
@@ -175,17 +185,26 @@ export function violations(result: CellResult, timing: Timing, plan: FaultPlan, 
     found.push(...answer.problems.map((problem) => `${caller}: ${problem}`));
     if (answer.kind === 'ok') {
       const { user, key: itsKey, amount } = answer.value;
-      if (user !== 'alice' || itsKey !== key || amount !== 7) found.push(`${caller} received another caller's result (${String(user)}, ${String(itsKey)}, ${String(amount)})`);
-      if (!sameResult(answer.value, original)) found.push(`${caller} got a result that differs from what the one execution returned`);
+      if (user !== 'alice' || itsKey !== key || amount !== 7)
+        found.push(
+          `${caller} received another caller's result (${String(user)}, ${String(itsKey)}, ${String(amount)})`,
+        );
+      if (!sameResult(answer.value, original))
+        found.push(`${caller} got a result that differs from what the one execution returned`);
     } else if (answer.kind === 'refused' && !retryable(answer)) {
       found.push(`${caller} was refused: ${answer.label}`);
     } else if (answer.kind === 'failed' && !(plan.throws && caller === 'first')) {
       found.push(`${caller} got an error: ${answer.label}`);
     } else if (answer.kind === 'lost') {
-      found.push(answer.label === HANG ? `${caller} hung for over ${timing.requestBound} ms` : `${caller} got no answer: ${answer.label}`);
+      found.push(
+        answer.label === HANG
+          ? `${caller} hung for over ${timing.requestBound} ms`
+          : `${caller} got no answer: ${answer.label}`,
+      );
     }
   }
-  if (plan.throws && first.answer.kind !== 'failed') found.push(`the throwing body's request got ${labelOf(first.answer)}, not its error`);
+  if (plan.throws && first.answer.kind !== 'failed')
+    found.push(`the throwing body's request got ${labelOf(first.answer)}, not its error`);
 
   if (!final) {
     found.push(`no answer other than 409/503 within ${timing.retryFor} ms: the key stayed locked`);
@@ -193,9 +212,13 @@ export function violations(result: CellResult, timing: Timing, plan: FaultPlan, 
   }
   if (final.answer.kind !== 'ok') found.push(`the retries ended with ${labelOf(final.answer)}, not the result`);
   const lockedFor = final.settledAt - first.settledAt;
-  if (lockedFor > timing.lease + timing.margin) found.push(`the key stayed locked ${lockedFor} ms after the first request was answered (bound: lease + ${timing.margin} ms)`);
+  if (lockedFor > timing.lease + timing.margin)
+    found.push(
+      `the key stayed locked ${lockedFor} ms after the first request was answered (bound: lease + ${timing.margin} ms)`,
+    );
   for (const { caller, answer } of confirmations) {
-    if (answer.kind !== 'ok' || !answer.replayed) found.push(`${caller} got ${labelOf(answer)} once the key was settled, not the replay`);
+    if (answer.kind !== 'ok' || !answer.replayed)
+      found.push(`${caller} got ${labelOf(answer)} once the key was settled, not the replay`);
   }
   return found;
 }

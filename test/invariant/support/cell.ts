@@ -98,14 +98,22 @@ export async function runCell(proxy: FaultProxy, direct: Redis, timing: Timing, 
   };
   const prefix = `matrix:${randomUUID()}:`; // one prefix: both engines share the records
   const engineOn = (redis: Redis) =>
-    createIdempotencyEngine({ store: createRedisStore({ redis, prefix, timeout: timing.timeout }), lease: timing.lease, onEvent: note });
+    createIdempotencyEngine({
+      store: createRedisStore({ redis, prefix, timeout: timing.timeout }),
+      lease: timing.lease,
+      onEvent: note,
+    });
   const engines = { A: engineOn(app), B: engineOn(direct) };
   const produced = new Map<string, string>();
   const key = randomUUID();
   let faultFired = false;
 
   /** A body that counts itself, runs `runMs`, then returns a value unique to `caller` (or throws, or starts an outage). */
-  const body = (caller: string, { runMs = 10, throws = false, outage }: { runMs?: number; throws?: boolean; outage?: Outage } = {}) =>
+  const body =
+    (
+      caller: string,
+      { runMs = 10, throws = false, outage }: { runMs?: number; throws?: boolean; outage?: Outage } = {},
+    ) =>
     async () => {
       await direct.incr(counter);
       await sleep(runMs);
@@ -140,7 +148,9 @@ export async function runCell(proxy: FaultProxy, direct: Redis, timing: Timing, 
   const started = Date.now();
   const outage = plan.fault.kind === 'outage' ? plan.fault : undefined;
   let firstDone = false;
-  const first = attempt('A', 'A0', body('A0', { runMs: plan.runMs, throws: plan.throws, outage })).finally(() => (firstDone = true));
+  const first = attempt('A', 'A0', body('A0', { runMs: plan.runMs, throws: plan.throws, outage })).finally(
+    () => (firstDone = true),
+  );
 
   // Retry only once the first call's begin has reached the proxy: on a loaded machine a retry could
   // otherwise claim the key first, and the fault aimed at the holder's transitions would never fire.

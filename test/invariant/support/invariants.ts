@@ -23,9 +23,12 @@ export function violations(result: CellResult, timing: Timing): string[] {
   const executed = [...produced.values()];
   for (const { caller, outcome } of attempts) {
     if (outcome.kind === 'hang') found.push(`${caller} hung for over ${timing.requestBound} ms`);
-    if (outcome.kind === 'ok' && outcome.value !== produced.get(caller)) found.push(`${caller} got ${outcome.value}, not its own body's value`);
+    if (outcome.kind === 'ok' && outcome.value !== produced.get(caller))
+      found.push(`${caller} got ${outcome.value}, not its own body's value`);
     if (outcome.kind === 'replayed' && (executed.length !== 1 || outcome.value !== executed[0])) {
-      found.push(`${caller} replayed ${outcome.value}, not the one execution's value (${executed.join(', ') || 'none'})`);
+      found.push(
+        `${caller} replayed ${outcome.value}, not the one execution's value (${executed.join(', ') || 'none'})`,
+      );
     }
   }
 
@@ -33,10 +36,13 @@ export function violations(result: CellResult, timing: Timing): string[] {
     found.push(`no answer other than 409/503 within ${timing.retryFor} ms: the key stayed locked`);
     return found;
   }
-  if (final.outcome.kind === 'error' || final.outcome.kind === 'hang') found.push(`${final.caller} ended the retries with ${labelOf(final.outcome)}`);
+  if (final.outcome.kind === 'error' || final.outcome.kind === 'hang')
+    found.push(`${final.caller} ended the retries with ${labelOf(final.outcome)}`);
   const lockedFor = final.settledAt - first.settledAt;
   if (lockedFor > timing.lease + LOCK_MARGIN_MS) {
-    found.push(`the key stayed locked ${lockedFor} ms after the first call was done (bound: lease + ${LOCK_MARGIN_MS} ms)`);
+    found.push(
+      `the key stayed locked ${lockedFor} ms after the first call was done (bound: lease + ${LOCK_MARGIN_MS} ms)`,
+    );
   }
   const later: Attempt[] = retries.slice(retries.indexOf(final) + 1);
   for (const { caller, outcome } of later) {

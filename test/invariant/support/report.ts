@@ -32,7 +32,10 @@ export function formatReport(rows: ReportRow[]): string {
     runLength(result.events) || '-',
     violations.length ? `FAIL: ${violations.join('; ')}` : 'pass',
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => Math.min(line[column]!.length, 60))));
-  const format = (cells: string[]) => cells.map((cell, column) => (column < cells.length - 1 ? cell.padEnd(widths[column]!) : cell)).join('  ');
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...lines.map((line) => Math.min(line[column]!.length, 60))),
+  );
+  const format = (cells: string[]) =>
+    cells.map((cell, column) => (column < cells.length - 1 ? cell.padEnd(widths[column]!) : cell)).join('  ');
   return ['Fault matrix (invariants per cell)', format(header), ...lines.map(format)].join('\n');
 }

@@ -42,7 +42,14 @@ export interface ApolloTestServer extends HttpEndpoint {
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-export async function startApolloServer({ ledger, store, lease, concurrent, integration, onEvent }: ApolloServerOptions): Promise<ApolloTestServer> {
+export async function startApolloServer({
+  ledger,
+  store,
+  lease,
+  concurrent,
+  integration,
+  onEvent,
+}: ApolloServerOptions): Promise<ApolloTestServer> {
   const observed = observeStore(store);
   const config = {
     typeDefs,
@@ -50,7 +57,13 @@ export async function startApolloServer({ ledger, store, lease, concurrent, inte
     logger: silent,
     includeStacktraceInErrorResponses: false,
   };
-  const idempotency = idempotencyPlugin<ApolloContext>({ store: observed.store, lease, concurrent, scope: (context) => context.user, onEvent });
+  const idempotency = idempotencyPlugin<ApolloContext>({
+    store: observed.store,
+    lease,
+    concurrent,
+    scope: (context) => context.user,
+    onEvent,
+  });
   const context = async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<ApolloContext> => {
     const user = req.headers['x-user'];
     return typeof user === 'string' ? { user } : {};
@@ -64,7 +77,10 @@ export async function startApolloServer({ ledger, store, lease, concurrent, inte
 
   const app = express();
   const httpServer = createServer(app);
-  const apollo = new ApolloServer<ApolloContext>({ ...config, plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), idempotency] });
+  const apollo = new ApolloServer<ApolloContext>({
+    ...config,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), idempotency],
+  });
   await apollo.start();
   app.use('/graphql', express.json(), expressMiddleware(apollo, { context }));
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));

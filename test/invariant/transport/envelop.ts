@@ -33,7 +33,10 @@ export interface EnvelopExecutor {
 
 export function createEnvelopExecutor({ ledger, store, lease, concurrent }: EnvelopExecutorOptions): EnvelopExecutor {
   const observed = observeStore(store);
-  const schema = createSchema<Context>({ typeDefs, resolvers: paymentResolvers<Context>(ledger, (context) => context.user) });
+  const schema = createSchema<Context>({
+    typeDefs,
+    resolvers: paymentResolvers<Context>(ledger, (context) => context.user),
+  });
   const getEnveloped = envelop({
     plugins: [
       useEngine({ parse, validate, execute, subscribe, specifiedRules }),
@@ -48,7 +51,12 @@ export function createEnvelopExecutor({ ledger, store, lease, concurrent }: Enve
       const document = enveloped.parse(query);
       const errors = enveloped.validate(enveloped.schema, document);
       if (errors.length > 0) return { errors };
-      const args = { schema: enveloped.schema, document, variableValues: variables, contextValue: await enveloped.contextFactory() } as ExecutionArgs;
+      const args = {
+        schema: enveloped.schema,
+        document,
+        variableValues: variables,
+        contextValue: await enveloped.contextFactory(),
+      } as ExecutionArgs;
       return (await enveloped.execute(args)) as ExecutionResult;
     },
   };
@@ -65,10 +73,16 @@ export function envelopExecutor(name: string, executor: EnvelopExecutor): Transp
     async send({ op, user, key, amount, signal }: Call) {
       const execution = executor.run(argumentKeyed(op), { amount, key }, user).then(
         (result) => answerWithoutHttp(op, JSON.parse(JSON.stringify(result)) as GraphQLBody),
-        (error: unknown): Answer => ({ kind: 'failed', label: `execute threw: ${error instanceof Error ? error.message : String(error)}`, problems: [] }),
+        (error: unknown): Answer => ({
+          kind: 'failed',
+          label: `execute threw: ${error instanceof Error ? error.message : String(error)}`,
+          problems: [],
+        }),
       );
       if (!signal) return execution;
-      const dropped = new Promise<Answer>((resolve) => signal.addEventListener('abort', () => resolve(lost(new Error('aborted'))), { once: true }));
+      const dropped = new Promise<Answer>((resolve) =>
+        signal.addEventListener('abort', () => resolve(lost(new Error('aborted'))), { once: true }),
+      );
       return Promise.race([execution, dropped]);
     },
   };

@@ -17,7 +17,16 @@ import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
 import { idempotentDirectiveTypeDefs, useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
 import { observeStore, type Ledger } from './ledger.js';
-import { lost, REFUSAL_STATUS, REFUSALS, type Answer, type BatchSender, type Call, type Op, type Transport } from './types.js';
+import {
+  lost,
+  REFUSAL_STATUS,
+  REFUSALS,
+  type Answer,
+  type BatchSender,
+  type Call,
+  type Op,
+  type Transport,
+} from './types.js';
 import { serveOverGraphqlWs } from '../../support/yoga-over-graphql-ws.js';
 
 type Context = YogaInitialContext & { user?: string; idempotency?: IdempotencyContext };
@@ -67,7 +76,10 @@ export interface GraphQLServer {
  * The resolvers of {@link typeDefs}: `pay` and `flaky` run the ledger's body with the caller
  * `userOf(context)` finds and the run context the adapter put on `context.idempotency`.
  */
-export function paymentResolvers<C extends { idempotency?: IdempotencyContext }>(ledger: Ledger, userOf: (context: C) => string | undefined) {
+export function paymentResolvers<C extends { idempotency?: IdempotencyContext }>(
+  ledger: Ledger,
+  userOf: (context: C) => string | undefined,
+) {
   const body = (op: Op) => async (_: unknown, args: { amount: number }, context: C) => {
     const payment = await ledger.run({
       operation: op,
@@ -82,7 +94,13 @@ export function paymentResolvers<C extends { idempotency?: IdempotencyContext }>
   return { Query: { ping: () => 'pong' }, Mutation: { pay: body('pay'), flaky: body('flaky') } };
 }
 
-export async function startGraphQLServer({ ledger, store, lease, concurrent, onEvent }: GraphQLServerOptions): Promise<GraphQLServer> {
+export async function startGraphQLServer({
+  ledger,
+  store,
+  lease,
+  concurrent,
+  onEvent,
+}: GraphQLServerOptions): Promise<GraphQLServer> {
   const observed = observeStore(store);
   const schema = createSchema<Context>({ typeDefs, resolvers: paymentResolvers<Context>(ledger, userOf) });
   const yoga = createYoga<Context>({
@@ -90,7 +108,10 @@ export async function startGraphQLServer({ ledger, store, lease, concurrent, onE
     logging: false,
     landingPage: false,
     batching: true,
-    plugins: [useDeferStream(), useIdempotency<Context>({ store: observed.store, lease, concurrent, scope: userOf, onEvent })],
+    plugins: [
+      useDeferStream(),
+      useIdempotency<Context>({ store: observed.store, lease, concurrent, scope: userOf, onEvent }),
+    ],
   });
 
   const httpServer: Server = createServer(yoga);
@@ -119,11 +140,14 @@ const FIELDS = 'id user key amount run fence at';
 /** The key in the `Idempotency-Key` header. */
 const headerKeyed = (op: Op) => `mutation Send($amount: Int!) { ${op}(amount: $amount) { ${FIELDS} } }`;
 /** The key in the `idempotencyKey` argument: the carrier where no per-operation header exists. */
-export const argumentKeyed = (op: Op) => `mutation Send($amount: Int!, $key: String) { ${op}(amount: $amount, idempotencyKey: $key) { ${FIELDS} } }`;
+export const argumentKeyed = (op: Op) =>
+  `mutation Send($amount: Int!, $key: String) { ${op}(amount: $amount, idempotencyKey: $key) { ${FIELDS} } }`;
 /** The key in Shopify's `@idempotent(key:)` directive on the root field. */
-const directiveKeyed = (op: Op) => `mutation Send($amount: Int!, $key: String!) { ${op}(amount: $amount) @idempotent(key: $key) { ${FIELDS} } }`;
+const directiveKeyed = (op: Op) =>
+  `mutation Send($amount: Int!, $key: String!) { ${op}(amount: $amount) @idempotent(key: $key) { ${FIELDS} } }`;
 /** Header-keyed, with part of the selection deferred. */
-const deferred = (op: Op) => `mutation Send($amount: Int!) { ${op}(amount: $amount) { id user key run fence at ... @defer { amount } } }`;
+const deferred = (op: Op) =>
+  `mutation Send($amount: Int!) { ${op}(amount: $amount) { id user key run fence at ... @defer { amount } } }`;
 
 export interface GraphQLBody {
   data?: Record<string, unknown> | null;
@@ -147,8 +171,10 @@ export function answerOf(op: Op, body: GraphQLBody | undefined, http?: HttpSide)
     if (refusal) {
       if (body.data != null) problems.push(`${code} came with data`);
       if (http) {
-        if (http.status !== REFUSAL_STATUS[refusal]) problems.push(`${code} answered with HTTP ${http.status}, not ${REFUSAL_STATUS[refusal]}`);
-        if (refusal === 'conflict' && http.headers.get('retry-after') === null) problems.push('409 without Retry-After');
+        if (http.status !== REFUSAL_STATUS[refusal])
+          problems.push(`${code} answered with HTTP ${http.status}, not ${REFUSAL_STATUS[refusal]}`);
+        if (refusal === 'conflict' && http.headers.get('retry-after') === null)
+          problems.push('409 without Retry-After');
       }
       return { kind: 'refused', refusal, label: http ? String(http.status) : code, problems };
     }
@@ -160,7 +186,8 @@ export function answerOf(op: Op, body: GraphQLBody | undefined, http?: HttpSide)
   const replayed = idempotency?.replayed === true;
   if (http) {
     const header = http.headers.get('idempotent-replayed') === 'true';
-    if (header !== replayed) problems.push(`Idempotent-Replayed header ${header} but extensions.idempotency.replayed ${replayed}`);
+    if (header !== replayed)
+      problems.push(`Idempotent-Replayed header ${header} but extensions.idempotency.replayed ${replayed}`);
   }
   return { kind: 'ok', value: value as Record<string, unknown>, replayed, problems };
 }
@@ -171,14 +198,28 @@ export function answerOf(op: Op, body: GraphQLBody | undefined, http?: HttpSide)
  */
 export function answerWithoutHttp(op: Op, body: GraphQLBody | undefined): Answer {
   const answer = answerOf(op, body);
-  if ([body?.extensions, ...(body?.errors ?? []).map((error) => error.extensions)].some((extensions) => extensions?.http !== undefined)) {
+  if (
+    [body?.extensions, ...(body?.errors ?? []).map((error) => error.extensions)].some(
+      (extensions) => extensions?.http !== undefined,
+    )
+  ) {
     answer.problems.push('extensions.http in an answer without an HTTP request');
   }
   return answer;
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<{ response: Response; text: string }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
+async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<{ response: Response; text: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal,
+  });
   return { response, text: await response.text() };
 }
 
@@ -201,12 +242,19 @@ export function graphqlHttp(name: string, server: HttpEndpoint, carrier: 'header
     operation: (op) => op,
     answered: server.answered,
     async send({ op, user, key, amount, signal }: Call) {
-      const request = carrier === 'header' ? { query: headerKeyed(op), variables: { amount } } : { query: directiveKeyed(op), variables: { amount, key } };
+      const request =
+        carrier === 'header'
+          ? { query: headerKeyed(op), variables: { amount } }
+          : { query: directiveKeyed(op), variables: { amount, key } };
       try {
         const { response, text } = await postJson(
           server.httpUrl,
           request,
-          { accept: 'application/graphql-response+json', ...userHeader(user), ...(carrier === 'header' ? keyHeader(key) : {}) },
+          {
+            accept: 'application/graphql-response+json',
+            ...userHeader(user),
+            ...(carrier === 'header' ? keyHeader(key) : {}),
+          },
           signal,
         );
         return answerOf(op, JSON.parse(text) as GraphQLBody, response);
@@ -241,7 +289,8 @@ export function yogaBatch(name: string, server: GraphQLServer): Transport & Batc
         calls[0]!.signal,
       );
       const bodies = JSON.parse(text) as GraphQLBody[];
-      if (!Array.isArray(bodies)) return calls.map(() => ({ kind: 'failed', label: `HTTP ${response.status}: not an array`, problems: [] }));
+      if (!Array.isArray(bodies))
+        return calls.map(() => ({ kind: 'failed', label: `HTTP ${response.status}: not an array`, problems: [] }));
       const answers = calls.map((call, index) => answerOf(call.op, bodies[index]));
       if (withPing && JSON.stringify(bodies[calls.length]) !== JSON.stringify({ data: { ping: 'pong' } })) {
         answers[0]!.problems.push(`the batch's query answered ${JSON.stringify(bodies[calls.length])}`);
@@ -280,8 +329,10 @@ export function yogaSse(name: string, server: GraphQLServer): Transport {
         );
         const events = parseEvents(text);
         const answer = answerOf(op, events.next[0] as GraphQLBody | undefined, response);
-        if (!response.headers.get('content-type')?.startsWith('text/event-stream')) answer.problems.push(`content-type ${response.headers.get('content-type')}`);
-        if (events.next.length !== 1 || !events.complete) answer.problems.push(`${events.next.length} next events, complete: ${events.complete}`);
+        if (!response.headers.get('content-type')?.startsWith('text/event-stream'))
+          answer.problems.push(`content-type ${response.headers.get('content-type')}`);
+        if (events.next.length !== 1 || !events.complete)
+          answer.problems.push(`${events.next.length} next events, complete: ${events.complete}`);
         return answer;
       } catch (error) {
         return lost(error);
@@ -295,7 +346,10 @@ function parseEvents(text: string): { next: unknown[]; complete: boolean } {
   let complete = false;
   for (const block of text.split('\n\n')) {
     const lines = block.split('\n');
-    const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
+    const event = lines
+      .find((line) => line.startsWith('event:'))
+      ?.slice(6)
+      .trim();
     const data = lines
       .filter((line) => line.startsWith('data:'))
       .map((line) => line.slice(5).trimStart())
@@ -319,11 +373,19 @@ export function yogaDefer(name: string, server: GraphQLServer): Transport {
         const { response, text } = await postJson(
           server.httpUrl,
           { query: deferred(op), variables: { amount } },
-          { accept: 'multipart/mixed;deferSpec=20220824, application/json;q=0.9', ...userHeader(user), ...keyHeader(key) },
+          {
+            accept: 'multipart/mixed;deferSpec=20220824, application/json;q=0.9',
+            ...userHeader(user),
+            ...keyHeader(key),
+          },
           signal,
         );
         if (response.headers.get('content-type')?.startsWith('multipart/mixed')) {
-          return { kind: 'failed', label: `${response.status} streamed (multipart/mixed)`, problems: ['a keyed @defer mutation was streamed'] };
+          return {
+            kind: 'failed',
+            label: `${response.status} streamed (multipart/mixed)`,
+            problems: ['a keyed @defer mutation was streamed'],
+          };
         }
         return answerOf(op, JSON.parse(text) as GraphQLBody, response);
       } catch (error) {
@@ -339,7 +401,13 @@ export function yogaWs(name: string, server: GraphQLServer): Transport & { close
   const clientOf = (user: string): Client => {
     let client = clients.get(user);
     if (!client) {
-      client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: user === '' ? {} : { user }, retryAttempts: 0, lazy: true });
+      client = createClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: user === '' ? {} : { user },
+        retryAttempts: 0,
+        lazy: true,
+      });
       clients.set(user, client);
     }
     return client;
@@ -357,7 +425,10 @@ export function yogaWs(name: string, server: GraphQLServer): Transport & { close
           { query: argumentKeyed(op), variables: { amount, key } },
           {
             next: (value) => (result = value as ExecutionResult),
-            error: (error) => resolve(Array.isArray(error) ? answerWithoutHttp(op, { errors: error as GraphQLBody['errors'] }) : lost(error)),
+            error: (error) =>
+              resolve(
+                Array.isArray(error) ? answerWithoutHttp(op, { errors: error as GraphQLBody['errors'] }) : lost(error),
+              ),
             complete: () => resolve(answerWithoutHttp(op, result as GraphQLBody | undefined)),
           },
         );

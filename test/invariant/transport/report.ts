@@ -49,20 +49,32 @@ export class Report {
   format(): string {
     const rows = [...new Set(this.cells.map((cell) => cell.row))];
     const scenarios = [...new Set(this.cells.map((cell) => cell.scenario))];
-    const find = (row: string, scenario: string) => this.cells.find((cell) => cell.row === row && cell.scenario === scenario);
+    const find = (row: string, scenario: string) =>
+      this.cells.find((cell) => cell.row === row && cell.scenario === scenario);
     const verdict = (cell: Cell) => (cell.verdict === 'pass' ? '✓' : cell.verdict === 'FAIL' ? '✗' : '·');
     const mark = (cell: Cell | undefined) => (cell ? `${cell.short} ${verdict(cell)}` : '');
     const rowWidth = Math.max(...rows.map((row) => row.length), this.rowTitle.length);
-    const widths = scenarios.map((scenario) => Math.max(scenario.length, ...rows.map((row) => mark(find(row, scenario)).length)));
+    const widths = scenarios.map((scenario) =>
+      Math.max(scenario.length, ...rows.map((row) => mark(find(row, scenario)).length)),
+    );
     const matrix = [
-      [this.rowTitle.padEnd(rowWidth), ...scenarios.map((scenario, index) => scenario.padEnd(widths[index]!))].join('  '),
-      ...rows.map((row) => [row.padEnd(rowWidth), ...scenarios.map((scenario, index) => mark(find(row, scenario)).padEnd(widths[index]!))].join('  ').trimEnd()),
+      [this.rowTitle.padEnd(rowWidth), ...scenarios.map((scenario, index) => scenario.padEnd(widths[index]!))].join(
+        '  ',
+      ),
+      ...rows.map((row) =>
+        [row.padEnd(rowWidth), ...scenarios.map((scenario, index) => mark(find(row, scenario)).padEnd(widths[index]!))]
+          .join('  ')
+          .trimEnd(),
+      ),
     ];
     const titles = scenarios.flatMap((scenario) => {
       const cells = this.cells.filter((cell) => cell.scenario === scenario);
       const distinct = [...new Set(cells.map((cell) => cell.title))];
       return distinct.map((title, index) => {
-        const where = index === 0 ? '' : ` (${[...new Set(cells.filter((cell) => cell.title === title).map((cell) => cell.row))].join(', ')})`;
+        const where =
+          index === 0
+            ? ''
+            : ` (${[...new Set(cells.filter((cell) => cell.title === title).map((cell) => cell.row))].join(', ')})`;
         return `  ${(index === 0 ? scenario : '').padEnd(4)} ${title}${where}`;
       });
     });

@@ -75,9 +75,12 @@ function check(transport: Transport, call: Call, answer: Answer, cell: Cell): An
   if (answer.kind !== 'ok') return answer;
   const { user, key, amount } = answer.value as Partial<Record<keyof Payment, unknown>>;
   if (user !== call.user || key !== call.key || amount !== call.amount) {
-    cell.problems.push(`${call.user} (key ${call.key}, amount ${call.amount}) received the result of ${String(user)} (key ${String(key)}, amount ${String(amount)})`);
+    cell.problems.push(
+      `${call.user} (key ${call.key}, amount ${call.amount}) received the result of ${String(user)} (key ${String(key)}, amount ${String(amount)})`,
+    );
   }
-  if (transport.typed && !(answer.value.at instanceof Date)) cell.problems.push(`the result's Date arrived as ${typeof answer.value.at}`);
+  if (transport.typed && !(answer.value.at instanceof Date))
+    cell.problems.push(`the result's Date arrived as ${typeof answer.value.at}`);
   return answer;
 }
 
@@ -137,7 +140,12 @@ async function probe(row: Row, scenario: string, call: Call, env: Env, mode: 're
   const operation = transport.operation(call.op);
   const before = env.ledger.runs(operation, call.user, call.key);
   const scratch = { problems: [] as string[] } as unknown as Cell;
-  const answers = await sendWhileConflict(transport, { ...call, signal: undefined }, scratch, Date.now() + env.lease + env.margin);
+  const answers = await sendWhileConflict(
+    transport,
+    { ...call, signal: undefined },
+    scratch,
+    Date.now() + env.lease + env.margin,
+  );
   const last = answers.at(-1)!;
   row.probes.push({
     scenario,
@@ -149,7 +157,14 @@ async function probe(row: Row, scenario: string, call: Call, env: Env, mode: 're
 }
 
 /** Runs `body`, then scenario 6's probe for every call in `probed` (on the server `mode` names), whatever `body` did. */
-async function withProbes(row: Row, scenario: string, env: Env, probed: Call[], body: () => Promise<void>, mode: 'reject' | 'wait' = 'reject'): Promise<void> {
+async function withProbes(
+  row: Row,
+  scenario: string,
+  env: Env,
+  probed: Call[],
+  body: () => Promise<void>,
+  mode: 'reject' | 'wait' = 'reject',
+): Promise<void> {
   try {
     await body();
   } finally {
@@ -173,8 +188,10 @@ function expectRefused(answer: Answer, refusal: string): void {
   expect(answer.kind === 'refused' ? answer.refusal : `${answer.kind} ${JSON.stringify(answer)}`).toBe(refusal);
 }
 
-const runsOf = (env: Env, transport: Transport, call: Call) => env.ledger.runs(transport.operation(call.op), call.user, call.key);
-const returnedOf = (env: Env, transport: Transport, call: Call) => env.ledger.returned(transport.operation(call.op), call.user, call.key);
+const runsOf = (env: Env, transport: Transport, call: Call) =>
+  env.ledger.runs(transport.operation(call.op), call.user, call.key);
+const returnedOf = (env: Env, transport: Transport, call: Call) =>
+  env.ledger.returned(transport.operation(call.op), call.user, call.key);
 
 function payment(row: Row, scenario: string, overrides: Partial<Call> = {}): Call {
   return { op: 'pay' as Op, user: ALICE, key: keyFor(row, scenario), amount: 10, ...overrides };
@@ -252,7 +269,10 @@ export const commonScenarios: Scenario[] = [
         const runs = [runsOf(env, t, alice), runsOf(env, t, bob)];
         cell.runs = runs[0] === 1 && runs[1] === 1 ? '1 run each' : `${runs[0]} + ${runs[1]} runs`;
         cell.short = runs[0] === 1 && runs[1] === 1 ? '1/user' : `${runs[0]}+${runs[1]}`;
-        cell.seen = [...labels(t, [first[0]!, again[0]!]).map((label) => `alice ${label}`), ...labels(t, [first[1]!, again[1]!]).map((label) => `bob ${label}`)];
+        cell.seen = [
+          ...labels(t, [first[0]!, again[0]!]).map((label) => `alice ${label}`),
+          ...labels(t, [first[1]!, again[1]!]).map((label) => `bob ${label}`),
+        ];
         expect(runs).toEqual([1, 1]);
         first.forEach((answer) => expectFirstRun(t, answer));
         expectReplayOf(t, again[0]!, returnedOf(env, t, alice)[0]);
@@ -283,7 +303,8 @@ export const commonScenarios: Scenario[] = [
   },
   {
     id: '5',
-    title: 'body throws unexpectedly: the key is freed, the retry runs (2 runs on purpose); once it returned, no retry re-runs it',
+    title:
+      'body throws unexpectedly: the key is freed, the retry runs (2 runs on purpose); once it returned, no retry re-runs it',
     async run(row, cell, env) {
       const t = row.transport;
       const call = payment(row, 'thrown', { op: 'flaky' });
@@ -303,7 +324,8 @@ export const commonScenarios: Scenario[] = [
   },
   {
     id: 'A',
-    title: 'a keyed request without caller identity (no user header / connection param), twice — refused as unauthorized, nothing runs',
+    title:
+      'a keyed request without caller identity (no user header / connection param), twice — refused as unauthorized, nothing runs',
     async run(row, cell, env) {
       const t = row.transport;
       const call = payment(row, 'anonymous', { user: '' });
@@ -322,42 +344,56 @@ export const commonScenarios: Scenario[] = [
 async function concurrent(row: Row, cell: Cell, env: Env, mode: 'reject' | 'wait'): Promise<void> {
   const t = mode === 'reject' ? row.transport : row.waiting;
   const call = payment(row, mode === 'reject' ? 'concurrent' : 'waiting');
-  await withProbes(row, mode === 'reject' ? '2' : '2w', env, [call], async () => {
-    const hold = env.ledger.hold(call.key);
-    const id = recordId(call.user, t.operation(call.op), call.key);
-    const pending = Promise.all(Array.from({ length: env.concurrency }, () => send(t, call, cell)));
-    // The body is held until every request has been decided by the engine (refused, or waiting).
-    const arrived = await until(() => t.answered(id) >= env.concurrency, 10_000);
-    hold.release();
-    const answers = await pending;
-    if (!arrived) cell.problems.push(`only ${t.answered(id)} of ${env.concurrency} requests reached the engine while the body ran`);
-    cell.executions(runsOf(env, t, call));
-    cell.seen = labels(t, answers);
-    expect(runsOf(env, t, call)).toBe(1);
-    const oks = answers.filter((answer) => answer.kind === 'ok');
-    oks.forEach((answer) => expect(plain(answer.value)).toEqual(plain(returnedOf(env, t, call)[0])));
-    if (mode === 'reject') {
-      expect(oks).toHaveLength(1);
-      expectFirstRun(t, oks[0]!);
-      answers.filter((answer) => answer.kind !== 'ok').forEach((answer) => expectRefused(answer, 'conflict'));
-    } else {
-      expect(oks).toHaveLength(env.concurrency);
-      if (t.marksReplay) expect(oks.filter((answer) => answer.kind === 'ok' && answer.replayed === false)).toHaveLength(1);
-    }
-    expect(cell.problems).toEqual([]);
-  }, mode);
+  await withProbes(
+    row,
+    mode === 'reject' ? '2' : '2w',
+    env,
+    [call],
+    async () => {
+      const hold = env.ledger.hold(call.key);
+      const id = recordId(call.user, t.operation(call.op), call.key);
+      const pending = Promise.all(Array.from({ length: env.concurrency }, () => send(t, call, cell)));
+      // The body is held until every request has been decided by the engine (refused, or waiting).
+      const arrived = await until(() => t.answered(id) >= env.concurrency, 10_000);
+      hold.release();
+      const answers = await pending;
+      if (!arrived)
+        cell.problems.push(
+          `only ${t.answered(id)} of ${env.concurrency} requests reached the engine while the body ran`,
+        );
+      cell.executions(runsOf(env, t, call));
+      cell.seen = labels(t, answers);
+      expect(runsOf(env, t, call)).toBe(1);
+      const oks = answers.filter((answer) => answer.kind === 'ok');
+      oks.forEach((answer) => expect(plain(answer.value)).toEqual(plain(returnedOf(env, t, call)[0])));
+      if (mode === 'reject') {
+        expect(oks).toHaveLength(1);
+        expectFirstRun(t, oks[0]!);
+        answers.filter((answer) => answer.kind !== 'ok').forEach((answer) => expectRefused(answer, 'conflict'));
+      } else {
+        expect(oks).toHaveLength(env.concurrency);
+        if (t.marksReplay)
+          expect(oks.filter((answer) => answer.kind === 'ok' && answer.replayed === false)).toHaveLength(1);
+      }
+      expect(cell.problems).toEqual([]);
+    },
+    mode,
+  );
 }
 
 /** Scenario 6's cell: every key of the row's scenarios was free afterwards. */
 export const probeScenario: Scenario = {
   id: '6',
-  title: 'no key stays locked: after each scenario, a fresh request with its key is answered (not 409) within lease + margin',
+  title:
+    'no key stays locked: after each scenario, a fresh request with its key is answered (not 409) within lease + margin',
   async run(row, cell) {
     const runs = row.probes.reduce((sum, record) => sum + record.runs, 0);
     cell.runs = runs === 0 ? '0 runs' : `${runs} run${runs === 1 ? '' : 's'} (keys never recorded)`;
     cell.short = `free${runs === 0 ? '' : ` ${runs}*`}`;
     cell.seen = row.probes.map((record) => (record.free ? record.label : `STILL RUNNING after ${record.scenario}`));
-    cell.problems = row.probes.flatMap((record) => record.problems.map((problem) => `after ${record.scenario}: ${problem}`));
+    cell.problems = row.probes.flatMap((record) =>
+      record.problems.map((problem) => `after ${record.scenario}: ${problem}`),
+    );
     expect(row.probes.length).toBeGreaterThan(0);
     expect(cell.problems).toEqual([]);
     expect(row.probes.filter((record) => !record.free).map((record) => record.scenario)).toEqual([]);
@@ -376,7 +412,8 @@ export const batchScenarios: Scenario[] = [
         const first = await row.batch!.reject.sendBatch(calls);
         const again = await row.batch!.reject.sendBatch(calls);
         [...first.answers, ...again.answers].forEach((answer, index) => check(t, calls[index % 2]!, answer, cell));
-        if (first.requests !== 1 || again.requests !== 1) cell.problems.push(`a batch took ${first.requests} / ${again.requests} HTTP requests`);
+        if (first.requests !== 1 || again.requests !== 1)
+          cell.problems.push(`a batch took ${first.requests} / ${again.requests} HTTP requests`);
         const runs = calls.map((call) => runsOf(env, t, call));
         cell.runs = runs.every((count) => count === 1) ? '1 run per key' : `${runs.join(' + ')} runs`;
         cell.short = runs.every((count) => count === 1) ? '1/key' : runs.join('+');
@@ -388,22 +425,27 @@ export const batchScenarios: Scenario[] = [
       });
     },
   },
-  ...(['reject', 'wait'] as const).map(
-    (mode): Scenario => ({
-      id: mode === 'reject' ? 'B2' : 'B2w',
-      title:
-        mode === 'reject'
-          ? 'the same key twice in one batch (reject), then again — one run; the twin gets the conflict (or the replay)'
-          : 'the same key twice in one batch (wait), then again — one run; both get the identical result',
-      async run(row, cell, env) {
-        const t = mode === 'reject' ? row.transport : row.waiting;
-        const call = payment(row, mode === 'reject' ? 'twins' : 'twins-wait', { amount: 3 });
-        await withProbes(row, mode === 'reject' ? 'B2' : 'B2w', env, [call], async () => {
+  ...(['reject', 'wait'] as const).map((mode): Scenario => ({
+    id: mode === 'reject' ? 'B2' : 'B2w',
+    title:
+      mode === 'reject'
+        ? 'the same key twice in one batch (reject), then again — one run; the twin gets the conflict (or the replay)'
+        : 'the same key twice in one batch (wait), then again — one run; both get the identical result',
+    async run(row, cell, env) {
+      const t = mode === 'reject' ? row.transport : row.waiting;
+      const call = payment(row, mode === 'reject' ? 'twins' : 'twins-wait', { amount: 3 });
+      await withProbes(
+        row,
+        mode === 'reject' ? 'B2' : 'B2w',
+        env,
+        [call],
+        async () => {
           const sender = row.batch![mode];
           const first = await sender.sendBatch([call, call]);
           const again = await sender.sendBatch([call, call]);
           [...first.answers, ...again.answers].forEach((answer) => check(t, call, answer, cell));
-          if (first.requests !== 1 || again.requests !== 1) cell.problems.push(`a batch took ${first.requests} / ${again.requests} HTTP requests`);
+          if (first.requests !== 1 || again.requests !== 1)
+            cell.problems.push(`a batch took ${first.requests} / ${again.requests} HTTP requests`);
           cell.executions(runsOf(env, t, call));
           cell.seen = labels(t, [...first.answers, ...again.answers]);
           expect(runsOf(env, t, call)).toBe(1);
@@ -412,13 +454,17 @@ export const batchScenarios: Scenario[] = [
           oks.forEach((answer) => expect(plain(answer.value)).toEqual(plain(original)));
           if (t.marksReplay) expect(oks.filter((answer) => answer.kind === 'ok' && !answer.replayed)).toHaveLength(1);
           if (mode === 'wait') expect(oks).toHaveLength(2);
-          else first.answers.filter((answer) => answer.kind !== 'ok').forEach((answer) => expectRefused(answer, 'conflict'));
+          else
+            first.answers
+              .filter((answer) => answer.kind !== 'ok')
+              .forEach((answer) => expectRefused(answer, 'conflict'));
           again.answers.forEach((answer) => expectReplayOf(t, answer, original));
           expect(cell.problems).toEqual([]);
-        }, mode);
-      },
-    }),
-  ),
+        },
+        mode,
+      );
+    },
+  })),
 ];
 
 /** The FormData row: the fingerprint covers the form's content, files included. */
@@ -467,24 +513,29 @@ export const deferScenarios: Scenario[] = [
       });
     },
   },
-  ...(['2', '2w'] as const).map(
-    (id): Scenario => ({
-      id,
-      title: `N concurrent keyed @defer requests (${id === '2' ? 'reject' : 'wait'}): all refused, nothing runs`,
-      async run(row, cell, env) {
-        const t = id === '2' ? row.transport : row.waiting;
-        const call = payment(row, `concurrent-${id}`);
-        await withProbes(row, id, env, [call], async () => {
+  ...(['2', '2w'] as const).map((id): Scenario => ({
+    id,
+    title: `N concurrent keyed @defer requests (${id === '2' ? 'reject' : 'wait'}): all refused, nothing runs`,
+    async run(row, cell, env) {
+      const t = id === '2' ? row.transport : row.waiting;
+      const call = payment(row, `concurrent-${id}`);
+      await withProbes(
+        row,
+        id,
+        env,
+        [call],
+        async () => {
           const answers = await Promise.all(Array.from({ length: env.concurrency }, () => send(t, call, cell)));
           cell.executions(runsOf(env, t, call));
           cell.seen = labels(t, answers);
           expect(runsOf(env, t, call)).toBe(0);
           answers.forEach((answer) => expectRefused(answer, 'stream-unsupported'));
           expect(cell.problems).toEqual([]);
-        }, id === '2' ? 'reject' : 'wait');
-      },
-    }),
-  ),
+        },
+        id === '2' ? 'reject' : 'wait',
+      );
+    },
+  })),
   {
     id: '3',
     title: 'two users, same key, keyed @defer: both refused, nothing runs',
@@ -505,7 +556,8 @@ export const deferScenarios: Scenario[] = [
   },
   {
     id: '4',
-    title: 'key used without @defer, then with @defer: refused (400 before any record lookup), no second run; the original replays',
+    title:
+      'key used without @defer, then with @defer: refused (400 before any record lookup), no second run; the original replays',
     async run(row, cell, env) {
       const call = payment(row, 'mismatch');
       await withProbes(row, '4', env, [call], async () => {
@@ -513,7 +565,11 @@ export const deferScenarios: Scenario[] = [
         const deferredRepeat = await send(row.transport, call, cell);
         const plainAgain = await send(row.probe.reject, call, cell);
         cell.executions(runsOf(env, row.transport, call));
-        cell.seen = [`plain ${labels(row.probe.reject, [plainFirst])[0]}`, `@defer ${labels(row.transport, [deferredRepeat])[0]}`, `plain ${labels(row.probe.reject, [plainAgain])[0]}`];
+        cell.seen = [
+          `plain ${labels(row.probe.reject, [plainFirst])[0]}`,
+          `@defer ${labels(row.transport, [deferredRepeat])[0]}`,
+          `plain ${labels(row.probe.reject, [plainAgain])[0]}`,
+        ];
         expect(runsOf(env, row.transport, call)).toBe(1);
         expectFirstRun(row.probe.reject, plainFirst);
         expectRefused(deferredRepeat, 'stream-unsupported');
@@ -550,7 +606,13 @@ export interface Wave {
  * Returns the problems found: more than one execution, differing results, answers other than the
  * result or a conflict, a key still running afterwards.
  */
-export async function interleaving(transport: Transport, env: Env, waves: Wave[], bodyMs: number, waits: boolean): Promise<{ problems: string[]; seen: string[]; runs: number }> {
+export async function interleaving(
+  transport: Transport,
+  env: Env,
+  waves: Wave[],
+  bodyMs: number,
+  waits: boolean,
+): Promise<{ problems: string[]; seen: string[]; runs: number }> {
   const call: Call = { op: 'pay', user: ALICE, key: `fc-${randomUUID()}`, amount: 42 };
   env.ledger.slow(call.key, bodyMs);
   const scratch = { problems: [] as string[] } as unknown as Cell;
@@ -570,8 +632,10 @@ export async function interleaving(transport: Transport, env: Env, waves: Wave[]
   if (runs > 1) problems.push(`${runs} executions`);
   const original = env.ledger.returned(operation, call.user, call.key)[0];
   for (const answer of answers) {
-    if (answer.kind === 'ok' && !sameResult(answer.value, original)) problems.push('an answer differs from what the body returned');
-    if (answer.kind === 'refused' && (waits || answer.refusal !== 'conflict')) problems.push(`refused: ${answer.label}`);
+    if (answer.kind === 'ok' && !sameResult(answer.value, original))
+      problems.push('an answer differs from what the body returned');
+    if (answer.kind === 'refused' && (waits || answer.refusal !== 'conflict'))
+      problems.push(`refused: ${answer.label}`);
     if (answer.kind === 'failed') problems.push(`failed: ${answer.label}`);
     if (answer.kind === 'lost' && answer.label !== 'dropped') problems.push(`lost: ${answer.label}`);
   }
@@ -581,7 +645,8 @@ export async function interleaving(transport: Transport, env: Env, waves: Wave[]
   const after = await sendWhileConflict(transport, call, scratch, Date.now() + env.lease + env.margin);
   const last = after.at(-1)!;
   if (last.kind !== 'ok') problems.push(`afterwards: ${labels(transport, [last])[0]}`);
-  else if (!sameResult(last.value, env.ledger.returned(operation, call.user, call.key)[0])) problems.push('afterwards: another result');
+  else if (!sameResult(last.value, env.ledger.returned(operation, call.user, call.key)[0]))
+    problems.push('afterwards: another result');
   const total = env.ledger.runs(operation, call.user, call.key);
   if (total !== 1) problems.push(`${total} executions in all`);
   return { problems, seen: labels(transport, answers), runs: total };

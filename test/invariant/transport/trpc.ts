@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTRPCClient, createWSClient, httpBatchLink, httpLink, TRPCClientError, wsLink, type TRPCClient } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpLink,
+  TRPCClientError,
+  wsLink,
+  type TRPCClient,
+} from '@trpc/client';
 import { initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -20,7 +28,16 @@ import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
 import { idempotency, idempotencyErrorData } from '../../../src/trpc/index.js';
 import { observeStore, type Ledger } from './ledger.js';
-import { lost, REFUSAL_STATUS, REFUSAL_TRPC_CODE, REFUSALS, type Answer, type BatchSender, type Call, type Transport } from './types.js';
+import {
+  lost,
+  REFUSAL_STATUS,
+  REFUSAL_TRPC_CODE,
+  REFUSALS,
+  type Answer,
+  type BatchSender,
+  type Call,
+  type Transport,
+} from './types.js';
 
 interface Context {
   user: string | undefined;
@@ -38,19 +55,36 @@ export interface TrpcServerOptions {
 
 const jsonInput = (raw: unknown) => raw as { amount: number; idempotencyKey?: string };
 
-function createRouter(ledger: Ledger, store: IdempotencyStore, lease: number, concurrent: ConcurrentPolicy, onEvent?: IdempotencyEventHandler) {
+function createRouter(
+  ledger: Ledger,
+  store: IdempotencyStore,
+  lease: number,
+  concurrent: ConcurrentPolicy,
+  onEvent?: IdempotencyEventHandler,
+) {
   const t = initTRPC.context<Context>().create({
     transformer: superjson,
-    errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+    errorFormatter: ({ shape, error }) => ({
+      ...shape,
+      data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+    }),
   });
-  const idempotent = t.procedure.use(idempotency<Context>({ store, lease, concurrent, scope: ({ ctx }) => ctx.user, onEvent }));
-  const body = (operation: string, flaky: boolean) => (ctx: Context & { idempotency: { key: string | undefined; fence: number | undefined } }, amount: number) =>
-    ledger.run({ operation, user: ctx.user, key: ctx.idempotency.key, amount, fence: ctx.idempotency.fence, flaky });
+  const idempotent = t.procedure.use(
+    idempotency<Context>({ store, lease, concurrent, scope: ({ ctx }) => ctx.user, onEvent }),
+  );
+  const body =
+    (operation: string, flaky: boolean) =>
+    (ctx: Context & { idempotency: { key: string | undefined; fence: number | undefined } }, amount: number) =>
+      ledger.run({ operation, user: ctx.user, key: ctx.idempotency.key, amount, fence: ctx.idempotency.fence, flaky });
   return t.router({
     pay: idempotent.input(jsonInput).mutation(({ ctx, input }) => body('pay', false)(ctx, input.amount)),
     flaky: idempotent.input(jsonInput).mutation(({ ctx, input }) => body('flaky', true)(ctx, input.amount)),
-    payForm: idempotent.input(z.instanceof(FormData)).mutation(({ ctx, input }) => body('payForm', false)(ctx, Number(input.get('amount')))),
-    flakyForm: idempotent.input(z.instanceof(FormData)).mutation(({ ctx, input }) => body('flakyForm', true)(ctx, Number(input.get('amount')))),
+    payForm: idempotent
+      .input(z.instanceof(FormData))
+      .mutation(({ ctx, input }) => body('payForm', false)(ctx, Number(input.get('amount')))),
+    flakyForm: idempotent
+      .input(z.instanceof(FormData))
+      .mutation(({ ctx, input }) => body('flakyForm', true)(ctx, Number(input.get('amount')))),
   });
 }
 
@@ -63,11 +97,20 @@ export interface TrpcServer {
   close(): Promise<void>;
 }
 
-export async function startTrpcServer({ ledger, store, lease, concurrent, onEvent }: TrpcServerOptions): Promise<TrpcServer> {
+export async function startTrpcServer({
+  ledger,
+  store,
+  lease,
+  concurrent,
+  onEvent,
+}: TrpcServerOptions): Promise<TrpcServer> {
   const observed = observeStore(store);
   const router = createRouter(ledger, observed.store, lease, concurrent, onEvent);
   const httpServer: Server = createServer(
-    createHTTPHandler({ router, createContext: ({ req, res }): Context => ({ req, res, user: headerValue(req, 'x-user') }) }),
+    createHTTPHandler({
+      router,
+      createContext: ({ req, res }): Context => ({ req, res, user: headerValue(req, 'x-user') }),
+    }),
   );
   const wss = new WebSocketServer({ server: httpServer });
   applyWSSHandler({
@@ -103,15 +146,19 @@ interface ErrorData {
 
 /** Reads a rejected call the way a caller would; `response` where the call had its own HTTP response. */
 function answerOfError(error: unknown, response?: Response): Answer {
-  if (!(error instanceof TRPCClientError) || !error.data) return lost(error instanceof TRPCClientError && error.cause ? error.cause : error);
+  if (!(error instanceof TRPCClientError) || !error.data)
+    return lost(error instanceof TRPCClientError && error.cause ? error.cause : error);
   const data = error.data as ErrorData;
   const problems: string[] = [];
   const refusal = REFUSALS[data.idempotency?.code ?? ''];
   if (!refusal) return { kind: 'failed', label: data.code ?? error.message, problems };
-  if (data.code !== REFUSAL_TRPC_CODE[refusal]) problems.push(`${data.idempotency?.code} answered as ${data.code}, not ${REFUSAL_TRPC_CODE[refusal]}`);
+  if (data.code !== REFUSAL_TRPC_CODE[refusal])
+    problems.push(`${data.idempotency?.code} answered as ${data.code}, not ${REFUSAL_TRPC_CODE[refusal]}`);
   if (response) {
-    if (response.status !== REFUSAL_STATUS[refusal]) problems.push(`${data.code} answered with HTTP ${response.status}`);
-    if (refusal === 'conflict' && response.headers.get('retry-after') === null) problems.push('409 without Retry-After');
+    if (response.status !== REFUSAL_STATUS[refusal])
+      problems.push(`${data.code} answered with HTTP ${response.status}`);
+    if (refusal === 'conflict' && response.headers.get('retry-after') === null)
+      problems.push('409 without Retry-After');
   }
   return { kind: 'refused', refusal, label: data.code ?? '?', problems };
 }
@@ -158,7 +205,11 @@ export function trpcHttp(name: string, server: TrpcServer): Transport {
           url: server.httpUrl,
           transformer: superjson,
           fetch: recording.fetch,
-          headers: ({ op }) => ({ ...userHeader(user), 'x-call': String(op.context.call), ...idempotencyHeaders({ op }) }),
+          headers: ({ op }) => ({
+            ...userHeader(user),
+            'x-call': String(op.context.call),
+            ...idempotencyHeaders({ op }),
+          }),
         }),
       ],
     }),
@@ -191,7 +242,16 @@ export function trpcHttp(name: string, server: TrpcServer): Transport {
 export function trpcBatch(name: string, server: TrpcServer): Transport & BatchSender {
   const recording = recordingFetch();
   const clientOf = perUser((user) =>
-    createTRPCClient<TrpcRouter>({ links: [httpBatchLink({ url: server.httpUrl, transformer: superjson, fetch: recording.fetch, headers: userHeader(user) })] }),
+    createTRPCClient<TrpcRouter>({
+      links: [
+        httpBatchLink({
+          url: server.httpUrl,
+          transformer: superjson,
+          fetch: recording.fetch,
+          headers: userHeader(user),
+        }),
+      ],
+    }),
   );
   async function send({ op, user, key, amount, signal }: Call): Promise<Answer> {
     const client = clientOf(user);
@@ -232,7 +292,12 @@ export function trpcFormData(name: string, server: TrpcServer): Transport {
   const clientOf = perUser((user) =>
     createTRPCClient<TrpcRouter>({
       links: [
-        httpLink({ url: server.httpUrl, transformer: superjson, fetch: recording.fetch, headers: ({ op }) => ({ ...userHeader(user), 'x-call': String(op.context.call) }) }),
+        httpLink({
+          url: server.httpUrl,
+          transformer: superjson,
+          fetch: recording.fetch,
+          headers: ({ op }) => ({ ...userHeader(user), 'x-call': String(op.context.call) }),
+        }),
       ],
     }),
   );
@@ -247,7 +312,10 @@ export function trpcFormData(name: string, server: TrpcServer): Transport {
       const procedure = op === 'pay' ? client.payForm : client.flakyForm;
       const call = randomUUID();
       try {
-        return answerOfValue(await procedure.mutate(paymentForm(amount, key, receipt), { context: { call }, signal }), recording.responseOf(call));
+        return answerOfValue(
+          await procedure.mutate(paymentForm(amount, key, receipt), { context: { call }, signal }),
+          recording.responseOf(call),
+        );
       } catch (error) {
         return answerOfError(error, recording.responseOf(call));
       }
@@ -259,7 +327,11 @@ export function trpcFormData(name: string, server: TrpcServer): Transport {
 export function trpcWs(name: string, server: TrpcServer): Transport & { close(): Promise<void> } {
   const sockets: { close(): Promise<void> }[] = [];
   const clientOf = perUser((user): TRPCClient<TrpcRouter> => {
-    const wsClient = createWSClient({ url: server.wsUrl, connectionParams: user === '' ? {} : { user }, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    const wsClient = createWSClient({
+      url: server.wsUrl,
+      connectionParams: user === '' ? {} : { user },
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
     sockets.push(wsClient);
     return createTRPCClient<TrpcRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
   });

@@ -15,7 +15,8 @@ export interface Call {
 }
 
 /** The idempotency refusals, whatever the transport calls them. */
-export type Refusal = 'conflict' | 'mismatch' | 'stream-unsupported' | 'unauthorized' | 'invalid' | 'unavailable' | 'not-stored';
+export type Refusal =
+  'conflict' | 'mismatch' | 'stream-unsupported' | 'unauthorized' | 'invalid' | 'unavailable' | 'not-stored';
 
 /** What a caller received, normalised across transports; `problems` lists transport-level inconsistencies seen. */
 export type Answer =
@@ -90,6 +91,11 @@ export const REFUSAL_TRPC_CODE: Record<Refusal, string> = {
 };
 
 export function lost(error: unknown): Answer {
-  const name = error instanceof Error ? (error.name === 'AbortError' || /abort/i.test(error.message) ? 'dropped' : error.message) : String(error);
+  const name =
+    error instanceof Error
+      ? error.name === 'AbortError' || /abort/i.test(error.message)
+        ? 'dropped'
+        : error.message
+      : String(error);
   return { kind: 'lost', label: name, problems: [] };
 }

@@ -1,7 +1,19 @@
 import { context, type AttributeValue, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { DataPointType, MeterProvider, MetricReader, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll } from 'vitest';
 
 /** A metric reader that collects when asked: the test decides when to look. */
@@ -42,7 +54,8 @@ export function createOtel() {
     tracerProvider,
     meterProvider,
     /** The spans of this library (instrumentation scope `idempotent-mutations`), in the order they ended. */
-    spans: () => exporter.getFinishedSpans().filter((span) => span.instrumentationScope.name === 'idempotent-mutations'),
+    spans: () =>
+      exporter.getFinishedSpans().filter((span) => span.instrumentationScope.name === 'idempotent-mutations'),
     /** Every finished span, the test's own parents included. */
     allSpans: () => exporter.getFinishedSpans(),
     collect,
@@ -53,7 +66,10 @@ export function createOtel() {
     },
     /** A counter's points as `{ attributes, value }`. */
     async points(name: string) {
-      return (pointsOf(await collect(), name) as DataPoint<number>[]).map(({ attributes, value }) => ({ attributes, value }));
+      return (pointsOf(await collect(), name) as DataPoint<number>[]).map(({ attributes, value }) => ({
+        attributes,
+        value,
+      }));
     },
     /** The histogram's points (with their attributes), and its descriptor. */
     async histogram(name: string) {
@@ -71,7 +87,9 @@ export function createOtel() {
 export type Otel = ReturnType<typeof createOtel>;
 
 function pointsOf(metrics: MetricData[], name: string): DataPoint<unknown>[] {
-  return metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]);
+  return metrics
+    .filter((metric) => metric.descriptor.name === name)
+    .flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]);
 }
 
 function matches(attributes: Attributes, where: Attributes): boolean {
@@ -93,7 +111,8 @@ export async function exportedValues(otel: Otel): Promise<string[]> {
     }
   }
   for (const metric of await otel.collect()) {
-    if (metric.descriptor.name.startsWith('idempotency.')) for (const point of metric.dataPoints) take(point.attributes);
+    if (metric.descriptor.name.startsWith('idempotency.'))
+      for (const point of metric.dataPoints) take(point.attributes);
   }
   return values.map((value) => (Array.isArray(value) ? value.join(',') : String(value)));
 }
@@ -101,6 +120,9 @@ export async function exportedValues(otel: Otel): Promise<string[]> {
 /** The span with this outcome; fails when there is not exactly one. */
 export function onlySpan(spans: ReadableSpan[], outcome: string): ReadableSpan {
   const found = spans.filter((span) => span.attributes['idempotency.outcome'] === outcome);
-  if (found.length !== 1) throw new Error(`expected one span with outcome ${outcome}, found ${found.length}: ${spans.map((span) => span.attributes['idempotency.outcome']).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one span with outcome ${outcome}, found ${found.length}: ${spans.map((span) => span.attributes['idempotency.outcome']).join(', ')}`,
+    );
   return found[0]!;
 }

@@ -13,7 +13,10 @@ import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
 import { createOtel, exportedValues, onlySpan, useContextManager, type Otel } from './otel.js';
 import type { App, Transport } from './transports.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
 
 /** Raw values that must never be exported: the key, the user (scope) and the input. */
 const KEY = 'pay-KEY-raw-8f2c';
@@ -33,10 +36,17 @@ export function describeTelemetry(transport: Transport): void {
   /** A fresh SDK, telemetry and app; `holdNext()` makes the next mutation body wait until released. */
   async function setup(options: IdempotencyOptions & { store?: IdempotencyStore } = {}) {
     const otel = createOtel();
-    const telemetry = createIdempotencyTelemetry({ tracerProvider: otel.tracerProvider, meterProvider: otel.meterProvider });
+    const telemetry = createIdempotencyTelemetry({
+      tracerProvider: otel.tracerProvider,
+      meterProvider: otel.meterProvider,
+    });
     const holds: Promise<void>[] = [];
     const app: App = await transport.start({
-      idempotency: { ...options, store: telemetry.store(options.store ?? createRedisStore({ redis, prefix: uniquePrefix('otel') })), instrument: telemetry.instrument },
+      idempotency: {
+        ...options,
+        store: telemetry.store(options.store ?? createRedisStore({ redis, prefix: uniquePrefix('otel') })),
+        instrument: telemetry.instrument,
+      },
       hold: () => holds.shift() ?? Promise.resolve(),
       tracer: otel.tracerProvider.getTracer('test-server'),
     });
@@ -58,7 +68,8 @@ export function describeTelemetry(transport: Transport): void {
    * exported span name, attribute, span event or metric point holds the raw key, user or input.
    */
   async function expectNestedAndNothingRaw(otel: Otel) {
-    const parentOf = (span: ReadableSpan) => otel.allSpans().find((candidate) => candidate.spanContext().spanId === span.parentSpanContext?.spanId);
+    const parentOf = (span: ReadableSpan) =>
+      otel.allSpans().find((candidate) => candidate.spanContext().spanId === span.parentSpanContext?.spanId);
     await until(() => otel.spans().every((span) => parentOf(span) !== undefined)); // a server span ends once its response is sent
     for (const span of otel.spans()) {
       expect(parentOf(span)?.instrumentationScope.name).toBe('test-server');
@@ -73,7 +84,8 @@ export function describeTelemetry(transport: Transport): void {
     }
   }
 
-  const operations = (otel: Otel, outcome: string) => otel.count('idempotency.operations', { 'idempotency.operation': op, 'idempotency.outcome': outcome });
+  const operations = (otel: Otel, outcome: string) =>
+    otel.count('idempotency.operations', { 'idempotency.operation': op, 'idempotency.outcome': outcome });
 
   describe(`OpenTelemetry through ${transport.name} on the Redis store`, () => {
     it('a first execution: one span under the server span, outcome executed with fence 1, counted', async () => {
@@ -100,7 +112,9 @@ export function describeTelemetry(transport: Transport): void {
       expect(span!.spanContext().traceId).toBe(parent!.spanContext().traceId);
 
       expect(await operations(otel, 'executed')).toBe(1);
-      expect(await otel.points('idempotency.operations')).toEqual([{ attributes: { 'idempotency.operation': op, 'idempotency.outcome': 'executed' }, value: 1 }]);
+      expect(await otel.points('idempotency.operations')).toEqual([
+        { attributes: { 'idempotency.operation': op, 'idempotency.outcome': 'executed' }, value: 1 },
+      ]);
       await expectNestedAndNothingRaw(otel);
     });
 
@@ -111,7 +125,11 @@ export function describeTelemetry(transport: Transport): void {
       expect(app.runs()).toBe(1);
 
       const replayed = onlySpan(otel.spans(), 'replayed');
-      expect(replayed.attributes).toEqual({ 'idempotency.operation': op, 'idempotency.outcome': 'replayed', 'idempotency.record_id': recordId(USER, op, KEY) });
+      expect(replayed.attributes).toEqual({
+        'idempotency.operation': op,
+        'idempotency.outcome': 'replayed',
+        'idempotency.record_id': recordId(USER, op, KEY),
+      });
       expect(replayed.parentSpanContext?.spanId).toBeDefined();
       expect(await operations(otel, 'executed')).toBe(1);
       expect(await operations(otel, 'replayed')).toBe(1);
@@ -129,7 +147,11 @@ export function describeTelemetry(transport: Transport): void {
       expect((await first).status).toBe(200);
 
       const conflict = onlySpan(otel.spans(), 'conflict');
-      expect(conflict.attributes).toEqual({ 'idempotency.operation': op, 'idempotency.outcome': 'conflict', 'idempotency.record_id': recordId(USER, op, KEY) });
+      expect(conflict.attributes).toEqual({
+        'idempotency.operation': op,
+        'idempotency.outcome': 'conflict',
+        'idempotency.record_id': recordId(USER, op, KEY),
+      });
       expect(conflict.status.code).toBe(SpanStatusCode.UNSET);
       expect(onlySpan(otel.spans(), 'executed').spanContext().spanId).not.toBe(conflict.spanContext().spanId);
       expect(await operations(otel, 'conflict')).toBe(1);
@@ -165,9 +187,17 @@ export function describeTelemetry(transport: Transport): void {
       expect(app.runs()).toBe(2);
 
       const rescuer = onlySpan(otel.spans(), 'executed');
-      expect(rescuer.attributes).toMatchObject({ 'idempotency.fence': 2, 'idempotency.takeover': true, 'idempotency.record_id': recordId(USER, op, KEY) });
+      expect(rescuer.attributes).toMatchObject({
+        'idempotency.fence': 2,
+        'idempotency.takeover': true,
+        'idempotency.record_id': recordId(USER, op, KEY),
+      });
       const stale = onlySpan(otel.spans(), 'stale-completion');
-      expect(stale.attributes).toMatchObject({ 'idempotency.fence': 1, 'idempotency.takeover': false, 'error.type': 'stale-completion' });
+      expect(stale.attributes).toMatchObject({
+        'idempotency.fence': 1,
+        'idempotency.takeover': false,
+        'error.type': 'stale-completion',
+      });
       expect(stale.status.code).toBe(SpanStatusCode.ERROR);
       expect(stale.events.map((event) => event.name)).toContain('idempotency.run_limit_exceeded');
 
@@ -186,23 +216,33 @@ export function describeTelemetry(transport: Transport): void {
 
       const span = onlySpan(otel.spans(), 'store-unavailable');
       expect(span.status.code).toBe(SpanStatusCode.ERROR);
-      expect(span.attributes).toMatchObject({ 'error.type': 'store-unavailable', 'idempotency.record_id': recordId(USER, op, KEY) });
+      expect(span.attributes).toMatchObject({
+        'error.type': 'store-unavailable',
+        'idempotency.record_id': recordId(USER, op, KEY),
+      });
       expect(span.events.map((event) => event.name)).toEqual(['idempotency.store_error']);
       expect(span.events[0]!.attributes?.['error.type']).toEqual(expect.any(String));
 
       expect(await operations(otel, 'store-unavailable')).toBe(1);
       expect(await otel.count('idempotency.store.errors', { 'idempotency.operation': op })).toBe(1);
       const histogram = await otel.histogram('idempotency.store.duration');
-      expect(histogram?.points.map((point) => ({ transition: point.attributes['idempotency.store.transition'], failed: typeof point.attributes['error.type'], count: point.value.count }))).toEqual([
-        { transition: 'begin', failed: 'string', count: 1 },
-      ]);
+      expect(
+        histogram?.points.map((point) => ({
+          transition: point.attributes['idempotency.store.transition'],
+          failed: typeof point.attributes['error.type'],
+          count: point.value.count,
+        })),
+      ).toEqual([{ transition: 'begin', failed: 'string', count: 1 }]);
       await expectNestedAndNothingRaw(otel);
     });
 
-    it("fail-open: the store fails at begin, the operation runs anyway, and the span says so", async () => {
+    it('fail-open: the store fails at begin, the operation runs anyway, and the span says so', async () => {
       const down = connectRedis({ maxRetriesPerRequest: 0 }, `redis://127.0.0.1:${await freePort()}`);
       down.on('error', () => {});
-      const { otel, app, pay } = await setup({ store: createRedisStore({ redis: down, timeout: 300 }), failMode: 'open' });
+      const { otel, app, pay } = await setup({
+        store: createRedisStore({ redis: down, timeout: 300 }),
+        failMode: 'open',
+      });
       expect((await pay()).status).toBe(200);
       expect(app.runs()).toBe(1);
 
@@ -220,7 +260,10 @@ export function describeTelemetry(transport: Transport): void {
       expect((await pay()).status).toBe(500);
       expect(app.runs()).toBe(1);
 
-      expect(onlySpan(otel.spans(), 'result-not-stored').attributes).toMatchObject({ 'idempotency.fence': 1, 'error.type': 'result-not-stored' });
+      expect(onlySpan(otel.spans(), 'result-not-stored').attributes).toMatchObject({
+        'idempotency.fence': 1,
+        'error.type': 'result-not-stored',
+      });
       expect(onlySpan(otel.spans(), 'not-replayable').attributes).toMatchObject({ 'error.type': 'not-replayable' });
       expect(await operations(otel, 'result-not-stored')).toBe(1);
       expect(await operations(otel, 'not-replayable')).toBe(1);
@@ -232,7 +275,10 @@ export function describeTelemetry(transport: Transport): void {
       const release = holdNext();
       const first = pay(); // begin, extend…, complete
       // Held until the heartbeat (every 15 ms for a 45 ms lease) has renewed the lease twice.
-      const extendCount = async () => (await otel.histogram('idempotency.store.duration'))?.points.find((point) => point.attributes['idempotency.store.transition'] === 'extend')?.value.count ?? 0;
+      const extendCount = async () =>
+        (await otel.histogram('idempotency.store.duration'))?.points.find(
+          (point) => point.attributes['idempotency.store.transition'] === 'extend',
+        )?.value.count ?? 0;
       const deadline = Date.now() + 5_000;
       while ((await extendCount()) < 2 && Date.now() < deadline) await sleep(10);
       release();
@@ -243,7 +289,9 @@ export function describeTelemetry(transport: Transport): void {
       expect(onlySpan(otel.spans(), 'released').attributes['idempotency.operation']).toBe(transport.operations.failing);
       const histogram = await otel.histogram('idempotency.store.duration');
       expect(histogram?.descriptor.unit).toBe('ms');
-      const byTransition = Object.fromEntries(histogram!.points.map((point) => [point.attributes['idempotency.store.transition'], point]));
+      const byTransition = Object.fromEntries(
+        histogram!.points.map((point) => [point.attributes['idempotency.store.transition'], point]),
+      );
       expect(Object.keys(byTransition).sort()).toEqual(['begin', 'complete', 'extend', 'release']);
       expect(byTransition.begin!.value.count).toBe(3);
       expect(byTransition.complete!.value.count).toBe(1);
@@ -254,7 +302,12 @@ export function describeTelemetry(transport: Transport): void {
         expect(point.value.min).toBeGreaterThanOrEqual(0);
         expect(point.value.max).toBeLessThan(5_000);
       }
-      expect(await otel.count('idempotency.operations', { 'idempotency.operation': transport.operations.failing, 'idempotency.outcome': 'released' })).toBe(1);
+      expect(
+        await otel.count('idempotency.operations', {
+          'idempotency.operation': transport.operations.failing,
+          'idempotency.outcome': 'released',
+        }),
+      ).toBe(1);
       await expectNestedAndNothingRaw(otel);
     });
   });

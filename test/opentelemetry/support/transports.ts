@@ -101,7 +101,9 @@ export const trpc: Transport = {
         }
       }),
     );
-    const mutation = t.procedure.use(traced).use(idempotency<TrpcContext>({ scope: ({ ctx }) => ctx.user, ...options }));
+    const mutation = t.procedure
+      .use(traced)
+      .use(idempotency<TrpcContext>({ scope: ({ ctx }) => ctx.user, ...options }));
     const parse = (raw: unknown) => raw as { amount: number };
     const router = t.router({
       pay: mutation.input(parse).mutation(async ({ input, ctx }) => {
@@ -116,7 +118,10 @@ export const trpc: Transport = {
     });
     const server = createHTTPServer({
       router,
-      createContext: ({ req }) => ({ req, user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined }),
+      createContext: ({ req }) => ({
+        req,
+        user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined,
+      }),
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

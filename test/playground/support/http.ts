@@ -8,13 +8,28 @@ export interface PaymentRequest {
 }
 
 /** What came back: the status, whether it was a replay, and the charge (id and fence) or the error code; `lost` when the connection dropped. */
-export type PaymentAnswer = { lost: true } | { lost: false; status: number; replayed: boolean; retryAfter: string | null; charge?: { id: string; fence: number | null }; code?: string };
+export type PaymentAnswer =
+  | { lost: true }
+  | {
+      lost: false;
+      status: number;
+      replayed: boolean;
+      retryAfter: string | null;
+      charge?: { id: string; fence: number | null };
+      code?: string;
+    };
 
 /** Sends one payment to the playground at `base` through GraphQL or tRPC, by the path. */
-export async function pay(base: string, { api, key, amountCents, description = 'Tea' }: PaymentRequest): Promise<PaymentAnswer> {
+export async function pay(
+  base: string,
+  { api, key, amountCents, description = 'Tea' }: PaymentRequest,
+): Promise<PaymentAnswer> {
   const graphql = api.endsWith('/graphql');
   const body = graphql
-    ? { query: 'mutation ($a: Int!, $d: String!) { createCharge(amountCents: $a, description: $d) { id fence } }', variables: { a: amountCents, d: description } }
+    ? {
+        query: 'mutation ($a: Int!, $d: String!) { createCharge(amountCents: $a, description: $d) { id fence } }',
+        variables: { a: amountCents, d: description },
+      }
     : { amountCents, description };
   let response: Response;
   try {
@@ -28,7 +43,9 @@ export async function pay(base: string, { api, key, amountCents, description = '
   }
   const json = (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const charge = graphql ? json.data?.createCharge : json.result?.data;
-  const code = graphql ? json.errors?.[0]?.extensions?.code : (json.error?.data?.idempotency?.code ?? json.error?.data?.code);
+  const code = graphql
+    ? json.errors?.[0]?.extensions?.code
+    : (json.error?.data?.idempotency?.code ?? json.error?.data?.code);
   return {
     lost: false,
     status: response.status,
@@ -41,7 +58,11 @@ export async function pay(base: string, { api, key, amountCents, description = '
 
 /** Posts JSON to the playground's control endpoints. */
 export function postJson(base: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(new URL(path, base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return fetch(new URL(path, base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 /** Whether a process with this pid exists. */

@@ -23,7 +23,9 @@ export interface PageDriver {
   reset(): Promise<void>;
   /** Clicks a scenario button and waits for its verdict; resolves with the verdict's outcome and text. */
   run(scenario: 'pay' | 'double' | 'reuse' | 'crash'): Promise<{ outcome: string; text: string }>;
-  counters(): Promise<Record<'requests' | 'lost' | 'replayed' | 'conflicts' | 'mismatches' | 'takeovers' | 'charges', number>>;
+  counters(): Promise<
+    Record<'requests' | 'lost' | 'replayed' | 'conflicts' | 'mismatches' | 'takeovers' | 'charges', number>
+  >;
   attempts(): Promise<ShownAttempt[]>;
   /** The client log's click headers (the switches each click ran with). */
   clickHeaders(): Promise<string[]>;
@@ -39,12 +41,18 @@ export interface PageDriver {
 export async function openPage(browser: Browser, url: string, width: number, artifacts: string): Promise<PageDriver> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
   await page.goto(url);
-  await page.getByTestId('store').filter({ hasText: /store: (memory|redis)/ }).waitFor();
+  await page
+    .getByTestId('store')
+    .filter({ hasText: /store: (memory|redis)/ })
+    .waitFor();
 
   async function setSwitch(name: keyof Switches, on: boolean): Promise<void> {
     const box = page.getByTestId(name);
     if ((await box.isChecked()) === on) return;
-    await Promise.all([page.waitForResponse((response) => response.url().endsWith('/api/settings') && response.ok()), box.click()]);
+    await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith('/api/settings') && response.ok()),
+      box.click(),
+    ]);
   }
 
   return {
@@ -56,13 +64,22 @@ export async function openPage(browser: Browser, url: string, width: number, art
       await page.getByTestId(`channel-${channel}`).check();
     },
     async reset() {
-      await Promise.all([page.waitForResponse((response) => response.url().endsWith('/api/reset') && response.ok()), page.getByTestId('reset').click()]);
-      await page.waitForFunction(() => ['requests', 'lost', 'replayed', 'conflicts', 'mismatches', 'takeovers', 'charges'].every((id) => document.getElementById(id)?.textContent === '0'));
+      await Promise.all([
+        page.waitForResponse((response) => response.url().endsWith('/api/reset') && response.ok()),
+        page.getByTestId('reset').click(),
+      ]);
+      await page.waitForFunction(() =>
+        ['requests', 'lost', 'replayed', 'conflicts', 'mismatches', 'takeovers', 'charges'].every(
+          (id) => document.getElementById(id)?.textContent === '0',
+        ),
+      );
       for (const id of ['client-log-empty', 'server-log-empty', 'ledger-empty']) await page.getByTestId(id).waitFor();
     },
     async run(scenario) {
       await page.getByTestId(`scenario-${scenario}`).click();
-      const verdict = page.locator(`[data-testid="verdict"][data-scenario="${scenario}"]:not([data-outcome="running"]):not([data-outcome="none"])`);
+      const verdict = page.locator(
+        `[data-testid="verdict"][data-scenario="${scenario}"]:not([data-outcome="running"]):not([data-outcome="none"])`,
+      );
       await verdict.waitFor({ timeout: 20_000 });
       return { outcome: (await verdict.getAttribute('data-outcome')) ?? '', text: (await verdict.textContent()) ?? '' };
     },
@@ -80,10 +97,19 @@ export async function openPage(browser: Browser, url: string, width: number, art
     },
     attempts: () =>
       page.locator('[data-testid="client-log"] li.attempt').evaluateAll((items) =>
-        items.map((item) => ({ label: (item as HTMLElement).dataset.label ?? '', status: (item as HTMLElement).dataset.status ?? '', replayed: (item as HTMLElement).dataset.replayed === 'true' })),
+        items.map((item) => ({
+          label: (item as HTMLElement).dataset.label ?? '',
+          status: (item as HTMLElement).dataset.status ?? '',
+          replayed: (item as HTMLElement).dataset.replayed === 'true',
+        })),
       ),
     clickHeaders: () => page.locator('[data-testid="client-log"] li.click').allTextContents(),
-    serverKinds: () => page.locator('[data-testid="server-log"] li').evaluateAll((items) => items.map((item) => `${(item as HTMLElement).dataset.instance}:${(item as HTMLElement).dataset.kind}`)),
+    serverKinds: () =>
+      page
+        .locator('[data-testid="server-log"] li')
+        .evaluateAll((items) =>
+          items.map((item) => `${(item as HTMLElement).dataset.instance}:${(item as HTMLElement).dataset.kind}`),
+        ),
     ledgerRows: () => page.locator('[data-testid="ledger"] tr').count(),
     scrollsSideways: () => page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth),
     async screenshot(name) {

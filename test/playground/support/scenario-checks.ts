@@ -23,7 +23,8 @@ export interface ScenarioCase {
 
 const on: Switches = { idempotency: true, flaky: false, wait: false };
 const off: Switches = { idempotency: false, flaky: false, wait: false };
-const statuses = (attempts: ShownAttempt[]) => attempts.map((attempt) => (attempt.replayed ? `${attempt.status} replayed` : attempt.status));
+const statuses = (attempts: ShownAttempt[]) =>
+  attempts.map((attempt) => (attempt.replayed ? `${attempt.status} replayed` : attempt.status));
 const zero = { requests: 0, lost: 0, replayed: 0, conflicts: 0, mismatches: 0, takeovers: 0 };
 
 /** Every scenario of the page, with idempotency on and off. */
@@ -73,7 +74,10 @@ export const scenarioCases: ScenarioCase[] = [
       expect(statuses(run.attempts).sort()).toEqual(['200', '200 replayed', '409']);
       // The click that got 409 retried with the same key and got the replay.
       const conflicted = run.attempts.find((attempt) => attempt.status === '409')?.label;
-      expect(run.attempts.filter((attempt) => attempt.label === conflicted).map((attempt) => attempt.status)).toEqual(['409', '200']);
+      expect(run.attempts.filter((attempt) => attempt.label === conflicted).map((attempt) => attempt.status)).toEqual([
+        '409',
+        '200',
+      ]);
       expect(run.counters).toEqual({ ...zero, requests: 3, conflicts: 1, replayed: 1, charges: 1 });
     },
   },
@@ -104,7 +108,10 @@ export const scenarioCases: ScenarioCase[] = [
     check(expect, run) {
       expect(run.outcome).toBe('once');
       expect(run.verdict).toContain('refused with 422');
-      expect(run.attempts.map(({ label, status }) => `${label} ${status}`)).toEqual(['1st payment 200', '2nd payment 422']);
+      expect(run.attempts.map(({ label, status }) => `${label} ${status}`)).toEqual([
+        '1st payment 200',
+        '2nd payment 422',
+      ]);
       expect(run.counters).toEqual({ ...zero, requests: 2, mismatches: 1, charges: 1 });
       expect(run.charges).toMatchObject([{ amountCents: 2500 }]);
     },
@@ -130,11 +137,27 @@ export const scenarioCases: ScenarioCase[] = [
       expect(shown.at(-1)).toBe('200');
       expect(shown.slice(1, -1).length).toBeGreaterThanOrEqual(1);
       expect(new Set(shown.slice(1, -1))).toEqual(new Set(['409']));
-      expect(run.counters).toEqual({ ...zero, requests: shown.length, conflicts: shown.length - 2, takeovers: 1, charges: 1 });
+      expect(run.counters).toEqual({
+        ...zero,
+        requests: shown.length,
+        conflicts: shown.length - 2,
+        takeovers: 1,
+        charges: 1,
+      });
       expect(run.charges).toHaveLength(1);
-      expect(run.charges[0]).toMatchObject({ fence: 2, writes: [{ instance: 'A', fence: 1 }, { instance: 'B', fence: 2 }] });
+      expect(run.charges[0]).toMatchObject({
+        fence: 2,
+        writes: [
+          { instance: 'A', fence: 1 },
+          { instance: 'B', fence: 2 },
+        ],
+      });
       expect(run.serverKinds.slice(0, 5)).toEqual(['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer']);
-      expect(run.serverKinds.slice(5)).toEqual([...Array<string>(shown.length - 2).fill('B:conflict'), 'B:rewrote', 'B:answered']);
+      expect(run.serverKinds.slice(5)).toEqual([
+        ...Array<string>(shown.length - 2).fill('B:conflict'),
+        'B:rewrote',
+        'B:answered',
+      ]);
     },
   },
   {

@@ -16,7 +16,10 @@ export interface SpawnedPlayground {
 
 /** Spawns the playground's CLI with `env` on top of this process's environment. */
 export function spawnPlayground(env: Record<string, string>): SpawnedPlayground {
-  const child = spawn('node_modules/.bin/tsx', ['playground/server.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node_modules/.bin/tsx', ['playground/server.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
@@ -45,7 +48,10 @@ export function spawnPlayground(env: Record<string, string>): SpawnedPlayground 
           const match = output.match(pattern);
           if (match) settle(() => resolve(match));
         };
-        const timer = setTimeout(() => settle(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output}`))), timeoutMs);
+        const timer = setTimeout(
+          () => settle(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output}`))),
+          timeoutMs,
+        );
         void exited.then((code) => {
           check();
           settle(() => reject(new Error(`exited with ${code} before printing ${pattern}; output:\n${output}`)));

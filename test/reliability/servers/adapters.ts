@@ -8,7 +8,11 @@ export interface AdapterUnderTest {
   /** The ledger's operation label (see `runsField`). */
   operation: string;
   /** Sends one charge to `server` with `key` in the Idempotency-Key header. */
-  charge(server: Pick<ServerProcess, 'graphqlUrl' | 'trpcUrl'>, key: string, input: { amount: number; waitForGate?: boolean }): Promise<Seen<unknown>>;
+  charge(
+    server: Pick<ServerProcess, 'graphqlUrl' | 'trpcUrl'>,
+    key: string,
+    input: { amount: number; waitForGate?: boolean },
+  ): Promise<Seen<unknown>>;
   /** The charge in a 200 answer, as the client decoded it; `undefined` otherwise. */
   chargeOf(seen: Seen<unknown>): Record<string, unknown> | undefined;
   /** The body of a 409, exactly. */
@@ -20,7 +24,9 @@ export const graphqlAdapter: AdapterUnderTest = {
   operation: 'graphql:charge',
   charge: (server, key, variables) => postGraphQL(server.graphqlUrl, { query: CHARGE_MUTATION, variables }, key),
   chargeOf: (seen) => (seen.body as { data?: { charge?: Record<string, unknown> } }).data?.charge,
-  conflictBody: { errors: [{ message: expect.any(String) as unknown, extensions: { code: 'IDEMPOTENCY_CONCURRENT_REQUEST' } }] },
+  conflictBody: {
+    errors: [{ message: expect.any(String) as unknown, extensions: { code: 'IDEMPOTENCY_CONCURRENT_REQUEST' } }],
+  },
 };
 
 export const trpcAdapter: AdapterUnderTest = {

@@ -29,13 +29,23 @@ export interface RunningApp {
 }
 
 /** One node:http server with GraphQL Yoga at `/graphql` and the tRPC standalone handler at `/trpc/`. */
-export async function startApp({ redis, prefix, server: name, idempotency, announce }: AppOptions): Promise<RunningApp> {
+export async function startApp({
+  redis,
+  prefix,
+  server: name,
+  idempotency,
+  announce,
+}: AppOptions): Promise<RunningApp> {
   const ledger = createLedger({ redis, prefix, server: name, announce });
   const yoga = createGraphQLApp(ledger, idempotency);
   const trpc = createHTTPHandler({
     router: createTrpcRouter(ledger, idempotency),
     basePath: '/trpc/',
-    createContext: ({ req, res }) => ({ req, res, user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined }),
+    createContext: ({ req, res }) => ({
+      req,
+      res,
+      user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined,
+    }),
   });
   const server = createServer((req, res) => (req.url?.startsWith('/trpc/') ? trpc(req, res) : yoga(req, res)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

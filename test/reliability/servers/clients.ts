@@ -54,10 +54,16 @@ export async function postGraphQL(
   return { ...seenHeaders(response), body: (await response.json()) as GraphQLBody };
 }
 
-export type TrpcOutcome = { ok: true; data: unknown } | { ok: false; code: string | undefined; idempotencyCode: string | undefined };
+export type TrpcOutcome =
+  { ok: true; data: unknown } | { ok: false; code: string | undefined; idempotencyCode: string | undefined };
 
 /** Calls a tRPC mutation with `@trpc/client` (httpLink, superjson), `key` in the Idempotency-Key header. */
-export async function callTrpc(url: string, path: 'charge' | 'report', input: unknown, key?: string): Promise<Seen<TrpcOutcome>> {
+export async function callTrpc(
+  url: string,
+  path: 'charge' | 'report',
+  input: unknown,
+  key?: string,
+): Promise<Seen<TrpcOutcome>> {
   let response: Response | undefined;
   const client = createTRPCClient<TrpcRouter>({
     links: [

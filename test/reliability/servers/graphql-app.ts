@@ -41,12 +41,24 @@ export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
       Query: { ping: () => 'pong' },
       Mutation: {
         charge: async (_, { amount, waitForGate }: { amount: number; waitForGate: boolean }, { idempotency }) => {
-          const charge = await ledger.charge({ operation: 'graphql:charge', key: idempotency?.key, fence: idempotency?.fence, amount, waitForGate });
+          const charge = await ledger.charge({
+            operation: 'graphql:charge',
+            key: idempotency?.key,
+            fence: idempotency?.fence,
+            amount,
+            waitForGate,
+          });
           return { ...charge, chargedAt: charge.chargedAt.toISOString() };
         },
         report: (_, { bytes }: { bytes: number }, { idempotency }) => {
-          if (!isReportSize(bytes)) throw new GraphQLError('bytes is out of range.', { extensions: { code: 'BAD_USER_INPUT' } });
-          return ledger.report({ operation: 'graphql:report', key: idempotency?.key, fence: idempotency?.fence, bytes });
+          if (!isReportSize(bytes))
+            throw new GraphQLError('bytes is out of range.', { extensions: { code: 'BAD_USER_INPUT' } });
+          return ledger.report({
+            operation: 'graphql:report',
+            key: idempotency?.key,
+            fence: idempotency?.fence,
+            bytes,
+          });
         },
       },
     },

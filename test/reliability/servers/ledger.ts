@@ -46,7 +46,8 @@ export const ALL_RUNS = '*';
 /** The field of {@link runsKey} for one operation and key. */
 export const runsField = (operation: string, key: string | undefined) => `${operation}:${key ?? ''}`;
 /** The list a gated body waits on with BLPOP; push to it to let the body finish. */
-export const gateKey = (prefix: string, operation: string, key: string | undefined) => `${prefix}gate:${runsField(operation, key)}`;
+export const gateKey = (prefix: string, operation: string, key: string | undefined) =>
+  `${prefix}gate:${runsField(operation, key)}`;
 
 /** The mutation bodies shared by both adapters: each counts its run in Redis and announces it. */
 export function createLedger({ redis, prefix, server, announce }: LedgerOptions) {
@@ -72,11 +73,23 @@ export function createLedger({ redis, prefix, server, announce }: LedgerOptions)
           gate.disconnect();
         }
       }
-      return { key: key ?? null, amount, fence: fence ?? null, server, run, chargedAt: new Date(Date.UTC(2024, 0, run)) };
+      return {
+        key: key ?? null,
+        amount,
+        fence: fence ?? null,
+        server,
+        run,
+        chargedAt: new Date(Date.UTC(2024, 0, run)),
+      };
     },
 
     /** A result of `bytes` characters, as large as a test needs. */
-    async report({ operation, key, fence, bytes }: Omit<ChargeRequest, 'amount' | 'waitForGate'> & { bytes: number }): Promise<string> {
+    async report({
+      operation,
+      key,
+      fence,
+      bytes,
+    }: Omit<ChargeRequest, 'amount' | 'waitForGate'> & { bytes: number }): Promise<string> {
       await countRun(operation, key, fence);
       return 'x'.repeat(bytes);
     },
@@ -87,6 +100,7 @@ export function createLedger({ redis, prefix, server, announce }: LedgerOptions)
 export const MAX_REPORT_BYTES = 4_194_304;
 
 /** Whether `bytes` is a `report` size the servers accept. */
-export const isReportSize = (bytes: unknown): bytes is number => Number.isSafeInteger(bytes) && (bytes as number) >= 0 && (bytes as number) <= MAX_REPORT_BYTES;
+export const isReportSize = (bytes: unknown): bytes is number =>
+  Number.isSafeInteger(bytes) && (bytes as number) >= 0 && (bytes as number) <= MAX_REPORT_BYTES;
 
 export type Ledger = ReturnType<typeof createLedger>;

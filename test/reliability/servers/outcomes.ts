@@ -28,7 +28,8 @@ export const documentedStatus: Record<IdempotencyErrorCode, number> = {
   IDEMPOTENCY_RESULT_NOT_STORED: 500,
 };
 
-const isIdempotencyCode = (code: unknown): code is IdempotencyErrorCode => typeof code === 'string' && code in documentedStatus;
+const isIdempotencyCode = (code: unknown): code is IdempotencyErrorCode =>
+  typeof code === 'string' && code in documentedStatus;
 
 interface GraphQLWire {
   data?: Record<string, unknown> | null;
@@ -49,7 +50,11 @@ export function readGraphQL(response: RawResponse): Outcome {
 export function readTrpc(response: RawResponse): Outcome {
   const body = parseJson(response) as TrpcWire;
   const data = body.error?.json.data;
-  return outcome(response, data?.idempotency?.code ?? data?.code, body.result ? superjson.deserialize(body.result.data) : undefined);
+  return outcome(
+    response,
+    data?.idempotency?.code ?? data?.code,
+    body.result ? superjson.deserialize(body.result.data) : undefined,
+  );
 }
 
 function outcome(response: RawResponse, code: string | undefined, value: unknown): Outcome {

@@ -15,19 +15,27 @@ export interface RawResponse {
  */
 export function rawPost(agent: Agent, url: string, rawHeaders: readonly string[], body: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: 'POST', agent, headers: ['Host', new URL(url).host, ...rawHeaders, 'Content-Length', String(Buffer.byteLength(body))] }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          retryAfter: response.headers['retry-after'],
-          replayed: response.headers['idempotent-replayed'] as string | undefined,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
+    const outgoing = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: ['Host', new URL(url).host, ...rawHeaders, 'Content-Length', String(Buffer.byteLength(body))],
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            retryAfter: response.headers['retry-after'],
+            replayed: response.headers['idempotent-replayed'] as string | undefined,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(Buffer.from(body));
   });

@@ -31,7 +31,12 @@ afterAll(() => {
  * Starts `server.ts` with plain node and the tsx loader (not the `tsx` CLI, whose wrapper process
  * would survive a SIGKILL meant for the server), and waits for its ready line.
  */
-export async function spawnServer(env: { REDIS_URL: string; PREFIX: string; SERVER_NAME: string; LEASE_MS?: number }): Promise<ServerProcess> {
+export async function spawnServer(env: {
+  REDIS_URL: string;
+  PREFIX: string;
+  SERVER_NAME: string;
+  LEASE_MS?: number;
+}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', serverScript], {
     env: { ...process.env, ...env, LEASE_MS: env.LEASE_MS === undefined ? '' : String(env.LEASE_MS) },
     stdio: ['ignore', 'pipe', 'inherit'],

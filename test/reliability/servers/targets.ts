@@ -12,7 +12,11 @@ export interface Target {
   [fc.toStringMethod]: () => string;
   maxKeyLength: number;
   /** Sends a charge. `memoJson` is spliced in as raw JSON text (so it can be nested deeper than JSON.stringify allows). */
-  charge(fields: { amount: number; idempotencyKey?: unknown }, headers: readonly string[], memoJson?: string): Promise<Outcome>;
+  charge(
+    fields: { amount: number; idempotencyKey?: unknown },
+    headers: readonly string[],
+    memoJson?: string,
+  ): Promise<Outcome>;
   /** Sends a report of `bytes` characters. */
   report(bytes: number, headers: readonly string[]): Promise<Outcome>;
   /** Sends any body text to the charge endpoint. */
@@ -28,12 +32,14 @@ function withMemo(fields: object, memoJson: string | undefined): string {
 /** The GraphQL Yoga endpoint of `app`. */
 export function graphqlTarget(name: string, app: RunningApp, agent: Agent, maxKeyLength: number): Target {
   const base = ['Content-Type', 'application/json', 'Accept', 'application/graphql-response+json'];
-  const post = async (body: string, headers: readonly string[]) => readGraphQL(await rawPost(agent, app.graphqlUrl, [...base, ...headers], body));
+  const post = async (body: string, headers: readonly string[]) =>
+    readGraphQL(await rawPost(agent, app.graphqlUrl, [...base, ...headers], body));
   return {
     name,
     [fc.toStringMethod]: () => name,
     maxKeyLength,
-    charge: (fields, headers, memoJson) => post(`{"query":${JSON.stringify(CHARGE_MUTATION)},"variables":${withMemo(fields, memoJson)}}`, headers),
+    charge: (fields, headers, memoJson) =>
+      post(`{"query":${JSON.stringify(CHARGE_MUTATION)},"variables":${withMemo(fields, memoJson)}}`, headers),
     report: (bytes, headers) => post(JSON.stringify({ query: REPORT_MUTATION, variables: { bytes } }), headers),
     raw: post,
   };

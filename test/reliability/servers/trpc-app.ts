@@ -40,14 +40,28 @@ function parseReport(raw: unknown): { bytes: number } {
 export function createTrpcRouter(ledger: Ledger, options: IdempotencyOptions) {
   const t = initTRPC.context<TrpcContext>().create({
     transformer: superjson,
-    errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+    errorFormatter: ({ shape, error }) => ({
+      ...shape,
+      data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+    }),
   });
-  const idempotent = t.procedure.use(idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user ?? 'anonymous' }));
+  const idempotent = t.procedure.use(
+    idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user ?? 'anonymous' }),
+  );
   return t.router({
     charge: idempotent.input(parseCharge).mutation(({ input, ctx }) =>
-      ledger.charge({ operation: 'trpc:charge', ...ctx.idempotency, amount: input.amount, waitForGate: input.waitForGate }),
+      ledger.charge({
+        operation: 'trpc:charge',
+        ...ctx.idempotency,
+        amount: input.amount,
+        waitForGate: input.waitForGate,
+      }),
     ),
-    report: idempotent.input(parseReport).mutation(({ input, ctx }) => ledger.report({ operation: 'trpc:report', ...ctx.idempotency, bytes: input.bytes })),
+    report: idempotent
+      .input(parseReport)
+      .mutation(({ input, ctx }) =>
+        ledger.report({ operation: 'trpc:report', ...ctx.idempotency, bytes: input.bytes }),
+      ),
   });
 }
 

@@ -1,4 +1,13 @@
-import { createTRPCClient, createWSClient, httpBatchLink, httpLink, retryLink, splitLink, TRPCClientError, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpLink,
+  retryLink,
+  splitLink,
+  TRPCClientError,
+  wsLink,
+} from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import superjson from 'superjson';
 import { afterAll } from 'vitest';
@@ -27,7 +36,11 @@ export interface TestClientOptions {
  * header per request), everything else through httpBatchLink. Retries network failures and 500s,
  * up to 3 attempts; `exchanges` records every HTTP exchange.
  */
-export function createTestClient<TRouter extends AnyTRPCRouter>({ url, user, superjson: useSuperjson = true }: TestClientOptions) {
+export function createTestClient<TRouter extends AnyTRPCRouter>({
+  url,
+  user,
+  superjson: useSuperjson = true,
+}: TestClientOptions) {
   const exchanges: Exchange[] = [];
   // Must match the router's; `undefined` selects tRPC's default (plain JSON), which the link types cannot express.
   const transformer = (useSuperjson ? superjson : undefined) as typeof superjson;
@@ -52,7 +65,12 @@ export function createTestClient<TRouter extends AnyTRPCRouter>({ url, user, sup
           retryLink<AnyTRPCRouter>({
             retry: ({ error, attempts }) => attempts < 3 && (error.data == null || error.data.httpStatus === 500),
           }),
-          httpLink<AnyTRPCRouter>({ url, transformer, fetch: recordingFetch, headers: ({ op }) => ({ ...headers, ...idempotencyHeaders({ op }) }) }),
+          httpLink<AnyTRPCRouter>({
+            url,
+            transformer,
+            fetch: recordingFetch,
+            headers: ({ op }) => ({ ...headers, ...idempotencyHeaders({ op }) }),
+          }),
         ],
         false: httpBatchLink<AnyTRPCRouter>({ url, transformer, fetch: recordingFetch, headers }),
       }),
@@ -75,13 +93,21 @@ afterAll(async () => {
 });
 
 /** A client whose every operation goes over one WebSocket (`wsLink`, superjson); closed after the file's tests. */
-export function createWsTestClient<TRouter extends AnyTRPCRouter>({ url, connectionParams, handshakeHeaders }: WsTestClientOptions) {
+export function createWsTestClient<TRouter extends AnyTRPCRouter>({
+  url,
+  connectionParams,
+  handshakeHeaders,
+}: WsTestClientOptions) {
   class HandshakeWebSocket extends NodeWebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols, { headers: handshakeHeaders });
     }
   }
-  const wsClient = createWSClient({ url, connectionParams, WebSocket: HandshakeWebSocket as unknown as typeof WebSocket });
+  const wsClient = createWSClient({
+    url,
+    connectionParams,
+    WebSocket: HandshakeWebSocket as unknown as typeof WebSocket,
+  });
   wsClients.push(wsClient);
   return createTRPCClient<TRouter>({ links: [wsLink<AnyTRPCRouter>({ client: wsClient, transformer: superjson })] });
 }

@@ -14,7 +14,8 @@ export function createPlainRouter(store: IdempotencyStore) {
   const t = initTRPC.context<TestContext>().create();
   const inspect = t.middleware(async ({ next }) => {
     const result = await next();
-    if (result.ok) seen.push((result.data as { chargedAt: unknown }).chargedAt instanceof Date ? 'Date' : typeof result.data);
+    if (result.ok)
+      seen.push((result.data as { chargedAt: unknown }).chargedAt instanceof Date ? 'Date' : typeof result.data);
     return result;
   });
   const idempotent = idempotency<TestContext>({ store, scope: ({ ctx }) => ctx.user });

@@ -9,7 +9,10 @@ import type { TestContext } from './router.js';
 /** A cause the formatter reads by its own properties, not by its class (never registered on the serializer). */
 export class LedgerLockedError extends Error {
   readonly reason = 'ledger-locked';
-  constructor(readonly account: string, readonly since: Date) {
+  constructor(
+    readonly account: string,
+    readonly since: Date,
+  ) {
     super(`Account ${account} is locked`);
     this.name = 'LedgerLockedError';
   }
@@ -31,7 +34,8 @@ export function createPolicyRouter(store: IdempotencyStore) {
         ...shape.data,
         idempotency: idempotencyErrorData(error),
         zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
-        ledger: error.cause instanceof Error && 'account' in error.cause ? { ...error.cause, name: error.cause.name } : null,
+        ledger:
+          error.cause instanceof Error && 'account' in error.cause ? { ...error.cause, name: error.cause.name } : null,
       },
     }),
   });
@@ -48,10 +52,12 @@ export function createPolicyRouter(store: IdempotencyStore) {
       return { id: 42 } as unknown as { id: string };
     }),
     /** Validates its input with zod: a bad input never reaches the body. */
-    transfer: mutation.input(z.object({ amount: z.number().positive(), note: z.string().max(5) })).mutation(({ input }) => ({
-      run: count('transfer'),
-      amount: input.amount,
-    })),
+    transfer: mutation
+      .input(z.object({ amount: z.number().positive(), note: z.string().max(5) }))
+      .mutation(({ input }) => ({
+        run: count('transfer'),
+        amount: input.amount,
+      })),
     /** Refuses the first run with TOO_MANY_REQUESTS (transient), then succeeds. */
     throttled: mutation.mutation(() => {
       const run = count('throttled');
@@ -65,7 +71,11 @@ export function createPolicyRouter(store: IdempotencyStore) {
     /** Always FORBIDDEN, caused by an error whose own properties the formatter exposes. */
     locked: mutation.mutation(() => {
       const run = count('locked');
-      throw new TRPCError({ code: 'FORBIDDEN', message: `Locked (run ${run})`, cause: new LedgerLockedError(`acct-${run}`, new Date(Date.UTC(2024, 4, run))) });
+      throw new TRPCError({
+        code: 'FORBIDDEN',
+        message: `Locked (run ${run})`,
+        cause: new LedgerLockedError(`acct-${run}`, new Date(Date.UTC(2024, 4, run))),
+      });
     }),
     /** Crashes on the first run (a plain Error), then succeeds. */
     crashing: mutation.mutation(() => {

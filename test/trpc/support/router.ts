@@ -1,7 +1,12 @@
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import { idempotency, idempotencyErrorData, type IdempotencyMeta, type TrpcIdempotencyOptions } from '../../../src/trpc/index.js';
+import {
+  idempotency,
+  idempotencyErrorData,
+  type IdempotencyMeta,
+  type TrpcIdempotencyOptions,
+} from '../../../src/trpc/index.js';
 import { createProbe } from './probe.js';
 
 /** What the test servers' `createContext` returns: the caller and whatever the adapter exposes. */
@@ -31,7 +36,10 @@ export function createTestRouter(options: TestRouterOptions) {
     .meta<IdempotencyMeta>()
     .create({
       transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({ ...shape, data: { ...shape.data, idempotency: idempotencyErrorData(error) } }),
+      errorFormatter: ({ shape, error }) => ({
+        ...shape,
+        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+      }),
     });
   const idempotent = idempotency<TestContext>({ scope: ({ ctx }) => ctx.user, ...options });
   const mutation = t.procedure.use(idempotent);
@@ -52,11 +60,13 @@ export function createTestRouter(options: TestRouterOptions) {
       await probe.gate();
       return { amount: input.amount, run: probe.runs('slow'), at: new Date(Date.UTC(2024, 1, probe.runs('slow'))) };
     }),
-    upload: mutation.input((raw: unknown) => raw as FormData).mutation(async ({ input }) => {
-      probe.ran('upload');
-      const file = input.get('file') as File;
-      return { run: probe.runs('upload'), name: file.name, content: await file.text() };
-    }),
+    upload: mutation
+      .input((raw: unknown) => raw as FormData)
+      .mutation(async ({ input }) => {
+        probe.ran('upload');
+        const file = input.get('file') as File;
+        return { run: probe.runs('upload'), name: file.name, content: await file.text() };
+      }),
     countdown: mutation.mutation(() => {
       probe.ran('countdown');
       return countdown();
@@ -65,7 +75,10 @@ export function createTestRouter(options: TestRouterOptions) {
     order: mutation.mutation(() => {
       probe.ran('order');
       const run = probe.runs('order');
-      return { orderId: `order-${run}`, receipt: new Promise<string>((resolve) => setTimeout(() => resolve(`receipt-${run}`), 20)) };
+      return {
+        orderId: `order-${run}`,
+        receipt: new Promise<string>((resolve) => setTimeout(() => resolve(`receipt-${run}`), 20)),
+      };
     }),
     nothing: mutation.mutation(() => {
       probe.ran('nothing');

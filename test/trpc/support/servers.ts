@@ -67,7 +67,11 @@ export async function startFetchServer(router: AnyTRPCRouter): Promise<{ url: st
           endpoint: '',
           req: request,
           router,
-          createContext: ({ req: fetchReq, resHeaders }) => ({ req: fetchReq, resHeaders, user: fetchReq.headers.get(USER_HEADER) ?? undefined }),
+          createContext: ({ req: fetchReq, resHeaders }) => ({
+            req: fetchReq,
+            resHeaders,
+            user: fetchReq.headers.get(USER_HEADER) ?? undefined,
+          }),
         }),
       )
       .then(async (response) => {
@@ -81,7 +85,10 @@ export async function startFetchServer(router: AnyTRPCRouter): Promise<{ url: st
 /** The Express adapter (`createExpressMiddleware`) at `/trpc`; the context exposes `req` and `res`. */
 export async function startExpressServer(router: AnyTRPCRouter): Promise<{ url: string }> {
   const app = express();
-  app.use('/trpc', createExpressMiddleware({ router, createContext: ({ req, res }) => ({ req, res, user: req.get(USER_HEADER) }) }));
+  app.use(
+    '/trpc',
+    createExpressMiddleware({ router, createContext: ({ req, res }) => ({ req, res, user: req.get(USER_HEADER) }) }),
+  );
   return { url: `${await listen(createServer(app))}/trpc` };
 }
 
@@ -97,7 +104,11 @@ export async function startWebSocketServer(router: AnyTRPCRouter): Promise<{ url
   applyWSSHandler({
     wss,
     router,
-    createContext: ({ req, info }) => ({ req, connectionParams: info.connectionParams, user: info.connectionParams?.user }),
+    createContext: ({ req, info }) => ({
+      req,
+      connectionParams: info.connectionParams,
+      user: info.connectionParams?.user,
+    }),
   });
   return { url: (await listen(server)).replace(/^http/, 'ws') };
 }
@@ -110,7 +121,11 @@ async function toRequest(req: IncomingMessage): Promise<Request> {
     for (const item of Array.isArray(value) ? value : [value ?? '']) headers.append(name, item);
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  return new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
+  return new Request(`http://127.0.0.1${req.url}`, {
+    method: req.method,
+    headers,
+    body: hasBody ? Buffer.concat(chunks) : undefined,
+  });
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
