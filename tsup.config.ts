@@ -18,7 +18,7 @@ export default defineConfig({
   splitting: true,
   clean: true,
   sourcemap: true,
-  target: 'node20',
+  target: 'node22',
   // structured-headers ships ESM only; bundling it keeps the CommonJS build loadable everywhere.
   noExternal: ['structured-headers'],
 });
