@@ -2,6 +2,7 @@
 // IDEMPOTENCY_CONCURRENT_REQUEST when a retry arrived while the first attempt still ran.
 import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
+import { tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createIdempotencyLink, type ApolloIdempotencyLinkOptions } from '../../../src/apollo-client/index.js';
 import { CREATE_PAYMENT, startHeldMutationServer } from './held-mutation-server.js';
@@ -20,14 +21,33 @@ const MEDIA_TYPES = [
   { accept: 'application/json', as: 'ServerError' },
 ] as const;
 
-function apollo(url: string, accept: string, options: ApolloIdempotencyLinkOptions = {}) {
+function apollo(url: string, accept: string, options: ApolloIdempotencyLinkOptions = {}, below: ApolloLink[] = []) {
   return new ApolloClient({
     cache: new InMemoryCache(),
     link: ApolloLink.from([
       createIdempotencyLink(options),
+      ...below,
       new HttpLink({ uri: url, headers: { 'x-user': 'alice', accept } }),
     ]),
   });
+}
+
+/**
+ * A link below createIdempotencyLink and a promise that resolves once it has passed a 409 up: by
+ * then createIdempotencyLink has received it (in the same synchronous emission) and is waiting.
+ */
+function refusalSeen(): { link: ApolloLink; seen: Promise<void> } {
+  let seen!: () => void;
+  const promise = new Promise<void>((resolve) => (seen = resolve));
+  const link = new ApolloLink((operation, forward) =>
+    forward(operation).pipe(
+      tap({
+        next: (result) => void ('errors' in result && result.errors?.length && seen()),
+        error: (error: unknown) => void (ServerError.is(error) && error.statusCode === 409 && seen()),
+      }),
+    ),
+  );
+  return { link, seen: promise };
 }
 
 /** The concurrent-request code of what mutate() rejected with, in either media type. */
@@ -118,7 +138,10 @@ describe.each(MEDIA_TYPES)('createIdempotencyLink rides out a 409 (409 as a $as)
 
   it('an abort of the operation’s signal ends the wait at once and sends nothing more', async () => {
     const server = await startHeldMutationServer(60); // Retry-After: 60 s, longer than the test's timeout
-    const client = apollo(server.url, accept, { retryConcurrent: { maxDelay: 60_000, maxTotalWait: 120_000 } });
+    const refusal = refusalSeen();
+    const client = apollo(server.url, accept, { retryConcurrent: { maxDelay: 60_000, maxTotalWait: 120_000 } }, [
+      refusal.link,
+    ]);
     const first = client.mutate<Created>({
       mutation: CREATE,
       variables: { amount: 4 },
@@ -132,7 +155,7 @@ describe.each(MEDIA_TYPES)('createIdempotencyLink rides out a 409 (409 as a $as)
       variables: { amount: 4 },
       context: { idempotencyKey: 'cart-9', fetchOptions: { signal: leave.signal } },
     });
-    await server.answered('"cart-9"', 409);
+    await refusal.seen; // the link now waits out the 409's Retry-After
     leave.abort(new Error('user left the page'));
 
     await expect(retry).rejects.toThrow('user left the page');

@@ -7,11 +7,12 @@ import {
   fetchExchange,
   gql,
   makeOperation,
+  type Exchange,
   type OperationResult,
 } from '@urql/core';
 import { retryExchange } from '@urql/exchange-retry';
 import { describe, expect, it } from 'vitest';
-import { onEnd, pipe, subscribe } from 'wonka';
+import { onEnd, onPush, pipe, subscribe } from 'wonka';
 import { idempotencyExchange, type UrqlIdempotencyExchangeOptions } from '../../../src/urql/index.js';
 import { CREATE_PAYMENT, startHeldMutationServer } from './held-mutation-server.js';
 
@@ -21,13 +22,30 @@ const ALICE = { headers: { 'x-user': 'alice' } };
 type Created = { createPayment: { id: string; amount: number; key: string } };
 
 /** The documented set-up: the exchange before retryExchange (which does not retry GraphQL errors). */
-function urql(url: string, options: UrqlIdempotencyExchangeOptions = {}) {
+function urql(url: string, options: UrqlIdempotencyExchangeOptions = {}, below: Exchange[] = []) {
   return new Client({
     url,
-    exchanges: [cacheExchange, idempotencyExchange(options), retryExchange({}), fetchExchange],
+    exchanges: [cacheExchange, idempotencyExchange(options), ...below, retryExchange({}), fetchExchange],
     fetchOptions: ALICE,
     preferGetMethod: false,
   });
+}
+
+/**
+ * An exchange below idempotencyExchange and a promise that resolves once it has passed a 409 up: by
+ * then idempotencyExchange has received it (in the same synchronous push) and is waiting.
+ */
+function refusalSeen(): { exchange: Exchange; seen: Promise<void> } {
+  let seen!: () => void;
+  const promise = new Promise<void>((resolve) => (seen = resolve));
+  const exchange: Exchange =
+    ({ forward }) =>
+    (operations$) =>
+      pipe(
+        forward(operations$),
+        onPush((result) => void (codeOf(result) === 'IDEMPOTENCY_CONCURRENT_REQUEST' && seen())),
+      );
+  return { exchange, seen: promise };
 }
 
 function codeOf(result: OperationResult): unknown {
@@ -93,7 +111,10 @@ describe('idempotencyExchange rides out a 409', () => {
 
   it('an abort of the signal in the operation’s fetchOptions ends the wait at once, as a network error, and sends nothing more', async () => {
     const server = await startHeldMutationServer(60); // Retry-After: 60 s, longer than the test's timeout
-    const client = urql(server.url, { retryConcurrent: { maxDelay: 60_000, maxTotalWait: 120_000 } });
+    const refusal = refusalSeen();
+    const client = urql(server.url, { retryConcurrent: { maxDelay: 60_000, maxTotalWait: 120_000 } }, [
+      refusal.exchange,
+    ]);
     const first = client.mutation<Created>(CREATE, { amount: 4 }, { idempotencyKey: 'cart-9' }).toPromise();
     await server.bodyStarted();
     const leave = new AbortController();
@@ -105,7 +126,7 @@ describe('idempotencyExchange rides out a 409', () => {
         { idempotencyKey: 'cart-9', fetchOptions: { ...ALICE, signal: leave.signal } },
       )
       .toPromise();
-    await server.answered('"cart-9"', 409);
+    await refusal.seen; // the exchange now waits out the 409's Retry-After
     leave.abort(new Error('user left the page'));
 
     expect((await retry).error?.networkError?.message).toBe('user left the page');
@@ -122,7 +143,10 @@ describe('idempotencyExchange rides out a 409', () => {
     const server = await startHeldMutationServer(60);
     const first = urql(server.url).mutation<Created>(CREATE, { amount: 4 }, { idempotencyKey: 'cart-10' }).toPromise();
     await server.bodyStarted();
-    const client = urql(server.url, { retryConcurrent: { maxDelay: 60_000, maxTotalWait: 120_000 } });
+    const refusal = refusalSeen();
+    const client = urql(server.url, { retryConcurrent: { maxDelay: 60_000, maxTotalWait: 120_000 } }, [
+      refusal.exchange,
+    ]);
     const operation = client.createRequestOperation('mutation', createRequest(CREATE, { amount: 4 }), {
       idempotencyKey: 'cart-10',
     });
@@ -134,7 +158,7 @@ describe('idempotencyExchange rides out a 409', () => {
         subscribe((result) => results.push(result)),
       ),
     );
-    await server.answered('"cart-10"', 409);
+    await refusal.seen;
     client.reexecuteOperation(makeOperation('teardown', operation));
 
     await ended;
