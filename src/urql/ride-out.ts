@@ -66,12 +66,11 @@ function waitOrAbort(operation: Operation, ms: number): Source<Operation | Opera
     const onAbort = () => stop.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) stop.abort();
+    const aborted = () => next(makeErrorResult(operation, asError(signal?.reason)));
     sleep(ms, stop.signal)
       .then(
-        () => next(operation),
-        () => {
-          if (signal?.aborted) next(makeErrorResult(operation, asError(signal.reason)));
-        },
+        () => (signal?.aborted ? aborted() : next(operation)), // aborted as the wait ended: send nothing
+        () => signal?.aborted && aborted(), // else stopped by a teardown: nothing to tell
       )
       .finally(complete);
     return () => {
