@@ -45,6 +45,11 @@ export function isConcurrentRefusal(errors: unknown): boolean {
 
 /** {@link ConcurrentRetryOptions} with the defaults filled in; a number that is negative or not finite is refused. */
 export function concurrentRetrySettings(options: ConcurrentRetryOptions = {}): Required<ConcurrentRetryOptions> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `idempotent-mutations: retryConcurrent must be false or an object of ConcurrentRetryOptions, got ${String(options)}`,
+    );
+  }
   const settings = { ...concurrentRetryDefaults };
   for (const name of Object.keys(concurrentRetryDefaults) as (keyof ConcurrentRetryOptions)[]) {
     const value = options[name];

@@ -84,6 +84,8 @@ describe('concurrentRetrySettings', () => {
     expect(() => concurrentRetrySettings({ retries: 1.5 })).toThrow(/retryConcurrent\.retries must be a whole number/);
     expect(() => concurrentRetrySettings({ maxDelay: Number.NaN })).toThrow(/retryConcurrent\.maxDelay/);
     expect(() => concurrentRetrySettings({ maxTotalWait: '10' as never })).toThrow(TypeError);
+    expect(() => concurrentRetrySettings(null as never)).toThrow(/retryConcurrent must be false or an object/);
+    expect(() => concurrentRetrySettings(true as never)).toThrow(/retryConcurrent must be false or an object/);
     expect(concurrentRetrySettings({ retries: undefined })).toEqual({
       retries: 10,
       maxTotalWait: 15_000,
