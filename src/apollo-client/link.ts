@@ -1,13 +1,25 @@
 import { ApolloLink } from '@apollo/client/link';
-import { chooseKey, formatKeyHeader, type ClientKeyOptions } from '../core/client-key.js';
+import { concurrentRetrySettings, type ConcurrentRetryOptions } from '../client/concurrent-retry.js';
+import { chooseKey, formatKeyHeader, type KeyGeneratorOptions, type KeyHeaderOptions } from '../core/client-key.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
+import { forwardRidingOut409 } from './ride-out.js';
 
 /** Options of {@link createIdempotencyLink}. */
-export type IdempotencyLinkOptions = ClientKeyOptions;
+export interface ApolloIdempotencyLinkOptions extends KeyGeneratorOptions, KeyHeaderOptions {
+  /**
+   * What the link does when a mutation is answered with a 409 `IDEMPOTENCY_CONCURRENT_REQUEST` (its
+   * key's first attempt is still running, as after a client timeout): wait for `Retry-After` and send
+   * it again with the same key, within these bounds, until the first attempt's result is replayed;
+   * `false` hands the 409 to the application at once. Defaults to `{}`: every
+   * {@link ConcurrentRetryOptions} default (10 re-sends, 15 s of waiting in all).
+   */
+  retryConcurrent?: ConcurrentRetryOptions | false;
+}
 
-/** The defaults of {@link IdempotencyLinkOptions}. */
-export const idempotencyLinkDefaults = {
+/** The defaults of {@link ApolloIdempotencyLinkOptions}. */
+export const apolloIdempotencyLinkDefaults = {
   headerName: IDEMPOTENCY_KEY_HEADER,
+  retryConcurrent: {},
 } as const;
 
 /**
@@ -17,6 +29,10 @@ export const idempotencyLinkDefaults = {
  * (`client.mutate({ mutation, context: { idempotencyKey } })`), else a new one; it is written to
  * `context.idempotencyKey` so later links can read it. A mutation whose context `headers` already
  * carry the header keeps it unchanged. Queries and subscriptions pass through untouched.
+ *
+ * A 409 `IDEMPOTENCY_CONCURRENT_REQUEST` (the same key still running) is ridden out by default: the
+ * link waits for `Retry-After` and forwards the same operation again, bounded by `retryConcurrent`;
+ * an abort of the context's `fetchOptions.signal` ends the wait at once.
  *
  * Put it before `RetryLink` (closer to the app). `RetryLink` re-forwards the same operation
  * object on every retry, and the key lives in that operation's context, so every retry sends the
@@ -31,8 +47,13 @@ export const idempotencyLinkDefaults = {
  *   link: ApolloLink.from([createIdempotencyLink(), new RetryLink(), new HttpLink({ uri })]),
  * });
  */
-export function createIdempotencyLink(options: IdempotencyLinkOptions = {}): ApolloLink {
-  const { generateKey, headerName = idempotencyLinkDefaults.headerName } = options;
+export function createIdempotencyLink(options: ApolloIdempotencyLinkOptions = {}): ApolloLink {
+  const {
+    generateKey,
+    headerName = apolloIdempotencyLinkDefaults.headerName,
+    retryConcurrent = apolloIdempotencyLinkDefaults.retryConcurrent,
+  } = options;
+  const settings = retryConcurrent === false ? undefined : concurrentRetrySettings(retryConcurrent);
   return new ApolloLink((operation, forward) => {
     // Compared as a string: OperationTypeNode.MUTATION is 'mutation', and the enum lives in graphql.
     if ((operation.operationType as string) !== 'mutation') return forward(operation);
@@ -40,9 +61,10 @@ export function createIdempotencyLink(options: IdempotencyLinkOptions = {}): Apo
     const headers: Record<string, string> = { ...(context.headers as Record<string, string> | undefined) };
     const sameName = (name: string) => name.toLowerCase() === headerName.toLowerCase();
     const key = chooseKey(context.idempotencyKey, Object.keys(headers).some(sameName), generateKey);
-    if (key === undefined) return forward(operation);
-    for (const name of Object.keys(headers)) if (sameName(name)) delete headers[name];
-    operation.setContext({ idempotencyKey: key, headers: { ...headers, [headerName]: formatKeyHeader(key) } });
-    return forward(operation);
+    if (key !== undefined) {
+      for (const name of Object.keys(headers)) if (sameName(name)) delete headers[name];
+      operation.setContext({ idempotencyKey: key, headers: { ...headers, [headerName]: formatKeyHeader(key) } });
+    }
+    return settings ? forwardRidingOut409(operation, forward, settings) : forward(operation);
   });
 }

@@ -1,4 +1,9 @@
-import { formatKeyHeader, newIdempotencyKey } from '../core/client-key.js';
+import {
+  formatKeyHeader,
+  newIdempotencyKey,
+  type KeyGeneratorOptions,
+  type KeyHeaderOptions,
+} from '../core/client-key.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
 import { backoffDelay, retryAfterDelay, sleep } from './backoff.js';
 import { isMutationBody } from './fetch-operation.js';
@@ -12,22 +17,18 @@ export type AttemptOutcome = { attempt: number } & (
 );
 
 /** Options of {@link createIdempotentFetch}. */
-export interface IdempotentFetchOptions {
+export interface IdempotentFetchOptions extends KeyGeneratorOptions, KeyHeaderOptions {
   /** Retries after the first attempt (so at most `retries + 1` requests). Defaults to `3`. */
   retries?: number;
   /** Backoff base in milliseconds: retry n waits a random time up to `baseDelay * 2^n`. Defaults to `100`. */
   baseDelay?: number;
   /** Longest wait between attempts in milliseconds; also caps a server's `Retry-After`. Defaults to `5_000`. */
   maxDelay?: number;
-  /** Request header that carries the key. Defaults to `'Idempotency-Key'`. */
-  headerName?: string;
   /**
    * Whether an attempt is retried (with the same key). Defaults to {@link shouldRetryDefault}:
    * network errors (but not aborts), 409 and 5xx responses.
    */
   shouldRetry?: (outcome: AttemptOutcome) => boolean;
-  /** Mints the key of each mutation request. Defaults to `crypto.randomUUID()`. */
-  generateKey?: () => string;
 }
 
 /** The defaults of {@link IdempotentFetchOptions}. */

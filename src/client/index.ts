@@ -7,4 +7,11 @@ export {
   type IdempotentFetchOptions,
 } from './fetch.js';
 export { isMutationBody, operationTypeOf, type OperationType } from './fetch-operation.js';
-export * from './link.js';
+export {
+  idempotencyHeaders,
+  idempotencyLink,
+  type IdempotencyHeadersOptions,
+  type TrpcIdempotencyLinkOptions,
+} from './link.js';
+export { CONCURRENT_REQUEST_CODE, concurrentRetryDefaults, type ConcurrentRetryOptions } from './concurrent-retry.js';
+export type { KeyGeneratorOptions, KeyHeaderOptions } from '../core/client-key.js';

@@ -1,19 +1,18 @@
 import type { Operation, TRPCLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { formatKeyHeader, newIdempotencyKey } from '../core/client-key.js';
+import {
+  formatKeyHeader,
+  newIdempotencyKey,
+  type KeyGeneratorOptions,
+  type KeyHeaderOptions,
+} from '../core/client-key.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
 
-/** Options of {@link idempotencyLink}. */
-export interface IdempotencyLinkOptions {
-  /** Mints the key of a mutation the caller gave none. Defaults to a random UUID (`crypto.randomUUID()`). */
-  generateKey?: () => string;
-}
+/** Options of the tRPC {@link idempotencyLink}. */
+export type TrpcIdempotencyLinkOptions = KeyGeneratorOptions;
 
 /** Options of {@link idempotencyHeaders}. */
-export interface IdempotencyHeadersOptions {
-  /** The request header that carries the key; must match the server's `headerName`. Defaults to `'Idempotency-Key'`. */
-  headerName?: string;
-}
+export type IdempotencyHeadersOptions = KeyHeaderOptions;
 
 /**
  * A tRPC link that gives each mutation call one idempotency key, in `op.context.idempotencyKey`: the
@@ -22,7 +21,7 @@ export interface IdempotencyHeadersOptions {
  * the key with {@link idempotencyHeaders} in the terminating `httpLink`.
  */
 export function idempotencyLink<TRouter extends AnyTRPCRouter = AnyTRPCRouter>(
-  options: IdempotencyLinkOptions = {},
+  options: TrpcIdempotencyLinkOptions = {},
 ): TRPCLink<TRouter> {
   const { generateKey = newIdempotencyKey } = options;
   return () =>

@@ -4,3 +4,4 @@
  * built-ins, and no runtime import of TanStack Query.
  */
 export { idempotentMutationFn, type IdempotentMutationFnOptions, type KeyedMutationFunction } from './mutation-fn.js';
+export type { KeyGeneratorOptions } from '../core/client-key.js';

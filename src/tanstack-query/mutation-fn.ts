@@ -1,10 +1,8 @@
 import type { MutationFunctionContext } from '@tanstack/query-core';
-import { newIdempotencyKey } from '../core/client-key.js';
+import { newIdempotencyKey, type KeyGeneratorOptions } from '../core/client-key.js';
 
 /** Options of {@link idempotentMutationFn}. */
-export interface IdempotentMutationFnOptions<TVariables> {
-  /** Mints the key of a mutation execution. Defaults to a random UUID (`crypto.randomUUID()`). */
-  generateKey?: () => string;
+export interface IdempotentMutationFnOptions<TVariables> extends KeyGeneratorOptions {
   /**
    * The caller's own key for a `mutate()` call, read from its variables (e.g. a key minted when a
    * form opened, kept with the form); `undefined` falls back to a minted key. Use it when a key must

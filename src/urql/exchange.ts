@@ -1,13 +1,27 @@
-import { makeOperation, mapExchange, type Exchange, type Operation } from '@urql/core';
-import { chooseKey, formatKeyHeader, type ClientKeyOptions } from '../core/client-key.js';
+import { makeOperation, type Exchange, type Operation } from '@urql/core';
+import { map, pipe } from 'wonka';
+import { concurrentRetrySettings, type ConcurrentRetryOptions } from '../client/concurrent-retry.js';
+import { chooseKey, formatKeyHeader, type KeyGeneratorOptions, type KeyHeaderOptions } from '../core/client-key.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
+import { fetchOptionsOf, withKeyHeader } from './fetch-options.js';
+import { forwardRidingOut409, withFreshBudget } from './ride-out.js';
 
 /** Options of {@link idempotencyExchange}. */
-export type IdempotencyExchangeOptions = ClientKeyOptions;
+export interface UrqlIdempotencyExchangeOptions extends KeyGeneratorOptions, KeyHeaderOptions {
+  /**
+   * What the exchange does when a mutation is answered with a 409 `IDEMPOTENCY_CONCURRENT_REQUEST`
+   * (its key's first attempt is still running, as after a client timeout): wait for `Retry-After`
+   * and send it again with the same key, within these bounds, until the first attempt's result is
+   * replayed; `false` hands the 409 to the application at once. Defaults to `{}`: every
+   * {@link ConcurrentRetryOptions} default (10 re-sends, 15 s of waiting in all).
+   */
+  retryConcurrent?: ConcurrentRetryOptions | false;
+}
 
-/** The defaults of {@link IdempotencyExchangeOptions}. */
-export const idempotencyExchangeDefaults = {
+/** The defaults of {@link UrqlIdempotencyExchangeOptions}. */
+export const urqlIdempotencyExchangeDefaults = {
   headerName: IDEMPOTENCY_KEY_HEADER,
+  retryConcurrent: {},
 } as const;
 
 /**
@@ -19,6 +33,11 @@ export const idempotencyExchangeDefaults = {
  * does one whose `fetchOptions` headers already hold the header. Queries, subscriptions and
  * teardowns pass through untouched.
  *
+ * A 409 `IDEMPOTENCY_CONCURRENT_REQUEST` (the same key still running) is ridden out by default: the
+ * exchange waits for `Retry-After` and forwards the same operation again, bounded by
+ * `retryConcurrent`; a teardown of the operation, or an abort of a `signal` in its `fetchOptions`,
+ * ends the wait at once.
+ *
  * Put it before `retryExchange`. The key travels in the operation's context, and `retryExchange`
  * re-sends the failed operation with that same context, so every retry carries the key of the
  * first attempt and the server runs the mutation once. State is not keyed on `operation.key`:
@@ -28,41 +47,33 @@ export const idempotencyExchangeDefaults = {
  * @example
  * createClient({ url, exchanges: [cacheExchange, idempotencyExchange(), retryExchange({}), fetchExchange] });
  */
-export function idempotencyExchange(options: IdempotencyExchangeOptions = {}): Exchange {
-  const { generateKey, headerName = idempotencyExchangeDefaults.headerName } = options;
-  return mapExchange({
-    onOperation(operation) {
-      if (operation.kind !== 'mutation') return operation;
-      const key = chooseKey(
-        operation.context.idempotencyKey,
-        new Headers(fetchOptionsOf(operation).headers).has(headerName),
-        generateKey,
-      );
-      if (key === undefined) return operation;
-      return makeOperation(operation.kind, operation, {
-        ...operation.context,
-        idempotencyKey: key,
-        fetchOptions: withKeyHeader(operation.context.fetchOptions, headerName, formatKeyHeader(key)),
-      });
-    },
-  });
-}
+export function idempotencyExchange(options: UrqlIdempotencyExchangeOptions = {}): Exchange {
+  const {
+    generateKey,
+    headerName = urqlIdempotencyExchangeDefaults.headerName,
+    retryConcurrent = urqlIdempotencyExchangeDefaults.retryConcurrent,
+  } = options;
+  const settings = retryConcurrent === false ? undefined : concurrentRetrySettings(retryConcurrent);
 
-function fetchOptionsOf(operation: Operation): RequestInit {
-  const { fetchOptions } = operation.context;
-  return (typeof fetchOptions === 'function' ? fetchOptions() : fetchOptions) ?? {};
-}
-
-/** The operation's `fetchOptions` with the key header set; a function stays a function, called when urql asks. */
-function withKeyHeader(
-  fetchOptions: RequestInit | (() => RequestInit) | undefined,
-  name: string,
-  value: string,
-): RequestInit | (() => RequestInit) {
-  const add = (init: RequestInit = {}): RequestInit => {
-    const headers = new Headers(init.headers);
-    headers.set(name, value);
-    return { ...init, headers: Object.fromEntries(headers) };
+  const keyed = (operation: Operation): Operation => {
+    if (operation.kind !== 'mutation') return operation;
+    const key = chooseKey(
+      operation.context.idempotencyKey,
+      new Headers(fetchOptionsOf(operation).headers).has(headerName),
+      generateKey,
+    );
+    const context = settings ? withFreshBudget(operation, settings) : operation.context;
+    if (key === undefined) return settings ? makeOperation(operation.kind, operation, context) : operation;
+    return makeOperation(operation.kind, operation, {
+      ...context,
+      idempotencyKey: key,
+      fetchOptions: withKeyHeader(operation.context.fetchOptions, headerName, formatKeyHeader(key)),
+    });
   };
-  return typeof fetchOptions === 'function' ? () => add(fetchOptions()) : add(fetchOptions);
+
+  return ({ forward }) =>
+    (operations$) => {
+      const keyed$ = pipe(operations$, map(keyed));
+      return settings ? forwardRidingOut409(keyed$, forward) : forward(keyed$);
+    };
 }
