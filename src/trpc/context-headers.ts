@@ -6,8 +6,7 @@
  * the connection's upgrade request: its headers belong to every call on the connection, so none is
  * read as one call's key.
  */
-import { distinctHeaderValues } from '../core/node-headers.js';
-import type { RawKey } from './options.js';
+import { distinctHeaderValues, plainHeaderValues } from '../core/node-headers.js';
 
 type Bag = Record<string, unknown>;
 
@@ -17,17 +16,34 @@ function isBag(value: unknown): value is Bag {
 
 /**
  * The raw value(s) of request header `name`, or `undefined` when the context exposes no request
- * headers, or only a WebSocket upgrade request's.
+ * headers, or only a WebSocket upgrade request's. A plain headers object is read
+ * case-insensitively (`{ 'Idempotency-Key': 'k' }` as a hand-built context keeps it). What is not a
+ * string is returned as it is, for the key parser to refuse.
  */
-export function readRequestHeader(ctx: unknown, name: string): RawKey {
+export function readRequestHeader(ctx: unknown, name: string): unknown {
   if (!isBag(ctx) || isWebSocketContext(ctx)) return undefined;
   const distinct = distinctHeaderValues(ctx.req, name);
   if (distinct) return distinct;
-  const headers = ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
+  const headers = requestHeaders(ctx);
   if (!isBag(headers)) return undefined;
   if (typeof headers.get === 'function') return (headers.get as (name: string) => string | null).call(headers, name);
-  const value = headers[name.toLowerCase()];
-  return typeof value === 'string' || Array.isArray(value) ? (value as string | string[]) : undefined;
+  return plainHeaderValues(headers, name);
+}
+
+/** The request headers the context exposes: `ctx.headers`, else `ctx.req.headers`. */
+function requestHeaders(ctx: Bag): unknown {
+  return ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
+}
+
+/**
+ * Whether the context shows this call's request headers, or shows that the call has none of its
+ * own (a WebSocket context: the upgrade request's headers belong to the connection). `false` for a
+ * context such as `{ userId }`, built without `req` or `headers`: a header the client sent cannot
+ * be seen there.
+ */
+export function exposesRequestHeaders(ctx: unknown): boolean {
+  if (!isBag(ctx)) return false;
+  return isWebSocketContext(ctx) || isBag(requestHeaders(ctx));
 }
 
 /**

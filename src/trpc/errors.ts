@@ -42,3 +42,25 @@ export function idempotencyErrorData(error: TRPCError): IdempotencyErrorData | u
     ? { code: cause.code, retryAfter: cause.retryAfter }
     : { code: cause.code };
 }
+
+/**
+ * A mutation called over a transport (HTTP, WebSocket) whose context shows no request headers
+ * (`createContext` returned neither `req` nor `headers`): a key header the client sent cannot be
+ * seen, so the call is refused rather than run as unkeyed (`INTERNAL_SERVER_ERROR`: the server's
+ * set-up, not the client, must change). Nothing runs.
+ */
+export class IdempotencyContextError extends TRPCError {
+  /** Stable code, for logs and error formatters. */
+  readonly reason = 'IDEMPOTENCY_CONTEXT_WITHOUT_HEADERS';
+
+  constructor(path: string, headerName: string) {
+    super({
+      code: 'INTERNAL_SERVER_ERROR',
+      message:
+        `The idempotency middleware cannot see the ${headerName} header of "${path}": the tRPC context has no ` +
+        `request headers. Return \`req\` (or \`headers\`) from createContext, e.g. ({ req, res }) => ({ req, res, … }), ` +
+        `or give the middleware a \`getKey\` that finds the key. The call was not run.`,
+    });
+    this.name = 'IdempotencyContextError';
+  }
+}

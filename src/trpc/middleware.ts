@@ -4,8 +4,9 @@ import { IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.j
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
 import { unkeyedRunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
-import { batchSize, readRequestHeader, setResponseHeaders } from './context-headers.js';
-import { toTRPCError } from './errors.js';
+import { batchSize, exposesRequestHeaders, readRequestHeader, setResponseHeaders } from './context-headers.js';
+import { IdempotencyContextError, toTRPCError } from './errors.js';
+import type { CallTrace } from './input-validation.js';
 import { inputKey } from './input-key.js';
 import {
   trpcIdempotencyDefaults,
@@ -17,6 +18,7 @@ import {
 } from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
 import { outputTransformer } from './storable.js';
+import { enclosingCall, runAsCall } from './running-call.js';
 import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
@@ -101,9 +103,19 @@ export function idempotency<TContext = any>(
     if (typeof outer === 'object' && outer !== null && handledCalls.get(outer) === opts.getRawInput) {
       return opts.next({ ctx: { idempotency: outer as RunContext } });
     }
+    const enclosing = enclosingCall();
+    if (enclosing) enclosing.nestedCallRan = true;
+    const trace: CallTrace = { rawInputRead: false, nestedCallRan: false };
+    // Handed on, so this call's input validator (after this middleware) shows that it read the raw input.
+    const getRawInput = () => {
+      trace.rawInputRead = true;
+      return opts.getRawInput();
+    };
     const next = (idempotency: RunContext) => {
-      handledCalls.set(idempotency, opts.getRawInput);
-      return opts.next({ ctx: { idempotency } });
+      handledCalls.set(idempotency, getRawInput);
+      // tRPC's types take `ctx` or `getRawInput`; `callRecursive` (procedureBuilder.ts, @trpc/server 11) reads both.
+      const nextOptions = { ctx: { idempotency }, getRawInput };
+      return runAsCall(trace, () => opts.next(nextOptions));
     };
     const procedure = procedureOptions(opts.meta);
     if (opts.type !== 'mutation' || procedure === false) return next(unkeyedRunContext());
@@ -112,10 +124,15 @@ export function idempotency<TContext = any>(
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
       const key = engine.resolveKey({
-        header: requestHeader(ctx, headerName, opts.batchIndex, inputField),
+        // A nested call's ctx holds the outer request's headers: never its own key.
+        header: enclosing ? undefined : (requestHeader(ctx, headerName, opts.batchIndex, inputField) as RawKey),
         custom: getKey ? await getKey(call) : undefined,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
+      // A transport always hands tRPC a signal (resolveResponse, the ws adapter); a server-side call only when given one.
+      const overTransport = !enclosing && opts.signal !== undefined;
+      if (key === undefined && overTransport && !getKey && !exposesRequestHeaders(ctx))
+        throw new IdempotencyContextError(path, headerName);
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
       const { value, replayed } = await engine.execute<MiddlewareResult<IdempotencyContext>>({
         scope: await resolveScope(scope, call),
@@ -124,7 +141,7 @@ export function idempotency<TContext = any>(
         input: call.rawInput,
         required: procedure.required,
         run: next,
-        outcome: bodyOutcome,
+        outcome: (result) => bodyOutcome(result, trace),
         shouldStore,
         codec,
       });
@@ -143,7 +160,7 @@ export function idempotency<TContext = any>(
  * belongs to the whole request, so it would be one key for all of them (the second call would be
  * answered with the first one's result).
  */
-function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inputField: string | false): RawKey {
+function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inputField: string | false): unknown {
   const header = readRequestHeader(ctx, headerName);
   if (header === undefined || header === null || (Array.isArray(header) && header.length === 0)) return header;
   const calls = batchSize(ctx, batchIndex);
