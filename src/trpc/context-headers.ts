@@ -118,20 +118,43 @@ export function batchSize(ctx: unknown, batchIndex: number): number {
  * can only make it larger, which refuses a shared header: the safe side.
  */
 function callsInUrl(url: string): number {
+  const parsed = parseUrl(url);
+  return parsed?.batch ? parsed.path.split(',').length : 1;
+}
+
+/** A request URL's percent-decoded path and whether it is a batch (`?batch=1`); `undefined` when it cannot be parsed. */
+function parseUrl(url: string): { path: string; batch: boolean } | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url, 'http://localhost');
   } catch {
-    return 1;
+    return undefined;
   }
-  if (parsed.searchParams.get('batch') !== '1') return 1;
   let path = parsed.pathname;
   try {
     path = decodeURIComponent(path);
   } catch {
     // tRPC refuses a path it cannot decode; count what is there.
   }
-  return path.split(',').length;
+  return { path, batch: parsed.searchParams.get('batch') === '1' };
+}
+
+/**
+ * Whether the context shows that procedure `path` is not one of the calls of its HTTP request: the
+ * context's `info.calls` (when `createContext` keeps its `info`), else the request URL
+ * (`ctx.req.originalUrl` / `ctx.req.url`, which tRPC reads the paths from: `/trpc/a,b?batch=1`) lists
+ * other procedures only. Such a call was made from inside another procedure (`createCaller(ctx)`):
+ * the request's headers are not its own. `false` when the context shows neither.
+ */
+export function isForeignCall(ctx: unknown, path: string): boolean {
+  if (!isBag(ctx)) return false;
+  const { info, req } = ctx;
+  if (isBag(info) && Array.isArray(info.calls))
+    return !info.calls.some((call: unknown) => isBag(call) && call.path === path);
+  const url = isBag(req) ? (typeof req.originalUrl === 'string' ? req.originalUrl : req.url) : undefined;
+  const parsed = typeof url === 'string' ? parseUrl(url) : undefined;
+  if (!parsed) return false;
+  return !parsed.path.split(',').some((segment) => segment === path || segment.endsWith(`/${path}`));
 }
 
 /** Sets response headers where the context exposes them; does nothing otherwise. */

@@ -4,7 +4,13 @@ import { IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.j
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
 import { unkeyedRunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
-import { batchSize, exposesRequestHeaders, readRequestHeader, setResponseHeaders } from './context-headers.js';
+import {
+  batchSize,
+  exposesRequestHeaders,
+  isForeignCall,
+  readRequestHeader,
+  setResponseHeaders,
+} from './context-headers.js';
 import { IdempotencyContextError, toTRPCError } from './errors.js';
 import type { CallTrace } from './input-validation.js';
 import { inputKey } from './input-key.js';
@@ -123,14 +129,15 @@ export function idempotency<TContext = any>(
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
+      // A call made inside another procedure (`createCaller(ctx)`) gets the outer request's headers in its ctx: never its own key.
+      const nested = enclosing !== undefined || isForeignCall(ctx, path);
       const key = engine.resolveKey({
-        // A nested call's ctx holds the outer request's headers: never its own key.
-        header: enclosing ? undefined : (requestHeader(ctx, headerName, opts.batchIndex, inputField) as RawKey),
+        header: nested ? undefined : (requestHeader(ctx, headerName, opts.batchIndex, inputField) as RawKey),
         custom: getKey ? await getKey(call) : undefined,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
       // A transport always hands tRPC a signal (resolveResponse, the ws adapter); a server-side call only when given one.
-      const overTransport = !enclosing && opts.signal !== undefined;
+      const overTransport = !nested && opts.signal !== undefined;
       if (key === undefined && overTransport && !getKey && !exposesRequestHeaders(ctx))
         throw new IdempotencyContextError(path, headerName);
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
