@@ -99,6 +99,7 @@ describe('an input validator that refuses the input', () => {
 
     expect(refused.data?.code).toBe('BAD_REQUEST');
     expect(corrected).toEqual({ run: 1, note: 'ok' });
+    expect(runs.runs('twice')).toBe(1);
   });
 
   it("the body's own BAD_REQUEST (after its effect) is stored and replayed, never run again", async () => {

@@ -38,7 +38,9 @@ export async function serve(
 
 /** A client (superjson, one HTTP request per call) that sends `headers` with every call. */
 export function clientFor<TRouter extends AnyTRPCRouter>(url: string, headers: Record<string, string>) {
-  return createTRPCClient<TRouter>({ links: [httpLink({ url, transformer: superjson, headers })] });
+  // The routers here all use superjson; the link's types cannot see that through a generic router.
+  const options = { url, transformer: superjson, headers } as unknown as Parameters<typeof httpLink<TRouter>>[0];
+  return createTRPCClient<TRouter>({ links: [httpLink<TRouter>(options)] });
 }
 
 /** The `x-user` header of a Node request, as a context's caller. */
