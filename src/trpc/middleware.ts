@@ -136,17 +136,24 @@ export function idempotency<TContext = any>(
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
-      // A call made inside another procedure (`createCaller(ctx)`) gets the outer request's headers in its ctx: never its own key.
-      const nested = enclosing !== undefined || isForeignCall(ctx, path);
+      // A call made inside another procedure (`createCaller(ctx)`) gets the outer request's headers in its ctx:
+      // never its own key. Under this middleware (`enclosing`), the outer call is keyed and the nested one is part
+      // of its body; elsewhere (`foreign`), a key header there is refused unless the call carries its own key.
+      const foreign = enclosing === undefined && isForeignCall(ctx, path);
+      const header = enclosing || foreign ? undefined : requestHeader(ctx, headerName, opts.batchIndex, inputField);
       const key = engine.resolveKey({
-        header: nested ? undefined : (requestHeader(ctx, headerName, opts.batchIndex, inputField) as RawKey),
+        header: header as RawKey,
         custom: getKey ? await getKey(call) : undefined,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
-      // A transport always hands tRPC a signal (resolveResponse, the ws adapter); a server-side call only when given one.
-      const overTransport = !nested && opts.signal !== undefined;
-      if (key === undefined && overTransport && !getKey && !exposesRequestHeaders(ctx))
-        throw new IdempotencyContextError(path, headerName);
+      if (key === undefined && !getKey) {
+        if (foreign && present(readRequestHeader(ctx, headerName)))
+          throw new IdempotencyContextError(path, headerName, 'foreign-header');
+        // A transport always hands tRPC a signal (resolveResponse, the ws adapter); a server-side call only when given one.
+        const overTransport = !enclosing && !foreign && opts.signal !== undefined;
+        if (overTransport && !exposesRequestHeaders(ctx))
+          throw new IdempotencyContextError(path, headerName, 'no-headers');
+      }
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
       const { value, replayed } = await engine.execute<MiddlewareResult<IdempotencyContext>>({
         scope: await resolveScope(scope, call),
@@ -176,7 +183,7 @@ export function idempotency<TContext = any>(
  */
 function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inputField: string | false): unknown {
   const header = readRequestHeader(ctx, headerName);
-  if (header === undefined || header === null || (Array.isArray(header) && header.length === 0)) return header;
+  if (!present(header)) return header;
   const calls = batchSize(ctx, batchIndex);
   if (calls > 1) {
     const instead =
@@ -186,6 +193,11 @@ function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inp
     throw new IdempotencyKeyInvalidError(`A batch of ${calls} calls shares one ${headerName} header; ${instead}.`);
   }
   return header;
+}
+
+/** Whether a raw header value says the header was sent (an empty list or `null` says it was not). */
+function present(header: unknown): boolean {
+  return header !== undefined && header !== null && !(Array.isArray(header) && header.length === 0);
 }
 
 /** The procedure's `meta.idempotency`: `false` when switched off, else its settings. */

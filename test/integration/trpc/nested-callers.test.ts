@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
-import { clientFor, counter, makeT, redisStore, serve, userOf } from './support.js';
+import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
 
 function app() {
   const t = makeT();
@@ -28,7 +28,7 @@ function app() {
       const caller = inner.createCaller(ctx);
       return [await caller.charge({ amount: 1 }), await caller.charge({ amount: 2 })];
     }),
-    /** Not idempotent itself, with a copied context: its nested keyed procedure still must not take its header. */
+    /** Not idempotent itself, with a copied context: its nested keyed procedure must not take its header. */
     plainCheckout: t.procedure.mutation(async ({ ctx }) => {
       const caller = inner.createCaller({ ...ctx });
       return [await caller.charge({ amount: 3 }), await caller.charge({ amount: 4 })];
@@ -74,12 +74,26 @@ describe('nested createCaller calls inside a keyed HTTP call', () => {
     expect(writes.sort()).toEqual([1, 1, 1, 2, 2, 2]);
   });
 
-  it('under an outer procedure without the middleware, nested calls do not take its header', async () => {
+  it('under an outer procedure without the middleware, a keyed request refuses its unkeyed nested calls; nothing runs', async () => {
     const { router, writes } = app();
     const url = await serve(router, (opts) => ({ user: userOf(opts), req: opts.req }));
     const client = clientFor<AppRouter>(url, { 'x-user': 'carol', 'Idempotency-Key': 'plain-1' });
 
-    expect(await client.plainCheckout.mutate()).toEqual([{ charged: 3 }, { charged: 4 }]);
+    const error = await rejection(client.plainCheckout.mutate());
+
+    expect(error.data?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(error.message).toMatch(/"charge" was called inside the handling of another request/);
+    expect(writes).toEqual([]);
+  });
+
+  it('under an outer procedure without the middleware, an unkeyed request runs its nested calls', async () => {
+    const { router, writes } = app();
+    const url = await serve(router, (opts) => ({ user: userOf(opts), req: opts.req }));
+
+    expect(await clientFor<AppRouter>(url, { 'x-user': 'carol' }).plainCheckout.mutate()).toEqual([
+      { charged: 3 },
+      { charged: 4 },
+    ]);
     expect(writes).toEqual([3, 4]);
   });
 
