@@ -28,7 +28,10 @@ const BARE_KEY = /^[\x21\x23-\x2b\x2d-\x7e]+$/;
  * Throws {@link IdempotencyKeyInvalidError} otherwise.
  */
 export function validateKey(key: unknown, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string {
-  if (typeof key !== 'string') throw new IdempotencyKeyInvalidError('The Idempotency-Key must be a string.');
+  if (typeof key !== 'string')
+    throw new IdempotencyKeyInvalidError(
+      `The Idempotency-Key must be a string, got ${Array.isArray(key) ? 'an array' : typeof key}.`,
+    );
   if (key.length === 0) throw new IdempotencyKeyInvalidError('The Idempotency-Key must not be empty.');
   if (key.length > maxKeyLength) {
     throw new IdempotencyKeyInvalidError(`The Idempotency-Key must be at most ${maxKeyLength} characters long.`);
@@ -94,14 +97,16 @@ function parseSfString(raw: string): string {
 }
 
 /**
- * Resolves the key of one request from its carriers: the header, the argument (or input field) and
- * the `@idempotent` directive. Returns `undefined` when none was sent. Throws
- * {@link IdempotencyKeyInvalidError} when one is malformed or two that are present disagree.
+ * Resolves the key of one request from its carriers: the header, the `getKey` value, the argument
+ * (or input field) and the `@idempotent` directive. Returns `undefined` when none was sent: a carrier
+ * whose value is `undefined` or `null` carries no key. Throws {@link IdempotencyKeyInvalidError} when
+ * one is malformed (a value that is not a string, such as `12345`, `true` or `{ 0: 'k', length: 1 }`,
+ * is malformed, never "no key") or two that are present disagree.
  */
 export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string | undefined {
   const carried = [
-    ['header', parseKeyHeader(sources.header, maxKeyLength)],
-    ['getKey value', parseKeyHeader(sources.custom, maxKeyLength)],
+    ['header', parseKeyHeader(rawKey(sources.header, 'header'), maxKeyLength)],
+    ['getKey value', parseKeyHeader(rawKey(sources.custom, 'getKey value'), maxKeyLength)],
     ['key argument', present(sources.argument) ? validateKey(sources.argument, maxKeyLength) : undefined],
     ['@idempotent directive', present(sources.directive) ? validateKey(sources.directive, maxKeyLength) : undefined],
   ].filter((entry): entry is [string, string] => entry[1] !== undefined);
@@ -110,6 +115,21 @@ export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_L
   if (first && disagreeing)
     throw new IdempotencyKeyInvalidError(`The Idempotency-Key ${first[0]} and the ${disagreeing[0]} disagree.`);
   return first?.[1];
+}
+
+/**
+ * A header-like carrier's value as {@link parseKeyHeader} takes it: a string, or an array of strings
+ * (the header sent more than once); `undefined` and `null` mean "no key". Anything else (a number,
+ * a boolean, an object, an array-like object, an array with a non-string in it) is a malformed key,
+ * never "no key": a `getKey` that reads a client-controlled value (graphql-ws connection params, a
+ * JSON body) must not turn `12345` into an unkeyed run.
+ */
+function rawKey(value: unknown, carrier: string): RawKey {
+  if (value === undefined || value === null || typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as readonly string[];
+  throw new IdempotencyKeyInvalidError(
+    `The Idempotency-Key ${carrier} must be a string, got ${Array.isArray(value) ? 'an array of non-strings' : typeof value}.`,
+  );
 }
 
 function present(value: unknown): boolean {

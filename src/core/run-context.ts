@@ -18,8 +18,8 @@ export interface RunContext {
   /** The fencing token of the attempt that was taken over (`fence - 1`), when `takeover` is true. */
   previousFence: number | undefined;
   /**
-   * A key for one downstream call, stable across every attempt of this record (the same scope,
-   * operation and key give the same derived key, whatever the fence), e.g.
+   * A key for one downstream call, stable across every attempt of this record (the same store
+   * namespace, scope, operation and key give the same derived key, whatever the fence), e.g.
    * `stripe.paymentIntents.create(params, { idempotencyKey: derive('stripe-charge') })`: a re-run
    * after a crash hands the provider the same key, and the provider deduplicates. Without a key
    * nothing is stable: each call then returns a fresh random key.
@@ -27,19 +27,27 @@ export interface RunContext {
   derive(name: string): string;
 }
 
-/** The run context of an attempt that holds record `recordId` with `fence`. */
+/**
+ * The run context of an attempt that holds record `recordId` with `fence`. `namespace` is the
+ * store's own (a Redis store's `prefix`): docs/semantics.md separates a GraphQL field and a tRPC
+ * path of the same name by giving each its own store prefix, and their records (same scope,
+ * operation and key, so the same `recordId`) must then hand a provider two different derived keys.
+ * It is part of the record's place, never of the attempt, so derived keys stay stable across
+ * attempts. Defaults to `''` (no namespace: the derived keys of a record id alone).
+ */
 export function recordedRunContext(
   key: string,
   recordId: string,
   fence: number | undefined,
   takeover: boolean,
+  namespace = '',
 ): RunContext {
   return {
     key,
     fence,
     takeover,
     previousFence: takeover && fence !== undefined ? fence - 1 : undefined,
-    derive: (name) => sha256Hex(JSON.stringify([recordId, name])),
+    derive: (name) => sha256Hex(JSON.stringify(namespace === '' ? [recordId, name] : [namespace, recordId, name])),
   };
 }
 

@@ -6,8 +6,7 @@
  * the connection's upgrade request: its headers belong to every call on the connection, so none is
  * read as one call's key.
  */
-import { distinctHeaderValues } from '../core/node-headers.js';
-import type { RawKey } from './options.js';
+import { distinctHeaderValues, plainHeaderValues } from '../core/node-headers.js';
 
 type Bag = Record<string, unknown>;
 
@@ -17,17 +16,34 @@ function isBag(value: unknown): value is Bag {
 
 /**
  * The raw value(s) of request header `name`, or `undefined` when the context exposes no request
- * headers, or only a WebSocket upgrade request's.
+ * headers, or only a WebSocket upgrade request's. A plain headers object is read
+ * case-insensitively (`{ 'Idempotency-Key': 'k' }` as a hand-built context keeps it). What is not a
+ * string is returned as it is, for the key parser to refuse.
  */
-export function readRequestHeader(ctx: unknown, name: string): RawKey {
+export function readRequestHeader(ctx: unknown, name: string): unknown {
   if (!isBag(ctx) || isWebSocketContext(ctx)) return undefined;
   const distinct = distinctHeaderValues(ctx.req, name);
   if (distinct) return distinct;
-  const headers = ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
+  const headers = requestHeaders(ctx);
   if (!isBag(headers)) return undefined;
   if (typeof headers.get === 'function') return (headers.get as (name: string) => string | null).call(headers, name);
-  const value = headers[name.toLowerCase()];
-  return typeof value === 'string' || Array.isArray(value) ? (value as string | string[]) : undefined;
+  return plainHeaderValues(headers, name);
+}
+
+/** The request headers the context exposes: `ctx.headers`, else `ctx.req.headers`. */
+function requestHeaders(ctx: Bag): unknown {
+  return ctx.headers ?? (isBag(ctx.req) ? ctx.req.headers : undefined);
+}
+
+/**
+ * Whether the context shows this call's request headers, or shows that the call has none of its
+ * own (a WebSocket context: the upgrade request's headers belong to the connection). `false` for a
+ * context such as `{ userId }`, built without `req` or `headers`: a header the client sent cannot
+ * be seen there.
+ */
+export function exposesRequestHeaders(ctx: unknown): boolean {
+  if (!isBag(ctx)) return false;
+  return isWebSocketContext(ctx) || isBag(requestHeaders(ctx));
 }
 
 /**
@@ -102,20 +118,43 @@ export function batchSize(ctx: unknown, batchIndex: number): number {
  * can only make it larger, which refuses a shared header: the safe side.
  */
 function callsInUrl(url: string): number {
+  const parsed = parseUrl(url);
+  return parsed?.batch ? parsed.path.split(',').length : 1;
+}
+
+/** A request URL's percent-decoded path and whether it is a batch (`?batch=1`); `undefined` when it cannot be parsed. */
+function parseUrl(url: string): { path: string; batch: boolean } | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url, 'http://localhost');
   } catch {
-    return 1;
+    return undefined;
   }
-  if (parsed.searchParams.get('batch') !== '1') return 1;
   let path = parsed.pathname;
   try {
     path = decodeURIComponent(path);
   } catch {
     // tRPC refuses a path it cannot decode; count what is there.
   }
-  return path.split(',').length;
+  return { path, batch: parsed.searchParams.get('batch') === '1' };
+}
+
+/**
+ * Whether the context shows that procedure `path` is not one of the calls of its HTTP request: the
+ * context's `info.calls` (when `createContext` keeps its `info`), else the request URL
+ * (`ctx.req.originalUrl` / `ctx.req.url`, which tRPC reads the paths from: `/trpc/a,b?batch=1`) lists
+ * other procedures only. Such a call was made from inside another procedure (`createCaller(ctx)`):
+ * the request's headers are not its own. `false` when the context shows neither.
+ */
+export function isForeignCall(ctx: unknown, path: string): boolean {
+  if (!isBag(ctx)) return false;
+  const { info, req } = ctx;
+  if (isBag(info) && Array.isArray(info.calls))
+    return !info.calls.some((call: unknown) => isBag(call) && call.path === path);
+  const url = isBag(req) ? (typeof req.originalUrl === 'string' ? req.originalUrl : req.url) : undefined;
+  const parsed = typeof url === 'string' ? parseUrl(url) : undefined;
+  if (!parsed) return false;
+  return !parsed.path.split(',').some((segment) => segment === path || segment.endsWith(`/${path}`));
 }
 
 /** Sets response headers where the context exposes them; does nothing otherwise. */

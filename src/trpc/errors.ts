@@ -42,3 +42,34 @@ export function idempotencyErrorData(error: TRPCError): IdempotencyErrorData | u
     ? { code: cause.code, retryAfter: cause.retryAfter }
     : { code: cause.code };
 }
+
+/**
+ * A keyed call the middleware cannot see through, refused rather than run as unkeyed
+ * (`INTERNAL_SERVER_ERROR`: the server's set-up, not the client, must change). Nothing runs.
+ * - `'no-headers'`: a mutation called over a transport (HTTP, WebSocket) whose context shows no
+ *   request headers (`createContext` returned neither `req` nor `headers`): a key header the client
+ *   sent cannot be seen.
+ * - `'foreign-header'`: a mutation called with `createCaller(ctx)` while another request is handled
+ *   (its path is not one of that request's calls) by code that is not itself under the middleware:
+ *   the request carries a key header, which belongs to that request, not to this call.
+ */
+export class IdempotencyContextError extends TRPCError {
+  /** Stable code, for logs and error formatters. */
+  readonly reason: 'IDEMPOTENCY_CONTEXT_WITHOUT_HEADERS' | 'IDEMPOTENCY_FOREIGN_KEY_HEADER';
+
+  constructor(path: string, headerName: string, kind: 'no-headers' | 'foreign-header') {
+    super({
+      code: 'INTERNAL_SERVER_ERROR',
+      message:
+        kind === 'no-headers'
+          ? `The idempotency middleware cannot see the ${headerName} header of "${path}": the tRPC context has no ` +
+            `request headers. Return \`req\` (or \`headers\`) from createContext, e.g. ({ req, res }) => ({ req, res, … }), ` +
+            `or give the middleware a \`getKey\` that finds the key. The call was not run.`
+          : `"${path}" was called inside the handling of another request (createCaller), whose ${headerName} header ` +
+            `is not this call's key. Key the call by its input field or \`getKey\` (e.g. ctx.idempotency.derive(…)), ` +
+            `or put the idempotency middleware on the procedure that makes the call. The call was not run.`,
+    });
+    this.name = 'IdempotencyContextError';
+    this.reason = kind === 'no-headers' ? 'IDEMPOTENCY_CONTEXT_WITHOUT_HEADERS' : 'IDEMPOTENCY_FOREIGN_KEY_HEADER';
+  }
+}

@@ -8,4 +8,10 @@ export {
   type RawKey,
   type TrpcIdempotencyOptions,
 } from './options.js';
-export { idempotencyErrorData, toTRPCError, trpcErrorCodes, type IdempotencyErrorData } from './errors.js';
+export {
+  IdempotencyContextError,
+  idempotencyErrorData,
+  toTRPCError,
+  trpcErrorCodes,
+  type IdempotencyErrorData,
+} from './errors.js';

@@ -4,8 +4,15 @@ import { IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.j
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
 import { unkeyedRunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
-import { batchSize, readRequestHeader, setResponseHeaders } from './context-headers.js';
-import { toTRPCError } from './errors.js';
+import {
+  batchSize,
+  exposesRequestHeaders,
+  isForeignCall,
+  readRequestHeader,
+  setResponseHeaders,
+} from './context-headers.js';
+import { IdempotencyContextError, toTRPCError } from './errors.js';
+import type { CallTrace } from './input-validation.js';
 import { inputKey } from './input-key.js';
 import {
   trpcIdempotencyDefaults,
@@ -17,6 +24,7 @@ import {
 } from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
 import { outputTransformer } from './storable.js';
+import { enclosingCall, runAsCall } from './running-call.js';
 import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
@@ -48,9 +56,16 @@ export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<
  *
  * Place it after the middlewares that find the caller (its `scope` reads their context) and before
  * `.input()` / `.output()`: what runs between it and the procedure is seen as part of the procedure.
- * The outcome of an input validator there (`BAD_REQUEST`) is a client error, stored and replayed;
- * an output refused by an `.output()` validator there is stored and replayed too (the procedure
- * ran). A middleware there that throws after its `next()` returned looks as if the procedure threw.
+ * An input validator there that refuses the input means the procedure never started: nothing is
+ * stored, the key is freed (tRPC's own validator error is recognised; see `isInputValidationFailure`);
+ * an output refused by an `.output()` validator there is stored and replayed (the procedure ran).
+ * A middleware there that throws after its `next()` returned looks as if the procedure threw; a
+ * timeout middleware there frees the key while the procedure still runs: place it before this one.
+ *
+ * Fails closed where it cannot see: a mutation called over a transport (tRPC hands it a `signal`)
+ * whose context shows no request headers and that carries no key in its input field is refused
+ * with {@link IdempotencyContextError} unless `getKey` is given. A call made from inside another
+ * procedure (`createCaller(ctx)`) never takes its key from the outer request's header.
  *
  * A replayed error is rebuilt as a `TRPCError` with the original code, message and cause, so the
  * `errorFormatter` shapes it as it shaped the original. A cause of a class superjson does not know
@@ -101,9 +116,19 @@ export function idempotency<TContext = any>(
     if (typeof outer === 'object' && outer !== null && handledCalls.get(outer) === opts.getRawInput) {
       return opts.next({ ctx: { idempotency: outer as RunContext } });
     }
+    const enclosing = enclosingCall();
+    if (enclosing) enclosing.nestedCallRan = true;
+    const trace: CallTrace = { rawInputRead: false, nestedCallRan: false };
+    // Handed on, so this call's input validator (after this middleware) shows that it read the raw input.
+    const getRawInput = () => {
+      trace.rawInputRead = true;
+      return opts.getRawInput();
+    };
     const next = (idempotency: RunContext) => {
-      handledCalls.set(idempotency, opts.getRawInput);
-      return opts.next({ ctx: { idempotency } });
+      handledCalls.set(idempotency, getRawInput);
+      // tRPC's types take `ctx` or `getRawInput`; `callRecursive` (procedureBuilder.ts, @trpc/server 11) reads both.
+      const nextOptions = { ctx: { idempotency }, getRawInput };
+      return runAsCall(trace, () => opts.next(nextOptions));
     };
     const procedure = procedureOptions(opts.meta);
     if (opts.type !== 'mutation' || procedure === false) return next(unkeyedRunContext());
@@ -111,11 +136,24 @@ export function idempotency<TContext = any>(
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
+      // A call made inside another procedure (`createCaller(ctx)`) gets the outer request's headers in its ctx:
+      // never its own key. Under this middleware (`enclosing`), the outer call is keyed and the nested one is part
+      // of its body; elsewhere (`foreign`), a key header there is refused unless the call carries its own key.
+      const foreign = enclosing === undefined && isForeignCall(ctx, path);
+      const header = enclosing || foreign ? undefined : requestHeader(ctx, headerName, opts.batchIndex, inputField);
       const key = engine.resolveKey({
-        header: requestHeader(ctx, headerName, opts.batchIndex, inputField),
+        header: header as RawKey,
         custom: getKey ? await getKey(call) : undefined,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
+      if (key === undefined && !getKey) {
+        if (foreign && present(readRequestHeader(ctx, headerName)))
+          throw new IdempotencyContextError(path, headerName, 'foreign-header');
+        // A transport always hands tRPC a signal (resolveResponse, the ws adapter); a server-side call only when given one.
+        const overTransport = !enclosing && !foreign && opts.signal !== undefined;
+        if (overTransport && !exposesRequestHeaders(ctx))
+          throw new IdempotencyContextError(path, headerName, 'no-headers');
+      }
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
       const { value, replayed } = await engine.execute<MiddlewareResult<IdempotencyContext>>({
         scope: await resolveScope(scope, call),
@@ -124,7 +162,7 @@ export function idempotency<TContext = any>(
         input: call.rawInput,
         required: procedure.required,
         run: next,
-        outcome: bodyOutcome,
+        outcome: (result) => bodyOutcome(result, trace),
         shouldStore,
         codec,
       });
@@ -143,9 +181,9 @@ export function idempotency<TContext = any>(
  * belongs to the whole request, so it would be one key for all of them (the second call would be
  * answered with the first one's result).
  */
-function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inputField: string | false): RawKey {
+function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inputField: string | false): unknown {
   const header = readRequestHeader(ctx, headerName);
-  if (header === undefined || header === null || (Array.isArray(header) && header.length === 0)) return header;
+  if (!present(header)) return header;
   const calls = batchSize(ctx, batchIndex);
   if (calls > 1) {
     const instead =
@@ -155,6 +193,11 @@ function requestHeader(ctx: unknown, headerName: string, batchIndex: number, inp
     throw new IdempotencyKeyInvalidError(`A batch of ${calls} calls shares one ${headerName} header; ${instead}.`);
   }
   return header;
+}
+
+/** Whether a raw header value says the header was sent (an empty list or `null` says it was not). */
+function present(header: unknown): boolean {
+  return header !== undefined && header !== null && !(Array.isArray(header) && header.length === 0);
 }
 
 /** The procedure's `meta.idempotency`: `false` when switched off, else its settings. */

@@ -35,7 +35,8 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    */
   scope: ScopeOption<IdempotencyCall<TContext>>;
   /**
-   * The request header that carries the key, read from `ctx.headers` or `ctx.req.headers`. Defaults to `'Idempotency-Key'`.
+   * The request header that carries the key, read from `ctx.headers` or `ctx.req.headers` (a plain
+   * headers object case-insensitively). Defaults to `'Idempotency-Key'`.
    *
    * A header belongs to the whole HTTP request, and `httpBatchLink` / `httpBatchStreamLink` send
    * several calls in one request (`/a,b?batch=1`): a batch of more than one call that carries the
@@ -59,7 +60,12 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    * replacement: the header and the input field are still read, and any two present must agree.
    * Defaults to none: the key comes from `headerName` in `ctx.headers`, else `ctx.req.headers` (a
    * fetch `Headers` or a Node headers object; nothing over WebSocket, where those headers are the
-   * connection's, shared by every call on it), or the input field. What it returns is taken as this one call's
+   * connection's, shared by every call on it), or the input field. A value that is not a string
+   * (a number from connection params, an object) is a malformed key (`BAD_REQUEST`); `undefined` and
+   * `null` mean no key. Given, it also lifts the refusal of a context without request headers: it is
+   * then trusted to find every key the client sends. In a nested call (`createCaller(ctx)` inside a
+   * procedure) `ctx` holds the outer request's headers: derive the key from `rawInput`, never from them.
+   * What it returns is taken as this one call's
    * key: unlike the header, it is not refused in a batch (`httpBatchLink`), so derive it per call
    * (from `rawInput`), never from a value the calls of one request or connection share.
    */
@@ -68,7 +74,8 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    * Overrides the error policy: whether an outcome is stored and replayed (`true`), or the key is
    * freed so a retry runs again (`false`). Defaults to the core's one policy (`keepsRecord`): once
    * the procedure has returned, its outcome is stored, even when the `.output()` validator then
-   * refused it; a `TRPCError` with a 4xx code is stored (an input validator's `BAD_REQUEST` too);
+   * refused it; a `TRPCError` with a 4xx code is stored (not an input validator's refusal: the
+   * procedure never started, so the key is freed);
    * the key is freed after a 5xx, a thrown non-`TRPCError`, or a transient code (`TIMEOUT` 408,
    * `CONFLICT` 409, `TOO_MANY_REQUESTS` 429, `SERVICE_UNAVAILABLE` 503).
    */

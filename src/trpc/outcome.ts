@@ -1,7 +1,11 @@
 import type { TRPCError, TRPCMiddlewareFunction } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { RETURNED, type BodyOutcome } from '../core/policy.js';
+
+/** A procedure that never started: its key is freed, as after an unexpected error (the core policy has no outcome of its own for it). */
+const NEVER_STARTED: BodyOutcome = Object.freeze({ returned: false, coded: false });
 import type { ProcedureOutcome } from './options.js';
+import { isInputValidationFailure, type CallTrace } from './input-validation.js';
 import { isOutputValidationFailure } from './output-validation.js';
 
 /** What a middleware returns, as tRPC types it. */
@@ -13,9 +17,13 @@ export type MiddlewareResult<TContextOverride> = Awaited<
  * How the procedure ended, for the core's one error policy (`keepsRecord`): it returned (an output,
  * or an output its `.output()` validator then refused: the procedure ran either way), it threw a
  * `TRPCError` (coded, with the code's HTTP status), or it threw something else, which tRPC wrapped.
+ * An input validator after the middleware that refused the input (see `isInputValidationFailure`)
+ * means the procedure never started: nothing is stored, the key is freed (Stripe's rule), so the
+ * corrected input runs under the same key.
  */
-export function bodyOutcome(outcome: ProcedureOutcome): BodyOutcome {
+export function bodyOutcome(outcome: ProcedureOutcome, trace: CallTrace): BodyOutcome {
   if (outcome.ok || isOutputValidationFailure(outcome.error)) return RETURNED;
+  if (isInputValidationFailure(outcome.error, trace)) return NEVER_STARTED;
   if (wrapsThrownValue(outcome.error)) return { returned: false, coded: false };
   return { returned: false, coded: true, status: getHTTPStatusCodeFromError(outcome.error) };
 }

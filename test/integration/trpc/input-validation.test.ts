@@ -1,0 +1,130 @@
+/**
+ * An input validator that refuses the input: the procedure never ran, nothing is stored, the key is
+ * freed and the corrected input runs under it (Stripe's rule). Output validation stays stored (the
+ * procedure ran). Origin: issue #18, December 2026.
+ */
+import { TRPCError } from '@trpc/server';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { idempotency } from '../../../src/trpc/index.js';
+import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
+
+const schema = z.object({ amount: z.number().positive() });
+
+function app() {
+  const t = makeT();
+  const runs = counter();
+  const idempotent = idempotency({ store: redisStore('trpc-input'), scope: ({ ctx }) => ctx.user });
+  const count = (name: string) => runs.ran(name);
+  const nested = t.router({
+    inner: t.procedure
+      .use(idempotent)
+      .input(schema)
+      .mutation(({ input }) => input.amount),
+  });
+  const router = t.router({
+    /** The usual order: the middleware before `.input()`. */
+    before: t.procedure
+      .use(idempotent)
+      .input(schema)
+      .mutation(({ input }) => ({ run: count('before'), amount: input.amount })),
+    /** The middleware after `.input()`. */
+    after: t.procedure
+      .input(schema)
+      .use(idempotent)
+      .mutation(({ input }) => ({ run: count('after'), amount: input.amount })),
+    /** Two validators; the second may refuse. */
+    twice: t.procedure
+      .use(idempotent)
+      .input(schema)
+      .input(z.object({ note: z.string().max(3) }))
+      .mutation(({ input }) => ({ run: count('twice'), note: input.note })),
+    /** The body throws a BAD_REQUEST of its own after its effect: stored, never run again. */
+    bodyRefuses: t.procedure
+      .use(idempotent)
+      .input(schema)
+      .mutation(() => {
+        count('bodyRefuses');
+        throw new TRPCError({ code: 'BAD_REQUEST', cause: new Error('card declined after capture') });
+      }),
+    /** The body lets a nested call's input validation error escape after its effect: stored. */
+    nestedRefuses: t.procedure
+      .use(idempotent)
+      .input(schema)
+      .mutation(async ({ ctx }) => {
+        count('nestedRefuses');
+        return nested.createCaller(ctx).inner({ amount: -1 });
+      }),
+    /** The output validator refuses what the body returned: the body ran, stored. */
+    misshaped: t.procedure
+      .use(idempotent)
+      .input(schema)
+      .output(z.object({ id: z.string() }))
+      .mutation(() => {
+        count('misshaped');
+        return { id: 42 } as unknown as { id: string };
+      }),
+  });
+  return { router, runs };
+}
+type AppRouter = ReturnType<typeof app>['router'];
+
+async function start() {
+  const { router, runs } = app();
+  const url = await serve(router, (opts) => ({ user: userOf(opts), req: opts.req, res: opts.res }));
+  return { runs, client: (key: string) => clientFor<AppRouter>(url, { 'x-user': 'alice', 'Idempotency-Key': key }) };
+}
+
+describe('an input validator that refuses the input', () => {
+  for (const order of ['before', 'after'] as const) {
+    it(`(middleware ${order} \`.input()\`) stores nothing: the corrected input runs under the same key`, async () => {
+      const { runs, client } = await start();
+      const refused = await rejection(client(`${order}-1`)[order].mutate({ amount: -5 }));
+      const corrected = await client(`${order}-1`)[order].mutate({ amount: 5 });
+      const retry = await client(`${order}-1`)[order].mutate({ amount: 5 });
+
+      expect(refused.data?.code).toBe('BAD_REQUEST');
+      expect([corrected, retry]).toEqual([
+        { run: 1, amount: 5 },
+        { run: 1, amount: 5 },
+      ]);
+      expect(runs.runs(order)).toBe(1);
+    });
+  }
+
+  it('a second validator that refuses frees the key too', async () => {
+    const { runs, client } = await start();
+    const refused = await rejection(client('twice-1').twice.mutate({ amount: 5, note: 'far too long' }));
+    const corrected = await client('twice-1').twice.mutate({ amount: 5, note: 'ok' });
+
+    expect(refused.data?.code).toBe('BAD_REQUEST');
+    expect(corrected).toEqual({ run: 1, note: 'ok' });
+    expect(runs.runs('twice')).toBe(1);
+  });
+
+  it("the body's own BAD_REQUEST (after its effect) is stored and replayed, never run again", async () => {
+    const { runs, client } = await start();
+    const first = await rejection(client('body-1').bodyRefuses.mutate({ amount: 5 }));
+    const retry = await rejection(client('body-1').bodyRefuses.mutate({ amount: 5 }));
+
+    expect([first.data?.code, retry.data?.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
+    expect(runs.runs('bodyRefuses')).toBe(1);
+  });
+
+  it("a nested call's input validation error that the body lets through is stored: the body ran", async () => {
+    const { runs, client } = await start();
+    await rejection(client('nested-1').nestedRefuses.mutate({ amount: 5 }));
+    await rejection(client('nested-1').nestedRefuses.mutate({ amount: 5 }));
+
+    expect(runs.runs('nestedRefuses')).toBe(1);
+  });
+
+  it('an output refused by `.output()` is stored: the procedure ran', async () => {
+    const { runs, client } = await start();
+    const first = await rejection(client('out-1').misshaped.mutate({ amount: 5 }));
+    const retry = await rejection(client('out-1').misshaped.mutate({ amount: 5 }));
+
+    expect([first.data?.code, retry.data?.code]).toEqual(['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR']);
+    expect(runs.runs('misshaped')).toBe(1);
+  });
+});
