@@ -62,7 +62,7 @@ export async function startPostgresProxy(target: { host: string; port: number })
       }
       let forwarded = 0;
       for (const message of messages(fromClient)) {
-        const text = message.type === 'Q' ? message.body.toString('utf8') : '';
+        const text = message.type === 'Q' ? message.body.toString('utf8', 0, message.body.length - 1) : ''; // NUL-terminated
         if (armed && message.type === 'Q' && armed.pattern.test(text)) {
           const { kind, fired } = armed;
           armed = undefined;
