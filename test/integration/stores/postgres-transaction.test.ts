@@ -61,12 +61,10 @@ describe('postgres store: the completion commits inside the mutation’s transac
     });
     const tx = await store.openTransaction({ id, owner });
     await insertPayment(tx.client, id, owner);
-    await expect(tx.commit('{"paid":1}', HOUR)).resolves.toBe(true);
+    const result = JSON.stringify({ paid: 1, note: "O'Brien \\ paid; COMMIT" }); // quotes and backslashes reach SQL as literals
+    await expect(tx.commit(result, HOUR)).resolves.toBe(true);
     expect(await countOf(id)).toBe(1);
-    await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
-      status: 'completed',
-      result: '{"paid":1}',
-    });
+    await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({ status: 'completed', result });
     expect(await countOf(id)).toBe(1);
   });
 
