@@ -298,6 +298,14 @@ describe('postgres store: cleanup and ping', () => {
     silent.unref();
   });
 
+  it('creates its schema once when 12 stores (12 pools) start at once on a fresh table', async () => {
+    const fresh = Array.from({ length: 12 }, () => makeStore({ schema: 'first_use', table: 'records' }, { max: 2 }));
+    const id = randomUUID();
+    const outcomes = await Promise.all(fresh.map((store) => store.begin(beginRequest(id, randomUUID()))));
+    expect(outcomes.filter((outcome) => outcome.status === 'acquired')).toHaveLength(1);
+    expect(await database.count('first_use.records')).toBe(1);
+  });
+
   it('validates its options', () => {
     const pool = database.pool();
     expect(() => createPostgresStore({ pool, table: 'x; DROP TABLE y' })).toThrow(
