@@ -108,6 +108,31 @@ describe('postgres store: the completion commits inside the mutation’s transac
     expect(await paymentsOf(taker)).toBe(1);
   });
 
+  it('answers a replay and a conflict with a plain read: neither waits for a transaction that holds the record row locked', async () => {
+    const store = makeStore({ timeout: 1_000 });
+    const [done, running] = [randomUUID(), randomUUID()];
+    await store.begin(beginRequest(done, 'o'));
+    await store.complete({ id: done, owner: 'o', result: 'r', ttlMs: HOUR });
+    await store.begin(beginRequest(running, 'o'));
+    const locker = await database.pool({ max: 1 }).connect();
+    await locker.query('BEGIN');
+    await locker.query('SELECT * FROM idempotency_records WHERE id IN ($1, $2) FOR UPDATE', [done, running]);
+    try {
+      // A begin that locked or wrote the row would wait for the locker, past the store timeout.
+      await expect(store.begin(beginRequest(done, randomUUID()))).resolves.toEqual({
+        status: 'completed',
+        result: 'r',
+      });
+      await expect(store.begin(beginRequest(running, randomUUID()))).resolves.toMatchObject({ status: 'running' });
+      await expect(store.begin(beginRequest(done, randomUUID(), { fingerprint: 'other' }))).resolves.toEqual({
+        status: 'mismatch',
+      });
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+  });
+
   it('40 concurrent duplicate begins on one id over 40 connections: exactly one acquires, one row is written', async () => {
     const store = makeStore({}, { max: 40 });
     const id = randomUUID();
