@@ -24,22 +24,28 @@ function binaries(): string {
 }
 
 /**
- * initdb refuses to run as root: as root, the server runs as the `postgres` user (setpriv execs
+ * initdb (and PgBouncer) refuse to run as root: as root, the server runs as the `postgres` user (setpriv execs
  * in place, so the child process is the postmaster itself), in a temp directory owned by it.
  */
-function asServerUser(command: string, args: string[]): [string, string[]] {
+export function asServerUser(command: string, args: string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [command, args];
   return ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args]];
 }
 
-export async function startPostgresServer(settings: string[] = []): Promise<PostgresServer> {
-  const bin = binaries();
-  const dir = mkdtempSync(join(tmpdir(), 'idem-pg-'));
+/** A temp directory the server user may write to (owned by `postgres` when running as root). */
+export function serverUserTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
   }
+  return dir;
+}
+
+export async function startPostgresServer(settings: string[] = []): Promise<PostgresServer> {
+  const bin = binaries();
+  const dir = serverUserTempDir('idem-pg-');
   const data = join(dir, 'data');
   execFileSync(...asServerUser(`${bin}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']), {
     stdio: 'ignore',
