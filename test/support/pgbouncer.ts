@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { asServerUser, serverUserTempDir } from './postgres-server.js';
@@ -41,9 +41,14 @@ export async function startPgBouncer(
     ].join('\n') + '\n',
     { mode: 0o644 },
   );
-  const child = spawn(...asServerUser('pgbouncer', [join(dir, 'pgbouncer.ini')]), {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    ...asServerUser(existsSync('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbouncer' : 'pgbouncer', [
+      join(dir, 'pgbouncer.ini'),
+    ]),
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`pgbouncer did not start:\n${output}`)), 15_000);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
+import { createPostgresStore, PostgresCommitUnknownError, type PostgresStore } from '../../../src/stores/postgres.js';
 import { beginRequest } from '../../stores/store-contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { startPostgresProxy, type PostgresProxy } from '../../support/postgres-proxy.js';
@@ -127,6 +127,25 @@ describe('postgres store under crashes: writes through the transaction commit at
       fence: 2,
       takeover: false,
     });
+    await expect(writeAndCommit(id, retry)).resolves.toBe(true);
+    expect(await rows('key', id)).toBe(1);
+  });
+
+  it('the COMMIT is lost and the database stays unreachable: the commit rejects with a retryable PostgresCommitUnknownError, and the retry after the lease writes one row', async () => {
+    const blip = await startPostgresProxy({ host: '127.0.0.1', port: server.port });
+    const pool = database.pool({ connectionString: blip.url(database.name), max: 2 });
+    const cut = createPostgresStore({ pool, timeout: 300, idleInTransactionTimeout: 300, cleanupInterval: 0 });
+    const [id, owner] = [randomUUID(), randomUUID()];
+    await cut.begin(beginRequest(id, owner, { leaseMs: 500 }));
+    const tx = await cut.openTransaction({ id, owner });
+    await tx.client.query('INSERT INTO payments (key, attempt) VALUES ($1, $2)', [id, owner]);
+    void blip.lose('drop-request', /COMMIT$/).then(() => blip.close()); // and nothing answers any more
+    const unknown = await tx.commit('"lost"', HOUR).catch((error: unknown) => error);
+    expect(unknown).toBeInstanceOf(PostgresCommitUnknownError);
+    expect(unknown).toMatchObject({ retryable: true, code: 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN' });
+    expect(await rows('key', id)).toBe(0);
+    const retry = randomUUID();
+    await expect(takeOver(id, retry)).resolves.toEqual({ status: 'acquired', fence: 2, takeover: true });
     await expect(writeAndCommit(id, retry)).resolves.toBe(true);
     expect(await rows('key', id)).toBe(1);
   });
