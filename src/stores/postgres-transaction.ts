@@ -10,6 +10,8 @@ import { RECORD_LOST_SQLSTATE, type PostgresStoreNames } from './postgres-schema
  */
 export class PostgresCommitUnknownError extends Error {
   readonly code = 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN';
+  /** HTTP status a server answers with: unavailable for now, retry. */
+  readonly status = 503;
   readonly retryable = true;
   constructor(cause: unknown) {
     super(

@@ -79,7 +79,7 @@ export interface PostgresStore extends IdempotencyStore {
   /**
    * Deletes expired records, `batchSize` rows per statement, until none is left; returns how many.
    * Rows locked by a transaction (a completion in flight) are skipped (`SKIP LOCKED`), never waited
-   * for. Defaults: `batchSize` 1 000.
+   * for. `batchSize` defaults to the store's `cleanupBatchSize` (`1_000` unless set).
    */
   cleanup(options?: { batchSize?: number }): Promise<number>;
   /** Resolves once PostgreSQL answers `SELECT 1`; rejects within `timeout` when it cannot be reached. */
