@@ -20,7 +20,11 @@ const stores: PostgresStore[] = [];
 
 /** A store on the test database (its own pool), closed after the file. */
 function makeStore(options: Partial<PostgresStoreOptions> = {}, poolConfig: pg.PoolConfig = {}): PostgresStore {
-  const store = createPostgresStore({ pool: database.pool({ max: 10, ...poolConfig }), ...options });
+  const store = createPostgresStore({
+    pool: database.pool({ max: 10, ...poolConfig }),
+    cleanupInterval: 0, // cleanup runs where a test asks for it
+    ...options,
+  });
   stores.push(store);
   return store;
 }
@@ -308,6 +312,17 @@ describe('postgres store: cleanup and ping', () => {
     expect(await database.count('reaped')).toBe(2);
     await expect(store.cleanup({ batchSize: 2 })).resolves.toBe(1);
     expect(await database.count('reaped')).toBe(1);
+  });
+
+  it('runs the cleanup in the background every cleanupInterval', async () => {
+    const store = makeStore({ table: 'auto_reaped', cleanupInterval: 100 });
+    await store.begin(beginRequest(randomUUID(), 'o', { ttlMs: 50 }));
+    expect(await database.count('auto_reaped')).toBe(1);
+    while ((await database.count('auto_reaped')) > 0) await sleep(50);
+    store.close();
+    await store.begin(beginRequest(randomUUID(), 'o', { ttlMs: 50 }));
+    await sleep(400);
+    expect(await database.count('auto_reaped')).toBe(1); // closed: no more cleanup
   });
 
   it('ping answers while the database is reachable and rejects within the timeout when it is not', async () => {
