@@ -12,6 +12,7 @@ export default defineConfig({
     urql: 'src/urql/index.ts',
     'tanstack-query': 'src/tanstack-query/index.ts',
     opentelemetry: 'src/opentelemetry/index.ts',
+    postgres: 'src/stores/postgres.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -17,6 +17,7 @@ const subpaths = [
   'idempotent-mutations/urql',
   'idempotent-mutations/tanstack-query',
   'idempotent-mutations/opentelemetry',
+  'idempotent-mutations/postgres',
 ];
 const expected = {
   'idempotent-mutations': [
@@ -34,6 +35,7 @@ const expected = {
   'idempotent-mutations/urql': ['idempotencyExchange'],
   'idempotent-mutations/tanstack-query': ['idempotentMutationFn'],
   'idempotent-mutations/opentelemetry': ['createIdempotencyTelemetry', 'instrumentStore'],
+  'idempotent-mutations/postgres': ['createPostgresStore', 'postgresStoreSchema'],
 };
 
 for (const subpath of subpaths) {

@@ -2,7 +2,8 @@
 # Makes sure the system programs the tests talk to are here, installing them with Debian's apt-get
 # when missing: redis-server and redis-cli (real Redis for the store, Cluster, Sentinel and fault
 # tests), chromium (the playground's browser test) and PostgreSQL (the PostgreSQL store's tests use
-# the server on 127.0.0.1:5432, and its crash tests start their own from the same binaries).
+# the server on 127.0.0.1:5432, and its crash tests start their own from the same binaries) and
+# pgbouncer (the PostgreSQL store behind PgBouncer in transaction mode).
 # Quick when everything is present. Off Debian, or without root or sudo, it says what to install.
 set -euo pipefail
 missing=()
@@ -11,6 +12,7 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
@@ -19,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     cat >&2 <<MSG
 The tests need these system packages, which are missing: ${missing[*]}
 This machine has no apt-get, or no root / passwordless sudo to run it. Install them with your
-package manager (Debian/Ubuntu names above; on macOS: brew install redis postgresql chromium),
+package manager (Debian/Ubuntu names above; on macOS: brew install redis postgresql pgbouncer chromium),
 or run only the unit tier, which needs none of them: npm run test:unit
 MSG
     exit 1

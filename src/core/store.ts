@@ -54,4 +54,41 @@ export interface IdempotencyStore {
   complete(request: OwnerRequest & { result: string; ttlMs: number }): Promise<boolean>;
   /** Frees the record so the next attempt runs; resolves `false` when the owner lost the record. */
   release(request: OwnerRequest): Promise<boolean>;
+  /**
+   * Optional: opens a database transaction for the body's writes whose commit also stores the
+   * result (a store that lives in the application's database, such as PostgreSQL). With a record
+   * (`request` given, the record acquired by that owner), {@link StoreTransaction.commit} writes the
+   * result with a fenced update as the transaction's last statement, so the writes and the result
+   * commit together or not at all. Without a record (an unkeyed call), it is a plain transaction,
+   * so bodies use one code path either way.
+   */
+  openTransaction?(request?: OwnerRequest): Promise<StoreTransaction>;
+}
+
+/**
+ * A transaction opened by {@link IdempotencyStore.openTransaction}. Exactly one of `commit`,
+ * `release` or `rollback` ends it; each returns the connection to its pool, whatever happens.
+ */
+export interface StoreTransaction<Client = unknown> {
+  /** What the body writes through: for PostgreSQL, a pg `PoolClient` inside `BEGIN`. */
+  readonly client: Client;
+  /**
+   * Stores `result` (for `ttlMs`) and commits it with the body's writes. Resolves `true` when both
+   * committed; `false` when this attempt no longer held its record, so nothing was committed (the
+   * writes rolled back) and the caller answers with a retryable error, never the value. Rejects when
+   * the commit failed otherwise (a deferred constraint, a serialization failure, a timeout, the body
+   * ending the transaction itself): nothing was committed and the record is untouched, still this
+   * owner's, so the caller handles it as a body that threw. A store that cannot learn whether a
+   * commit whose connection was lost took effect rejects with an error whose `retryable` is `true`:
+   * a retry with the same key finds the truth. For a transaction opened without a record, the
+   * arguments are ignored.
+   */
+  commit(result: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Rolls the writes back and frees the record for the next attempt, in one round trip. Resolves as
+   * {@link IdempotencyStore.release} does (`true` for a transaction opened without a record).
+   */
+  release(): Promise<boolean>;
+  /** Rolls the writes back, leaving the record untouched (for a result stored by `complete` after). */
+  rollback(): Promise<void>;
 }

@@ -1,0 +1,238 @@
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { OwnerRequest, StoreTransaction } from '../core/store.js';
+import { isServerError, sleep, withDeadline } from './postgres-deadline.js';
+import { RECORD_LOST_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
+
+/**
+ * A commit whose connection was lost (or that did not answer in time) and whose outcome could not be
+ * established before the store's budget ran out: the writes may or may not have committed. Retryable:
+ * a retry with the same key finds the truth (the stored result, or a record to take over).
+ */
+export class PostgresCommitUnknownError extends Error {
+  readonly code = 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN';
+  /** HTTP status a server answers with: unavailable for now, retry. */
+  readonly status = 503;
+  readonly retryable = true;
+  constructor(cause: unknown) {
+    super(
+      'The connection to PostgreSQL was lost while the mutation committed, and whether it committed could not be established; retry with the same Idempotency-Key.',
+      { cause },
+    );
+    this.name = 'PostgresCommitUnknownError';
+  }
+}
+
+/** Limits applied to every transaction the store opens (see `PostgresStoreOptions`). */
+export interface TransactionSettings {
+  timeout: number;
+  statementTimeout: number;
+  lockTimeout: number;
+  idleInTransactionTimeout: number;
+}
+
+interface Context {
+  pool: Pool;
+  names: PostgresStoreNames;
+  settings: TransactionSettings;
+  /** Escapes a string as an SQL literal (the client's `escapeLiteral`). */
+  literal: (text: string) => string;
+}
+
+function checkTtl(ttlMs: number): number {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1)
+    throw new TypeError(`postgres store: ttlMs must be a whole number ≥ 1, got ${ttlMs}.`);
+  return ttlMs;
+}
+
+/** Results of a simple query holding several statements (one result each). */
+const results = (reply: QueryResult | QueryResult[]) => (Array.isArray(reply) ? reply : [reply]);
+
+/**
+ * Opens `BEGIN` on a pooled connection with the per-transaction timeouts set (`SET LOCAL`, so
+ * nothing outlives the transaction: safe behind PgBouncer in transaction mode) and learns its
+ * transaction id, all in one round trip. The transaction id tells a commit whose reply was lost
+ * apart: committed or aborted (`txid_status`).
+ */
+export async function openPostgresTransaction(
+  context: Context,
+  record: OwnerRequest | undefined,
+): Promise<StoreTransaction<PoolClient>> {
+  const { pool, names, settings, literal } = context;
+  const client = await withDeadline(pool.connect(), settings.timeout, 'a connection for a transaction', (late) =>
+    late.release(),
+  );
+  // A checked-out pg client has no 'error' listener: a session the server ends (an idle-in-transaction
+  // timeout while the body waits) would crash the process. Remember the error instead.
+  let broken: Error | undefined;
+  const onError = (error: Error) => (broken ??= error);
+  client.on('error', onError);
+  let ended = false;
+  const giveBack = (error?: Error) => {
+    client.removeListener('error', onError);
+    client.release(error ?? broken ?? false);
+  };
+  /** One round trip on the transaction's connection, bounded by the store timeout. */
+  const send = (text: string, what: string) => withDeadline(client.query(text), settings.timeout, what);
+
+  let xid: string;
+  try {
+    const opened = results(
+      await send(
+        `BEGIN; SELECT set_config('statement_timeout', '${settings.statementTimeout}', true), ` +
+          `set_config('lock_timeout', '${settings.lockTimeout}', true), ` +
+          `set_config('idle_in_transaction_session_timeout', '${settings.idleInTransactionTimeout}', true), ` +
+          'txid_current()::text AS xid',
+        'BEGIN',
+      ),
+    );
+    xid = (opened[1]?.rows[0] as { xid: string }).xid;
+  } catch (error) {
+    giveBack(error as Error);
+    throw error;
+  }
+
+  function end(): void {
+    if (ended) throw new Error('postgres store: this transaction already ended (commit, release or rollback).');
+    ended = true;
+  }
+
+  /** ROLLBACK after a server error; a connection that cannot roll back is closed, which rolls back too. */
+  async function rollBackAndGiveBack(): Promise<void> {
+    try {
+      await send('ROLLBACK', 'ROLLBACK');
+      giveBack();
+    } catch (error) {
+      giveBack(error as Error);
+    }
+  }
+
+  return {
+    client,
+
+    async commit(result, ttlMs) {
+      end();
+      const text = record
+        ? `SELECT ${names.commit}(${literal(record.id)}, ${literal(record.owner)}, ${literal(result)}, ${checkTtl(ttlMs)}, ${xid}); COMMIT`
+        : `SELECT ${names.assertTransaction}(${xid}); COMMIT`;
+      try {
+        await send(text, 'COMMIT');
+      } catch (error) {
+        if (!isServerError(error)) {
+          giveBack(error as Error);
+          return resolveLostCommit(context, xid, record, error);
+        }
+        await rollBackAndGiveBack();
+        if (error.code === RECORD_LOST_SQLSTATE) return false;
+        throw error;
+      }
+      giveBack();
+      return true;
+    },
+
+    async release() {
+      end();
+      if (!record) {
+        await rollBackAndGiveBack();
+        return true;
+      }
+      try {
+        const replies = results(
+          await send(
+            `ROLLBACK; SELECT ${names.release}(${literal(record.id)}, ${literal(record.owner)}) AS released`,
+            'ROLLBACK',
+          ),
+        );
+        giveBack();
+        return (replies[1]?.rows[0] as { released: boolean }).released;
+      } catch (error) {
+        // Closing the connection rolls the writes back (the record row is not locked by them: only
+        // the commit touches it); free the record on another connection.
+        giveBack(error as Error);
+        const { rows } = await withDeadline(
+          pool.query<{ released: boolean }>(`SELECT ${names.release}($1, $2) AS released`, [record.id, record.owner]),
+          settings.timeout,
+          'release',
+        );
+        return rows[0]!.released;
+      }
+    },
+
+    async rollback() {
+      end();
+      await rollBackAndGiveBack();
+    },
+  };
+}
+
+interface RecordRow {
+  state: string;
+  owner: string;
+}
+
+/**
+ * The truth about a commit whose reply never came: through the record (done by this owner means
+ * the commit took effect, since the completion and the writes are one transaction) and through
+ * `txid_status` (which can say "in progress" while the server still finishes it, or until it
+ * notices the connection is gone; then it waits). Aborted: nothing committed, and a record still
+ * running under this owner is freed so the retry runs at once. Unknowable within the budget: a
+ * {@link PostgresCommitUnknownError}.
+ */
+async function resolveLostCommit(
+  { pool, names, settings }: Context,
+  xid: string,
+  record: OwnerRequest | undefined,
+  lost: unknown,
+): Promise<boolean> {
+  const deadline = Date.now() + settings.idleInTransactionTimeout + settings.timeout;
+  let cause = lost;
+  while (Date.now() < deadline) {
+    try {
+      // The status first: a record read while the commit is still in flight shows its old version.
+      const status = await transactionStatus(pool, xid, settings.timeout);
+      if (status === 'in progress') {
+        await sleep(50);
+        continue;
+      }
+      if (!record) {
+        if (status === 'unknown') throw new PostgresCommitUnknownError(lost);
+        return status === 'committed';
+      }
+      const { rows } = await withDeadline(
+        pool.query<RecordRow>(`SELECT state, owner FROM ${names.table} WHERE id = $1`, [record.id]),
+        settings.timeout,
+        'the record of a lost commit',
+      );
+      const row = rows[0];
+      if (row?.owner === record.owner && row.state === 'done') return true;
+      // Committed, yet the record is not this owner's done record: only a record that expired and was
+      // claimed anew explains it (or a failover); say so rather than guess. Absent: expired and reaped.
+      if (status === 'committed') {
+        if (!row) return true;
+        throw new PostgresCommitUnknownError(lost);
+      }
+      if (row?.owner === record.owner && row.state === 'running')
+        await pool.query(`SELECT ${names.release}($1, $2)`, [record.id, record.owner]);
+      return false;
+    } catch (error) {
+      if (error instanceof PostgresCommitUnknownError) throw error;
+      cause = error;
+      await sleep(100);
+    }
+  }
+  throw new PostgresCommitUnknownError(cause);
+}
+
+/** `committed`, `aborted`, `in progress`, or `unknown` (too old, or from before a failover). */
+async function transactionStatus(pool: Pool, xid: string, timeout: number): Promise<string> {
+  try {
+    const { rows } = await withDeadline(
+      pool.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid]),
+      timeout,
+      'txid_status',
+    );
+    return rows[0]?.status ?? 'unknown';
+  } catch (error) {
+    if (isServerError(error)) return 'unknown'; // "transaction ID … is in the future": another server's history
+    throw error;
+  }
+}
