@@ -97,8 +97,8 @@ const OVERHEAD_GOALS: Partial<Record<Mode, Goal>> = {
   replay: { comparison: '>=', target: 1 },
 };
 const VS_EXPRESS_IDEMPOTENCY_GOALS: Partial<Record<Mode, Goal>> = {
-  'first execution': { comparison: '>=', target: 1.2 },
-  replay: { comparison: '>=', target: 3 },
+  'first execution': { comparison: '>=', target: 1.05 },
+  replay: { comparison: '>=', target: 2.2 },
 };
 const POSTGRES_GOALS: Partial<Record<Mode, Goal>> = {
   'first execution': { comparison: '>=', target: 0.9 },

@@ -1,10 +1,17 @@
 /**
- * The physical floor: one raw EVALSHA round trip of a trivial script, measured side by side
- * with a replay through the engine and the Redis store (same server, same kind of connection).
+ * Sequential latency against two floors, side by side: one raw EVALSHA round trip of a trivial
+ * script, and the floor implementation (`support/floor.ts`, the same guarantees and nothing else) on
+ * Redis and in memory, beside a replay / first execution through the engine (same server, same kind
+ * of connection).
  */
-import { createIdempotencyEngine, createMemoryStore } from '../src/index.js';
-import { fingerprint, recordId } from '../src/index.js';
-import { createRedisStore } from '../src/stores/redis.js';
+import { createMemoryFloor, createRedisFloor, type Floor } from './support/floor.js';
+import {
+  createIdempotencyEngine,
+  createMemoryStore,
+  createRedisStore,
+  fingerprint,
+  recordId,
+} from './support/library.js';
 import { BEGIN } from '../src/stores/redis-scripts.js';
 import { operationName, paymentInput, storedPayment } from './support/fixture.js';
 import { alternatingLatencies } from './support/measure.js';
@@ -32,7 +39,10 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
   const firstEngine = createIdempotencyEngine({
     store: createMemoryStore({ maxRecords: 20_000, maxRecordsPerScope: 20_000 }),
   });
-  const replayOn = (engine: typeof redisEngine) => () =>
+  const redisFloor = await createRedisFloor(bench.connect(), 'bench:floor:');
+  const memoryFloor = createMemoryFloor();
+  const firstFloor = createMemoryFloor();
+  const replayOn = (engine: typeof redisEngine | Floor) => () =>
     engine.execute({
       scope: 'user-1',
       operation: operationName,
@@ -42,6 +52,8 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
     });
   await replayOn(redisEngine)();
   await replayOn(memoryEngine)();
+  await replayOn(redisFloor)();
+  await replayOn(memoryFloor)();
   const id = recordId('user-1', operationName, 'replayed-key');
   const begin = {
     id,
@@ -59,9 +71,19 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
         raw.evalsha(beginScript, 1, `bench:lat:{${id}}`, begin.fingerprint, begin.owner, begin.leaseMs, begin.ttlMs),
       storeBegin: () => redisStore.begin(begin),
       replayRedis: replayOn(redisEngine),
+      floorReplayRedis: replayOn(redisFloor),
       replayMemory: replayOn(memoryEngine),
+      floorReplayMemory: replayOn(memoryFloor),
       firstMemory: (i: number) =>
         firstEngine.execute({
+          scope: 'user-1',
+          operation: operationName,
+          key: `first-${i}`,
+          input: paymentInput,
+          run: async () => storedPayment,
+        }),
+      floorFirstMemory: (i: number) =>
+        firstFloor.execute({
           scope: 'user-1',
           operation: operationName,
           key: `first-${i}`,
@@ -72,54 +94,69 @@ export async function replayLatency(bench: BenchRedis): Promise<Section> {
     { rounds: 10, perRound: 1_000 },
   );
   const multiple = latency.replayRedis.p50 / latency.evalsha.p50;
+  type Measured = (typeof latency)['evalsha'];
+  /** This library ÷ the floor, p50 over all rounds, with the per-round p50 ratios. */
+  const againstFloor = (benchmark: string, name: string, measured: Measured, floor: Measured, goal: number) => {
+    const rounds = ratioStats(
+      perRound(
+        measured.rounds.map((round) => round.p50),
+        floor.rounds.map((round) => round.p50),
+      ),
+    );
+    const value = measured.p50 / floor.p50;
+    return againstGoal(
+      {
+        benchmark,
+        case: `${name} p50 ÷ the floor's`,
+        result: `${ratio(value)} (per round ${ratioSpread(rounds)}; ${micros(measured.p50)} vs ${micros(floor.p50)})`,
+      },
+      value,
+      '<=',
+      goal,
+    );
+  };
   const rounds = ratioStats(
     perRound(
       latency.replayRedis.rounds.map((round) => round.p50),
       latency.evalsha.rounds.map((round) => round.p50),
     ),
   );
-  const rows: [string, (typeof latency)['evalsha']][] = [
-    ['raw EVALSHA `return 1` (floor)', latency.evalsha],
+  const engineCpu = (name: string, value: Measured) => ({
+    benchmark: 'Engine CPU (memory store)',
+    case: `${name} p50`,
+    result: `${micros(value.p50)} (per-round p50 ${Math.min(...value.rounds.map((round) => round.p50)).toFixed(0)}–${Math.max(...value.rounds.map((round) => round.p50)).toFixed(0)} µs; p99 ${micros(value.p99)})`,
+  });
+  const rows: [string, Measured][] = [
+    ['raw EVALSHA `return 1`', latency.evalsha],
     ['raw EVALSHA of the `begin` script (server-side script cost)', latency.beginScript],
     ['`store.begin()` alone (client wrapper, reply decoding)', latency.storeBegin],
     ['replay through the engine, Redis store', latency.replayRedis],
+    ['replay, floor implementation, Redis', latency.floorReplayRedis],
     ['replay, memory store (engine CPU only)', latency.replayMemory],
+    ['replay, floor implementation, memory', latency.floorReplayMemory],
     ['first execution, memory store (engine CPU only)', latency.firstMemory],
+    ['first execution, floor implementation, memory', latency.floorFirstMemory],
   ];
-  const engineCpu = (name: string, value: (typeof latency)['evalsha'], goalMicros: number) =>
-    againstGoal(
-      {
-        benchmark: 'Engine CPU (memory store)',
-        case: `${name} p50`,
-        result: `${micros(value.p50)} (per-round p50 ${Math.min(...value.rounds.map((round) => round.p50)).toFixed(0)}–${Math.max(...value.rounds.map((round) => round.p50)).toFixed(0)} µs; p99 ${micros(value.p99)})`,
-      },
-      value.p50,
-      '<=',
-      goalMicros,
-      ' µs',
-    );
   return {
     title: 'Replay latency vs. the physical floor',
     findings: [
-      againstGoal(
-        {
-          benchmark: 'Replay latency',
-          case: 'p50 replay ÷ p50 raw EVALSHA',
-          result: `${ratio(multiple)} (per round ${ratioSpread(rounds)}; ${micros(latency.replayRedis.p50)} vs ${micros(latency.evalsha.p50)})`,
-        },
-        multiple,
-        '<=',
-        1.2,
-      ),
-      engineCpu('replay', latency.replayMemory, 4),
-      engineCpu('first execution', latency.firstMemory, 6),
+      {
+        benchmark: 'Replay latency',
+        case: 'p50 replay ÷ p50 raw EVALSHA',
+        result: `${ratio(multiple)} (per round ${ratioSpread(rounds)}; ${micros(latency.replayRedis.p50)} vs ${micros(latency.evalsha.p50)}); the floor: ${ratio(latency.floorReplayRedis.p50 / latency.evalsha.p50)}`,
+      },
+      againstFloor('Replay latency (Redis)', 'replay', latency.replayRedis, latency.floorReplayRedis, 1.1),
+      againstFloor('Engine CPU (memory store)', 'replay', latency.replayMemory, latency.floorReplayMemory, 1.15),
+      againstFloor('Engine CPU (memory store)', 'first execution', latency.firstMemory, latency.floorFirstMemory, 1.15),
+      engineCpu('replay', latency.replayMemory),
+      engineCpu('first execution', latency.firstMemory),
     ],
     details: [
       '10 alternating rounds of 1,000 sequential calls per contender after a warm-up block; p50 / p99 / mean over all rounds. ' +
         `Per-round p50 replay ÷ p50 raw EVALSHA: ${roundList(rounds)} (median ${ratioSpread(rounds)}).`,
       '',
       markdownTable(
-        ['sequential, one at a time', 'p50', 'p99', 'mean', '× floor (p50)', 'per-round p50 (µs)'],
+        ['sequential, one at a time', 'p50', 'p99', 'mean', '× raw EVALSHA (p50)', 'per-round p50 (µs)'],
         rows.map(([name, value]) => [
           name,
           micros(value.p50),

@@ -2,8 +2,8 @@
  * Redis round trips per request, counted by Redis itself (MONITOR): a first execution, a
  * replay and a concurrent conflict through the engine with the Redis store.
  */
-import { createIdempotencyEngine, IdempotencyConcurrentRequestError } from '../src/index.js';
-import { createRedisStore } from '../src/stores/redis.js';
+import { createIdempotencyEngine, IdempotencyConcurrentRequestError } from './support/library.js';
+import { createRedisStore } from './support/library.js';
 import { operationName, paymentInput } from './support/fixture.js';
 import { countCommands, type BenchRedis, type CommandCount } from './support/redis.js';
 import { againstGoal, markdownTable, type Section } from './support/report.js';

@@ -13,7 +13,7 @@ import {
   recordId,
   serializer,
 } from '../src/index.js';
-import { createRedisStore } from '../src/stores/redis.js';
+import { createRedisStore } from './support/library.js';
 import { operationName, paymentInput, type Payment } from './support/fixture.js';
 import { sequentialLatencies, summarize, type Latency } from './support/measure.js';
 import { usedMemory, type BenchRedis } from './support/redis.js';

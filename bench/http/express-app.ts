@@ -1,9 +1,9 @@
 import express, { type Express } from 'express';
 import { getSharedIdempotencyService, idempotency as expressIdempotency } from 'express-idempotency';
 import type { Redis } from 'ioredis';
-import { createIdempotencyEngine } from '../../src/core/engine.js';
-import { errorHeaders, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from '../../src/core/http.js';
-import { isIdempotencyError } from '../../src/core/errors.js';
+import { createIdempotencyEngine } from '../support/library.js';
+import { errorHeaders, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from '../support/library.js';
+import { isIdempotencyError } from '../support/library.js';
 import type { IdempotencyStore } from '../../src/core/store.js';
 import { operationName, type Payment, type PaymentInput } from '../support/fixture.js';
 import { expressIdempotencyRedisAdapter } from './express-idempotency-redis.js';

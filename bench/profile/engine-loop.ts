@@ -2,7 +2,7 @@
  * Child-process entry for `npm run bench:profile`: runs the engine on the memory store in a loop,
  * `engine-loop.ts replay|first <milliseconds>`, so `node --cpu-prof` sees nothing but the engine.
  */
-import { createIdempotencyEngine, createMemoryStore } from '../../src/index.js';
+import { createIdempotencyEngine, createMemoryStore } from '../support/library.js';
 import { operationName, paymentInput, storedPayment } from '../support/fixture.js';
 
 const [mode, duration] = process.argv.slice(2);

@@ -41,31 +41,44 @@ export interface ObservedExecution {
   track<R extends { replayed: boolean }>(execution: Promise<R>): Promise<R>;
 }
 
-/** Starts following one execution: asks `instrument` for an observer (if there is one). */
+/** An execution nothing observes: no event is built, no promise is chained. */
+const UNOBSERVED: ObservedExecution = {
+  report() {},
+  track: (execution) => execution,
+};
+
+/**
+ * Starts following one execution: asks `instrument` for an observer (if there is one). Costs
+ * nothing when neither `onEvent` nor `instrument` is given, or `instrument` returns no observer.
+ */
 export function observeExecution(
   { onEvent, instrument }: { onEvent?: IdempotencyEventHandler; instrument?: IdempotencyInstrumentation },
   start: ExecutionStart,
 ): ObservedExecution {
-  const observer = swallow(() => instrument?.(start)) ?? undefined;
+  const observer = instrument ? (swallow(() => instrument(start)) ?? undefined) : undefined;
+  if (!observer && !onEvent) return UNOBSERVED;
   const end = (ending: ExecutionEnd) => swallow(() => observer?.end?.(ending));
+  // Only an observer is told how the execution ended: without one, the execution is handed back as it is.
   return {
     report(type, details) {
       const event: IdempotencyEvent = { type, ...details };
       // A faulty handler must not change the outcome of a mutation.
-      swallow(() => onEvent?.(event));
-      swallow(() => observer?.onEvent?.(event));
+      if (onEvent) swallow(() => onEvent(event));
+      if (observer) swallow(() => observer.onEvent?.(event));
     },
     track: (execution) =>
-      execution.then(
-        (result) => {
-          end({ ok: true, replayed: result.replayed });
-          return result;
-        },
-        (error: unknown) => {
-          end({ ok: false, error });
-          throw error;
-        },
-      ),
+      !observer
+        ? execution
+        : execution.then(
+            (result) => {
+              end({ ok: true, replayed: result.replayed });
+              return result;
+            },
+            (error: unknown) => {
+              end({ ok: false, error });
+              throw error;
+            },
+          ),
   };
 }
 

@@ -20,6 +20,12 @@ export interface KeySources {
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+/**
+ * An RFC 8941 sf-string without escapes or parameters: what clients send. Its value is the text
+ * between the quotes, so it is read without the full parser, which gives the same (pinned by a
+ * differential test).
+ */
+const PLAIN_SF_STRING = /^"[\x20\x21\x23-\x5b\x5d-\x7e]*"$/;
 /** A lenient bare key: visible ASCII, no DQUOTE and no comma (a comma means two values were joined). */
 const BARE_KEY = /^[\x21\x23-\x2b\x2d-\x7e]+$/;
 
@@ -59,7 +65,8 @@ export function parseKeyHeader(
   }
   const raw = trimOptionalWhitespace(header);
   if (raw.length === 0) throw new IdempotencyKeyInvalidError('The Idempotency-Key header is empty.');
-  if (raw.startsWith('"')) return validateKey(parseSfString(raw), maxKeyLength);
+  if (raw.startsWith('"'))
+    return validateKey(PLAIN_SF_STRING.test(raw) ? raw.slice(1, -1) : parseSfString(raw), maxKeyLength);
   if (!BARE_KEY.test(raw)) {
     throw new IdempotencyKeyInvalidError(
       'The Idempotency-Key header must be a quoted string (RFC 8941) of printable ASCII, sent once.',

@@ -11,10 +11,16 @@ export interface MemoryRecord {
   owner: string;
   leaseUntil: number;
   fence: number;
-  /** Whether the last acquisition took over an expired lease (a re-sent `begin` answers the same). */
+  /**
+   * Whether an attempt before the current one may have left partial work: the last acquisition took
+   * over an expired lease, or followed the release of one that did. Kept through releases until an
+   * attempt completes (a re-sent `begin` answers the same).
+   */
   takeover: boolean;
   result?: string;
   expiresAt: number;
+  /** UTF-8 bytes of the id, fingerprint and result, as counted against the bounds. */
+  bytes: number;
 }
 
 /** Bounds of the records a memory store holds; see `MemoryStoreOptions`. */
@@ -31,41 +37,36 @@ interface ScopeUsage {
   bytes: number;
 }
 
-interface Held {
-  record: MemoryRecord;
-  bytes: number;
-}
-
-const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
-const sizeOf = (id: string, record: MemoryRecord) =>
-  byteLength(id) + byteLength(record.fingerprint) + byteLength(record.result);
+/** UTF-8 bytes of `text`, 0 when there is none. */
+export const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
 
 /**
  * The records of a memory store and their accounting: how many records and bytes (id, fingerprint
  * and result) each scope holds, and all of them together. No unexpired record is ever dropped to make
  * room, so no caller can push out another caller's record; instead {@link admit} refuses a new
  * record while a bound is hit. Expired records are dropped when read, and swept when a bound is hit.
+ * Records are changed in place by the store, which reports each change's bytes with {@link changed}.
  */
 export function createMemoryRecords(bounds: MemoryBounds) {
-  const held = new Map<string, Held>();
+  const held = new Map<string, MemoryRecord>();
   const perScope = new Map<string, ScopeUsage>();
   let bytes = 0;
   /** No record expires before this time: a sweep before it would find nothing. */
   let nextExpiry = Infinity;
 
-  function remove(id: string, { record, bytes: size }: Held): void {
+  function remove(id: string, record: MemoryRecord): void {
     held.delete(id);
-    bytes -= size;
+    bytes -= record.bytes;
     const usage = perScope.get(record.scopeId)!;
-    usage.bytes -= size;
+    usage.bytes -= record.bytes;
     if (--usage.records === 0) perScope.delete(record.scopeId);
   }
 
   function sweep(time: number): void {
     nextExpiry = Infinity;
-    for (const [id, entry] of held) {
-      if (entry.record.expiresAt <= time) remove(id, entry);
-      else nextExpiry = Math.min(nextExpiry, entry.record.expiresAt);
+    for (const [id, record] of held) {
+      if (record.expiresAt <= time) remove(id, record);
+      else nextExpiry = Math.min(nextExpiry, record.expiresAt);
     }
   }
 
@@ -94,12 +95,12 @@ export function createMemoryRecords(bounds: MemoryBounds) {
 
     /** The unexpired record under `id`; an expired one is dropped. */
     get(id: string, time: number): MemoryRecord | undefined {
-      const entry = held.get(id);
-      if (entry && entry.record.expiresAt <= time) {
-        remove(id, entry);
+      const record = held.get(id);
+      if (record && record.expiresAt <= time) {
+        remove(id, record);
         return undefined;
       }
-      return entry?.record;
+      return record;
     },
 
     /**
@@ -119,22 +120,28 @@ export function createMemoryRecords(bounds: MemoryBounds) {
         );
     },
 
-    /** Stores `record` under `id`, replacing the one there, whose `scopeId` it must keep. Never refuses. */
-    set(id: string, record: MemoryRecord): void {
-      const previous = held.get(id);
-      const size = sizeOf(id, record);
-      const usage = perScope.get(record.scopeId) ?? { records: 0, bytes: 0 };
-      if (previous) {
-        bytes -= previous.bytes;
-        usage.bytes -= previous.bytes;
-      } else {
-        usage.records++;
-        perScope.set(record.scopeId, usage);
-      }
-      bytes += size;
-      usage.bytes += size;
+    /** Holds a new `record` under `id` (after {@link admit}), counting its `bytes`. Never refuses. */
+    add(id: string, record: MemoryRecord): void {
+      let usage = perScope.get(record.scopeId);
+      if (!usage) perScope.set(record.scopeId, (usage = { records: 0, bytes: 0 }));
+      usage.records++;
+      usage.bytes += record.bytes;
+      bytes += record.bytes;
       nextExpiry = Math.min(nextExpiry, record.expiresAt);
-      held.set(id, { record, bytes: size });
+      held.set(id, record);
+    },
+
+    /**
+     * Accounts a held record the store changed in place: `addedBytes` more (fewer when negative) and
+     * its `expiresAt`. Never refuses.
+     */
+    changed(record: MemoryRecord, addedBytes: number): void {
+      if (addedBytes !== 0) {
+        record.bytes += addedBytes;
+        bytes += addedBytes;
+        perScope.get(record.scopeId)!.bytes += addedBytes;
+      }
+      if (record.expiresAt < nextExpiry) nextExpiry = record.expiresAt;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest } from '../core/store.js';
-import { createMemoryRecords, type MemoryRecord } from './memory-records.js';
+import { byteLength, createMemoryRecords, type MemoryRecord } from './memory-records.js';
 
 /**
  * Options of {@link createMemoryStore}. The store never drops an unexpired record to make room, so
@@ -77,21 +77,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const now = options.now ?? Date.now;
 
   /**
-   * Moves the owner's running record to `after` with `change`. Answers true again, changing nothing,
-   * when the same owner already moved it there (a re-sent call); false when the owner lost it.
+   * The owner's running record, to move to `after`; `true` when the same owner already moved it there
+   * (a re-sent call answers as the first did), `false` when the owner lost it.
    */
-  function finish(
-    request: OwnerRequest,
-    after: MemoryRecord['state'],
-    change: (record: MemoryRecord, time: number) => MemoryRecord,
-  ): Promise<boolean> {
-    const time = now();
+  function owned(request: OwnerRequest, after: MemoryRecord['state'], time: number): MemoryRecord | boolean {
     const record = records.get(request.id, time);
-    if (record?.owner !== request.owner) return Promise.resolve(false);
-    if (record.state === after) return Promise.resolve(true);
-    if (record.state !== 'running') return Promise.resolve(false);
-    records.set(request.id, change(record, time));
-    return Promise.resolve(true);
+    if (record?.owner !== request.owner) return false;
+    if (record.state === after) return true;
+    return record.state === 'running' ? record : false;
   }
 
   return {
@@ -105,50 +98,73 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async begin(request: BeginRequest): Promise<BeginOutcome> {
       const time = now();
       const record = records.get(request.id, time);
-      if (record && record.state !== 'free') {
+      if (!record) {
+        records.admit(request.id, request.scopeId, request.fingerprint, time);
+        records.add(request.id, {
+          state: 'running',
+          scopeId: request.scopeId,
+          fingerprint: request.fingerprint,
+          owner: request.owner,
+          leaseUntil: time + request.leaseMs,
+          fence: 1,
+          takeover: false,
+          expiresAt: time + request.ttlMs,
+          bytes: byteLength(request.id) + byteLength(request.fingerprint),
+        });
+        return { status: 'acquired', fence: 1, takeover: false };
+      }
+      if (record.state !== 'free') {
         if (record.fingerprint !== request.fingerprint) return { status: 'mismatch' };
         if (record.state === 'done') return { status: 'completed', result: record.result ?? '' };
         if (record.owner === request.owner)
           return { status: 'acquired', fence: record.fence, takeover: record.takeover };
         if (record.leaseUntil > time) return { status: 'running', leaseRemainingMs: record.leaseUntil - time };
       }
-      if (!record) records.admit(request.id, request.scopeId, request.fingerprint, time);
-      const fence = (record?.fence ?? 0) + 1;
-      const takeover = record?.state === 'running';
-      records.set(request.id, {
-        state: 'running',
-        scopeId: record?.scopeId ?? request.scopeId,
-        fingerprint: request.fingerprint,
-        owner: request.owner,
-        leaseUntil: time + request.leaseMs,
-        fence,
-        takeover,
-        expiresAt: time + request.ttlMs,
-      });
-      return { status: 'acquired', fence, takeover };
+      // A freed record keeps the takeover flag of the attempt that released it; an expired lease sets it.
+      const addedBytes = record.state === 'free' ? byteLength(request.fingerprint) : 0;
+      record.takeover = record.state === 'running' || record.takeover;
+      record.state = 'running';
+      record.fingerprint = request.fingerprint;
+      record.owner = request.owner;
+      record.leaseUntil = time + request.leaseMs;
+      record.fence += 1;
+      record.expiresAt = time + request.ttlMs;
+      records.changed(record, addedBytes);
+      return { status: 'acquired', fence: record.fence, takeover: record.takeover };
     },
 
     extend(request) {
       const time = now();
       const record = records.get(request.id, time);
       if (record?.state !== 'running' || record.owner !== request.owner) return Promise.resolve(false);
-      const leaseUntil = time + request.leaseMs;
-      records.set(request.id, { ...record, leaseUntil, expiresAt: Math.max(record.expiresAt, leaseUntil) });
+      record.leaseUntil = time + request.leaseMs;
+      record.expiresAt = Math.max(record.expiresAt, record.leaseUntil);
+      records.changed(record, 0);
       return Promise.resolve(true);
     },
 
     complete(request) {
-      return finish(request, 'done', (record, time) => ({
-        ...record,
-        state: 'done',
-        leaseUntil: 0,
-        result: request.result,
-        expiresAt: time + request.ttlMs,
-      }));
+      const time = now();
+      const record = owned(request, 'done', time);
+      if (typeof record === 'boolean') return Promise.resolve(record);
+      record.state = 'done';
+      record.leaseUntil = 0;
+      record.takeover = false;
+      record.result = request.result;
+      record.expiresAt = time + request.ttlMs;
+      records.changed(record, byteLength(request.result));
+      return Promise.resolve(true);
     },
 
     release(request) {
-      return finish(request, 'free', (record) => ({ ...record, state: 'free', fingerprint: undefined, leaseUntil: 0 }));
+      const record = owned(request, 'free', now());
+      if (typeof record === 'boolean') return Promise.resolve(record);
+      const freedBytes = byteLength(record.fingerprint);
+      record.state = 'free';
+      record.fingerprint = undefined;
+      record.leaseUntil = 0;
+      records.changed(record, -freedBytes);
+      return Promise.resolve(true);
     },
   };
 }

@@ -6,7 +6,7 @@
  * Every script is idempotent for its own owner: ioredis re-sends a script whose reply was lost
  * (a dropped connection), and the re-sent script must answer as the first did. So the owner token
  * stays on the record after `complete` and `release`, and `tk` keeps the takeover flag of the
- * acquisition.
+ * acquisition (through releases, until an attempt completes).
  */
 
 /**
@@ -17,34 +17,51 @@
  */
 const ALLOW_OOM = '#!lua flags=allow-oom';
 
-const NOW_MS = `
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-`;
+/** Sets `now` (a local the script declares) to the Redis server's clock in milliseconds. */
+const NOW_MS = `local clock = redis.call('TIME')
+now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
 /**
  * KEYS: record. ARGV: fingerprint, owner, leaseMs, ttlMs. Returns {status, …}: {'acquired', fence,
  * takeover 0|1}, {'completed', result}, {'running', remaining ms} or {'mismatch'}. A begin re-sent by
  * the owner that holds the running record gets its first answer again, changing nothing.
+ *
+ * `takeover` is 1 when an attempt before this one may have left partial work: it took over an
+ * expired lease, or the record was freed by an attempt that itself took over. The flag (`tk`) stays
+ * set through releases until an attempt completes.
+ *
+ * Kept to few commands, each costing more inside a script than sent alone: a replay reads three
+ * fields with one call; a first acquisition makes four calls (read, clock, write, expiry); taking
+ * over or re-acquiring a freed record reads the other fields with a fifth. A running or freed record
+ * has no result field (only `complete` writes one, and a done record is never acquired again), so
+ * none is deleted.
  */
 export const BEGIN = `
-local record = redis.call('HMGET', KEYS[1], 'state', 'fp', 'lease', 'result', 'owner', 'fence', 'tk')
-local state = record[1]
+local head = redis.call('HMGET', KEYS[1], 'state', 'fp', 'result')
+local state = head[1]
 if state == 'done' or state == 'running' then
-  if record[2] ~= ARGV[1] then return {'mismatch'} end
-  if state == 'done' then return {'completed', record[4]} end
-  if record[5] == ARGV[2] then return {'acquired', tonumber(record[6]), tonumber(record[7])} end
+  if head[2] ~= ARGV[1] then return {'mismatch'} end
+  if state == 'done' then return {'completed', head[3]} end
 end
-${NOW_MS}
-if state == 'running' then
-  local remaining = tonumber(record[3]) - now
-  if remaining > 0 then return {'running', remaining} end
-end
+local fence = 1
 local takeover = 0
-if state == 'running' then takeover = 1 end
-local fence = redis.call('HINCRBY', KEYS[1], 'fence', 1)
-redis.call('HSET', KEYS[1], 'state', 'running', 'fp', ARGV[1], 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]), 'tk', takeover)
-redis.call('HDEL', KEYS[1], 'result')
+local now
+if state then
+  local record = redis.call('HMGET', KEYS[1], 'owner', 'lease', 'fence', 'tk')
+  if state == 'running' and record[1] == ARGV[2] then return {'acquired', tonumber(record[3]), tonumber(record[4])} end
+  ${NOW_MS}
+  if state == 'running' then
+    local remaining = tonumber(record[2]) - now
+    if remaining > 0 then return {'running', remaining} end
+    takeover = 1
+  elseif record[4] == '1' then
+    takeover = 1
+  end
+  fence = (tonumber(record[3]) or 0) + 1
+else
+  ${NOW_MS}
+end
+redis.call('HSET', KEYS[1], 'state', 'running', 'fp', ARGV[1], 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]), 'fence', fence, 'tk', takeover)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {'acquired', fence, takeover}
 `;
@@ -54,7 +71,9 @@ return {'acquired', fence, takeover}
  * record's TTL where it would end sooner, so a record never expires under a running owner.
  * Returns 1, or 0 when the owner no longer runs it.
  */
-export const EXTEND = `${ALLOW_OOM}${NOW_MS}
+export const EXTEND = `${ALLOW_OOM}
+local now
+${NOW_MS}
 local record = redis.call('HMGET', KEYS[1], 'state', 'owner')
 if record[1] ~= 'running' or record[2] ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[2]))
@@ -78,8 +97,8 @@ return 1
 `;
 
 /**
- * KEYS: record. ARGV: owner. Frees the record, keeping its fence and TTL. Returns 1 (also when this
- * owner already freed it), or 0 when the owner lost the record.
+ * KEYS: record. ARGV: owner. Frees the record, keeping its fence, its takeover flag and its TTL.
+ * Returns 1 (also when this owner already freed it), or 0 when the owner lost the record.
  */
 export const RELEASE = `${ALLOW_OOM}
 local record = redis.call('HMGET', KEYS[1], 'state', 'owner')
@@ -87,6 +106,6 @@ if record[2] ~= ARGV[1] then return 0 end
 if record[1] == 'free' then return 1 end
 if record[1] ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'free')
-redis.call('HDEL', KEYS[1], 'lease', 'fp', 'tk')
+redis.call('HDEL', KEYS[1], 'lease', 'fp')
 return 1
 `;

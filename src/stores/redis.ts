@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { BeginOutcome, IdempotencyStore } from '../core/store.js';
+import { createDeadlines } from './redis-deadlines.js';
 import { BEGIN, COMPLETE, EXTEND, RELEASE } from './redis-scripts.js';
 
 /** Options of {@link createRedisStore}. */
@@ -51,14 +52,7 @@ export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
   for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
   const commands = redis as unknown as IdempotencyCommands;
   const keyOf = (id: string) => `${prefix}{${id}}`;
-
-  function bounded<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expiry = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeout} ms`)), timeout);
-    });
-    return Promise.race([call, expiry]).finally(() => clearTimeout(timer));
-  }
+  const bounded = createDeadlines(timeout, () => new Error(`Redis did not answer within ${timeout} ms`));
 
   return {
     async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {

@@ -81,6 +81,45 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
       });
     });
 
+    it('keeps reporting a takeover, with a growing fence, through releases until an attempt completes', async () => {
+      const { store, id, owner } = fresh();
+      await store.begin(beginRequest(id, owner, { leaseMs: 50 }));
+      await sleep(120);
+      const second = randomUUID();
+      await expect(store.begin(beginRequest(id, second))).resolves.toEqual({
+        status: 'acquired',
+        fence: 2,
+        takeover: true,
+      });
+      // The attempt that took over threw and freed the key: the crashed first attempt's work is still unrecovered.
+      await expect(store.release({ id, owner: second })).resolves.toBe(true);
+      const third = randomUUID();
+      await expect(store.begin(beginRequest(id, third))).resolves.toEqual({
+        status: 'acquired',
+        fence: 3,
+        takeover: true,
+      });
+      await expect(store.begin(beginRequest(id, third))).resolves.toEqual({
+        status: 'acquired',
+        fence: 3,
+        takeover: true,
+      });
+      await expect(store.complete({ id, owner: third, result: 'recovered', ttlMs: HOUR })).resolves.toBe(true);
+      await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toEqual({
+        status: 'completed',
+        result: 'recovered',
+      });
+      // Without a takeover, a released record is acquired again with no takeover.
+      const other = randomUUID();
+      await store.begin(beginRequest(other, owner));
+      await store.release({ id: other, owner });
+      await expect(store.begin(beginRequest(other, randomUUID()))).resolves.toEqual({
+        status: 'acquired',
+        fence: 2,
+        takeover: false,
+      });
+    });
+
     it('lets the owner extend its lease so it is not taken over', async () => {
       const { store, id, owner } = fresh();
       await store.begin(beginRequest(id, owner, { leaseMs: 100 }));
