@@ -3,7 +3,7 @@
  * with a replay through the engine and the Redis store (same server, same kind of connection).
  */
 import { createIdempotencyEngine, createMemoryStore } from '../src/index.js';
-import { fingerprint, recordId } from '../src/index.js';
+import { fingerprint, recordId } from '../src/adapter-kit.js';
 import { createRedisStore } from '../src/stores/redis.js';
 import { BEGIN } from '../src/stores/redis-scripts.js';
 import { operationName, paymentInput, storedPayment } from './support/fixture.js';

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { getSharedIdempotencyService, idempotency as expressIdempotency } from 'express-idempotency';
 import type { Redis } from 'ioredis';
-import { createIdempotencyEngine } from '../../src/core/engine.js';
+import { createIdempotencyEngine } from '../../src/engine.js';
 import { isIdempotencyError } from '../../src/core/errors.js';
 import { errorHeaders, IDEMPOTENCY_KEY_HEADER } from '../../src/core/http.js';
 import { createRedisStore } from '../../src/stores/redis.js';

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import { getSharedIdempotencyService, idempotency as expressIdempotency } from 'express-idempotency';
 import type { Redis } from 'ioredis';
-import { createIdempotencyEngine } from '../../src/core/engine.js';
+import { createIdempotencyEngine } from '../../src/engine.js';
 import { errorHeaders, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from '../../src/core/http.js';
 import { isIdempotencyError } from '../../src/core/errors.js';
 import type { IdempotencyStore } from '../../src/core/store.js';

@@ -10,7 +10,7 @@ import { initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
-import { useIdempotency } from '../../src/graphql/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { idempotency } from '../../src/trpc/index.js';
 import { insertPayment, type Payment, type PaymentInput } from '../support/fixture.js';
