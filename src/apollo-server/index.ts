@@ -12,4 +12,4 @@ export { idempotencyPlugin, type IdempotencyPluginOptions } from './plugin.js';
 export {
   graphqlIdempotencyDefaults as idempotencyPluginDefaults,
   type GraphQLIdempotencyContext,
-} from '../graphql/options.js';
+} from '../graphql/index.js';

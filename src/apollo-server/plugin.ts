@@ -1,13 +1,14 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { createGraphQLIdempotency, type RunningMutation } from '../graphql/graphql-idempotency.js';
-import { misplacedIdempotentDirectives } from '../graphql/key-directive.js';
 import {
+  createGraphQLIdempotency,
   graphqlIdempotencyDefaults,
+  isRootMutationField,
+  misplacedIdempotentDirectives,
   type GraphQLIdempotencyContext,
   type GraphQLIdempotencyOptions,
-} from '../graphql/options.js';
-import { isRootMutationField } from '../graphql/root-outcomes.js';
+  type RunningMutation,
+} from '../graphql/index.js';
 import { toRefusalResponse, toReplayResponse, toStoredResult } from './response.js';
 
 /**

@@ -2,7 +2,7 @@ import { HeaderMap, type GraphQLResponse, type HTTPGraphQLHead } from '@apollo/s
 import type { FormattedExecutionResult } from 'graphql';
 import type { IdempotencyError } from '../core/errors.js';
 import { errorHeaders } from '../core/http.js';
-import { replayedBody, replayedHeaders, UNSTORABLE_RESULT, type StoredResult } from '../graphql/stored-result.js';
+import { replayedBody, replayedHeaders, UNSTORABLE_RESULT, type StoredResult } from '../graphql/index.js';
 
 /**
  * Response headers that belong to the transport, not to the operation's result: Apollo Server or

@@ -3,10 +3,10 @@
  * any Envelop server, and Shopify's `@idempotent(key:)` directive helpers.
  */
 export { useIdempotency, useIdempotencyDefaults, type UseIdempotencyOptions } from './use-idempotency.js';
-export type { GraphQLIdempotencyContext } from '../graphql/options.js';
 export {
   IDEMPOTENT_DIRECTIVE,
   idempotentDirectiveTypeDefs,
   IdempotentDirectiveOnRootMutationRule,
   misplacedIdempotentDirectives,
-} from '../graphql/key-directive.js';
+  type GraphQLIdempotencyContext,
+} from '../graphql/index.js';

@@ -2,15 +2,18 @@ import { defaultFieldResolver, GraphQLError, type ExecutionArgs, type ExecutionR
 import type { Plugin } from '@envelop/core';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { idempotencyDefaults } from '../core/options.js';
-import { createGraphQLIdempotency } from '../graphql/graphql-idempotency.js';
-import { IdempotentDirectiveOnRootMutationRule } from '../graphql/key-directive.js';
 import {
+  createGraphQLIdempotency,
   graphqlIdempotencyDefaults,
+  IdempotentDirectiveOnRootMutationRule,
+  trackedRootValue,
+  trackingFieldResolver,
+  trackRootResolvers,
+  UNSTORABLE_RESULT,
   type GraphQLIdempotencyContext,
   type GraphQLIdempotencyOptions,
-} from '../graphql/options.js';
-import { trackedRootValue, trackingFieldResolver, trackRootResolvers } from '../graphql/root-outcomes.js';
-import { UNSTORABLE_RESULT, type StoredResult } from '../graphql/stored-result.js';
+  type StoredResult,
+} from '../graphql/index.js';
 import { idempotencyErrorResult } from './refusal.js';
 import { httpRequestOf, readHeader } from './request-header.js';
 import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
@@ -135,12 +138,17 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
 
 /**
  * A result as Yoga sends it, in stored form, after `prepare` (masking, for the fallback end);
- * `UNSTORABLE_RESULT` for a streamed one.
+ * `UNSTORABLE_RESULT` for a streamed one, or one that cannot be read: the attempt must end either way.
  */
 function storedForm(prepare: (result: ExecutionResult) => ExecutionResult, result: unknown): StoredResult {
   const single =
     typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result) && !Array.isArray(result);
-  return single ? toStoredResult(prepare(result as ExecutionResult)) : UNSTORABLE_RESULT;
+  if (!single) return UNSTORABLE_RESULT;
+  try {
+    return toStoredResult(prepare(result as ExecutionResult));
+  } catch {
+    return UNSTORABLE_RESULT;
+  }
 }
 
 /** The answer to a mutation that would share its context object with a running keyed one. */

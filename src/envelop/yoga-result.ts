@@ -1,5 +1,5 @@
 import { GraphQLError, Source, type ExecutionResult, type GraphQLFormattedError, type SourceLocation } from 'graphql';
-import { replayedBody, replayedHeaders, type StoredResult } from '../graphql/stored-result.js';
+import { replayedBody, replayedHeaders, type StoredResult } from '../graphql/index.js';
 import { isUnexpectedError } from './unexpected-errors.js';
 
 /** Yoga's per-result HTTP instructions: it applies them to the response and leaves them out of the body. */
