@@ -4,7 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     redis: 'src/stores/redis.ts',
-    graphql: 'src/graphql/index.ts',
+    'adapter-kit': 'src/adapter-kit.ts',
+    graphql: 'src/envelop/index.ts',
     'apollo-server': 'src/apollo-server/index.ts',
     trpc: 'src/trpc/index.ts',
     client: 'src/client/index.ts',

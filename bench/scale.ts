@@ -5,14 +5,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import {
-  createIdempotencyEngine,
-  createMemoryStore,
-  fingerprint,
-  memoryStoreDefaults,
-  recordId,
-  serializer,
-} from '../src/index.js';
+import { createIdempotencyEngine, createMemoryStore, memoryStoreDefaults, serializer } from '../src/index.js';
+import { fingerprint, recordId } from '../src/adapter-kit.js';
 import { createRedisStore } from './support/library.js';
 import { operationName, paymentInput, type Payment } from './support/fixture.js';
 import { sequentialLatencies, summarize, type Latency } from './support/measure.js';

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext, type YogaServerOptions } from 'graphql-yoga';
-import { useIdempotency, type IdempotencyContext } from '../src/graphql/index.js';
+import { useIdempotency, type GraphQLIdempotencyContext } from '../src/envelop/index.js';
 import type { ApiVariant, PaymentApi, PaymentApiDependencies } from './api-dependencies.js';
 import { InvalidChargeError, StaleFenceError } from './ledger.js';
 import { chargeOnce } from './payment-body.js';
@@ -26,7 +26,7 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
+type Context = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
 
 function createPaymentsSchema(deps: PaymentApiDependencies) {
   return createSchema<Context>({

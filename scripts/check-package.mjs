@@ -8,6 +8,7 @@ import process from 'node:process';
 const require = createRequire(import.meta.url);
 const subpaths = [
   'idempotent-mutations',
+  'idempotent-mutations/adapter-kit',
   'idempotent-mutations/redis',
   'idempotent-mutations/graphql',
   'idempotent-mutations/apollo-server',
@@ -26,6 +27,7 @@ const expected = {
     'IdempotencyError',
     'IdempotencyKeyMismatchError',
   ],
+  'idempotent-mutations/adapter-kit': ['createEngine', 'keepsRecord', 'resolveScope', 'resolveKey'],
   'idempotent-mutations/redis': ['createRedisStore'],
   'idempotent-mutations/graphql': ['useIdempotency'],
   'idempotent-mutations/apollo-server': ['idempotencyPlugin'],
@@ -68,6 +70,7 @@ for (const subpath of [
   'idempotent-mutations/client',
   'idempotent-mutations/trpc',
   'idempotent-mutations',
+  'idempotent-mutations/adapter-kit',
   'idempotent-mutations/urql',
   'idempotent-mutations/tanstack-query',
 ]) {

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import type * as IndexEntry from '../../src/index.js';
-import type * as GraphqlEntry from '../../src/graphql/index.js';
+import type * as AdapterKitEntry from '../../src/adapter-kit.js';
+import type * as GraphqlEntry from '../../src/envelop/index.js';
 import type * as RedisEntry from '../../src/stores/redis.js';
 import type * as TrpcEntry from '../../src/trpc/index.js';
 
@@ -19,14 +20,13 @@ const index = await entry<typeof IndexEntry>('index');
 export const {
   createIdempotencyEngine,
   createMemoryStore,
-  fingerprint,
-  recordId,
   IdempotencyConcurrentRequestError,
   errorHeaders,
   isIdempotencyError,
   IDEMPOTENCY_KEY_HEADER,
   REPLAYED_HEADER,
 } = index;
+export const { fingerprint, recordId } = await entry<typeof AdapterKitEntry>('adapter-kit');
 export const { createRedisStore } = await entry<typeof RedisEntry>('redis');
 export const { useIdempotency } = await entry<typeof GraphqlEntry>('graphql');
 export const { idempotency } = await entry<typeof TrpcEntry>('trpc');

@@ -9,4 +9,7 @@ export { idempotencyPlugin, type IdempotencyPluginOptions } from './plugin.js';
  * The defaults of the GraphQL-specific options (`headerName`, `argumentName`), shared with
  * `useIdempotency`; what resolvers find under `contextValue.idempotency` while a mutation runs.
  */
-export { useIdempotencyDefaults as idempotencyPluginDefaults, type IdempotencyContext } from '../graphql/options.js';
+export {
+  graphqlIdempotencyDefaults as idempotencyPluginDefaults,
+  type GraphQLIdempotencyContext,
+} from '../graphql/index.js';

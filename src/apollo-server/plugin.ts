@@ -1,13 +1,18 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, type DocumentNode } from 'graphql';
-import { misplacedIdempotentDirectives } from '../graphql/key-directive.js';
-import { isRootMutationField } from '../graphql/root-outcomes.js';
-import { createGraphQLIdempotency, type RunningMutation } from '../graphql/graphql-idempotency.js';
-import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from '../graphql/options.js';
-import { toApolloResponse, toSentResult } from './response.js';
+import {
+  createGraphQLIdempotency,
+  graphqlIdempotencyDefaults,
+  isRootMutationField,
+  misplacedIdempotentDirectives,
+  type GraphQLIdempotencyContext,
+  type GraphQLIdempotencyOptions,
+  type RunningMutation,
+} from '../graphql/index.js';
+import { toRefusalResponse, toReplayResponse, toStoredResult } from './response.js';
 
 /**
- * Options of {@link idempotencyPlugin}: the same as `useIdempotency`'s ({@link UseIdempotencyOptions}),
+ * Options of {@link idempotencyPlugin}: the same as `useIdempotency`'s ({@link GraphQLIdempotencyOptions}),
  * read against Apollo Server's context value: `scope(contextValue)` gives the user / tenant (required:
  * there is no default), `getKey(contextValue)` adds a key carrier (the header is still read, and
  * they must agree), `headerName` (defaults to `'Idempotency-Key'`) is read from the operation's HTTP
@@ -19,7 +24,7 @@ import { toApolloResponse, toSentResult } from './response.js';
  * value per name): it is refused as a malformed key unless the joined text happens to be one valid
  * RFC 8941 string.
  */
-export type IdempotencyPluginOptions<TContext extends BaseContext = BaseContext> = UseIdempotencyOptions<TContext>;
+export type IdempotencyPluginOptions<TContext extends BaseContext = BaseContext> = GraphQLIdempotencyOptions<TContext>;
 
 /** What a request that admitted a mutation keeps until it ends. */
 interface Pending {
@@ -40,7 +45,7 @@ interface Pending {
  * executing; refusals carry the status of the error: 400, 401, 409 with `Retry-After`, 422, 503);
  * `willSendResponse` stores the response as it is sent, after `formatError`. An attempt whose request
  * fails before execution, whose execution throws, or whose pipeline throws is ended there and then, so
- * no key stays locked. Resolvers of a running mutation find {@link IdempotencyContext} under
+ * no key stays locked. Resolvers of a running mutation find {@link GraphQLIdempotencyContext} under
  * `contextValue.idempotency`.
  *
  * In a batched HTTP request, the operations share one response status and header set (Apollo Server's
@@ -53,7 +58,7 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
   options: IdempotencyPluginOptions<TContext>,
 ): ApolloServerPlugin<TContext> {
   const { admit } = createGraphQLIdempotency(options, 'idempotencyPlugin');
-  const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
+  const headerName = options.headerName ?? graphqlIdempotencyDefaults.headerName;
   const pending = new WeakMap<GraphQLRequestContext<TContext>, Pending>();
   /** Apollo Server takes no validation rules from a plugin: misplaced `@idempotent` directives are found here, once per document. */
   const misplaced = new WeakMap<DocumentNode, readonly GraphQLError[]>();
@@ -71,7 +76,7 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
     if (!request) return;
     const { response } = requestContext;
     if (request.executing && response.body)
-      await request.mutation.finish(toSentResult({ http: response.http, body: response.body }));
+      await request.mutation.finish(toStoredResult({ http: response.http, body: response.body }));
     else await request.mutation.abandon(error ?? new Error('The request ended before its execution.'));
   }
 
@@ -97,12 +102,13 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
             variableValues: requestContext.request.variables,
             context: requestContext.contextValue,
             header: http?.headers.get(headerName),
-            overHttp: !!http,
           });
           if (!admission) return null;
-          if ('answer' in admission) return toApolloResponse(admission.answer);
+          if ('replay' in admission) return toReplayResponse(admission.replay, !!http);
+          if ('refusal' in admission) return toRefusalResponse(admission.refusal, !!http);
           pending.set(started, { mutation: admission.running, executing: false });
-          (requestContext.contextValue as { idempotency?: IdempotencyContext }).idempotency = admission.running.context;
+          (requestContext.contextValue as { idempotency?: GraphQLIdempotencyContext }).idempotency =
+            admission.running.context;
           return null;
         },
         async executionDidStart() {

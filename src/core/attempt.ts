@@ -1,64 +1,72 @@
-import type { ExecuteRequest, IdempotencyEngine } from './engine.js';
 import type { BodyOutcome } from './policy.js';
 import type { RunContext } from './run-context.js';
 
-/** How an attempt began: it may run now, or it was answered with a stored value. */
-export type Attempt<T> =
-  | {
-      status: 'running';
-      /** Key, fencing token and derived keys of this attempt. */
-      context: RunContext;
-      /** Hands over the final value and how the body ended; waits until the store has it (or freed the key). */
-      finish(value: T, outcome: BodyOutcome): Promise<void>;
-      /** Ends an attempt whose body never ran or threw unexpectedly: frees the key; waits until the store did. */
-      abandon(error: unknown): Promise<void>;
-    }
-  | { status: 'replayed'; value: T };
+/** How results of one kind are written to and read back from the store. */
+export interface ResultCodec<T> {
+  stringify(value: T): string;
+  parse(text: string): T;
+}
+
+/** One operation handed to {@link IdempotencyEngine.begin}: who sends what, and how its value is kept. */
+export interface AttemptRequest<T> {
+  /**
+   * The caller's user / tenant id; `null` for the shared anonymous scope (the option `scope: false`);
+   * `undefined` when the caller has no identity: a keyed request is then refused with
+   * `IdempotencyScopeMissingError` and nothing runs. Unkeyed requests run either way.
+   */
+  scope: string | null | undefined;
+  /** Operation identity: GraphQL root field(s) or tRPC procedure path. */
+  operation: string;
+  /** The resolved key (see {@link IdempotencyEngine.resolveKey}); `undefined` when none was sent. */
+  key: string | undefined;
+  /** The request as executed, whose fingerprint is compared on every repeat. */
+  input: unknown;
+  /**
+   * How the body ended, for a value handed to `finish` without an outcome (a transport whose body
+   * resolves with a thrown error's outcome: a coded client error is stored, an unexpected or
+   * transient one frees the key, see `keepsRecord`). One that throws counts as "the body returned"
+   * (a `policy-error` event). Defaults to "the body returned".
+   */
+  outcome?: (value: T) => BodyOutcome;
+  /** Overrides the error policy: whether the value is stored (`false` frees the key). Defaults to the policy. */
+  shouldStore?: (value: T) => boolean;
+  /** How the value is stored and replayed. Defaults to superjson, which keeps `Date`, `Map`, `Set`, `BigInt` and `undefined`. */
+  codec?: ResultCodec<T>;
+  /** Overrides the engine's `required` for this operation. Defaults to the engine's `required`. */
+  required?: boolean;
+}
 
 /**
- * Starts `engine.execute` for an operation that runs between two hooks of a transport (as a
- * GraphQL execution does, between an Envelop plugin's onExecute and its onExecuteDone) instead of
- * inside one callback: resolves as soon as the engine either lets the operation run or answers
- * with a stored value. Rejects with the engine's typed errors (conflict, mismatch, store down, …).
- * The caller must end a running attempt exactly once, with `finish` or `abandon`; otherwise its
- * lease is renewed until the engine's `maxRunTime`.
+ * An attempt allowed to run: its run context, and its two ways to end. The first call of `finish`
+ * or `abandon` decides; every later call of either returns the first call's promise and does
+ * nothing else. The lease is renewed from `begin` until the attempt ends (or `maxRunTime` passes).
  */
-export async function beginAttempt<T>(
-  engine: IdempotencyEngine,
-  request: Omit<ExecuteRequest<T>, 'run' | 'outcome'>,
-): Promise<Attempt<T>> {
-  let allowRun!: (context: RunContext) => void;
-  let deliver!: (ending: { value: T; outcome: BodyOutcome }) => void;
-  let fail!: (error: unknown) => void;
-  let outcome: BodyOutcome | undefined;
-  const running = new Promise<RunContext>((resolve) => (allowRun = resolve));
-  const delivered = new Promise<{ value: T; outcome: BodyOutcome }>((resolve, reject) => {
-    deliver = resolve;
-    fail = reject;
-  });
-  const execution = engine.execute<T>({
-    ...request,
-    run: async (context) => {
-      allowRun(context);
-      const ending = await delivered;
-      outcome = ending.outcome;
-      return ending.value;
-    },
-    outcome: () => outcome ?? { returned: true },
-  });
+export interface RunningAttempt<T> {
+  status: 'running';
+  /** Key, fencing token, takeover and derived keys of this attempt. */
+  context: RunContext;
+  /**
+   * Hands over the final value and how the body ended (defaults to the request's `outcome` of the
+   * value, else "the body returned"); stores it, or frees the key, by the policy and `shouldStore`.
+   * Resolves once the store has it (store errors are retried for `completionRetry`); never rejects.
+   */
+  finish(value: T, outcome?: BodyOutcome): Promise<void>;
+  /**
+   * Ends an attempt whose body never ran or threw unexpectedly: frees the key. Resolves once the
+   * store has freed it (store errors are retried for `completionRetry`); never rejects.
+   */
+  abandon(error: unknown): Promise<void>;
+}
 
-  const first = await Promise.race([running.then((context) => ({ context })), execution.then((done) => ({ done }))]);
-  if ('done' in first) return { status: 'replayed', value: first.done.value };
-  return {
-    status: 'running',
-    context: first.context,
-    async finish(value, ending) {
-      deliver({ value, outcome: ending });
-      await execution;
-    },
-    async abandon(error) {
-      fail(error);
-      await execution.catch(() => undefined);
-    },
-  };
+/** How {@link IdempotencyEngine.begin} answered: run now, or the stored value of an earlier run. */
+export type Attempt<T> = RunningAttempt<T> | { status: 'replayed'; value: T };
+
+/**
+ * One ending for several end hooks: the returned function runs the `end` it is given only on its
+ * first call; every call returns that first call's promise. For `finish` / `abandon`, whichever
+ * comes first.
+ */
+export function firstEnding(): (end: () => Promise<void>) => Promise<void> {
+  let ended: Promise<void> | undefined;
+  return (end) => (ended ??= end());
 }

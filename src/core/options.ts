@@ -4,8 +4,22 @@ import { DEFAULT_MAX_KEY_LENGTH } from './key.js';
 import type { IdempotencyStore } from './store.js';
 
 /** How a repeat that arrives while the first attempt still runs is answered. */
-export type ConcurrentPolicy =
-  'reject' | { /** Longest wait in milliseconds before rejecting; no default, it must be given. */ wait: number };
+export type ConcurrentPolicy = 'reject' | ConcurrentWait;
+
+/** Repeats wait for the running attempt (then replay its result), polling the store together. */
+export interface ConcurrentWait {
+  /** Longest wait in milliseconds before rejecting with 409; no default, it must be given. */
+  wait: number;
+  /**
+   * Most requests of one engine (one plugin or middleware) that wait on one record at once: they
+   * share one store poll, and a repeat past this bound is answered 409 at once, without waiting.
+   * Defaults to `1_000`.
+   */
+  maxWaiters?: number;
+}
+
+/** The default of {@link ConcurrentWait.maxWaiters}. */
+export const DEFAULT_MAX_WAITERS = 1_000;
 
 /** Options shared by the engine and every adapter. */
 export interface IdempotencyOptions {
@@ -23,7 +37,10 @@ export interface IdempotencyOptions {
    * operation runs; if the process dies, a retry takes over once it lapses. Defaults to `10_000`.
    */
   lease?: number;
-  /** `'reject'` answers a concurrent repeat with 409; `{ wait: ms }` waits up to `ms` and replays. Defaults to `'reject'`. */
+  /**
+   * `'reject'` answers a concurrent repeat with 409; `{ wait: ms }` waits up to `ms` and replays
+   * (`maxWaiters` bounds how many wait on one record; they share one store poll). Defaults to `'reject'`.
+   */
   concurrent?: ConcurrentPolicy;
   /** `'closed'` rejects with 503 when the store is unreachable; `'open'` runs the operation without idempotency. Defaults to `'closed'`. */
   failMode?: 'closed' | 'open';
@@ -100,8 +117,11 @@ export function validateOptions<T extends Settings>(settings: T): T {
   wholeAtLeast('maxKeyLength', settings.maxKeyLength, 1);
   wholeAtLeast('maxResultBytes', settings.maxResultBytes, 1);
   if (settings.completionRetry !== undefined) wholeAtLeast('completionRetry', settings.completionRetry, 0);
-  if (typeof settings.concurrent === 'object') wholeAtLeast('concurrent.wait', settings.concurrent.wait, 0);
-  else if (settings.concurrent !== 'reject')
+  if (typeof settings.concurrent === 'object') {
+    wholeAtLeast('concurrent.wait', settings.concurrent.wait, 0);
+    if (settings.concurrent.maxWaiters !== undefined)
+      wholeAtLeast('concurrent.maxWaiters', settings.concurrent.maxWaiters, 1);
+  } else if (settings.concurrent !== 'reject')
     throw new TypeError(`idempotency option "concurrent" must be 'reject' or { wait: ms }.`);
   if (settings.failMode !== 'closed' && settings.failMode !== 'open')
     throw new TypeError(`idempotency option "failMode" must be 'closed' or 'open'.`);

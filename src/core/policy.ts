@@ -1,5 +1,5 @@
 /**
- * The one error policy every adapter applies (DESIGN.md, "Error policy"). Once an operation's body
+ * The one error policy every adapter applies (docs/semantics.md, "Error policy"). Once an operation's body
  * has returned, its effect may have happened: the outcome is stored and replayed (or, where it
  * cannot be stored, every repeat is refused). Only a body that threw may free the key, and only
  * for an unexpected error or a transient status; a coded client error is stored like a success.

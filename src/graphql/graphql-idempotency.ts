@@ -1,24 +1,17 @@
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
-import { beginAttempt } from '../core/attempt.js';
-import { createIdempotencyEngine } from '../core/engine.js';
-import { IdempotencyStreamUnsupportedError, isIdempotencyError } from '../core/errors.js';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { firstEnding } from '../core/attempt.js';
+import { IdempotencyStreamUnsupportedError, isIdempotencyError, type IdempotencyError } from '../core/errors.js';
 import type { RawKey } from '../core/key.js';
 import { keepsRecord, RETURNED } from '../core/policy.js';
 import type { RunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
-import { idempotencyErrorResult } from './errors.js';
+import { createIdempotencyEngine } from '../engine.js';
 import { findKeyArgument } from './key-argument.js';
 import { findKeyDirective } from './key-directive.js';
 import { findMutation, type MutationOperation } from './mutation.js';
-import { useIdempotencyDefaults, type UseIdempotencyOptions } from './options.js';
+import { graphqlIdempotencyDefaults, type GraphQLIdempotencyOptions } from './options.js';
 import { RootOutcomes } from './root-outcomes.js';
-import {
-  UNSTORABLE_RESULT,
-  storedResultCodec,
-  toReplayedResult,
-  toStoredResult,
-  type StoredResult,
-} from './stored-result.js';
+import { UNSTORABLE_RESULT, storedResultCodec, type StoredResult } from './stored-result.js';
 import { coerceVariables, variablesAsSent } from './variables.js';
 
 /** One GraphQL execution as a server adapter sees it before it runs. */
@@ -27,46 +20,53 @@ export interface GraphQLExecution<TContext> {
   document: DocumentNode;
   operationName?: string | null;
   variableValues?: Readonly<Record<string, unknown>> | null;
-  /** The execution's context object; a tracker of the root resolvers is put on it. */
-  context: TContext & object;
+  /** The execution's context object, handed to `scope` and `getKey`. */
+  context: TContext;
   /** The key header's raw value(s), where the operation came in an HTTP request; `undefined` otherwise. */
   header: RawKey;
-  /** Whether an HTTP response carries the answer (status codes and headers go in `extensions.http`). */
-  overHttp: boolean;
 }
 
-/** A mutation allowed to run: its run context, what its root resolvers do, and how to end it. */
+/**
+ * A mutation allowed to run: its run context, what its root resolvers do, and how to end it. The
+ * first call of `finish` or `abandon` decides; later calls return its promise and do nothing else.
+ */
 export interface RunningMutation {
   context: RunContext;
   /** The adapter reports here when each root mutation resolver starts, returns or throws. */
   roots: RootOutcomes;
   /**
-   * Hands over the final result as it is sent; once every root resolver that started is done, stores
-   * it or frees the key by the policy. Call once (or `abandon`).
+   * Hands over the result as it is sent, in stored form (`UNSTORABLE_RESULT` for a streamed one);
+   * once every root resolver that started is done, stores it or frees the key by the policy.
    */
-  finish(result: unknown): Promise<void>;
+  finish(result: StoredResult): Promise<void>;
   /**
    * Ends a mutation whose execution produced no result to send (it threw, or was given up): once every
    * root resolver that started is done, frees the key when the policy allows, else refuses every repeat.
    */
   abandon(error: unknown): Promise<void>;
+  /** Settles once the mutation has ended, by whichever of `finish` and `abandon` came first. */
+  ended: Promise<void>;
 }
 
-/** What to do with an execution: let it run (`running`), answer it without executing (`answer`), or leave it alone (`undefined`). */
-export type Admission = { running: RunningMutation } | { answer: ExecutionResult } | undefined;
+/**
+ * What to do with an execution: let it run (`running`), answer it with a stored result (`replay`)
+ * or a refusal (`refusal`) without executing, or leave it alone (`undefined`: not a mutation).
+ */
+export type Admission =
+  { running: RunningMutation } | { replay: StoredResult } | { refusal: IdempotencyError } | undefined;
 
 /**
- * The GraphQL analysis both GraphQL server adapters share: which operation runs, its key (header,
- * `getKey`, argument or `@idempotent(key:)` directive), its fingerprint (the operation as executed: selection, fragments and the
- * coerced variables with their defaults), what the root resolvers did, what is stored and how a
- * replay or a refusal is answered. An adapter only maps its server's hooks onto `admit`; `adapter`
- * names it in configuration errors.
+ * The GraphQL analysis every GraphQL server adapter shares: which operation runs, its key (header,
+ * `getKey`, argument or `@idempotent(key:)` directive), its fingerprint (the operation as executed:
+ * selection, fragments and the variables with their defaults), what the root resolvers did, and what
+ * is stored. An adapter maps its server's hooks onto `admit` and its server's results to and from
+ * {@link StoredResult}; `adapter` names it in configuration errors.
  */
-export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOptions<TContext>, adapter: string) {
+export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOptions<TContext>, adapter: string) {
   const scope = assertScopeOption(options.scope, adapter);
-  const { argumentName = useIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
+  const { argumentName = graphqlIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
   const engine = createIdempotencyEngine(options);
-  const storeIf = shouldStore && ((result: StoredResult) => result === UNSTORABLE_RESULT || shouldStore(result));
+  const storeIf = shouldStore && ((result: StoredResult) => result === UNSTORABLE_RESULT || shouldStore(result.body));
 
   async function admit(execution: GraphQLExecution<TContext>): Promise<Admission> {
     const mutation = findMutation(execution.document, execution.operationName);
@@ -80,7 +80,7 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
         directive: findKeyDirective(execution.schema, mutation, variables),
       });
       if (key !== undefined && mutation.streams) throw new IdempotencyStreamUnsupportedError();
-      const attempt = await beginAttempt<StoredResult>(engine, {
+      const attempt = await engine.begin<StoredResult>({
         scope: await resolveScope(scope, execution.context),
         operation: mutation.identity,
         key,
@@ -88,29 +88,35 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
         codec: storedResultCodec,
         ...(storeIf ? { shouldStore: storeIf } : {}),
       });
-      if (attempt.status === 'replayed') return { answer: toReplayedResult(attempt.value, execution.overHttp) };
+      if (attempt.status === 'replayed') return { replay: attempt.value };
       const roots = new RootOutcomes();
+      const first = firstEnding();
+      let markEnded!: () => void;
+      const ended = new Promise<void>((resolve) => (markEnded = resolve));
+      const end = (ending: () => Promise<void>) => first(() => ending().finally(markEnded));
       return {
         running: {
           context: attempt.context,
           roots,
-          async finish(result) {
-            await roots.settled();
-            const outcome = rootReturned(mutation, result) ? RETURNED : roots.outcome();
-            await attempt.finish(isSingleResult(result) ? toStoredResult(result) : UNSTORABLE_RESULT, outcome);
-          },
+          ended,
+          finish: (result) =>
+            end(async () => {
+              await roots.settled();
+              await attempt.finish(result, rootReturned(mutation, result) ? RETURNED : roots.outcome());
+            }),
           // No result to store: the policy either frees the key or, where it keeps the outcome, the
           // unstorable marker makes every repeat a refusal. A user's shouldStore has no result to judge.
-          async abandon(error) {
-            await roots.settled();
-            const outcome = roots.outcome();
-            await (keepsRecord(outcome) ? attempt.finish(UNSTORABLE_RESULT, outcome) : attempt.abandon(error));
-          },
+          abandon: (error) =>
+            end(async () => {
+              await roots.settled();
+              const outcome = roots.outcome();
+              await (keepsRecord(outcome) ? attempt.finish(UNSTORABLE_RESULT, outcome) : attempt.abandon(error));
+            }),
         },
       };
     } catch (error) {
       if (!isIdempotencyError(error)) throw error;
-      return { answer: idempotencyErrorResult(error, execution.overHttp) };
+      return { refusal: error };
     }
   }
 
@@ -122,15 +128,9 @@ export function createGraphQLIdempotency<TContext>(options: UseIdempotencyOption
  * root field resolved by an executor the adapter cannot see into): a root field with data, or an
  * error below a root field.
  */
-function rootReturned(mutation: MutationOperation, result: unknown): boolean {
-  if (!isSingleResult(result)) return false;
-  const data = result.data ?? {};
+function rootReturned(mutation: MutationOperation, result: StoredResult): boolean {
+  const data = result.body.data ?? {};
   const responseKeys = mutation.rootFields.map((field) => field.alias?.value ?? field.name.value);
   if (responseKeys.some((key) => data[key] !== null && data[key] !== undefined)) return true;
-  return (result.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
-}
-
-/** A single result, not a stream of incremental ones. */
-function isSingleResult(result: unknown): result is ExecutionResult {
-  return typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result) && !Array.isArray(result);
+  return (result.body.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
 }

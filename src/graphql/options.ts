@@ -1,13 +1,12 @@
 import type { FormattedExecutionResult } from 'graphql';
-import type { YogaInitialContext } from 'graphql-yoga';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
 import type { RawKey } from '../core/key.js';
 import type { IdempotencyOptions } from '../core/options.js';
 import type { RunContext } from '../core/run-context.js';
 import type { ScopeOption } from '../core/scope.js';
 
-/** Options of the GraphQL server adapters: every engine option plus the GraphQL-specific ones. */
-export interface UseIdempotencyOptions<TContext = YogaInitialContext> extends IdempotencyOptions {
+/** Options of every GraphQL server adapter: every engine option plus the GraphQL-specific ones, read against the server's context. */
+export interface GraphQLIdempotencyOptions<TContext> extends IdempotencyOptions {
   /**
    * The user / tenant a record belongs to, from the GraphQL context, e.g. `(ctx) => ctx.user?.id`.
    * Two scopes never see each other's results. A keyed request for which it returns `undefined` or
@@ -17,8 +16,8 @@ export interface UseIdempotencyOptions<TContext = YogaInitialContext> extends Id
   scope: ScopeOption<TContext>;
   /**
    * Request header that carries the key (read case-insensitively) when the operation arrives in an
-   * HTTP request (`context.request`). Over graphql-ws or a plain executor, headers belong to the
-   * connection, not the operation, and are not read. Defaults to `'Idempotency-Key'`.
+   * HTTP request. Over graphql-ws or a plain executor, headers belong to the connection, not the
+   * operation, and are not read. Defaults to `'Idempotency-Key'`.
    */
   headerName?: string;
   /**
@@ -44,11 +43,11 @@ export interface UseIdempotencyOptions<TContext = YogaInitialContext> extends Id
   shouldStore?: (result: FormattedExecutionResult) => boolean;
 }
 
-/** The defaults of the GraphQL-specific {@link UseIdempotencyOptions}. */
-export const useIdempotencyDefaults = {
+/** The defaults of the GraphQL-specific {@link GraphQLIdempotencyOptions}. */
+export const graphqlIdempotencyDefaults = {
   headerName: IDEMPOTENCY_KEY_HEADER,
   argumentName: 'idempotencyKey',
 } as const;
 
 /** What resolvers find under `context.idempotency` while a mutation runs: key, fencing token, takeover and derived keys. */
-export type IdempotencyContext = RunContext;
+export type GraphQLIdempotencyContext = RunContext;

@@ -6,7 +6,7 @@ import {
   type IdempotencyErrorCode,
 } from '../core/errors.js';
 
-/** The tRPC code each idempotency error is answered with (the semantics table of DESIGN.md). */
+/** The tRPC code each idempotency error is answered with (the table in docs/semantics.md). */
 export const trpcErrorCodes = {
   IDEMPOTENCY_KEY_REQUIRED: 'BAD_REQUEST',
   IDEMPOTENCY_KEY_INVALID: 'BAD_REQUEST',

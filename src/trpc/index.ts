@@ -1,13 +1,13 @@
-export { idempotency, type IdempotencyContext, type IdempotencyMiddleware } from './middleware.js';
+export { idempotency, type TrpcIdempotencyContext, type IdempotencyMiddleware } from './middleware.js';
 export {
   trpcIdempotencyDefaults,
   type IdempotencyCall,
   type IdempotencyMeta,
   type IdempotencyProcedureOptions,
   type ProcedureOutcome,
-  type RawKey,
   type TrpcIdempotencyOptions,
 } from './options.js';
+export type { RawKey } from '../core/key.js';
 export {
   IdempotencyContextError,
   idempotencyErrorData,

@@ -1,9 +1,10 @@
 import type { TRPCMiddlewareFunction } from '@trpc/server';
-import { createIdempotencyEngine, type RunContext } from '../core/engine.js';
 import { IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.js';
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
-import { unkeyedRunContext } from '../core/run-context.js';
+import type { RawKey } from '../core/key.js';
+import { unkeyedRunContext, type RunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
+import { createIdempotencyEngine } from '../engine.js';
 import {
   batchSize,
   exposesRequestHeaders,
@@ -19,7 +20,6 @@ import {
   type IdempotencyCall,
   type IdempotencyMeta,
   type IdempotencyProcedureOptions,
-  type RawKey,
   type TrpcIdempotencyOptions,
 } from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
@@ -28,7 +28,7 @@ import { enclosingCall, runAsCall } from './running-call.js';
 import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
-export interface IdempotencyContext {
+export interface TrpcIdempotencyContext {
   /** The key of this call, the fencing token of this acquisition, takeover and derived keys (see {@link RunContext}). */
   idempotency: RunContext;
 }
@@ -46,7 +46,7 @@ export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<
   TContext,
   unknown,
   object,
-  IdempotencyContext,
+  TrpcIdempotencyContext,
   unknown
 >;
 
@@ -109,7 +109,7 @@ export function idempotency<TContext = any>(
   } = options;
   const scope = assertScopeOption(scopeOption, 'idempotency()');
   const engine = createIdempotencyEngine(engineOptions);
-  const codec = resultCodec<IdempotencyContext>(transformer && outputTransformer(transformer));
+  const codec = resultCodec<TrpcIdempotencyContext>(transformer && outputTransformer(transformer));
 
   return async function idempotencyMiddleware(opts) {
     const outer = (opts.ctx as { idempotency?: unknown }).idempotency;
@@ -155,7 +155,7 @@ export function idempotency<TContext = any>(
           throw new IdempotencyContextError(path, headerName, 'no-headers');
       }
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
-      const { value, replayed } = await engine.execute<MiddlewareResult<IdempotencyContext>>({
+      const { value, replayed } = await engine.execute<MiddlewareResult<TrpcIdempotencyContext>>({
         scope: await resolveScope(scope, call),
         operation: path,
         key,

@@ -1,5 +1,6 @@
 import type { TRPCCombinedDataTransformer, TRPCDataTransformer, TRPCError } from '@trpc/server';
 import { IDEMPOTENCY_KEY_HEADER } from '../core/http.js';
+import type { RawKey } from '../core/key.js';
 import type { IdempotencyOptions } from '../core/options.js';
 import type { ScopeOption } from '../core/scope.js';
 
@@ -21,9 +22,6 @@ export interface IdempotencyCall<TContext> {
  * validator as tRPC's `INTERNAL_SERVER_ERROR` "Output validation failed" (the procedure did run).
  */
 export type ProcedureOutcome = { ok: true; data: unknown } | { ok: false; error: TRPCError };
-
-/** Raw key value(s) as a header carries them: an RFC 8941 string or a bare key; an array means the header was sent twice. */
-export type RawKey = string | readonly string[] | null | undefined;
 
 /** Options of {@link idempotency}. */
 export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {

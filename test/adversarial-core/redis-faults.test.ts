@@ -6,7 +6,8 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, type IdempotencyEngine } from '../../src/core/engine.js';
+import { createIdempotencyEngine } from '../../src/engine.js';
+import { type IdempotencyEngine } from '../../src/core/engine.js';
 import type { IdempotencyOptions } from '../../src/core/options.js';
 import { IdempotencyStoreUnavailableError, isIdempotencyError } from '../../src/core/errors.js';
 import type { IdempotencyEvent } from '../../src/core/events.js';

@@ -9,7 +9,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
-import { createIdempotencyEngine } from '../../src/core/engine.js';
+import { createIdempotencyEngine } from '../../src/engine.js';
 import { isIdempotencyError } from '../../src/core/errors.js';
 import { resolveKey } from '../../src/core/key.js';
 import { createMemoryStore } from '../../src/stores/memory.js';

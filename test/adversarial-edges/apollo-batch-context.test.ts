@@ -8,12 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin, type IdempotencyContext } from '../../src/apollo-server/index.js';
+import { idempotencyPlugin, type GraphQLIdempotencyContext } from '../../src/apollo-server/index.js';
 import { onClose, post, redisStore } from '../adversarial-graphql/support.js';
 
 interface Context {
   user?: string;
-  idempotency?: IdempotencyContext;
+  idempotency?: GraphQLIdempotencyContext;
 }
 
 describe('Apollo Server batch: two keyed mutations in one HTTP batch (shared contextValue)', () => {

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { as, codes, listen, post } from './support.js';
 

@@ -6,12 +6,12 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin, type IdempotencyContext } from '../../src/apollo-server/index.js';
+import { idempotencyPlugin, type GraphQLIdempotencyContext } from '../../src/apollo-server/index.js';
 import { as, codes, onClose, post, redisStore } from './support.js';
 
 interface Context {
   user?: string;
-  idempotency?: IdempotencyContext;
+  idempotency?: GraphQLIdempotencyContext;
 }
 
 const typeDefs = /* GraphQL */ `

@@ -8,7 +8,7 @@ import { envelop, useEngine, useSchemaByContext } from '@envelop/core';
 import { execute, GraphQLSchema, parse, specifiedRules, subscribe, validate, type ExecutionResult } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 
 describe('schemas rebuilt from one base config', () => {

@@ -6,11 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { afterEach } from 'vitest';
-import { useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../src/graphql/index.js';
+import { useIdempotency, type GraphQLIdempotencyContext, type UseIdempotencyOptions } from '../../src/envelop/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 
-export type Ctx = YogaInitialContext & { idempotency?: IdempotencyContext; user?: string | null };
+export type Ctx = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext; user?: string | null };
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { createClient } from 'graphql-ws';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { useIdempotency, type IdempotencyContext } from '../../src/graphql/index.js';
+import { useIdempotency, type GraphQLIdempotencyContext } from '../../src/envelop/index.js';
 import { as, onClose, post, redisStore, startYoga } from './support.js';
 import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
 
@@ -93,7 +93,7 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
     const gate = new Promise<void>((resolve) => (release = resolve));
     interface WsCtx {
       user?: string;
-      idempotency?: IdempotencyContext;
+      idempotency?: GraphQLIdempotencyContext;
     }
     const yoga = createYoga<WsCtx>({
       logging: false,
@@ -164,7 +164,7 @@ describe('plain envelop() executor with one context object per worker (a service
   it('two jobs running at once on one context object: the second is refused with a clear error, never handed the first one’s run context', async () => {
     interface JobCtx {
       userId: string;
-      idempotency?: IdempotencyContext;
+      idempotency?: GraphQLIdempotencyContext;
     }
     const gates: (() => void)[] = [];
     const seen: Record<number, { key: string | undefined; ref: string }> = {};

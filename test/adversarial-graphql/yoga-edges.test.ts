@@ -6,7 +6,7 @@ import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import { as, codes, post, startYoga, type Ctx } from './support.js';
 

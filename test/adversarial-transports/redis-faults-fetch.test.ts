@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createIdempotentFetch } from '../../src/client/index.js';
-import { useIdempotency } from '../../src/graphql/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { startFaultProxy, type Fault } from '../support/fault-proxy.js';
 import { uniquePrefix } from '../support/redis-client.js';

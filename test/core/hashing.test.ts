@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprint, IdempotencyInputInvalidError, recordId } from '../../src/index.js';
+import { IdempotencyInputInvalidError } from '../../src/index.js';
+import { fingerprint, recordId } from '../../src/adapter-kit.js';
 
 describe('fingerprint', () => {
   it('ignores object key order at every depth', async () => {

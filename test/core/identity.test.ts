@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { beginAttempt } from '../../src/core/attempt.js';
 import {
   createMemoryStore,
   IdempotencyError,
   IdempotencyScopeMissingError,
-  resolveScope,
   type ScopeOption,
 } from '../../src/index.js';
+import { resolveScope } from '../../src/adapter-kit.js';
 import { counter, engineStores, instrument, setupEngine } from './engine-fixtures.js';
 
 describe.each(engineStores('identity'))('record identity on the %s store', (_name, makeStore) => {
@@ -33,7 +32,7 @@ describe.each(engineStores('identity'))('record identity on the %s store', (_nam
 
   it('refuses it in the two-phase attempt too, before the operation may run', async () => {
     const { engine } = setupEngine(makeStore());
-    await expect(beginAttempt(engine, { ...request, scope: undefined })).rejects.toMatchObject({
+    await expect(engine.begin({ ...request, scope: undefined })).rejects.toMatchObject({
       code: 'IDEMPOTENCY_SCOPE_MISSING',
       status: 401,
     });

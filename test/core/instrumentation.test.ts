@@ -3,11 +3,11 @@ import {
   createIdempotencyEngine,
   createMemoryStore,
   IdempotencyConcurrentRequestError,
-  recordId,
   type ExecutionEnd,
   type ExecutionStart,
   type IdempotencyEvent,
 } from '../../src/index.js';
+import { recordId } from '../../src/adapter-kit.js';
 import { deferred, until } from './engine-fixtures.js';
 
 /** The `instrument` option: a start, the events and an end per keyed execution. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyKeyInvalidError, parseKeyHeader, resolveKey, validateKey } from '../../src/index.js';
+import { IdempotencyKeyInvalidError } from '../../src/index.js';
+import { parseKeyHeader, resolveKey, validateKey } from '../../src/adapter-kit.js';
 
 describe('parseKeyHeader', () => {
   it('reads an RFC 8941 sf-string', () => {

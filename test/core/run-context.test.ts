@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { beginAttempt } from '../../src/core/attempt.js';
 import { createMemoryStore, type IdempotencyStore, type RunContext } from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
@@ -142,7 +141,7 @@ describe('the run context after a crash: takeover, previousFence and derive', ()
   it('the two-phase attempt hands the same run context', async () => {
     const store = createMemoryStore();
     const recorded = await contextOf(store);
-    const attempt = await beginAttempt<string>(setupEngine(store).engine, request);
+    const attempt = await setupEngine(store).engine.begin<string>(request);
     if (attempt.status !== 'running') throw new Error('expected to run');
     expect(attempt.context).toMatchObject({ key: 'key-1', fence: 2, takeover: false, previousFence: undefined });
     expect(attempt.context.derive('stripe-charge')).toBe(recorded.derive('stripe-charge'));

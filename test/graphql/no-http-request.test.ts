@@ -11,8 +11,8 @@ import { createClient, type Client } from 'graphql-ws';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { IdempotencyContext, UseIdempotencyOptions } from '../../src/graphql/index.js';
-import { useIdempotency } from '../../src/graphql/index.js';
+import type { GraphQLIdempotencyContext, UseIdempotencyOptions } from '../../src/envelop/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
@@ -20,7 +20,7 @@ import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
 interface Context {
   user?: string;
   connectionKey?: string;
-  idempotency?: IdempotencyContext;
+  idempotency?: GraphQLIdempotencyContext;
 }
 
 /** A schema whose `pay` resolver counts its runs and can be held open. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
+import { useIdempotency } from '../../src/envelop/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 import { post, replayOf, startTestServer, type TestServer, type TestServerOptions } from './support/server.js';

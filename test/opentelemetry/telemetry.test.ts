@@ -5,9 +5,9 @@ import {
   createIdempotencyEngine,
   createMemoryStore,
   IdempotencyInputInvalidError,
-  recordId,
   type IdempotencyStore,
 } from '../../src/index.js';
+import { recordId } from '../../src/adapter-kit.js';
 import {
   createIdempotencyTelemetry,
   idempotencyAttributes,

@@ -4,9 +4,9 @@ import {
   createIdempotencyEngine,
   IdempotencyConcurrentRequestError,
   IdempotencyStoreUnavailableError,
-  recordId,
   type IdempotencyEngine,
 } from '../../src/index.js';
+import { recordId } from '../../src/adapter-kit.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { uniquePrefix } from '../support/redis-client.js';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';

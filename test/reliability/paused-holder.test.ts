@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createIdempotencyEngine, recordId, type IdempotencyEvent } from '../../src/index.js';
+import { createIdempotencyEngine, type IdempotencyEvent } from '../../src/index.js';
+import { recordId } from '../../src/adapter-kit.js';
 import { createRedisStore } from '../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../support/redis-client.js';
 

@@ -8,17 +8,17 @@ import express from 'express';
 import { GraphQLError } from 'graphql';
 import {
   idempotencyPlugin,
-  type IdempotencyContext,
+  type GraphQLIdempotencyContext,
   type IdempotencyPluginOptions,
 } from '../../../src/apollo-server/index.js';
-import { idempotentDirectiveTypeDefs } from '../../../src/graphql/index.js';
+import { idempotentDirectiveTypeDefs } from '../../../src/envelop/index.js';
 
 /** The test servers' context: the caller from the `x-user` header, and what the plugin adds. */
 export interface Context {
   user?: string;
   /** A key handed to `executeOperation` in its context value (read with `getKey`). */
   key?: string;
-  idempotency?: IdempotencyContext;
+  idempotency?: GraphQLIdempotencyContext;
 }
 
 const typeDefs = /* GraphQL */ `

@@ -5,11 +5,11 @@ import { createSchema, createYoga, type Plugin, type YogaInitialContext } from '
 import {
   idempotentDirectiveTypeDefs,
   useIdempotency,
-  type IdempotencyContext,
+  type GraphQLIdempotencyContext,
   type UseIdempotencyOptions,
-} from '../../../src/graphql/index.js';
+} from '../../../src/envelop/index.js';
 
-type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
+type Context = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
 
 const typeDefs = /* GraphQL */ `
   ${idempotentDirectiveTypeDefs}

@@ -4,7 +4,7 @@
  */
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../../src/graphql/index.js';
+import { useIdempotency } from '../../../src/envelop/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
 

@@ -12,7 +12,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { idempotencyPlugin, type IdempotencyContext } from '../../../src/apollo-server/index.js';
+import { idempotencyPlugin, type GraphQLIdempotencyContext } from '../../../src/apollo-server/index.js';
 import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
@@ -22,7 +22,7 @@ import { observeStore, type Ledger } from './ledger.js';
 /** The caller from the `x-user` header, and what the plugin adds while a mutation runs. */
 export interface ApolloContext {
   user?: string;
-  idempotency?: IdempotencyContext;
+  idempotency?: GraphQLIdempotencyContext;
 }
 
 export type ApolloIntegration = 'standalone' | 'express';

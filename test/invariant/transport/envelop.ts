@@ -8,14 +8,14 @@ import { execute, parse, specifiedRules, subscribe, validate, type ExecutionArgs
 import { createSchema } from 'graphql-yoga';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import { useIdempotency, type GraphQLIdempotencyContext } from '../../../src/envelop/index.js';
 import { answerWithoutHttp, argumentKeyed, paymentResolvers, typeDefs, type GraphQLBody } from './graphql.js';
 import { observeStore, type Ledger } from './ledger.js';
 import { lost, type Answer, type Call, type Transport } from './types.js';
 
 interface Context {
   user?: string;
-  idempotency?: IdempotencyContext;
+  idempotency?: GraphQLIdempotencyContext;
 }
 
 export interface EnvelopExecutorOptions {

@@ -15,7 +15,11 @@ import { WebSocket } from 'ws';
 import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import { idempotentDirectiveTypeDefs, useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import {
+  idempotentDirectiveTypeDefs,
+  useIdempotency,
+  type GraphQLIdempotencyContext,
+} from '../../../src/envelop/index.js';
 import { observeStore, type Ledger } from './ledger.js';
 import {
   lost,
@@ -29,7 +33,7 @@ import {
 } from './types.js';
 import { serveOverGraphqlWs } from '../../support/yoga-over-graphql-ws.js';
 
-type Context = YogaInitialContext & { user?: string; idempotency?: IdempotencyContext };
+type Context = YogaInitialContext & { user?: string; idempotency?: GraphQLIdempotencyContext };
 
 /** The matrix's GraphQL schema (every GraphQL row): it declares `@idempotent(key:)`, so any operation may carry its key there. */
 export const typeDefs = /* GraphQL */ `
@@ -76,7 +80,7 @@ export interface GraphQLServer {
  * The resolvers of {@link typeDefs}: `pay` and `flaky` run the ledger's body with the caller
  * `userOf(context)` finds and the run context the adapter put on `context.idempotency`.
  */
-export function paymentResolvers<C extends { idempotency?: IdempotencyContext }>(
+export function paymentResolvers<C extends { idempotency?: GraphQLIdempotencyContext }>(
   ledger: Ledger,
   userOf: (context: C) => string | undefined,
 ) {

@@ -1,10 +1,10 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
 import type { IdempotencyOptions } from '../../../src/core/options.js';
-import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import { useIdempotency, type GraphQLIdempotencyContext } from '../../../src/envelop/index.js';
 import { isReportSize, type Ledger } from './ledger.js';
 
-type Context = YogaInitialContext & { idempotency?: IdempotencyContext };
+type Context = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
 
 const typeDefs = /* GraphQL */ `
   "Any JSON value, passed through as sent."

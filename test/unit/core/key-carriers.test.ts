@@ -3,7 +3,7 @@
  * Origin: issue #18, December 2026.
  */
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyEngine } from '../../../src/core/engine.js';
+import { createIdempotencyEngine } from '../../../src/engine.js';
 import { IdempotencyKeyInvalidError } from '../../../src/core/errors.js';
 import { resolveKey, type KeySources } from '../../../src/core/key.js';
 import { plainHeaderValues } from '../../../src/core/node-headers.js';

@@ -2,13 +2,32 @@ import { defaultFieldResolver, GraphQLError, type ExecutionArgs, type ExecutionR
 import type { Plugin } from '@envelop/core';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { idempotencyDefaults } from '../core/options.js';
-import { distinctHeaderValues } from '../core/node-headers.js';
-import type { RawKey } from '../core/key.js';
-import { createGraphQLIdempotency, type RunningMutation } from './graphql-idempotency.js';
-import { IdempotentDirectiveOnRootMutationRule } from './key-directive.js';
-import { useIdempotencyDefaults, type IdempotencyContext, type UseIdempotencyOptions } from './options.js';
-import { trackedRootValue, trackingFieldResolver, trackRootResolvers } from './root-outcomes.js';
+import {
+  createGraphQLIdempotency,
+  graphqlIdempotencyDefaults,
+  IdempotentDirectiveOnRootMutationRule,
+  trackedRootValue,
+  trackingFieldResolver,
+  trackRootResolvers,
+  UNSTORABLE_RESULT,
+  type GraphQLIdempotencyContext,
+  type GraphQLIdempotencyOptions,
+  type StoredResult,
+} from '../graphql/index.js';
+import { idempotencyErrorResult } from './refusal.js';
+import { httpRequestOf, readHeader } from './request-header.js';
 import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
+import { toReplayedResult, toStoredResult } from './yoga-result.js';
+
+/**
+ * Options of {@link useIdempotency}: every engine option plus the GraphQL ones, read against the
+ * Envelop context (Yoga's by default). The header is read from the operation's HTTP request
+ * (`context.request`); `shouldStore` sees the result as Yoga sends it, after error masking.
+ */
+export type UseIdempotencyOptions<TContext = YogaInitialContext> = GraphQLIdempotencyOptions<TContext>;
+
+/** The defaults of the GraphQL-specific {@link UseIdempotencyOptions} (`headerName`, `argumentName`). */
+export const useIdempotencyDefaults = graphqlIdempotencyDefaults;
 
 /**
  * Envelop plugin that makes mutations idempotent, for GraphQL Yoga and any Envelop setup (Yoga over
@@ -21,7 +40,7 @@ import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
  * (after error masking), and a replay passes through the same plugins' result hooks. Should another
  * plugin's `onExecuteDone` throw (so this plugin's never runs), the attempt is ended one lease after
  * the execution returned, with its result masked as error masking would, by the same policy.
- * Resolvers of a running mutation find {@link IdempotencyContext} under `context.idempotency`; a keyed
+ * Resolvers of a running mutation find {@link GraphQLIdempotencyContext} under `context.idempotency`; a keyed
  * mutation needs a context object of its own (as Yoga and `contextFactory` give): one that would share
  * it with another running mutation is refused with an error, nothing runs.
  *
@@ -30,7 +49,7 @@ import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
  */
 export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempotencyOptions<TContext>): Plugin {
   const { admit } = createGraphQLIdempotency(options, 'useIdempotency');
-  const headerName = options.headerName ?? useIdempotencyDefaults.headerName;
+  const headerName = options.headerName ?? graphqlIdempotencyDefaults.headerName;
   /** How long after execution returned this plugin waits for its own onExecuteDone before ending the attempt itself. */
   const endHookGraceMs = options.lease ?? idempotencyDefaults.lease;
   /**
@@ -39,7 +58,7 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
    */
   const running = new WeakMap<object, { keyed: number; unkeyed: number }>();
 
-  const lastPlugin: Plugin<{ idempotency?: IdempotencyContext }> = {
+  const lastPlugin: Plugin<{ idempotency?: GraphQLIdempotencyContext }> = {
     async onExecute({ args, context, extendContext, setResultAndStopExecution, executeFn, setExecuteFn }) {
       const http = httpRequestOf(context);
       const admission = await admit({
@@ -47,26 +66,30 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
         document: args.document,
         operationName: args.operationName,
         variableValues: args.variableValues,
-        context: context as unknown as TContext & object,
+        context: context as unknown as TContext,
         header: http ? readHeader(context, http, headerName) : undefined,
-        overHttp: http !== undefined,
       });
       if (!admission) return undefined;
-      if ('answer' in admission) {
-        setResultAndStopExecution(admission.answer);
+      if ('replay' in admission) {
+        setResultAndStopExecution(toReplayedResult(admission.replay, http !== undefined));
         return undefined;
       }
-      const keyed = admission.running.context.key !== undefined;
+      if ('refusal' in admission) {
+        setResultAndStopExecution(idempotencyErrorResult(admission.refusal, http !== undefined));
+        return undefined;
+      }
+      const mutation = admission.running;
+      const keyed = mutation.context.key !== undefined;
       const onContext = running.get(context) ?? { keyed: 0, unkeyed: 0 };
       if (onContext.keyed > 0 || (keyed && onContext.unkeyed > 0)) {
-        await admission.running.abandon(new Error('shared context'));
+        await mutation.abandon(new Error('shared context'));
         setResultAndStopExecution(sharedContextResult());
         return undefined;
       }
       const slot = keyed ? 'keyed' : 'unkeyed';
       onContext[slot]++;
       running.set(context, onContext);
-      const mutation = endOnce(admission.running, () => onContext[slot]--);
+      void mutation.ended.then(() => onContext[slot]--);
       let fallback: NodeJS.Timeout | undefined;
       try {
         trackRootResolvers(args.schema);
@@ -78,7 +101,10 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
               rootValue: trackedRootValue(executionArgs.rootValue, mutation.roots),
               fieldResolver: trackingFieldResolver(executionArgs.fieldResolver ?? defaultFieldResolver),
             });
-            fallback = setTimeout(() => void mutation.finish(maskedIfSingle(result)), endHookGraceMs).unref();
+            fallback = setTimeout(
+              () => void mutation.finish(storedForm(withUnexpectedErrorsMasked, result)),
+              endHookGraceMs,
+            ).unref();
             return result;
           } catch (error) {
             await mutation.abandon(error);
@@ -93,7 +119,7 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
       return {
         onExecuteDone: ({ result }) => {
           clearTimeout(fallback);
-          return mutation.finish(result);
+          return mutation.finish(storedForm((sent) => sent, result));
         },
       };
     },
@@ -110,23 +136,19 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
   };
 }
 
-/** The mutation, ended at most once whichever of the end hooks comes first; `onEnd` runs when it is. */
-function endOnce(mutation: RunningMutation, onEnd: () => void): RunningMutation {
-  let ended: Promise<void> | undefined;
-  const end = (ending: () => Promise<void>) => (ended ??= ending().finally(onEnd));
-  return {
-    context: mutation.context,
-    roots: mutation.roots,
-    finish: (result) => end(() => mutation.finish(result)),
-    abandon: (error) => end(() => mutation.abandon(error)),
-  };
-}
-
-/** A result as the server would have sent it had masking run: for the fallback end of an attempt. */
-function maskedIfSingle(result: unknown): unknown {
-  return typeof result === 'object' && result !== null && 'errors' in result
-    ? withUnexpectedErrorsMasked(result as ExecutionResult)
-    : result;
+/**
+ * A result as Yoga sends it, in stored form, after `prepare` (masking, for the fallback end);
+ * `UNSTORABLE_RESULT` for a streamed one, or one that cannot be read: the attempt must end either way.
+ */
+function storedForm(prepare: (result: ExecutionResult) => ExecutionResult, result: unknown): StoredResult {
+  const single =
+    typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result) && !Array.isArray(result);
+  if (!single) return UNSTORABLE_RESULT;
+  try {
+    return toStoredResult(prepare(result as ExecutionResult));
+  } catch {
+    return UNSTORABLE_RESULT;
+  }
 }
 
 /** The answer to a mutation that would share its context object with a running keyed one. */
@@ -141,21 +163,4 @@ function sharedContextResult(): ExecutionResult {
       ),
     ],
   };
-}
-
-/** The operation's HTTP request (Yoga puts the fetch `Request` in `context.request`); `undefined` over graphql-ws or a plain executor. */
-function httpRequestOf(context: unknown): { headers: { get(name: string): string | null } } | undefined {
-  const request = (context as { request?: { headers?: { get?: unknown } } } | null)?.request;
-  return typeof request?.headers?.get === 'function'
-    ? (request as { headers: { get(name: string): string | null } })
-    : undefined;
-}
-
-/** The header's value(s): Node's distinct values where the Node request is at hand (a header sent twice shows), else the fetch header. */
-function readHeader(
-  context: unknown,
-  request: { headers: { get(name: string): string | null } },
-  name: string,
-): RawKey {
-  return distinctHeaderValues((context as { req?: unknown }).req, name) ?? request.headers.get(name);
 }
