@@ -53,7 +53,7 @@ class ResultSerializer extends SuperJSON {
       const restored = fromPlainJson(payload);
       if (restored !== UNPLAIN) return restored as T;
     }
-    return this.deserialize<T>(payload, { inPlace: true });
+    return this.deserialize<T>(payload);
   }
 
   override registerCustom<I, O extends JSONValue>(

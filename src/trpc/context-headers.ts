@@ -7,7 +7,6 @@
  * read as one call's key.
  */
 import { distinctHeaderValues, plainHeaderValues } from '../core/node-headers.js';
-import type { RawKey } from '../core/key.js';
 
 type Bag = Record<string, unknown>;
 
