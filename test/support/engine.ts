@@ -8,7 +8,7 @@ import {
   type IdempotencyStore,
 } from '../../src/index.js';
 import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { connectRedis, uniquePrefix } from './redis/client.js';
 
 /** The stores engine behaviour is checked on: the memory store and the Redis store on the run's redis-server. */
 export function engineStores(label: string): Array<[string, () => IdempotencyStore]> {

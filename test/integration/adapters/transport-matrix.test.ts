@@ -10,11 +10,11 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConcurrentPolicy } from '../../src/core/options.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startApolloServer, type ApolloIntegration, type ApolloTestServer } from './transport/apollo.js';
-import { createEnvelopExecutor, envelopExecutor, type EnvelopExecutor } from './transport/envelop.js';
+import type { ConcurrentPolicy } from '../../../src/core/options.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startApolloServer, type ApolloIntegration, type ApolloTestServer } from '../../support/adapters/apollo.js';
+import { createEnvelopExecutor, envelopExecutor, type EnvelopExecutor } from '../../support/adapters/envelop.js';
 import {
   graphqlHttp,
   startGraphQLServer,
@@ -25,9 +25,9 @@ import {
   yogaSse,
   yogaWs,
   type GraphQLServer,
-} from './transport/graphql.js';
-import { Ledger } from './transport/ledger.js';
-import { Report, summarize } from './transport/report.js';
+} from '../../support/adapters/graphql.js';
+import { Ledger } from '../../support/adapters/ledger.js';
+import { Report, summarize } from '../../support/adapters/report.js';
 import {
   batchScenarios,
   commonScenarios,
@@ -39,9 +39,9 @@ import {
   type Row,
   type Scenario,
   type Wave,
-} from './transport/scenarios.js';
-import { startTrpcServer, trpcBatch, trpcFormData, trpcHttp, trpcWs, type TrpcServer } from './transport/trpc.js';
-import type { Transport } from './transport/types.js';
+} from '../../support/adapters/scenarios.js';
+import { startTrpcServer, trpcBatch, trpcFormData, trpcHttp, trpcWs, type TrpcServer } from '../../support/adapters/trpc.js';
+import type { Transport } from '../../support/adapters/types.js';
 
 const LEASE = 2_000;
 const env: Env = { ledger: new Ledger(), lease: LEASE, margin: 1_000, concurrency: 20 };

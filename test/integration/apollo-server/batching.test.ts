@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin, type IdempotencyContext } from '../../src/apollo-server/index.js';
-import { onClose, post, redisStore } from '../adversarial-graphql/support.js';
+import { idempotencyPlugin, type IdempotencyContext } from '../../../src/apollo-server/index.js';
+import { onClose, post, redisStore } from '../../support/servers/yoga-http.js';
 
 interface Context {
   user?: string;

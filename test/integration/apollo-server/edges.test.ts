@@ -6,8 +6,8 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin, type IdempotencyContext } from '../../src/apollo-server/index.js';
-import { as, codes, onClose, post, redisStore } from './support.js';
+import { idempotencyPlugin, type IdempotencyContext } from '../../../src/apollo-server/index.js';
+import { as, codes, onClose, post, redisStore } from '../../support/servers/yoga-http.js';
 
 interface Context {
   user?: string;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import {
   as,
   codes,
@@ -13,7 +13,7 @@ import {
   type Context,
   type TestServer,
   type TestServerOptions,
-} from './support/servers.js';
+} from '../../support/servers/apollo-server.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
 const servers: TestServer[] = [];

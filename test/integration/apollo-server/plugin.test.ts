@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { freePort } from '../support/free-port.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { freePort } from '../../support/free-port.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import {
   as,
   codes,
@@ -12,7 +12,7 @@ import {
   type Integration,
   type TestServer,
   type TestServerOptions,
-} from './support/servers.js';
+} from '../../support/servers/apollo-server.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
 const servers: TestServer[] = [];

@@ -1,9 +1,9 @@
 import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { RetryLink } from '@apollo/client/link/retry';
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyLink } from '../../src/apollo-client/index.js';
-import { createIdempotentFetch } from '../../src/client/index.js';
-import { CREATE_PAYMENT, distinctKeys, startLossyGraphQL } from './lossy-graphql.js';
+import { createIdempotencyLink } from '../../../src/apollo-client/index.js';
+import { createIdempotentFetch } from '../../../src/client/index.js';
+import { CREATE_PAYMENT, distinctKeys, startLossyGraphQL } from './support/lossy-graphql.js';
 
 const CREATE = gql(CREATE_PAYMENT);
 const PING = gql`

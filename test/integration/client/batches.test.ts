@@ -7,10 +7,10 @@ import { MutationObserver, QueryClient } from '@tanstack/query-core';
 import { initTRPC } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyLink } from '../../src/apollo-client/index.js';
-import { idempotentMutationFn } from '../../src/tanstack-query/index.js';
-import { idempotency } from '../../src/trpc/index.js';
-import { listen, redisStore, startYoga } from './support.js';
+import { createIdempotencyLink } from '../../../src/apollo-client/index.js';
+import { idempotentMutationFn } from '../../../src/tanstack-query/index.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { listen, redisStore, startYoga } from '../../support/servers/yoga-listen.js';
 
 const PAY = 'mutation Pay($amount: Int!) { pay(amount: $amount) }';
 

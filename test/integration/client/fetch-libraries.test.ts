@@ -1,10 +1,10 @@
 import { cacheExchange, Client, fetchExchange, gql as urqlGql } from '@urql/core';
 import { GraphQLClient, gql } from 'graphql-request';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createIdempotentFetch } from '../../src/client/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startTestServer, type TestServer } from '../graphql/support/server.js';
+import { createIdempotentFetch } from '../../../src/client/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startTestServer, type TestServer } from '../../support/servers/yoga.js';
 
 const CREATE = gql`
   mutation Create($amount: Int!) {

@@ -1,11 +1,11 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createIdempotentFetch, type FetchLike, type IdempotentFetchOptions } from '../../src/client/index.js';
-import type { IdempotencyEvent } from '../../src/core/events.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { post, replayOf, startTestServer, type TestServerOptions } from '../graphql/support/server.js';
+import { createIdempotentFetch, type FetchLike, type IdempotentFetchOptions } from '../../../src/client/index.js';
+import type { IdempotencyEvent } from '../../../src/core/events.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { post, replayOf, startTestServer, type TestServerOptions } from '../../support/servers/yoga.js';
 
 const CREATE = {
   query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key } }',

@@ -9,11 +9,11 @@ import { MutationObserver, QueryClient } from '@tanstack/query-core';
 import { cacheExchange, Client, fetchExchange } from '@urql/core';
 import { retryExchange } from '@urql/exchange-retry';
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyLink } from '../../src/apollo-client/index.js';
-import { createIdempotentFetch } from '../../src/client/index.js';
-import { idempotentMutationFn } from '../../src/tanstack-query/index.js';
-import { idempotencyExchange } from '../../src/urql/index.js';
-import { CREATE_PAYMENT, distinctKeys, startLossyGraphQL } from '../client/lossy-graphql.js';
+import { createIdempotencyLink } from '../../../src/apollo-client/index.js';
+import { createIdempotentFetch } from '../../../src/client/index.js';
+import { idempotentMutationFn } from '../../../src/tanstack-query/index.js';
+import { idempotencyExchange } from '../../../src/urql/index.js';
+import { CREATE_PAYMENT, distinctKeys, startLossyGraphQL } from './support/lossy-graphql.js';
 
 type Created = { createPayment: { id: string; amount: number; key: string } };
 

@@ -2,13 +2,13 @@ import { MutationObserver, QueryClient, type MutationFunctionContext } from '@ta
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { initTRPC } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { idempotencyHeaders, idempotencyLink } from '../../src/client/link.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotentMutationFn } from '../../src/tanstack-query/index.js';
-import { idempotency } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createProbe } from '../trpc/support/probe.js';
-import { startStandaloneServer } from '../trpc/support/servers.js';
+import { idempotencyHeaders, idempotencyLink } from '../../../src/client/link.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { idempotentMutationFn } from '../../../src/tanstack-query/index.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 interface Ctx {
   user: string | undefined;

@@ -1,13 +1,13 @@
 import { createTRPCClient, httpLink, retryLink } from '@trpc/client';
 import { initTRPC } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { idempotencyHeaders, idempotencyLink } from '../../src/client/link.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotency } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createProbe } from '../trpc/support/probe.js';
-import type { TestContext } from '../trpc/support/router.js';
-import { startStandaloneServer } from '../trpc/support/servers.js';
+import { idempotencyHeaders, idempotencyLink } from '../../../src/client/link.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import type { TestContext } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const HEADER = 'X-Idempotency-Key';
 

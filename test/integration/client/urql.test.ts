@@ -1,9 +1,9 @@
 import { cacheExchange, Client, fetchExchange, gql, type Exchange } from '@urql/core';
 import { retryExchange } from '@urql/exchange-retry';
 import { describe, expect, it } from 'vitest';
-import { createIdempotentFetch } from '../../src/client/index.js';
-import { idempotencyExchange } from '../../src/urql/index.js';
-import { CREATE_PAYMENT, distinctKeys, startLossyGraphQL } from './lossy-graphql.js';
+import { createIdempotentFetch } from '../../../src/client/index.js';
+import { idempotencyExchange } from '../../../src/urql/index.js';
+import { CREATE_PAYMENT, distinctKeys, startLossyGraphQL } from './support/lossy-graphql.js';
 
 const CREATE = gql(CREATE_PAYMENT);
 const UUID = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;

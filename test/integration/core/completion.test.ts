@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { IdempotencyConcurrentRequestError, type RunContext } from '../../src/index.js';
-import { counter, engineStores, instrument, setupEngine, until } from './engine-fixtures.js';
+import { IdempotencyConcurrentRequestError, type RunContext } from '../../../src/index.js';
+import { counter, engineStores, instrument, setupEngine, until } from '../../support/engine.js';
 
 /**
  * A store blip while the outcome is written: `complete` / `release` fail a few times. The engine

@@ -7,10 +7,10 @@ import {
   IdempotencyStoreUnavailableError,
   type IdempotencyEvent,
   type IdempotencyStore,
-} from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+} from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 
 let server: RedisServer;
 beforeAll(async () => {

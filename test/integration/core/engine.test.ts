@@ -12,9 +12,9 @@ import {
   type IdempotencyEvent,
   type IdempotencyOptions,
   type IdempotencyStore,
-} from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+} from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 const redis = connectRedis();
 const stores: Array<[string, () => IdempotencyStore]> = [

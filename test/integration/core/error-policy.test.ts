@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keepsRecord, RETURNED, type BodyOutcome, type RunContext } from '../../src/index.js';
-import { engineStores, setupEngine } from './engine-fixtures.js';
+import { keepsRecord, RETURNED, type BodyOutcome, type RunContext } from '../../../src/index.js';
+import { engineStores, setupEngine } from '../../support/engine.js';
 
 /** What a body hands back when it ended in a coded error (as adapters do for GraphQL errors and TRPCErrors). */
 interface Reply {

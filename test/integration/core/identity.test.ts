@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { beginAttempt } from '../../src/core/attempt.js';
+import { beginAttempt } from '../../../src/core/attempt.js';
 import {
   createMemoryStore,
   IdempotencyError,
   IdempotencyScopeMissingError,
   resolveScope,
   type ScopeOption,
-} from '../../src/index.js';
-import { counter, engineStores, instrument, setupEngine } from './engine-fixtures.js';
+} from '../../../src/index.js';
+import { counter, engineStores, instrument, setupEngine } from '../../support/engine.js';
 
 describe.each(engineStores('identity'))('record identity on the %s store', (_name, makeStore) => {
   const request = { operation: 'createCharge', key: 'key-1', input: { amount: 100 } };

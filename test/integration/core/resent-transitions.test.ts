@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BeginRequest, RunContext } from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis } from '../support/redis-client.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { counter, engineStores, instrument, setupEngine } from './engine-fixtures.js';
+import type { BeginRequest, RunContext } from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
+import { counter, engineStores, instrument, setupEngine } from '../../support/engine.js';
 
 /**
  * The engine retries `complete` and `release` after a store error, so it relies on every transition

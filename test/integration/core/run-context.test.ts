@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { beginAttempt } from '../../src/core/attempt.js';
-import { createMemoryStore, type IdempotencyStore, type RunContext } from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { deferred, setupEngine, until } from './engine-fixtures.js';
+import { beginAttempt } from '../../../src/core/attempt.js';
+import { createMemoryStore, type IdempotencyStore, type RunContext } from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { deferred, setupEngine, until } from '../../support/engine.js';
 
 const request = { scope: 'user-1', operation: 'createCharge', key: 'key-1', input: { amount: 100 } };
 

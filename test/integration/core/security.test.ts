@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, type IdempotencyEvent } from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { createIdempotencyEngine, type IdempotencyEvent } from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 const redis = connectRedis();
 const TTL_MS = 60_000;

@@ -1,8 +1,8 @@
 /** Shopify's `@idempotent(key:)` directive through useIdempotency on Yoga, over real HTTP and real Redis. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { post, replayOf, startTestServer, type TestServer } from './support/server.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { post, replayOf, startTestServer, type TestServer } from '../../support/servers/yoga.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {

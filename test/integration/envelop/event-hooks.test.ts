@@ -4,7 +4,7 @@
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin } from '../../src/apollo-server/index.js';
+import { idempotencyPlugin } from '../../../src/apollo-server/index.js';
 import {
   as,
   codes,
@@ -16,7 +16,7 @@ import {
   sleep,
   startYoga,
   watchUnhandledRejections,
-} from './support.js';
+} from '../../support/servers/yoga-listen.js';
 
 describe('R5 an async onEvent handler that rejects (a logger that awaits a sink)', () => {
   it('is swallowed like a throwing one: no unhandled rejection (which kills a Node server by default), the mutation runs once', async () => {

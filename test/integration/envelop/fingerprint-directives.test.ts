@@ -3,7 +3,7 @@
  * as executed"; an operation-level directive is part of the operation, and resolvers / plugins read it.
  */
 import { describe, expect, it } from 'vitest';
-import { as, codes, dryRunPay, dryRunTypeDefs, post, startYoga } from './support.js';
+import { as, codes, dryRunPay, dryRunTypeDefs, post, startYoga } from '../../support/servers/yoga-listen.js';
 
 describe('R1 operation-level directive (mutation @dryRun { … }) is not in the fingerprint', () => {
   it('a dry run and a real charge under one key are two different requests: the second is 422, never the dry run replayed as the charge', async () => {

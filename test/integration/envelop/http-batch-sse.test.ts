@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { as, post, startYoga } from '../adversarial-graphql/support.js';
+import { as, post, startYoga } from '../../support/servers/yoga-http.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {

@@ -5,9 +5,9 @@
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
-import { createMemoryStore } from '../../src/stores/memory.js';
-import { as, codes, listen, post } from './support.js';
+import { useIdempotency } from '../../../src/graphql/index.js';
+import { createMemoryStore } from '../../../src/stores/memory.js';
+import { as, codes, listen, post } from '../../support/servers/yoga-listen.js';
 
 describe('R4 one caller fills the memory store’s maxBytes with large stored results', () => {
   it('another user’s new key is still accepted (one caller cannot fill the store for the others)', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { post, replayOf, startTestServer } from './support/server.js';
+import { post, replayOf, startTestServer } from '../../support/servers/yoga.js';
 
 describe('useIdempotency with its default store', () => {
   it('works with the embedded memory store and an explicitly shared scope', async () => {

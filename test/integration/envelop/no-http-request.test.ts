@@ -11,11 +11,11 @@ import { createClient, type Client } from 'graphql-ws';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { IdempotencyContext, UseIdempotencyOptions } from '../../src/graphql/index.js';
-import { useIdempotency } from '../../src/graphql/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
+import type { IdempotencyContext, UseIdempotencyOptions } from '../../../src/graphql/index.js';
+import { useIdempotency } from '../../../src/graphql/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { serveOverGraphqlWs } from '../../support/servers/yoga-graphql-ws.js';
 
 interface Context {
   user?: string;

@@ -8,11 +8,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createIdempotentFetch } from '../../src/client/index.js';
-import { useIdempotency } from '../../src/graphql/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { startFaultProxy, type Fault } from '../support/fault-proxy.js';
-import { uniquePrefix } from '../support/redis-client.js';
+import { createIdempotentFetch } from '../../../src/client/index.js';
+import { useIdempotency } from '../../../src/graphql/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { startFaultProxy, type Fault } from '../../support/redis/fault-proxy.js';
+import { uniquePrefix } from '../../support/redis/client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { post, startTestServer, type TestServer } from './support/server.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
+import { post, startTestServer, type TestServer } from '../../support/servers/yoga.js';
 
 const CREATE = 'mutation { createPayment(amount: 1) { id key fence } }';
 const headers = { 'x-user': 'alice', 'idempotency-key': '"down-1"' };

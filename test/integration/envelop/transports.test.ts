@@ -11,9 +11,9 @@ import { createClient } from 'graphql-ws';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { useIdempotency, type IdempotencyContext } from '../../src/graphql/index.js';
-import { as, onClose, post, redisStore, startYoga } from './support.js';
-import { serveOverGraphqlWs } from '../support/yoga-over-graphql-ws.js';
+import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import { as, onClose, post, redisStore, startYoga } from '../../support/servers/yoga-http.js';
+import { serveOverGraphqlWs } from '../../support/servers/yoga-graphql-ws.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {

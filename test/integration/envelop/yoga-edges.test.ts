@@ -6,9 +6,9 @@ import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
-import { createMemoryStore } from '../../src/stores/memory.js';
-import { as, codes, post, startYoga, type Ctx } from './support.js';
+import { useIdempotency } from '../../../src/graphql/index.js';
+import { createMemoryStore } from '../../../src/stores/memory.js';
+import { as, codes, post, startYoga, type Ctx } from '../../support/servers/yoga-http.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {

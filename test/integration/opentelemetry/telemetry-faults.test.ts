@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
-import { createIdempotencyTelemetry } from '../../src/opentelemetry/index.js';
-import { as, codes, post, redisStore, sleep, startYoga, watchUnhandledRejections } from './support.js';
+import { createIdempotencyTelemetry } from '../../../src/opentelemetry/index.js';
+import { as, codes, post, redisStore, sleep, startYoga, watchUnhandledRejections } from '../../support/servers/yoga-listen.js';
 
 describe('R4 telemetry whose providers throw', () => {
   it('a throwing meter provider and a tracer whose spans throw: one run, replay, key free after a throwing body', async () => {

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { startPlayground, type Playground } from '../../playground/start.js';
-import { defaultTiming } from '../../playground/timing.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { pay, postJson, processExists, type PaymentAnswer } from './support/http.js';
+import { startPlayground, type Playground } from '../../../playground/start.js';
+import { defaultTiming } from '../../../playground/timing.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { pay, postJson, processExists, type PaymentAnswer } from '../../support/playground/http.js';
 
 const chargeMutation = (key: string) => ({
   method: 'POST',

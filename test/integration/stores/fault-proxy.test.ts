@@ -2,11 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BeginRequest } from '../../src/index.js';
-import { EXTEND } from '../../src/stores/redis-scripts.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import type { BeginRequest } from '../../../src/index.js';
+import { EXTEND } from '../../../src/stores/redis-scripts.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { startFaultProxy, type FaultProxy } from '../../support/redis/fault-proxy.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 
 let server: RedisServer;
 let proxy: FaultProxy;

@@ -6,16 +6,16 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, type IdempotencyEngine } from '../../src/core/engine.js';
-import type { IdempotencyOptions } from '../../src/core/options.js';
-import { IdempotencyStoreUnavailableError, isIdempotencyError } from '../../src/core/errors.js';
-import type { IdempotencyEvent } from '../../src/core/events.js';
-import { createMemoryStore } from '../../src/stores/memory.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { sleep } from './support.js';
+import { createIdempotencyEngine, type IdempotencyEngine } from '../../../src/core/engine.js';
+import type { IdempotencyOptions } from '../../../src/core/options.js';
+import { IdempotencyStoreUnavailableError, isIdempotencyError } from '../../../src/core/errors.js';
+import type { IdempotencyEvent } from '../../../src/core/events.js';
+import { createMemoryStore } from '../../../src/stores/memory.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { startFaultProxy, type FaultProxy } from '../../support/redis/fault-proxy.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
+import { sleep } from '../../support/servers/trpc/superjson-server.js';
 
 let server: RedisServer;
 const clients: Redis[] = [];

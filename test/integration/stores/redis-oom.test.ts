@@ -4,10 +4,10 @@
  * lease and store its result, so a retry replays instead of taking over and running it again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, IdempotencyStoreUnavailableError } from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { createIdempotencyEngine, IdempotencyStoreUnavailableError } from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 
 let server: RedisServer;
 beforeAll(async () => {

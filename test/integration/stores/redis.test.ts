@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { IdempotencyStore } from '../../src/index.js';
-import { BEGIN } from '../../src/stores/redis-scripts.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startLossyProxy, type LossyProxy } from './lossy-proxy.js';
-import { beginRequest, describeStoreContract } from './store-contract.js';
+import type { IdempotencyStore } from '../../../src/index.js';
+import { BEGIN } from '../../../src/stores/redis-scripts.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startLossyProxy, type LossyProxy } from '../../support/redis/lossy-proxy.js';
+import { beginRequest, describeStoreContract } from '../../support/stores/store-contract.js';
 
 const HOUR = 3_600_000;
 const shared = connectRedis();

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { initTRPC } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotency } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient, rejection } from './support/client.js';
-import { createProbe } from './support/probe.js';
-import { createTestRouter, type TestContext, type TestRouter } from './support/router.js';
-import { startExpressServer, startFetchServer, startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient, rejection } from '../../support/servers/trpc/client.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { createTestRouter, type TestContext, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startExpressServer, startFetchServer, startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 const store = () => createRedisStore({ redis, prefix: uniquePrefix('trpc-fetch') });

@@ -4,10 +4,10 @@ import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestRouter, type TestRouter } from './support/router.js';
-import { startExpressServer, startFetchServer, startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startExpressServer, startFetchServer, startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 const newApp = () =>

@@ -9,12 +9,12 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
-import { createIdempotencyEngine } from '../../src/core/engine.js';
-import { isIdempotencyError } from '../../src/core/errors.js';
-import { resolveKey } from '../../src/core/key.js';
-import { createMemoryStore } from '../../src/stores/memory.js';
-import { idempotency } from '../../src/trpc/index.js';
-import { counter, makeT, redisStore, serve, sleep, type Ctx } from './support.js';
+import { createIdempotencyEngine } from '../../../src/core/engine.js';
+import { isIdempotencyError } from '../../../src/core/errors.js';
+import { resolveKey } from '../../../src/core/key.js';
+import { createMemoryStore } from '../../../src/stores/memory.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { counter, makeT, redisStore, serve, sleep, type Ctx } from '../../support/servers/trpc/superjson-server.js';
 
 async function post(url: string, path: string, body: BodyInit, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, { method: 'POST', headers, body });

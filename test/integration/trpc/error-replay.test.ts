@@ -1,11 +1,11 @@
 import superjson from 'superjson';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient, rejection } from './support/client.js';
-import { createPolicyRouter, type PolicyRouter } from './support/policy-router.js';
-import { startStandaloneServer, type TestServer } from './support/servers.js';
-import { registerZodError } from './support/zod-serializer.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient, rejection } from '../../support/servers/trpc/client.js';
+import { createPolicyRouter, type PolicyRouter } from '../../support/servers/trpc/policy-router.js';
+import { startStandaloneServer, type TestServer } from '../../support/servers/trpc/servers.js';
+import { registerZodError } from '../../support/servers/trpc/zod-serializer.js';
 
 registerZodError();
 

@@ -7,8 +7,8 @@ import { type AnyTRPCRouter } from '@trpc/server';
 import { octetInputParser } from '@trpc/server/http';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { idempotency } from '../../src/trpc/index.js';
-import { counter, makeT, redisStore, serve, type Ctx } from './support.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { counter, makeT, redisStore, serve, type Ctx } from '../../support/servers/trpc/superjson-server.js';
 
 /** POSTs one tRPC mutation with a superjson body. */
 async function post(url: string, path: string, input: unknown, headers: Record<string, string>) {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient, rejection } from './support/client.js';
-import { createTestRouter, type TestRouter } from './support/router.js';
-import { startStandaloneServer, type TestServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient, rejection } from '../../support/servers/trpc/client.js';
+import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer, type TestServer } from '../../support/servers/trpc/servers.js';
 
 let app: ReturnType<typeof createTestRouter>;
 let server: TestServer;

@@ -1,12 +1,12 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { OUTPUT_VALIDATION_FAILED } from '../../src/trpc/output-validation.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient, rejection } from './support/client.js';
-import { createPolicyRouter, type PolicyRouter } from './support/policy-router.js';
-import { startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { OUTPUT_VALIDATION_FAILED } from '../../../src/trpc/output-validation.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient, rejection } from '../../support/servers/trpc/client.js';
+import { createPolicyRouter, type PolicyRouter } from '../../support/servers/trpc/policy-router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 describe("tRPC's output validator (what the middleware recognises)", () => {
   it(`throws INTERNAL_SERVER_ERROR "${OUTPUT_VALIDATION_FAILED}" once the resolver has returned`, async () => {

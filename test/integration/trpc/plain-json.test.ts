@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient } from './support/client.js';
-import { createPlainRouter, type PlainRouter } from './support/plain-router.js';
-import { startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient } from '../../support/servers/trpc/client.js';
+import { createPlainRouter, type PlainRouter } from '../../support/servers/trpc/plain-router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 describe('idempotency() on a router without a transformer', () => {
   it('replays the same types server-side, so a retried dropped response gets the original JSON output', async () => {

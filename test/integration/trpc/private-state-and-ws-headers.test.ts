@@ -9,8 +9,8 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
-import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../src/trpc/index.js';
-import { listen, redisStore } from './support.js';
+import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../../src/trpc/index.js';
+import { listen, redisStore } from '../../support/servers/yoga-listen.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.splice(0).forEach((f) => f()));

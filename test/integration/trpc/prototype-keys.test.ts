@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient } from './support/client.js';
-import { createPlainRouter, type PlainRouter } from './support/plain-router.js';
-import { startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient } from '../../support/servers/trpc/client.js';
+import { createPlainRouter, type PlainRouter } from '../../support/servers/trpc/plain-router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 describe('idempotency() with an input whose keys are constructor / prototype / __proto__', () => {
   it('runs the mutation once and replays it (no 400), over @trpc/client and raw JSON', async () => {

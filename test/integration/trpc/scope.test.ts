@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import type { TrpcIdempotencyOptions } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createTestClient, rejection } from './support/client.js';
-import { createTestRouter, type TestContext, type TestRouter } from './support/router.js';
-import { startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import type { TrpcIdempotencyOptions } from '../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createTestClient, rejection } from '../../support/servers/trpc/client.js';
+import { createTestRouter, type TestContext, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 

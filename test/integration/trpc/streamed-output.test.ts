@@ -1,11 +1,11 @@
 import { createTRPCClient, httpBatchStreamLink } from '@trpc/client';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { rejection } from './support/client.js';
-import { createTestRouter, type TestRouter } from './support/router.js';
-import { startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { rejection } from '../../support/servers/trpc/client.js';
+import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 describe('idempotency() on a mutation that streams its output (an async iterable over httpBatchStreamLink)', () => {
   it('streams it to the first caller, and refuses every repeat rather than replaying an empty object or running again', async () => {

@@ -2,14 +2,14 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import { initTRPC, type TRPCCombinedDataTransformer, type TRPCDataTransformer } from '@trpc/server';
 import superjson, { SuperJSON } from 'superjson';
 import { describe, expect, it } from 'vitest';
-import type { IdempotencyEvent } from '../../src/core/events.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotency, idempotencyErrorData } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { rejection } from './support/client.js';
-import { createProbe } from './support/probe.js';
-import type { TestContext } from './support/router.js';
-import { startStandaloneServer } from './support/servers.js';
+import type { IdempotencyEvent } from '../../../src/core/events.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { idempotency, idempotencyErrorData } from '../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { rejection } from '../../support/servers/trpc/client.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import type { TestContext } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 

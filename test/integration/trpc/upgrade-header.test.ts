@@ -5,11 +5,11 @@ import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/ad
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createWsTestClient } from './support/client.js';
-import { createTestRouter, type TestContext, type TestRouter } from './support/router.js';
-import { startStandaloneServer } from './support/servers.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createWsTestClient } from '../../support/servers/trpc/client.js';
+import { createTestRouter, type TestContext, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 const newApp = () => createTestRouter({ store: createRedisStore({ redis, prefix: uniquePrefix('trpc-upgrade') }) });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { IdempotencyEventType } from '../../src/core/events.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { createWsTestClient, rejection, type WsTestClientOptions } from './support/client.js';
-import { createTestRouter, type TestRouter, type TestRouterOptions } from './support/router.js';
-import { startWebSocketServer } from './support/servers.js';
+import type { IdempotencyEventType } from '../../../src/core/events.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { createWsTestClient, rejection, type WsTestClientOptions } from '../../support/servers/trpc/client.js';
+import { createTestRouter, type TestRouter, type TestRouterOptions } from '../../support/servers/trpc/router.js';
+import { startWebSocketServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 

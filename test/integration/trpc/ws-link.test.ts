@@ -13,9 +13,9 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
-import { idempotency } from '../../src/trpc/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -27,7 +27,7 @@ import {
   type Op,
   type Transport,
 } from './types.js';
-import { serveOverGraphqlWs } from '../../support/yoga-over-graphql-ws.js';
+import { serveOverGraphqlWs } from '../servers/yoga-graphql-ws.js';
 
 type Context = YogaInitialContext & { user?: string; idempotency?: IdempotencyContext };
 

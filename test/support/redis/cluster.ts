@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Cluster, type ClusterOptions } from 'ioredis';
-import { startRedisServer, type RedisServer } from './redis-server.js';
-import { askRedis } from './ask-redis.js';
+import { startRedisServer, type RedisServer } from './server.js';
+import { askRedis } from './ask.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import * as scripts from '../../src/stores/redis-scripts.js';
+import * as scripts from '../../../src/stores/redis-scripts.js';
 
 /**
  * A TCP proxy between an application and Redis that injects faults at chosen idempotency

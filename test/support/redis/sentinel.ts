@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
-import { freePort } from './free-port.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
-import { askRedis } from './ask-redis.js';
+import { freePort } from '../free-port.js';
+import { startRedisServer, type RedisServer } from './server.js';
+import { askRedis } from './ask.js';
 
 /** Shape of a test Sentinel deployment. */
 export interface RedisSentinelOptions {

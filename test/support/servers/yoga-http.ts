@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { afterEach } from 'vitest';
-import { useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../src/graphql/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { useIdempotency, type IdempotencyContext, type UseIdempotencyOptions } from '../../../src/graphql/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../redis/client.js';
 
 export type Ctx = YogaInitialContext & { idempotency?: IdempotencyContext; user?: string | null };
 

@@ -4,9 +4,9 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { onClose, startYoga as startYogaServer } from '../adversarial-graphql/support.js';
+import { onClose, startYoga as startYogaServer } from './yoga-http.js';
 
-export { codes, onClose, post, redisStore, type GraphQLBody } from '../adversarial-graphql/support.js';
+export { codes, onClose, post, redisStore, type GraphQLBody } from './yoga-http.js';
 
 /** Listens on a free loopback port, closed after the test; returns the port. */
 export async function listen(server: Server): Promise<number> {

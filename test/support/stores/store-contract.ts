@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { BeginRequest, IdempotencyStore } from '../../src/index.js';
+import type { BeginRequest, IdempotencyStore } from '../../../src/index.js';
 
 const HOUR = 3_600_000;
 

@@ -6,12 +6,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { recordId } from '../../src/core/hashing.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { adapters } from './servers/adapters.js';
-import type { Seen } from './servers/clients.js';
-import { gateKey, runsField, runsKey } from './servers/ledger.js';
-import { spawnServer, type ServerProcess } from './servers/spawn.js';
+import { recordId } from '../../../src/core/hashing.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { adapters } from '../../support/servers/charge-app/adapters.js';
+import type { Seen } from '../../support/servers/charge-app/clients.js';
+import { gateKey, runsField, runsKey } from '../../support/servers/charge-app/ledger.js';
+import { spawnServer, type ServerProcess } from '../../support/servers/charge-app/spawn.js';
 
 const LEASE_MS = 1_500;
 /** Bound on waiting for the takeover: many leases, so a slow machine cannot make it flaky. */

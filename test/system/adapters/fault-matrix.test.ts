@@ -10,12 +10,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import type { IdempotencyEvent } from '../../src/core/events.js';
+import type { IdempotencyEvent } from '../../../src/core/events.js';
 import type { RedisOptions } from 'ioredis';
-import { ADAPTER_NAMES, RECOMMENDED, startAdapter, type Adapter, type AdapterKind } from './adapter-faults/adapters.js';
-import { labelOf, runCell, runLength, violations, type FaultPlan, type Timing } from './adapter-faults/cell.js';
-import { Ledger } from './transport/ledger.js';
-import { Report } from './transport/report.js';
+import { ADAPTER_NAMES, RECOMMENDED, startAdapter, type Adapter, type AdapterKind } from './support/fault-adapters.js';
+import { labelOf, runCell, runLength, violations, type FaultPlan, type Timing } from './support/fault-cell.js';
+import { Ledger } from '../../support/adapters/ledger.js';
+import { Report } from '../../support/adapters/report.js';
 
 /**
  * Short lease and store timeout. The lease outlasts a 700 ms outage by more than a heartbeat (lease / 3),

@@ -5,11 +5,11 @@
  * The body counts its runs in Redis, so runs in any process are counted.
  */
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { adapters } from './servers/adapters.js';
-import { all, type Seen } from './servers/clients.js';
-import { gateKey, runsField, runsKey } from './servers/ledger.js';
-import { spawnServer, type ServerProcess } from './servers/spawn.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { adapters } from '../../support/servers/charge-app/adapters.js';
+import { all, type Seen } from '../../support/servers/charge-app/clients.js';
+import { gateKey, runsField, runsKey } from '../../support/servers/charge-app/ledger.js';
+import { spawnServer, type ServerProcess } from '../../support/servers/charge-app/spawn.js';
 
 const PROCESSES = 4;
 const REQUESTS = 400;

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createIdempotencyEngine, recordId, type IdempotencyEvent } from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { createIdempotencyEngine, recordId, type IdempotencyEvent } from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 const LEASE_MS = 300;
-const holderScript = fileURLToPath(new URL('./fixtures/paused-holder.ts', import.meta.url));
+const holderScript = fileURLToPath(new URL('./support/paused-holder.ts', import.meta.url));
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 

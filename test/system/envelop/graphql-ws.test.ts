@@ -11,8 +11,8 @@ import type { ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { uniquePrefix } from '../support/redis-client.js';
-import { startWsYoga } from './fixtures/ws-yoga.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { startWsYoga } from '../../support/servers/yoga-ws-process.js';
 
 type Server = Awaited<ReturnType<typeof startWsYoga>>;
 const servers: Server[] = [];
@@ -147,7 +147,7 @@ describe('graphql-ws: two server processes on one Redis, kill -9 of the holder',
     for (const child of children) child.kill('SIGKILL');
   });
   async function spawnServer(env: Record<string, string>) {
-    const script = fileURLToPath(new URL('./fixtures/ws-yoga.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../../support/servers/yoga-ws-process.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

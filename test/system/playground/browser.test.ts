@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, inject, it, type ExpectStatic } from 'vitest';
-import { startPlayground, type Playground } from '../../playground/start.js';
-import { uniquePrefix } from '../support/redis-client.js';
-import { launchChromium } from './support/chromium.js';
-import { openPage, wrappedButtons, type PageDriver } from './support/page-driver.js';
-import { scenarioCases, type ScenarioCase } from './support/scenario-checks.js';
+import { startPlayground, type Playground } from '../../../playground/start.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { launchChromium } from '../../support/playground/chromium.js';
+import { openPage, wrappedButtons, type PageDriver } from '../../support/playground/page-driver.js';
+import { scenarioCases, type ScenarioCase } from '../../support/playground/scenario-checks.js';
 
 const ARTIFACTS = 'test-artifacts';
 /**

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import { freePort } from '../support/free-port.js';
-import { processExists } from './support/http.js';
-import { spawnPlayground, type SpawnedPlayground } from './support/spawn-playground.js';
+import { freePort } from '../../support/free-port.js';
+import { processExists } from '../../support/playground/http.js';
+import { spawnPlayground, type SpawnedPlayground } from '../../support/playground/spawn-playground.js';
 
 const URL_LINE = /^Playground: (http:\/\/127\.0\.0\.1:(\d+)\/) {2}\(store: (memory|redis)\)$/m;
 

@@ -6,10 +6,10 @@ import {
   IdempotencyStoreUnavailableError,
   recordId,
   type IdempotencyEngine,
-} from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { uniquePrefix } from '../support/redis-client.js';
-import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
+} from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { startRedisCluster, type RedisCluster } from '../../support/redis/cluster.js';
 
 const KEYS = 120;
 const WORKERS = 4;

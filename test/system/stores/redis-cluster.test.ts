@@ -5,10 +5,10 @@ import {
   IdempotencyConcurrentRequestError,
   IdempotencyKeyMismatchError,
   type IdempotencyEngine,
-} from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { uniquePrefix } from '../support/redis-client.js';
-import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
+} from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { startRedisCluster, type RedisCluster } from '../../support/redis/cluster.js';
 
 let cluster: RedisCluster;
 beforeAll(async () => {

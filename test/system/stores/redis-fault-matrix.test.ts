@@ -6,11 +6,11 @@ import {
   type FaultProxy,
   type Outage,
   type Transition,
-} from '../support/fault-proxy.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { runCell, type CellPlan, type Timing } from './support/cell.js';
-import { violations } from './support/invariants.js';
-import { formatReport, type ReportRow } from './support/report.js';
+} from '../../support/redis/fault-proxy.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
+import { runCell, type CellPlan, type Timing } from './support/fault-cell.js';
+import { violations } from './support/fault-invariants.js';
+import { formatReport, type ReportRow } from './support/fault-report.js';
 
 /**
  * Every store transition × every way a Redis round trip can fail, at the engine level, against a

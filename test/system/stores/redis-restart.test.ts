@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, IdempotencyStoreUnavailableError, type IdempotencyEvent } from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { uniquePrefix } from '../support/redis-client.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { createIdempotencyEngine, IdempotencyStoreUnavailableError, type IdempotencyEvent } from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 
 /** Longest a request may take while Redis is down before the test calls it a hang (a guard, not a speed check). */
 const HANG_GUARD_MS = 5_000;

@@ -7,10 +7,10 @@ import {
   IdempotencyKeyMismatchError,
   IdempotencyStoreUnavailableError,
   type IdempotencyEngine,
-} from '../../src/index.js';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { uniquePrefix } from '../support/redis-client.js';
-import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel.js';
+} from '../../../src/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { startRedisSentinel, type RedisSentinel } from '../../support/redis/sentinel.js';
 
 let deployment: RedisSentinel;
 beforeAll(async () => {

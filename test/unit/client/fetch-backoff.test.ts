@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retryAfterDelay, sleep } from '../../src/client/backoff.js';
+import { backoffDelay, retryAfterDelay, sleep } from '../../../src/client/backoff.js';
 
 describe('backoffDelay', () => {
   it('draws up to baseDelay * 2^attempt, capped at maxDelay', () => {

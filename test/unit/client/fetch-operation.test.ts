@@ -1,6 +1,6 @@
 import { getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { isMutationBody, operationTypeOf } from '../../src/client/fetch-operation.js';
+import { isMutationBody, operationTypeOf } from '../../../src/client/fetch-operation.js';
 
 const cases: [string, string | undefined, string | undefined][] = [
   ['mutation { pay }', undefined, 'mutation'],

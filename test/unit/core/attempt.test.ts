@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { beginAttempt } from '../../src/core/attempt.js';
-import { createIdempotencyEngine, createMemoryStore, RETURNED, type IdempotencyEvent } from '../../src/index.js';
+import { beginAttempt } from '../../../src/core/attempt.js';
+import { createIdempotencyEngine, createMemoryStore, RETURNED, type IdempotencyEvent } from '../../../src/index.js';
 
 describe('beginAttempt (an operation run between two transport hooks)', () => {
   const request = { scope: 'u', operation: 'pay', key: 'k', input: { amount: 1 } };

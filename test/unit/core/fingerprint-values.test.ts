@@ -11,8 +11,8 @@ import {
 } from '@whatwg-node/node-fetch';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { IdempotencyInputInvalidError } from '../../src/core/errors.js';
-import { fingerprint, MAX_FINGERPRINT_SIZE } from '../../src/core/fingerprint.js';
+import { IdempotencyInputInvalidError } from '../../../src/core/errors.js';
+import { fingerprint, MAX_FINGERPRINT_SIZE } from '../../../src/core/fingerprint.js';
 
 async function expectDistinct(values: unknown[]): Promise<void> {
   const fingerprints = await Promise.all(values.map((value) => fingerprint(value)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyInputInvalidError } from '../../src/core/errors.js';
-import { fingerprint, MAX_FINGERPRINT_DEPTH } from '../../src/core/fingerprint.js';
+import { IdempotencyInputInvalidError } from '../../../src/core/errors.js';
+import { fingerprint, MAX_FINGERPRINT_DEPTH } from '../../../src/core/fingerprint.js';
 
 /** Asserts that every value has its own fingerprint. */
 async function expectDistinct(values: unknown[]): Promise<void> {

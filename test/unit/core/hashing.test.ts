@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprint, IdempotencyInputInvalidError, recordId } from '../../src/index.js';
+import { fingerprint, IdempotencyInputInvalidError, recordId } from '../../../src/index.js';
 
 describe('fingerprint', () => {
   it('ignores object key order at every depth', async () => {

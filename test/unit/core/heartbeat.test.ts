@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { startHeartbeat } from '../../src/core/heartbeat.js';
-import { createMemoryStore, IdempotencyConcurrentRequestError, type IdempotencyStore } from '../../src/index.js';
-import { setupEngine, until } from './engine-fixtures.js';
+import { startHeartbeat } from '../../../src/core/heartbeat.js';
+import { createMemoryStore, IdempotencyConcurrentRequestError, type IdempotencyStore } from '../../../src/index.js';
+import { setupEngine, until } from '../../support/engine.js';
 
 describe('startHeartbeat', () => {
   function beat(renew: () => Promise<boolean>, limitMs = 10_000) {

@@ -7,8 +7,8 @@ import {
   type ExecutionEnd,
   type ExecutionStart,
   type IdempotencyEvent,
-} from '../../src/index.js';
-import { deferred, until } from './engine-fixtures.js';
+} from '../../../src/index.js';
+import { deferred, until } from '../../support/engine.js';
 
 /** The `instrument` option: a start, the events and an end per keyed execution. */
 describe('instrument option', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyKeyInvalidError, parseKeyHeader, resolveKey, validateKey } from '../../src/index.js';
+import { IdempotencyKeyInvalidError, parseKeyHeader, resolveKey, validateKey } from '../../../src/index.js';
 
 describe('parseKeyHeader', () => {
   it('reads an RFC 8941 sf-string', () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { RunContext } from '../../src/index.js';
-import { deferred, engineStores, instrument, setupEngine, until } from './engine-fixtures.js';
+import type { RunContext } from '../../../src/index.js';
+import { deferred, engineStores, instrument, setupEngine, until } from '../../support/engine.js';
 
 /**
  * `maxRunTime`: the last resort against an attempt nobody finishes. Past it the heartbeat stops

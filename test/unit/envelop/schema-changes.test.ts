@@ -8,8 +8,8 @@ import { envelop, useEngine, useSchemaByContext } from '@envelop/core';
 import { execute, GraphQLSchema, parse, specifiedRules, subscribe, validate, type ExecutionResult } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../src/graphql/index.js';
-import { createMemoryStore } from '../../src/stores/memory.js';
+import { useIdempotency } from '../../../src/graphql/index.js';
+import { createMemoryStore } from '../../../src/stores/memory.js';
 
 describe('schemas rebuilt from one base config', () => {
   it('mutations keep working after many rebuilds (the root resolver is not wrapped again and again)', async () => {

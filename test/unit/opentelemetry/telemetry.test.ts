@@ -7,17 +7,17 @@ import {
   IdempotencyInputInvalidError,
   recordId,
   type IdempotencyStore,
-} from '../../src/index.js';
+} from '../../../src/index.js';
 import {
   createIdempotencyTelemetry,
   idempotencyAttributes,
   idempotencyMetrics,
   instrumentationScope,
   instrumentStore,
-} from '../../src/opentelemetry/index.js';
-import { createOtel, onlySpan, useContextManager } from './support/otel.js';
+} from '../../../src/opentelemetry/index.js';
+import { createOtel, onlySpan, useContextManager } from '../../support/opentelemetry/otel.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   name: string;
   version: string;
 };

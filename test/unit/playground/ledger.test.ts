@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLedger, StaleFenceError, type ChargeDetails, type LedgerWrite } from '../../playground/ledger.js';
+import { createLedger, StaleFenceError, type ChargeDetails, type LedgerWrite } from '../../../playground/ledger.js';
 
 const tea = { amountCents: 300, description: 'Tea' };
 const from = (instance: 'A' | 'B', fence: number, takeover = false): ChargeDetails => ({

@@ -5,8 +5,8 @@ import {
   createMemoryStore,
   memoryStoreDefaults,
   type MemoryStoreOptions,
-} from '../../src/index.js';
-import { beginRequest, describeStoreContract } from './store-contract.js';
+} from '../../../src/index.js';
+import { beginRequest, describeStoreContract } from '../../support/stores/store-contract.js';
 
 describeStoreContract('memory', () => createMemoryStore());
 

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { resultCodec } from '../../src/trpc/stored-result.js';
+import { resultCodec } from '../../../src/trpc/stored-result.js';
 
 const codec = resultCodec<object>();
 const marker = 'middlewareMarker' as never;

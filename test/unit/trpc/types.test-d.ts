@@ -1,8 +1,8 @@
 import { initTRPC, type inferRouterInputs, type inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { RunContext } from '../../src/core/engine.js';
-import { idempotency, type IdempotencyMeta } from '../../src/trpc/index.js';
+import type { RunContext } from '../../../src/core/engine.js';
+import { idempotency, type IdempotencyMeta } from '../../../src/trpc/index.js';
 
 interface Context {
   user?: { id: string };

@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
-import { startTestServer, type TestServer } from '../graphql/support/server.js';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../../support/redis/client.js';
+import { startTestServer, type TestServer } from '../../../support/servers/yoga.js';
 
 /** The mutation every client test sends; `key` is the key the server ran it under. */
 export const CREATE_PAYMENT = /* GraphQL */ `

@@ -3,17 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordId } from '../../../src/core/hashing.js';
-import type { IdempotencyOptions } from '../../../src/core/options.js';
-import type { IdempotencyStore } from '../../../src/core/store.js';
-import { createIdempotencyTelemetry } from '../../../src/opentelemetry/index.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { freePort } from '../../support/free-port.js';
-import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
-import { createOtel, exportedValues, onlySpan, useContextManager, type Otel } from './otel.js';
+import { recordId } from '../../../../src/core/hashing.js';
+import type { IdempotencyOptions } from '../../../../src/core/options.js';
+import type { IdempotencyStore } from '../../../../src/core/store.js';
+import { createIdempotencyTelemetry } from '../../../../src/opentelemetry/index.js';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import { freePort } from '../../../support/free-port.js';
+import { connectRedis, uniquePrefix } from '../../../support/redis/client.js';
+import { createOtel, exportedValues, onlySpan, useContextManager, type Otel } from '../../../support/opentelemetry/otel.js';
 import type { App, Transport } from './transports.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
   name: string;
   version: string;
 };

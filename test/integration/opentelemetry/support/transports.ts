@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Tracer } from '@opentelemetry/api';
 import { initTRPC } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
-import type { IdempotencyOptions } from '../../../src/core/options.js';
-import { idempotency } from '../../../src/trpc/index.js';
-import { post, startTestServer } from '../../graphql/support/server.js';
+import type { IdempotencyOptions } from '../../../../src/core/options.js';
+import { idempotency } from '../../../../src/trpc/index.js';
+import { post, startTestServer } from '../../../support/servers/yoga.js';
 
 /** One mutation call over HTTP. */
 export interface Call {

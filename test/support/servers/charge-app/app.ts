@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Redis } from 'ioredis';
-import type { IdempotencyOptions } from '../../../src/core/options.js';
+import type { IdempotencyOptions } from '../../../../src/core/options.js';
 import { createGraphQLApp } from './graphql-app.js';
 import { createLedger, type StartedEvent } from './ledger.js';
 import { createTrpcRouter } from './trpc-app.js';

@@ -1,6 +1,6 @@
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
-import { formatKeyHeader } from '../../../src/core/client-key.js';
+import { formatKeyHeader } from '../../../../src/core/client-key.js';
 import type { TrpcRouter } from './trpc-app.js';
 
 /** What a client saw: the HTTP status, the headers that matter here, and the body. */

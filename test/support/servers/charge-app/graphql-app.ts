@@ -1,7 +1,7 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
-import type { IdempotencyOptions } from '../../../src/core/options.js';
-import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
+import type { IdempotencyOptions } from '../../../../src/core/options.js';
+import { useIdempotency, type IdempotencyContext } from '../../../../src/graphql/index.js';
 import { isReportSize, type Ledger } from './ledger.js';
 
 type Context = YogaInitialContext & { idempotency?: IdempotencyContext };

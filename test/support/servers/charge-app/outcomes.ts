@@ -1,5 +1,5 @@
 import superjson, { type SuperJSONResult } from 'superjson';
-import type { IdempotencyErrorCode } from '../../../src/core/errors.js';
+import type { IdempotencyErrorCode } from '../../../../src/core/errors.js';
 import type { RawResponse } from './raw-http.js';
 
 /** One answer, read the same way for both adapters. */

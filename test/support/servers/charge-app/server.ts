@@ -5,7 +5,7 @@
  * `{ "started": StartedEvent }` whenever a mutation body starts.
  */
 import { Redis } from 'ioredis';
-import { createRedisStore } from '../../../src/stores/redis.js';
+import { createRedisStore } from '../../../../src/stores/redis.js';
 import { startApp } from './app.js';
 
 const { REDIS_URL, PREFIX = 'reliability:', SERVER_NAME = `pid-${process.pid}`, LEASE_MS } = process.env;

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import type { IdempotencyOptions } from '../../../src/core/options.js';
-import { idempotency, idempotencyErrorData } from '../../../src/trpc/index.js';
+import type { IdempotencyOptions } from '../../../../src/core/options.js';
+import { idempotency, idempotencyErrorData } from '../../../../src/trpc/index.js';
 import { isReportSize, type Ledger } from './ledger.js';
 
 export interface TrpcContext {

@@ -12,7 +12,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import superjson from 'superjson';
 import { afterAll } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { idempotencyHeaders, idempotencyLink } from '../../../src/client/link.js';
+import { idempotencyHeaders, idempotencyLink } from '../../../../src/client/link.js';
 
 /** One HTTP exchange as the client saw it. */
 export interface Exchange {

@@ -1,6 +1,6 @@
 import { initTRPC } from '@trpc/server';
-import type { IdempotencyStore } from '../../../src/core/store.js';
-import { idempotency } from '../../../src/trpc/index.js';
+import type { IdempotencyStore } from '../../../../src/core/store.js';
+import { idempotency } from '../../../../src/trpc/index.js';
 import { createProbe } from './probe.js';
 import type { TestContext } from './router.js';
 

@@ -1,8 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { z, ZodError } from 'zod';
-import type { IdempotencyStore } from '../../../src/core/store.js';
-import { idempotency, idempotencyErrorData } from '../../../src/trpc/index.js';
+import type { IdempotencyStore } from '../../../../src/core/store.js';
+import { idempotency, idempotencyErrorData } from '../../../../src/trpc/index.js';
 import { createProbe } from './probe.js';
 import type { TestContext } from './router.js';
 

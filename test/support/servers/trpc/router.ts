@@ -1,12 +1,12 @@
 import { initTRPC } from '@trpc/server';
 import superjson from 'superjson';
-import type { IdempotencyStore } from '../../../src/core/store.js';
+import type { IdempotencyStore } from '../../../../src/core/store.js';
 import {
   idempotency,
   idempotencyErrorData,
   type IdempotencyMeta,
   type TrpcIdempotencyOptions,
-} from '../../../src/trpc/index.js';
+} from '../../../../src/trpc/index.js';
 import { createProbe } from './probe.js';
 
 /** What the test servers' `createContext` returns: the caller and whatever the adapter exposes. */

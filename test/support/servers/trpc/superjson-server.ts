@@ -9,9 +9,9 @@ import { initTRPC } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import superjson from 'superjson';
 import { afterAll } from 'vitest';
-import { createRedisStore } from '../../src/stores/redis.js';
-import { idempotencyErrorData, type IdempotencyMeta } from '../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../support/redis-client.js';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import { idempotencyErrorData, type IdempotencyMeta } from '../../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../redis/client.js';
 
 /** The context `serve` gives every call. */
 export interface Ctx {

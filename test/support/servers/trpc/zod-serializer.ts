@@ -1,5 +1,5 @@
 import { ZodError, ZodRealError } from 'zod';
-import { serializer } from '../../../src/index.js';
+import { serializer } from '../../../../src/index.js';
 
 /**
  * Registers zod 4's `ZodError` on the library's superjson instance, as the middleware's TSDoc shows,

@@ -4,14 +4,14 @@
  * outage aimed at one adapter touches no other), and the real client that calls it.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { IdempotencyEventHandler } from '../../../src/core/events.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { startApolloServer } from '../transport/apollo.js';
-import { graphqlHttp, startGraphQLServer, yogaHttp } from '../transport/graphql.js';
-import type { Ledger } from '../transport/ledger.js';
-import { startTrpcServer, trpcHttp } from '../transport/trpc.js';
-import type { Transport } from '../transport/types.js';
+import type { IdempotencyEventHandler } from '../../../../src/core/events.js';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import { startFaultProxy, type FaultProxy } from '../../../support/redis/fault-proxy.js';
+import { startApolloServer } from '../../../support/adapters/apollo.js';
+import { graphqlHttp, startGraphQLServer, yogaHttp } from '../../../support/adapters/graphql.js';
+import type { Ledger } from '../../../support/adapters/ledger.js';
+import { startTrpcServer, trpcHttp } from '../../../support/adapters/trpc.js';
+import type { Transport } from '../../../support/adapters/types.js';
 
 export type AdapterKind = 'yoga' | 'apollo' | 'trpc';
 

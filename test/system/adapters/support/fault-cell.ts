@@ -5,11 +5,11 @@
  */
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Outage, TransitionFault } from '../../support/fault-proxy.js';
-import type { Ledger, Payment } from '../transport/ledger.js';
-import { sameResult } from '../transport/scenarios.js';
-import { REFUSAL_STATUS, type Answer, type Call } from '../transport/types.js';
-import type { Adapter } from './adapters.js';
+import type { Outage, TransitionFault } from '../../../support/redis/fault-proxy.js';
+import type { Ledger, Payment } from '../../../support/adapters/ledger.js';
+import { sameResult } from '../../../support/adapters/scenarios.js';
+import { REFUSAL_STATUS, type Answer, type Call } from '../../../support/adapters/types.js';
+import type { Adapter } from './fault-adapters.js';
 
 export interface Timing {
   /** The adapters' lease. */

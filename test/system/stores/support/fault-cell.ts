@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
-import { createIdempotencyEngine } from '../../../src/index.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import type { FaultProxy, Outage, TransitionFault } from '../../support/fault-proxy.js';
+import { createIdempotencyEngine } from '../../../../src/index.js';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import type { FaultProxy, Outage, TransitionFault } from '../../../support/redis/fault-proxy.js';
 
 /** Timings shared by every cell. */
 export interface Timing {

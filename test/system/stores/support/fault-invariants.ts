@@ -1,4 +1,4 @@
-import type { Attempt, CellResult, Outcome, Timing } from './cell.js';
+import type { Attempt, CellResult, Outcome, Timing } from './fault-cell.js';
 
 /** How long a key may stay locked after the first call was done: a lease, plus this for the retry cadence. */
 export const LOCK_MARGIN_MS = 500;

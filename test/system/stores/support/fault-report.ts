@@ -1,5 +1,5 @@
-import type { CellResult } from './cell.js';
-import { labelOf } from './invariants.js';
+import type { CellResult } from './fault-cell.js';
+import { labelOf } from './fault-invariants.js';
 
 export interface ReportRow {
   transition: string;
