@@ -32,6 +32,10 @@ const HEAP_GROWTH_BOUND = 64 * 1024 * 1024;
 const RSS_GROWTH_BOUND = 1536 * 1024 * 1024;
 /** What a hostile request may get: success or a documented client error. */
 const ALLOWED_STATUSES = [200, 400, 409, 422];
+/** Per property (hundreds of real HTTP requests, some of megabytes): generous, so a busy 2-CPU machine slows it without failing it. */
+const PROPERTY_TIMEOUT_MS = 300_000;
+/** The Redis store's command timeout: a loaded machine must not turn a slow Redis reply into a 503 this test does not expect. */
+const STORE_TIMEOUT_MS = 15_000;
 
 const redis = connectRedis();
 const prefix = uniquePrefix('hostile');
@@ -53,7 +57,7 @@ beforeAll(async () => {
     prefix,
     server: 'redis-app',
     idempotency: {
-      store: createRedisStore({ redis, prefix }),
+      store: createRedisStore({ redis, prefix, timeout: STORE_TIMEOUT_MS }),
       maxKeyLength: REDIS_MAX_KEY_LENGTH,
       maxResultBytes: REDIS_MAX_RESULT_BYTES,
     },
@@ -359,7 +363,7 @@ describe('documented limits and corner cases at both adapters (real HTTP)', () =
   });
 });
 
-describe('fuzzing both adapters over real HTTP (fast-check)', () => {
+describe('fuzzing both adapters over real HTTP (fast-check)', { timeout: PROPERTY_TIMEOUT_MS }, () => {
   it('random, malformed and duplicated Idempotency-Key headers: answered as the semantics table says, never a 500', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...allTargets()), sequence(headerValue), async (target, { pool, requests }) => {

@@ -40,7 +40,14 @@ import {
   type Scenario,
   type Wave,
 } from '../../support/adapters/scenarios.js';
-import { startTrpcServer, trpcBatch, trpcFormData, trpcHttp, trpcWs, type TrpcServer } from '../../support/adapters/trpc.js';
+import {
+  startTrpcServer,
+  trpcBatch,
+  trpcFormData,
+  trpcHttp,
+  trpcWs,
+  type TrpcServer,
+} from '../../support/adapters/trpc.js';
 import type { Transport } from '../../support/adapters/types.js';
 
 const LEASE = 2_000;
@@ -267,7 +274,11 @@ describe('transport matrix', () => {
   }
 });
 
-describe('fast-check: random interleavings of concurrent sends, retries and dropped answers with one key', () => {
+/** Per property: 12 random runs of concurrent waves; bounded generously so a busy 2-CPU machine slows it without failing it. */
+const PROPERTY_TIMEOUT_MS = 300_000;
+const INTERLEAVINGS = 'fast-check: random interleavings of concurrent sends, retries and dropped answers with one key';
+
+describe(INTERLEAVINGS, { timeout: PROPERTY_TIMEOUT_MS }, () => {
   const wave: fc.Arbitrary<Wave> = fc.record({
     sends: fc.integer({ min: 1, max: 4 }),
     drop: fc.boolean(),

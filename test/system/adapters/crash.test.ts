@@ -25,7 +25,7 @@ let survivors: ServerProcess[] = [];
 
 beforeAll(async () => {
   survivors = await Promise.all([start('survivor-1'), start('survivor-2')]);
-}, 60_000);
+}, 240_000);
 
 describe.each(adapters)('kill -9 of a $name server mid-mutation', (adapter) => {
   it('answers 409 while the lease lives, then another process takes over with fence 2; repeats replay it', async () => {

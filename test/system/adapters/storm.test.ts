@@ -23,7 +23,7 @@ beforeAll(async () => {
       spawnServer({ REDIS_URL: inject('redisUrl'), PREFIX: prefix, SERVER_NAME: `server-${index + 1}` }),
     ),
   );
-}, 60_000);
+}, 240_000);
 
 const runs = async (operation: string, key: string) =>
   Number((await redis.hget(runsKey(prefix), runsField(operation, key))) ?? 0);

@@ -14,7 +14,11 @@ const app = await startApp({
   redis,
   prefix: PREFIX,
   server: SERVER_NAME,
-  idempotency: { store: createRedisStore({ redis, prefix: PREFIX }), lease: LEASE_MS ? Number(LEASE_MS) : undefined },
+  idempotency: {
+    // Generous: a storm on a busy machine must not turn a slow Redis reply into a 503 instead of a 409.
+    store: createRedisStore({ redis, prefix: PREFIX, timeout: 15_000 }),
+    lease: LEASE_MS ? Number(LEASE_MS) : undefined,
+  },
   announce: (started) => console.log(JSON.stringify({ started })),
 });
 console.log(JSON.stringify({ ready: { graphqlUrl: app.graphqlUrl, trpcUrl: app.trpcUrl } }));

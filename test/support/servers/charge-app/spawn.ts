@@ -6,7 +6,8 @@ import { afterAll } from 'vitest';
 import type { StartedEvent } from './ledger.js';
 
 const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
-const READY_TIMEOUT_MS = 30_000;
+/** Generous: several tsx processes starting at once on a busy 2-CPU machine. */
+const READY_TIMEOUT_MS = 120_000;
 
 /** A running `server.ts` process. */
 export interface ServerProcess {
@@ -66,7 +67,7 @@ export async function spawnServer(env: {
     child,
     ...urls,
     started,
-    async nextStart(predicate, timeoutMs = 20_000) {
+    async nextStart(predicate, timeoutMs = 60_000) {
       let wake = () => {};
       try {
         return await Promise.race([
