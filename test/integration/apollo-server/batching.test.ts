@@ -1,15 +1,16 @@
 /**
- * Round 4: two keyed mutations in one Apollo Server batched HTTP request, each body reading its run
+ * Two keyed mutations in one Apollo Server batched HTTP request, each body reading its run
  * context (key, derive()) after an async gap. Suspected: the operations share one contextValue and
  * overwrite each other's run context. Held: Apollo Server 5 clones the context per operation, so
  * each body sees its own key and gets its own result; this test keeps it so.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin, type IdempotencyContext } from '../../../src/apollo-server/index.js';
-import { onClose, post, redisStore } from '../../support/servers/yoga-http.js';
+import { onClose, post, redisStore } from '../../support/servers/yoga.js';
 
 interface Context {
   user?: string;

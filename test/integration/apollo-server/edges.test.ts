@@ -1,5 +1,6 @@
 /**
- * Hostile review A: Apollo Server 5 (standalone, real HTTP, real Redis) edges of the promises.
+ * Apollo Server 5 (standalone, real HTTP, real Redis) edges of the promises.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -7,7 +8,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin, type IdempotencyContext } from '../../../src/apollo-server/index.js';
-import { as, codes, onClose, post, redisStore } from '../../support/servers/yoga-http.js';
+import { as, codes, onClose, post, redisStore } from '../../support/servers/yoga.js';
 
 interface Context {
   user?: string;

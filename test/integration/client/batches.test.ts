@@ -1,6 +1,7 @@
 /**
- * Round 3: client helpers reusing keys across separate mutations, and a tRPC batch under one header
+ * Client helpers reusing keys across separate mutations, and a tRPC batch under one header
  * when the context exposes only `headers`.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { ApolloClient, gql, HttpLink, InMemoryCache, ApolloLink } from '@apollo/client';
 import { MutationObserver, QueryClient } from '@tanstack/query-core';
@@ -10,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createIdempotencyLink } from '../../../src/apollo-client/index.js';
 import { idempotentMutationFn } from '../../../src/tanstack-query/index.js';
 import { idempotency } from '../../../src/trpc/index.js';
-import { listen, redisStore, startYoga } from '../../support/servers/yoga-listen.js';
+import { listen, redisStore, startYogaUrl as startYoga } from '../../support/servers/yoga.js';
 
 const PAY = 'mutation Pay($amount: Int!) { pay(amount: $amount) }';
 
@@ -24,7 +25,7 @@ async function payServer() {
   return { url, runs };
 }
 
-describe('R7 Apollo Client: one context object reused by two mutate() calls (as a component passes the same options every click)', () => {
+describe('Apollo Client: one context object reused by two mutate() calls (as a component passes the same options every click)', () => {
   it('two separate payments run twice (the link does not write the key back into the shared context)', async () => {
     const { url, runs } = await payServer();
     const client = new ApolloClient({
@@ -39,7 +40,7 @@ describe('R7 Apollo Client: one context object reused by two mutate() calls (as 
   });
 });
 
-describe('R8 TanStack Query: one MutationObserver (useMutation) mutating twice with the same variables object', () => {
+describe('TanStack Query: one MutationObserver (useMutation) mutating twice with the same variables object', () => {
   it('two executions, two keys, two runs', async () => {
     const { url, runs } = await payServer();
     const variables = { amount: 5 };
@@ -59,7 +60,7 @@ describe('R8 TanStack Query: one MutationObserver (useMutation) mutating twice w
   });
 });
 
-describe('R10 tRPC httpBatchLink-style batch under one Idempotency-Key header, the context exposing only `headers` (no req, no info)', () => {
+describe('tRPC httpBatchLink-style batch under one Idempotency-Key header, the context exposing only `headers` (no req, no info)', () => {
   it('no call of the batch is answered with another call’s result', async () => {
     type C = { headers: Record<string, string | string[] | undefined>; user?: string };
     const t = initTRPC.context<C>().create();

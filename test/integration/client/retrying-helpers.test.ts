@@ -1,7 +1,8 @@
 /**
- * Hostile review A: client helpers. A retry must never get a new key (second run), and two separate
+ * Client helpers. A retry must never get a new key (second run), and two separate
  * mutations must never share a key (one caller would get the other's result). Real clients, real
  * Yoga server over HTTP, real Redis; the server loses the first response of every key.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { ApolloClient, ApolloLink, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { RetryLink } from '@apollo/client/link/retry';

@@ -1,12 +1,13 @@
 /**
- * Round 3: observer hooks (onEvent / instrument) and Apollo Server's share of the GraphQL fingerprint.
+ * Observer hooks (onEvent / instrument) and Apollo Server's share of the GraphQL fingerprint.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin } from '../../../src/apollo-server/index.js';
 import {
-  as,
+  asSfString as as,
   codes,
   dryRunPay,
   dryRunTypeDefs,
@@ -14,11 +15,11 @@ import {
   post,
   redisStore,
   sleep,
-  startYoga,
+  startYogaUrl as startYoga,
   watchUnhandledRejections,
-} from '../../support/servers/yoga-listen.js';
+} from '../../support/servers/yoga.js';
 
-describe('R5 an async onEvent handler that rejects (a logger that awaits a sink)', () => {
+describe('an async onEvent handler that rejects (a logger that awaits a sink)', () => {
   it('is swallowed like a throwing one: no unhandled rejection (which kills a Node server by default), the mutation runs once', async () => {
     const unhandled = watchUnhandledRejections();
     let runs = 0;
@@ -41,7 +42,7 @@ describe('R5 an async onEvent handler that rejects (a logger that awaits a sink)
   });
 });
 
-describe('R6 an instrument hook that throws, or returns an observer whose hooks throw / are async and reject', () => {
+describe('an instrument hook that throws, or returns an observer whose hooks throw / are async and reject', () => {
   it('never changes the outcome: one run, replay, no key left locked, no unhandled rejection', async () => {
     const unhandled = watchUnhandledRejections();
     let runs = 0;
@@ -75,7 +76,7 @@ describe('R6 an instrument hook that throws, or returns an observer whose hooks 
   });
 });
 
-describe('R1 (Apollo Server) operation-level directive is not in the fingerprint', () => {
+describe('Apollo Server: an operation-level directive is in the fingerprint', () => {
   it('a dry run then a real charge under one key: the second is 422, never the dry run replayed', async () => {
     let runs = 0;
     type Ctx = { user?: string };

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useExecutionCancellation } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { as, codes, post, startYoga } from '../../support/servers/yoga-http.js';
+import { as, codes, post, startYoga } from '../../support/servers/yoga.js';
 
 describe('client aborts a keyed mutation under useExecutionCancellation()', () => {
   it('the body runs once, and the retry after the abort is answered with its stored result', async () => {

@@ -4,7 +4,7 @@
  * same key is 422.
  */
 import { describe, expect, it } from 'vitest';
-import { as, codes, startYoga, type GraphQLBody } from '../../support/servers/yoga-http.js';
+import { as, codes, startYoga, type GraphQLBody } from '../../support/servers/yoga.js';
 
 async function upload(url: string, content: string, headers: Record<string, string>) {
   const form = new FormData();

@@ -1,11 +1,19 @@
 /**
- * Round 3: what the GraphQL fingerprint does not see. The fingerprint is documented as "the operation
+ * What the GraphQL fingerprint does not see. The fingerprint is documented as "the operation
  * as executed"; an operation-level directive is part of the operation, and resolvers / plugins read it.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { describe, expect, it } from 'vitest';
-import { as, codes, dryRunPay, dryRunTypeDefs, post, startYoga } from '../../support/servers/yoga-listen.js';
+import {
+  asSfString as as,
+  codes,
+  dryRunPay,
+  dryRunTypeDefs,
+  post,
+  startYogaUrl as startYoga,
+} from '../../support/servers/yoga.js';
 
-describe('R1 operation-level directive (mutation @dryRun { … }) is not in the fingerprint', () => {
+describe('an operation-level directive (mutation @dryRun { … }) is in the fingerprint', () => {
   it('a dry run and a real charge under one key are two different requests: the second is 422, never the dry run replayed as the charge', async () => {
     let charges = 0;
     let runs = 0;

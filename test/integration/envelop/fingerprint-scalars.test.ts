@@ -7,7 +7,7 @@
  */
 import { GraphQLScalarType, Kind } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { as, codes, post, startYoga } from '../../support/servers/yoga-http.js';
+import { as, codes, post, startYoga } from '../../support/servers/yoga.js';
 
 /** An immutable money value object; its state is private, as in many value-object libraries. */
 class Money {

@@ -1,11 +1,12 @@
 /**
- * Round 5: Yoga over HTTP beyond a single JSON POST: batches mixing keyed and unkeyed mutations
+ * Yoga over HTTP beyond a single JSON POST: batches mixing keyed and unkeyed mutations
  * (and queries), SSE racing a JSON POST on one key, multipart (incremental delivery) responses,
  * and queries carrying a key. Real HTTP, real Redis.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { as, post, startYoga } from '../../support/servers/yoga-http.js';
+import { as, post, startYoga } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {
@@ -36,7 +37,7 @@ function app(bodyMs = 0) {
 }
 
 describe('Yoga batching: keyed and unkeyed mutations in one batch', () => {
-  it('H1 a keyed (argument) and an unkeyed pay in one batch both run without errors; the batch resent: the keyed one replays, the unkeyed one runs again', async () => {
+  it('a keyed (argument) and an unkeyed pay in one batch both run without errors; the batch resent: the keyed one replays, the unkeyed one runs again', async () => {
     const { runs, resolvers } = app(50);
     const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'r5-batch-mix' });
     const batch = [
@@ -54,7 +55,7 @@ describe('Yoga batching: keyed and unkeyed mutations in one batch', () => {
     expect(runs.pay).toBe(3);
   });
 
-  it('H2 two pays with their own argument keys in one batch: each runs once and gets its own result; resent, each replays its own', async () => {
+  it('two pays with their own argument keys in one batch: each runs once and gets its own result; resent, each replays its own', async () => {
     const { runs, resolvers } = app(50);
     const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'r5-batch-two' });
     const batch = [
@@ -68,7 +69,7 @@ describe('Yoga batching: keyed and unkeyed mutations in one batch', () => {
     expect(runs.pay).toBe(2);
   });
 
-  it('H3 a batch under a header key holding a query and a mutation: the query runs unkeyed every time, the mutation once', async () => {
+  it('a batch under a header key holding a query and a mutation: the query runs unkeyed every time, the mutation once', async () => {
     const { runs, resolvers } = app();
     const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'r5-batch-query' });
     const batch = [{ query: '{ ping(idempotencyKey: "h3") }' }, { query: 'mutation { pay(amount: 3) { id amount } }' }];
@@ -89,7 +90,7 @@ describe('SSE and multipart responses', () => {
       body: JSON.stringify({ query: `mutation { pay(amount: ${amount}) { id amount } }` }),
     }).then((r) => r.text());
 
-  it('H4 an SSE request and a JSON POST racing one key: one run; afterwards SSE replays the very payment the JSON caller got (or vice versa)', async () => {
+  it('an SSE request and a JSON POST racing one key: one run; afterwards SSE replays the very payment the JSON caller got (or vice versa)', async () => {
     const { runs, resolvers } = app(300);
     const server = await startYoga({ typeDefs, resolvers, label: 'r5-sse-race' });
     const [sseText, json] = await Promise.all([
@@ -107,7 +108,7 @@ describe('SSE and multipart responses', () => {
     expect(runs.pay).toBe(1);
   });
 
-  it('H5 Accept: multipart/mixed (incremental delivery) for a keyed mutation: one run, replayed, another input under the key refused', async () => {
+  it('Accept: multipart/mixed (incremental delivery) for a keyed mutation: one run, replayed, another input under the key refused', async () => {
     const { runs, resolvers } = app();
     const server = await startYoga({ typeDefs, resolvers, label: 'r5-multipart' });
     const send = (amount: number) =>

@@ -1,15 +1,16 @@
 /**
- * Round 3: the memory store's quotas. `maxRecordsPerScope` exists "so one caller cannot fill the
+ * The memory store's quotas. `maxRecordsPerScope` exists "so one caller cannot fill the
  * store for the others"; bytes had no per-scope bound until `maxBytesPerScope`.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../../src/graphql/index.js';
 import { createMemoryStore } from '../../../src/stores/memory.js';
-import { as, codes, listen, post } from '../../support/servers/yoga-listen.js';
+import { asSfString as as, codes, listen, post } from '../../support/servers/yoga.js';
 
-describe('R4 one caller fills the memory store’s maxBytes with large stored results', () => {
+describe('one caller fills the memory store’s maxBytes with large stored results', () => {
   it('another user’s new key is still accepted (one caller cannot fill the store for the others)', async () => {
     let runs = 0;
     const store = createMemoryStore(); // defaults: 10 000 records, 1 000 per scope, 64 MiB, 8 MiB per scope

@@ -15,7 +15,7 @@ import type { IdempotencyContext, UseIdempotencyOptions } from '../../../src/gra
 import { useIdempotency } from '../../../src/graphql/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-import { serveOverGraphqlWs } from '../../support/servers/yoga-graphql-ws.js';
+import { serveOverGraphqlWs } from '../../support/servers/yoga.js';
 
 interface Context {
   user?: string;

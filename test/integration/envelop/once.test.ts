@@ -9,7 +9,13 @@ import type { Plugin } from 'graphql-yoga';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-import { post, replayOf, startTestServer, type TestServer, type TestServerOptions } from '../../support/servers/yoga.js';
+import {
+  post,
+  replayOf,
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from '../../support/servers/yoga.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {

@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../../src/graphql/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-import { post, replayOf, startTestServer, type TestServer, type TestServerOptions } from '../../support/servers/yoga.js';
+import {
+  post,
+  replayOf,
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from '../../support/servers/yoga.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
 const servers: TestServer[] = [];

@@ -1,6 +1,7 @@
 /**
- * Round 5: Redis faults through the fault-injecting proxy while a real client retries with
+ * Redis faults through the fault-injecting proxy while a real client retries with
  * createIdempotentFetch against Yoga over real HTTP. Recommended ioredis options, short store timeout.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSchema, createYoga } from 'graphql-yoga';

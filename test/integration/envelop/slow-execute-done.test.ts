@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { as, post, startYoga } from '../../support/servers/yoga-http.js';
+import { as, post, startYoga } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {

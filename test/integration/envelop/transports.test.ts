@@ -1,7 +1,8 @@
 /**
- * Hostile review A: transports other than one plain JSON POST — SSE, persisted operations resolved
+ * Transports other than one plain JSON POST — SSE, persisted operations resolved
  * in `onParams`, graphql-ws with a connection lost mid-mutation, and a plain `envelop()` executor
  * whose context object is reused across executions (a job runner with one service identity).
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +13,8 @@ import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { useIdempotency, type IdempotencyContext } from '../../../src/graphql/index.js';
-import { as, onClose, post, redisStore, startYoga } from '../../support/servers/yoga-http.js';
-import { serveOverGraphqlWs } from '../../support/servers/yoga-graphql-ws.js';
+import { as, onClose, post, redisStore, startYoga } from '../../support/servers/yoga.js';
+import { serveOverGraphqlWs } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {

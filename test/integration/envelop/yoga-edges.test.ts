@@ -1,6 +1,7 @@
 /**
- * Hostile review A: GraphQL Yoga edges of "a keyed mutation runs at most once", "no caller gets
+ * GraphQL Yoga edges of "a keyed mutation runs at most once", "no caller gets
  * another caller's result" and "no key stays locked". Each test counts the resolver's runs.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { GraphQLError, GraphQLScalarType } from 'graphql';
@@ -8,7 +9,7 @@ import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../../src/graphql/index.js';
 import { createMemoryStore } from '../../../src/stores/memory.js';
-import { as, codes, post, startYoga, type Ctx } from '../../support/servers/yoga-http.js';
+import { as, codes, post, startYoga, type Ctx } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {

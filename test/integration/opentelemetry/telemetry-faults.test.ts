@@ -1,14 +1,23 @@
 /**
- * Round 4: OpenTelemetry wiring whose providers fail (a meter provider that throws, a tracer whose
+ * OpenTelemetry wiring whose providers fail (a meter provider that throws, a tracer whose
  * spans throw, an onEvent returning a thenable whose `then` throws). Promise: observers never change
  * an outcome: one run, replay, no key locked, no unhandled rejection, over real HTTP and Redis.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { describe, expect, it } from 'vitest';
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { createIdempotencyTelemetry } from '../../../src/opentelemetry/index.js';
-import { as, codes, post, redisStore, sleep, startYoga, watchUnhandledRejections } from '../../support/servers/yoga-listen.js';
+import {
+  asSfString as as,
+  codes,
+  post,
+  redisStore,
+  sleep,
+  startYogaUrl as startYoga,
+  watchUnhandledRejections,
+} from '../../support/servers/yoga.js';
 
-describe('R4 telemetry whose providers throw', () => {
+describe('telemetry whose providers throw', () => {
   it('a throwing meter provider and a tracer whose spans throw: one run, replay, key free after a throwing body', async () => {
     const unhandled = watchUnhandledRejections();
     const meterProvider = {

@@ -1,8 +1,9 @@
 /**
- * Hostile review (b): the core engine and the Redis store under real Redis faults — a stalled
+ * The core engine and the Redis store under real Redis faults — a stalled
  * redis-server (CLIENT PAUSE on a dedicated server), a TCP proxy that drops replies or cuts one
  * connection, the store's own per-call timeout firing while Redis still runs the script.
  * Every test asserts the README's promise; a red test is a violation.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { createRedisStore } from '../../../src/stores/redis.js';
 import { startFaultProxy, type FaultProxy } from '../../support/redis/fault-proxy.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
-import { sleep } from '../../support/servers/trpc/superjson-server.js';
+import { sleep } from '../../support/servers/trpc/servers.js';
 
 let server: RedisServer;
 const clients: Redis[] = [];
@@ -63,7 +64,7 @@ async function settle<T>(promise: Promise<T>): Promise<T | Error> {
   }
 }
 
-describe('adversarial review: Redis stalls and timeouts', () => {
+describe('Redis stalls and timeouts', () => {
   /**
    * An engine on the Redis store whose first successful lease renewal resolves `renewed`: the
    * timing of B1 / B10 is taken from it, not from timers that drift under load.
@@ -94,7 +95,7 @@ describe('adversarial review: Redis stalls and timeouts', () => {
   // that it stays at-least-once and fenced: the takeover gets fence 2, the stale holder's
   // completion is refused, and every later repeat replays the takeover's result.
 
-  it("B1 a Redis stall longer than the lease left (shorter than the lease) while the body runs: the retry queued first takes over with fence 2, the stale holder's completion is refused", async () => {
+  it("a Redis stall longer than the lease left (shorter than the lease) while the body runs: the retry queued first takes over with fence 2, the stale holder's completion is refused", async () => {
     const prefix = uniquePrefix('rb-stall');
     const lease = 1_200; // renewed every 400 ms
     const holder = observedEngine(await client(server.url), prefix, lease);
@@ -131,7 +132,7 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     });
   });
 
-  it('B10 a Redis stall while the result is written, longer than the lease left (shorter than completionRetry and the lease): the retry queued first takes over with fence 2, the stale completion is refused', async () => {
+  it('a Redis stall while the result is written, longer than the lease left (shorter than completionRetry and the lease): the retry queued first takes over with fence 2, the stale completion is refused', async () => {
     const prefix = uniquePrefix('rb-complete-stall');
     const lease = 1_200; // renewed every 400 ms; completionRetry defaults to the lease
     const holder = observedEngine(await client(server.url), prefix, lease);
@@ -169,7 +170,7 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     });
   });
 
-  it('B2 a begin that times out in the store (Redis paused) while Redis still runs it later: 503, nothing runs, and the key is free afterwards', async () => {
+  it('a begin that times out in the store (Redis paused) while Redis still runs it later: 503, nothing runs, and the key is free afterwards', async () => {
     const prefix = uniquePrefix('rb-begin-timeout');
     const redis = await client(server.url);
     const { engine } = engineOn(redis, prefix, { lease: 3_000, timeout: 200 });
@@ -188,7 +189,7 @@ describe('adversarial review: Redis stalls and timeouts', () => {
     expect(runs).toBe(1);
   });
 
-  it('B3 a complete that times out while Redis still runs it (Redis paused during completion): stored once, replayed, run once', async () => {
+  it('a complete that times out while Redis still runs it (Redis paused during completion): stored once, replayed, run once', async () => {
     const prefix = uniquePrefix('rb-complete-timeout');
     const { engine, events } = engineOn(await client(server.url), prefix, { lease: 3_000, timeout: 200 });
     let runs = 0;
@@ -207,7 +208,7 @@ describe('adversarial review: Redis stalls and timeouts', () => {
   });
 });
 
-describe('adversarial review: dropped replies and cut connections (fault proxy)', () => {
+describe('dropped replies and cut connections (fault proxy)', () => {
   let proxy: FaultProxy;
   beforeAll(async () => {
     proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: server.port } });
@@ -216,7 +217,7 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     await proxy.close();
   });
 
-  it('B4 fail-open + concurrent wait: a waiter that saw the record RUNNING must not run the body when a later poll hits a store blip', async () => {
+  it('fail-open + concurrent wait: a waiter that saw the record RUNNING must not run the body when a later poll hits a store blip', async () => {
     const prefix = uniquePrefix('rb-open-wait');
     const options = { lease: 1_000, failMode: 'open' as const, concurrent: { wait: 3_000 } };
     const holder = engineOn(await client(server.url), prefix, options);
@@ -240,7 +241,7 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     ).toBe(true);
   });
 
-  it('B5 a begin whose reply is lost (recommended client options): the body runs once and the key is never 409 for longer than one lease', async () => {
+  it('a begin whose reply is lost (recommended client options): the body runs once and the key is never 409 for longer than one lease', async () => {
     const prefix = uniquePrefix('rb-begin-drop');
     const lease = 1_500;
     const redis = await client(proxy.url, { enableOfflineQueue: false });
@@ -266,7 +267,7 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     expect(lastConflict - started).toBeLessThanOrEqual(lease + 300);
   });
 
-  it("B6 a holder cut off past its lease: the newer attempt's result is never overwritten by the stale completion, and the record is not stuck", async () => {
+  it("a holder cut off past its lease: the newer attempt's result is never overwritten by the stale completion, and the record is not stuck", async () => {
     const prefix = uniquePrefix('rb-stale');
     const lease = 600;
     const stale = engineOn(await client(proxy.url), prefix, { lease });
@@ -286,7 +287,7 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
     expect(stale.events.map((e) => e.type)).toContain('stale-completion');
   });
 
-  it('B7 a release re-sent by ioredis after its reply was lost never frees the record of the attempt that acquired it since', async () => {
+  it('a release re-sent by ioredis after its reply was lost never frees the record of the attempt that acquired it since', async () => {
     const prefix = uniquePrefix('rb-release-resend');
     const lease = 2_000;
     const a = engineOn(await client(proxy.url), prefix, { lease });
@@ -317,8 +318,8 @@ describe('adversarial review: dropped replies and cut connections (fault proxy)'
   });
 });
 
-describe('adversarial review: engine on the shared redis-server', () => {
-  it('B8 concurrent: { wait } with a body three times longer than the lease: the heartbeat keeps it, 20 waiters on 4 connections replay, one run', async () => {
+describe('engine on the shared redis-server', () => {
+  it('concurrent: { wait } with a body three times longer than the lease: the heartbeat keeps it, 20 waiters on 4 connections replay, one run', async () => {
     const prefix = uniquePrefix('rb-wait-long');
     const engines: IdempotencyEngine[] = [];
     for (let i = 0; i < 4; i++)
@@ -337,7 +338,7 @@ describe('adversarial review: engine on the shared redis-server', () => {
     expect(new Set(results.map((r) => JSON.stringify(r.value))).size).toBe(1);
   });
 
-  it('B9 scope null (scope: false) and a user called "null", and ("a:b","c") vs ("a","b:c"): four records', async () => {
+  it('scope null (scope: false) and a user called "null", and ("a:b","c") vs ("a","b:c"): four records', async () => {
     const { engine } = engineOn(connectRedis(), uniquePrefix('rb-ids'), {});
     const results = await Promise.all([
       engine.execute({ scope: null, operation: 'op', key: 'k', input: 1, run: async () => 'anonymous' }),
@@ -354,15 +355,15 @@ describe('adversarial review: engine on the shared redis-server', () => {
   });
 });
 
-describe('adversarial review: fencing after a lapse', () => {
-  it('B11 ttl = lease with maxRunTime = lease (the record expired with its last lease, so the fence started over at 1) is refused at construction', () => {
+describe('fencing after a lapse', () => {
+  it('ttl = lease with maxRunTime = lease (the record expired with its last lease, so the fence started over at 1) is refused at construction', () => {
     expect(() =>
       createIdempotencyEngine({ store: createMemoryStore(), lease: 600, ttl: 600, maxRunTime: 600 }),
     ).toThrow(/"ttl" must be at least "maxRunTime" \+ "lease"/);
   });
 
   for (const storeName of ['redis', 'memory'] as const) {
-    it(`B11 (${storeName}) a holder past maxRunTime with a ttl above maxRunTime + lease: the retry that takes over gets fence + 1 and takeover: true`, async () => {
+    it(`on the ${storeName} store, a holder past maxRunTime with a ttl above maxRunTime + lease: the retry that takes over gets fence + 1 and takeover: true`, async () => {
       const lease = 600;
       const store =
         storeName === 'redis'

@@ -9,13 +9,15 @@ import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 
+/** Long enough that a busy machine's event-loop stalls never outlast it (the heartbeat renews every third). */
+const LEASE_MS = 1_000;
 let server: RedisServer;
 beforeAll(async () => {
   server = await startRedisServer(['--maxmemory-policy', 'noeviction']);
 });
 afterAll(() => server?.stop());
 
-/** Fills Redis up to its limit: sets maxmemory just above what it uses, then writes until a write is refused. */
+/** Fills Redis up to its limit: sets maxmemory just above what it uses, writes until a write is refused, then lowers the limit below what it uses. */
 async function fillToTheLimit(url: string): Promise<void> {
   const admin = connectRedis({}, url);
   const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
@@ -26,6 +28,9 @@ async function fillToTheLimit(url: string): Promise<void> {
       await admin.set(`filler:${i}`, filler);
     } catch (error) {
       expect(String(error)).toContain('OOM');
+      // Then keep it over the limit: client buffers Redis trims later (idle clients) must not make room again.
+      const full = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+      await admin.config('SET', 'maxmemory', String(full - 256 * 1024));
       return;
     }
   }
@@ -36,7 +41,7 @@ describe('the Redis store at maxmemory with noeviction', () => {
     const redis = connectRedis({}, server.url);
     const engine = createIdempotencyEngine({
       store: createRedisStore({ redis, prefix: uniquePrefix('oom') }),
-      lease: 300,
+      lease: LEASE_MS,
     });
     let runs = 0;
     let proceed!: () => void;
@@ -51,7 +56,7 @@ describe('the Redis store at maxmemory with noeviction', () => {
     });
     await expect.poll(() => runs).toBe(1);
     await fillToTheLimit(server.url);
-    await new Promise((resolve) => setTimeout(resolve, 700)); // two lease lengths: only the heartbeat keeps the record
+    await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS + 100)); // only the heartbeat keeps the record
     proceed();
     await expect(first).resolves.toEqual({ value: 'charged', replayed: false });
 

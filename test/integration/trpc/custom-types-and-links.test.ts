@@ -1,6 +1,7 @@
 /**
- * Hostile review (b), continued: more tRPC and core attacks. Every test asserts the README's
+ * Continued: more tRPC and core attacks. Every test asserts the README's
  * promise; a red test is a violation.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,7 @@ import { isIdempotencyError } from '../../../src/core/errors.js';
 import { resolveKey } from '../../../src/core/key.js';
 import { createMemoryStore } from '../../../src/stores/memory.js';
 import { idempotency } from '../../../src/trpc/index.js';
-import { counter, makeT, redisStore, serve, sleep, type Ctx } from '../../support/servers/trpc/superjson-server.js';
+import { counter, makeT, redisStore, serve, sleep, type Ctx } from '../../support/servers/trpc/servers.js';
 
 async function post(url: string, path: string, body: BodyInit, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, { method: 'POST', headers, body });
@@ -67,8 +68,8 @@ superjson.registerCustom<JsonMoney, string>(
   'rb-json-money',
 );
 
-describe('adversarial review: more fingerprint attacks', () => {
-  it('A9 a class with private state and no toJSON() sent through a superjson custom transformer: refused with 400, never 5 € answered for 5 000 €', async () => {
+describe('more fingerprint attacks', () => {
+  it('a class with private state and no toJSON() sent through a superjson custom transformer: refused with 400, never 5 € answered for 5 000 €', async () => {
     const t = makeT();
     const probe = counter();
     const router = t.router({
@@ -92,7 +93,7 @@ describe('adversarial review: more fingerprint attacks', () => {
     expect(probe.runs('transfer')).toBe(0);
   });
 
-  it('A9b the same value type with a toJSON(): 5 € and 5 000 € under one key are told apart (422), the same amount replays', async () => {
+  it('the same value type with a toJSON(): 5 € and 5 000 € under one key are told apart (422), the same amount replays', async () => {
     const t = makeT();
     const probe = counter();
     const router = t.router({
@@ -115,8 +116,8 @@ describe('adversarial review: more fingerprint attacks', () => {
   });
 });
 
-describe('adversarial review: replays through other links', () => {
-  it("A12 wsLink: the handshake header is never a call's key, the input field is; two users with one key never share, retries replay", async () => {
+describe('replays through other links', () => {
+  it("wsLink: the handshake header is never a call's key, the input field is; two users with one key never share, retries replay", async () => {
     const t = makeT();
     const probe = counter();
     const router = t.router({
@@ -173,8 +174,8 @@ describe('adversarial review: replays through other links', () => {
   });
 });
 
-describe('adversarial review: core odds and ends', () => {
-  it('A13 one key written as a bare token, an sf-string, an sf-string with parameters, and an input field is one record', () => {
+describe('core odds and ends', () => {
+  it('one key written as a bare token, an sf-string, an sf-string with parameters, and an input field is one record', () => {
     const forms = [
       { header: 'abc-1' },
       { header: '"abc-1"' },
@@ -189,7 +190,7 @@ describe('adversarial review: core odds and ends', () => {
     }
   });
 
-  it('A14 memory store: a scope that fills its quota cannot lock others out or push their records out; running attempts still complete', async () => {
+  it('memory store: a scope that fills its quota cannot lock others out or push their records out; running attempts still complete', async () => {
     const store = createMemoryStore({ maxRecords: 20, maxRecordsPerScope: 5 });
     const engine = createIdempotencyEngine({ store });
     let release!: () => void;
@@ -220,7 +221,7 @@ describe('adversarial review: core odds and ends', () => {
     ).toEqual({ value: 'bob', replayed: false });
   });
 
-  it('A15 a key freed by a body that threw, then run again with OTHER input, is a new run (documented); the same key never replays across operations', async () => {
+  it('a key freed by a body that threw, then run again with OTHER input, is a new run (documented); the same key never replays across operations', async () => {
     const engine = createIdempotencyEngine({ store: createMemoryStore() });
     await engine
       .execute({

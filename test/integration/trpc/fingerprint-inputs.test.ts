@@ -1,6 +1,7 @@
 /**
- * Hostile review (b): the tRPC middleware against the README's promises, over real HTTP with the
+ * The tRPC middleware against the README's promises, over real HTTP with the
  * real Redis store. Every test asserts the promise; a red test is a violation.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { type AnyTRPCRouter } from '@trpc/server';
@@ -8,7 +9,7 @@ import { octetInputParser } from '@trpc/server/http';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
-import { counter, makeT, redisStore, serve, type Ctx } from '../../support/servers/trpc/superjson-server.js';
+import { counter, makeT, redisStore, serve, type Ctx } from '../../support/servers/trpc/servers.js';
 
 /** POSTs one tRPC mutation with a superjson body. */
 async function post(url: string, path: string, input: unknown, headers: Record<string, string>) {
@@ -24,8 +25,8 @@ async function post(url: string, path: string, input: unknown, headers: Record<s
   };
 }
 
-describe('adversarial review: fingerprint of tRPC inputs', () => {
-  it('A1 octet-stream (File / Blob / Uint8Array through httpLink): the stream cannot be fingerprinted, so a keyed call is refused with 400 — never a replay of another file', async () => {
+describe('fingerprint of tRPC inputs', () => {
+  it('octet-stream (File / Blob / Uint8Array through httpLink): the stream cannot be fingerprinted, so a keyed call is refused with 400 — never a replay of another file', async () => {
     const t = makeT();
     const probe = counter();
     const router = t.router({
@@ -68,7 +69,7 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
   });
 
   // A1b (two streams) and A4 (the fingerprint of a shared 1 MB string) are regression tests in test/core/fingerprint-values.test.ts.
-  it('A2 an Error input (superjson sends name, message and cause): inputs differing only in the cause must not fingerprint equal', async () => {
+  it('an Error input (superjson sends name, message and cause): inputs differing only in the cause must not fingerprint equal', async () => {
     const t = makeT();
     const probe = counter();
     const router = t.router({
@@ -101,7 +102,7 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
     expect(probe.runs('report')).toBe(1);
   });
 
-  it('A3 registered superjson symbols (enum-like input values) must not fingerprint equal', async () => {
+  it('registered superjson symbols (enum-like input values) must not fingerprint equal', async () => {
     const CREDIT = Symbol('credit');
     const DEBIT = Symbol('debit');
     superjson.registerSymbol(CREDIT, 'rb-credit');
@@ -126,7 +127,7 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
     expect(debit.status).toBe(422);
   });
 
-  it('A4b over real HTTP: a ~1 MB tRPC request with superjson referentialEqualities (1 000 references to a 1 MB string) is refused promptly with 400', async () => {
+  it('over real HTTP: a ~1 MB tRPC request with superjson referentialEqualities (1 000 references to a 1 MB string) is refused promptly with 400', async () => {
     const t = makeT();
     const router = t.router({
       ingest: t.procedure
@@ -156,8 +157,8 @@ describe('adversarial review: fingerprint of tRPC inputs', () => {
   });
 });
 
-describe('adversarial review: identity and carriers in tRPC', () => {
-  it('A5 a scope function that returns the user object instead of its id (ctx is `any` by default) must not merge users', async () => {
+describe('identity and carriers in tRPC', () => {
+  it('a scope function that returns the user object instead of its id (ctx is `any` by default) must not merge users', async () => {
     const t = makeT();
     const probe = counter();
     const store = redisStore('rb-scope-object');

@@ -1,5 +1,6 @@
 /**
- * Round 3: tRPC attacks (real standalone HTTP server, real WebSocket server, real Redis).
+ * TRPC attacks (real standalone HTTP server, real WebSocket server, real Redis).
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { createServer } from 'node:http';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
@@ -10,7 +11,7 @@ import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { idempotency, idempotencyErrorData, type IdempotencyMeta } from '../../../src/trpc/index.js';
-import { listen, redisStore } from '../../support/servers/yoga-listen.js';
+import { listen, redisStore } from '../../support/servers/yoga.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.splice(0).forEach((f) => f()));
@@ -52,7 +53,7 @@ superjson.registerCustom<Amount, string>(
   'round3-amount',
 );
 
-describe('R2 a class instance with one public field and its amount in #private state (superjson custom type)', () => {
+describe('a class instance with one public field and its amount in #private state (superjson custom type)', () => {
   it('5 € and 5 000 € under one key are two requests: the second is 422 (or 400), never the 5 € transfer replayed', async () => {
     type C = { user: string | undefined };
     const t = makeT<C>();
@@ -93,7 +94,7 @@ describe('R2 a class instance with one public field and its amount in #private s
   });
 });
 
-describe('R3 tRPC over WebSocket with a createContext that exposes `headers` (the documented ctx.headers form), shared by the HTTP and WS adapters', () => {
+describe('tRPC over WebSocket with a createContext that exposes `headers` (the documented ctx.headers form), shared by the HTTP and WS adapters', () => {
   it('the connection’s handshake header is not one call’s key: two separate transfers on one connection both run', async () => {
     type C = { headers: Record<string, string | string[] | undefined>; user: string | undefined };
     const t = makeT<C>();

@@ -1,8 +1,9 @@
 /**
- * Round 5: tRPC v11 over a real WebSocket server (applyWSSHandler) and real wsLink clients, Redis
+ * TRPC v11 over a real WebSocket server (applyWSSHandler) and real wsLink clients, Redis
  * store. Two sockets of one user racing a key, a socket closed mid-mutation then the retry on a new
  * socket, a server-side drop while a mutation is in flight (wsClient reconnects), a subscription
  * on the same socket.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,7 +89,7 @@ const codeOf = async (p: Promise<unknown>) =>
   );
 
 describe('tRPC wsLink', () => {
-  it('T1 two sockets of one user race one key: one run, the other CONFLICT, then the same output (a Date) replayed', async () => {
+  it('two sockets of one user race one key: one run, the other CONFLICT, then the same output (a Date) replayed', async () => {
     const s = await start(300);
     const a = s.connect('alice');
     const b = s.connect('alice');
@@ -103,7 +104,7 @@ describe('tRPC wsLink', () => {
     expect(s.runs()).toBe(1);
   });
 
-  it('T2 the client closes its socket mid-mutation; the retry on a new socket gets CONFLICT while it runs, then the replay: one run', async () => {
+  it('the client closes its socket mid-mutation; the retry on a new socket gets CONFLICT while it runs, then the replay: one run', async () => {
     const s = await start(400);
     const a = s.connect('alice');
     const lost = codeOf(a.client.pay.mutate({ amount: 9, idempotencyKey: 't2' }));
@@ -126,7 +127,7 @@ describe('tRPC wsLink', () => {
     expect(s.runs()).toBe(1);
   });
 
-  it('T3 the server drops the socket while a mutation is in flight; whatever wsClient does on reconnect, the body runs once', async () => {
+  it('the server drops the socket while a mutation is in flight; whatever wsClient does on reconnect, the body runs once', async () => {
     const s = await start(400);
     const a = s.connect('alice');
     const inflight = codeOf(a.client.pay.mutate({ amount: 3, idempotencyKey: 't3' }));
@@ -140,7 +141,7 @@ describe('tRPC wsLink', () => {
     expect(['OK', 'CONFLICT']).toContain(outcome.startsWith('ERR:') ? 'CONFLICT' : outcome);
   });
 
-  it('T4 a subscription with an idempotencyKey input on the same socket passes through; the keyed mutation beside it runs once', async () => {
+  it('a subscription with an idempotencyKey input on the same socket passes through; the keyed mutation beside it runs once', async () => {
     const s = await start(50);
     const a = s.connect('alice');
     const ticks: number[] = [];
@@ -157,7 +158,7 @@ describe('tRPC wsLink', () => {
     expect(s.runs()).toBe(1);
   });
 
-  it('T5 a keyed call on a socket without identity is UNAUTHORIZED and runs nothing; malformed keys are BAD_REQUEST', async () => {
+  it('a keyed call on a socket without identity is UNAUTHORIZED and runs nothing; malformed keys are BAD_REQUEST', async () => {
     const s = await start(0);
     const anon = s.connect(undefined as unknown as string);
     expect(await codeOf(anon.client.pay.mutate({ amount: 1, idempotencyKey: 't5' }))).toBe('UNAUTHORIZED');

@@ -27,7 +27,7 @@ import {
   type Op,
   type Transport,
 } from './types.js';
-import { serveOverGraphqlWs } from '../servers/yoga-graphql-ws.js';
+import { serveOverGraphqlWs } from '../servers/yoga.js';
 
 type Context = YogaInitialContext & { user?: string; idempotency?: IdempotencyContext };
 

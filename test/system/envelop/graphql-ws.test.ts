@@ -1,8 +1,9 @@
 /**
- * Round 5: Yoga over a real graphql-ws server and client (docs/envelop-and-graphql-ws.md wiring),
+ * Yoga over a real graphql-ws server and client (docs/envelop-and-graphql-ws.md wiring),
  * real Redis. Races between sockets, sockets dropped mid-mutation with graphql-ws' own automatic
  * re-send, keys from connection params, subscriptions mixed in, and several server processes
  * sharing one Redis with a kill -9 of the holder.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -49,7 +50,7 @@ function run(c: Client, query: string, variables: Record<string, unknown>): Prom
 const code = (r: ExecutionResult) => r.errors?.[0]?.extensions?.code;
 
 describe('graphql-ws: races and retries across sockets', () => {
-  it('W1 two sockets of one user race one key: the body runs once, the loser gets CONCURRENT, later repeats replay the same payment', async () => {
+  it('two sockets of one user race one key: the body runs once, the loser gets CONCURRENT, later repeats replay the same payment', async () => {
     const s = await server({ bodyMs: 300 });
     const a = client(s.wsUrl, { userToken: 'alice' });
     const b = client(s.wsUrl, { userToken: 'alice' });
@@ -64,7 +65,7 @@ describe('graphql-ws: races and retries across sockets', () => {
     expect(await s.runs()).toBe(1);
   });
 
-  it('W2 two users, one key, one socket each at once: each runs and gets their own payment', async () => {
+  it('two users, one key, one socket each at once: each runs and gets their own payment', async () => {
     const s = await server({ bodyMs: 100 });
     const [ra, rb] = await Promise.all([
       run(client(s.wsUrl, { userToken: 'alice' }), PAY, { k: 'w2', a: 5 }),
@@ -75,7 +76,7 @@ describe('graphql-ws: races and retries across sockets', () => {
     expect(await s.runs()).toBe(2);
   });
 
-  it('W3 the server drops every socket mid-mutation; graphql-ws re-sends the mutation on its new socket by itself: one run, the retry never runs it again', async () => {
+  it('the server drops every socket mid-mutation; graphql-ws re-sends the mutation on its new socket by itself: one run, the retry never runs it again', async () => {
     const s = await server({ bodyMs: 400 });
     const c = client(
       s.wsUrl,
@@ -94,7 +95,7 @@ describe('graphql-ws: races and retries across sockets', () => {
     expect(await s.runs()).toBe(1);
   });
 
-  it('W4 key from connection params (getKey): the same connection key with another amount is 422, never the first payment', async () => {
+  it('key from connection params (getKey): the same connection key with another amount is 422, never the first payment', async () => {
     const s = await server({ connectionKey: true });
     const first = await run(client(s.wsUrl, { userToken: 'alice', idempotencyKey: 'conn-1' }), PAY, { a: 5 });
     expect(first.data).toBeTruthy();
@@ -110,7 +111,7 @@ describe('graphql-ws: races and retries across sockets', () => {
     expect(await s.runs()).toBe(1);
   });
 
-  it('W5 a subscription running on the same socket (with an idempotencyKey argument) does not disturb a keyed mutation: one run, replay', async () => {
+  it('a subscription running on the same socket (with an idempotencyKey argument) does not disturb a keyed mutation: one run, replay', async () => {
     const s = await server({ bodyMs: 50 });
     const c = client(s.wsUrl, { userToken: 'alice' });
     const ticks: number[] = [];
@@ -133,7 +134,7 @@ describe('graphql-ws: races and retries across sockets', () => {
     expect(await s.runs()).toBe(1);
   });
 
-  it('W6 a keyed mutation without an identity over graphql-ws is refused (SCOPE_MISSING), nothing runs', async () => {
+  it('a keyed mutation without an identity over graphql-ws is refused (SCOPE_MISSING), nothing runs', async () => {
     const s = await server();
     const r = await run(client(s.wsUrl, {}), PAY, { k: 'w6', a: 1 });
     expect(code(r)).toBe('IDEMPOTENCY_SCOPE_MISSING');
@@ -163,7 +164,7 @@ describe('graphql-ws: two server processes on one Redis, kill -9 of the holder',
     return { child, url: `ws://127.0.0.1:${port}/graphql` };
   }
 
-  it('W7 racing on two processes, then kill -9 of the holder: CONCURRENT until the lease lapses, then one takeover (fence 2), replayed everywhere after', async () => {
+  it('racing on two processes, then kill -9 of the holder: CONCURRENT until the lease lapses, then one takeover (fence 2), replayed everywhere after', async () => {
     const prefix = uniquePrefix('r5-ws-mp');
     const env = { REDIS_URL: inject('redisUrl'), PREFIX: prefix, LEASE_MS: '1500', BODY_MS: '60000' };
     const [p1, p2] = await Promise.all([spawnServer(env), spawnServer({ ...env, BODY_MS: '200' })]);

@@ -2,7 +2,11 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, IdempotencyStoreUnavailableError, type IdempotencyEvent } from '../../../src/index.js';
+import {
+  createIdempotencyEngine,
+  IdempotencyStoreUnavailableError,
+  type IdempotencyEvent,
+} from '../../../src/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { uniquePrefix } from '../../support/redis/client.js';
 import { startRedisServer, type RedisServer } from '../../support/redis/server.js';

@@ -1,6 +1,7 @@
 /**
  * Regression tests of review A / B: values that used to fingerprint alike although the requests
  * differ (so one request was answered with another's result), and input that was too costly to hash.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { Readable } from 'node:stream';
 // The blob classes Yoga hands a resolver for a multipart upload: not `instanceof Blob` / `File`.
@@ -34,7 +35,7 @@ async function expectRefused(value: unknown, message: RegExp): Promise<void> {
   expect((error as Error).message).toMatch(message);
 }
 
-describe('fingerprint: streams are refused (review B A1: every octet-stream input fingerprinted the same)', () => {
+describe('fingerprint: streams are refused (regression: every octet-stream input fingerprinted the same)', () => {
   it('refuses a ReadableStream (a tRPC octet-stream input) with a clear 400, without reading it', async () => {
     const stream = new Response('picture of alice').body!;
     await expectRefused(stream, /^A streamed input cannot be fingerprinted; send the file in FormData or as JSON/);
@@ -50,7 +51,7 @@ describe('fingerprint: streams are refused (review B A1: every octet-stream inpu
   });
 });
 
-describe('fingerprint: class instances (review B A9 and GraphQL custom scalars: private state hashed as empty)', () => {
+describe('fingerprint: class instances (GraphQL custom scalars: private state hashed as empty)', () => {
   class Money {
     readonly #cents: bigint;
     constructor(cents: bigint) {
@@ -123,7 +124,7 @@ describe('fingerprint: class instances (review B A9 and GraphQL custom scalars: 
   });
 });
 
-describe('fingerprint: errors (review B A2: only name and message were hashed)', () => {
+describe('fingerprint: errors (regression: only name and message were hashed)', () => {
   it('hashes the cause, down the chain', async () => {
     const refund = (order: string) => new Error('refund failed', { cause: { order } });
     await expectSame(refund('order-1'), refund('order-1'));
@@ -162,7 +163,7 @@ describe('fingerprint: errors (review B A2: only name and message were hashed)',
   });
 });
 
-describe('fingerprint: symbols (review B A3: every symbol hashed the same)', () => {
+describe('fingerprint: symbols (regression: every symbol hashed the same)', () => {
   it('hashes a symbol by its registry key or description', async () => {
     await expectSame(Symbol('credit'), Symbol('credit'));
     await expectSame(Symbol.for('credit'), Symbol.for('credit'));
@@ -181,7 +182,7 @@ describe('fingerprint: symbols (review B A3: every symbol hashed the same)', () 
   });
 });
 
-describe('fingerprint: blobs of other implementations (review A B5: Yoga uploads are PonyfillFile)', () => {
+describe('fingerprint: blobs of other implementations (regression: Yoga uploads are PonyfillFile)', () => {
   const upload = (content: string, lastModified = Date.now(), name = 'import.csv', type = 'text/csv') =>
     new PonyfillFile([content], name, { type, lastModified });
 
@@ -222,7 +223,7 @@ describe('fingerprint: blobs of other implementations (review A B5: Yoga uploads
   });
 });
 
-describe('fingerprint: the work is bounded (review B A4: a 1 MB superjson request took seconds to hash)', () => {
+describe('fingerprint: the work is bounded (regression: a 1 MB superjson request took seconds to hash)', () => {
   /** A superjson request of ~1 MB whose `referentialEqualities` point `refs` entries at one object holding a 1 MB string. */
   const sharedInput = (refs: number) =>
     superjson.deserialize<unknown[]>({

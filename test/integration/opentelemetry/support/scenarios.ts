@@ -10,7 +10,13 @@ import { createIdempotencyTelemetry } from '../../../../src/opentelemetry/index.
 import { createRedisStore } from '../../../../src/stores/redis.js';
 import { freePort } from '../../../support/free-port.js';
 import { connectRedis, uniquePrefix } from '../../../support/redis/client.js';
-import { createOtel, exportedValues, onlySpan, useContextManager, type Otel } from '../../../support/opentelemetry/otel.js';
+import {
+  createOtel,
+  exportedValues,
+  onlySpan,
+  useContextManager,
+  type Otel,
+} from '../../../support/opentelemetry/otel.js';
 import type { App, Transport } from './transports.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {

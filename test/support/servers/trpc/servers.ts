@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AnyTRPCRouter } from '@trpc/server';
+import { initTRPC, type AnyTRPCRouter } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import express from 'express';
+import superjson from 'superjson';
 import { afterAll } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import { idempotencyErrorData, type IdempotencyMeta } from '../../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../redis/client.js';
 
 const USER_HEADER = 'x-user';
 
@@ -24,7 +28,15 @@ afterAll(async () => {
     for (const socket of wss.clients) socket.terminate();
     wss.close();
   }
-  await Promise.all(servers.splice(0).map((server) => new Promise((done) => server.close(done))));
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(done);
+        }),
+    ),
+  );
 });
 
 async function listen(server: Server): Promise<string> {
@@ -132,3 +144,56 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+// The superjson standalone server of the review suites: one `Ctx` (`user` from `x-user`, `req`, `res`).
+
+/** The context `serve` gives every call. */
+export interface Ctx {
+  user: string | undefined;
+  req?: unknown;
+  res?: unknown;
+}
+
+/** tRPC with superjson and the idempotency error data in every error shape. */
+export function makeT() {
+  return initTRPC
+    .context<Ctx>()
+    .meta<IdempotencyMeta>()
+    .create({
+      transformer: superjson,
+      errorFormatter: ({ shape, error }) => ({
+        ...shape,
+        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+      }),
+    });
+}
+
+/** A Redis store on the shared test redis-server, under a prefix of its own. */
+export const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
+
+/** The standalone adapter on a free port. `createContext` gives `{ req, res, user }` (`user` from `x-user`). */
+export async function serve(router: AnyTRPCRouter): Promise<string> {
+  const server = createHTTPServer({
+    router,
+    createContext: ({ req, res }) => {
+      const user = req.headers['x-user'];
+      return { req, res, user: typeof user === 'string' ? user : undefined };
+    },
+  }) as unknown as Server;
+  return listen(server);
+}
+
+/** Counts runs per name. */
+export function counter() {
+  const runs = new Map<string, number>();
+  return {
+    ran(name: string): number {
+      const n = (runs.get(name) ?? 0) + 1;
+      runs.set(name, n);
+      return n;
+    },
+    runs: (name: string) => runs.get(name) ?? 0,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
