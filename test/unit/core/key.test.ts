@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyKeyInvalidError, parseKeyHeader, resolveKey, validateKey } from '../../../src/index.js';
+import {
+  createIdempotencyEngine,
+  createMemoryStore,
+  IdempotencyKeyInvalidError,
+  parseKeyHeader,
+  resolveKey,
+  validateKey,
+} from '../../../src/index.js';
 
 describe('parseKeyHeader', () => {
   it('reads an RFC 8941 sf-string', () => {
@@ -77,5 +84,51 @@ describe('validateKey and resolveKey', () => {
     } catch (error) {
       expect(error).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID', status: 400 });
     }
+  });
+});
+
+// Reproductions from the adversarial reviews of November and December 2026.
+describe('one key across its spellings, and a freed key reused', () => {
+  it('one key written as a bare token, an sf-string, an sf-string with parameters, and an input field is one record', () => {
+    const forms = [
+      { header: 'abc-1' },
+      { header: '"abc-1"' },
+      { header: '"abc-1";v=2' },
+      { header: ' "abc-1" ' },
+      { argument: 'abc-1' },
+      { header: '"abc-1"', argument: 'abc-1' },
+    ];
+    expect(new Set(forms.map((f) => resolveKey(f)))).toEqual(new Set(['abc-1']));
+    for (const bad of [['"abc-1"', '"abc-1"'], '"abc-1", "abc-1"', 'abc-1, abc-1', '"abc\u00e9"']) {
+      expect(() => resolveKey({ header: bad as string })).toThrow();
+    }
+  });
+
+  it('a key freed by a body that threw, then run again with OTHER input, is a new run (documented); the same key never replays across operations', async () => {
+    const engine = createIdempotencyEngine({ store: createMemoryStore() });
+    await engine
+      .execute({
+        scope: 'u',
+        operation: 'refund',
+        key: 'k',
+        input: { order: 1 },
+        run: async () => Promise.reject(new Error('boom')),
+      })
+      .catch(() => {});
+    const refund = await engine.execute({
+      scope: 'u',
+      operation: 'refund',
+      key: 'k',
+      input: { order: 2 },
+      run: async () => 'refund-2',
+    });
+    const charge = await engine.execute({
+      scope: 'u',
+      operation: 'charge',
+      key: 'k',
+      input: { order: 2 },
+      run: async () => 'charge-2',
+    });
+    expect([refund.value, charge.value]).toEqual(['refund-2', 'charge-2']);
   });
 });

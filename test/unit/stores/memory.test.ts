@@ -6,6 +6,7 @@ import {
   memoryStoreDefaults,
   type MemoryStoreOptions,
 } from '../../../src/index.js';
+import { isIdempotencyError } from '../../../src/core/errors.js';
 import { beginRequest, describeStoreContract } from '../../support/stores/store-contract.js';
 
 describeStoreContract('memory', () => createMemoryStore());
@@ -179,5 +180,39 @@ describe('memory store fairness: no caller pushes out another caller’s records
     expect(() => createMemoryStore({ maxBytesPerScope: 0.5 })).toThrow(/maxBytesPerScope/);
     expect(() => createMemoryStore({ maxBytes: 1.5 })).toThrow(/maxBytes/);
     expect(() => createMemoryStore({ maxRecords: Number.NaN })).toThrow(/maxRecords/);
+  });
+});
+
+// A reproduction from the adversarial reviews of November and December 2026.
+describe('the memory store under one scope that fills its quota', () => {
+  it('a scope that fills its quota cannot lock others out or push their records out; running attempts still complete', async () => {
+    const store = createMemoryStore({ maxRecords: 20, maxRecordsPerScope: 5 });
+    const engine = createIdempotencyEngine({ store });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const victim = engine.execute({
+      scope: 'victim',
+      operation: 'pay',
+      key: 'v',
+      input: 1,
+      run: async () => {
+        await gate;
+        return 'victim-paid';
+      },
+    });
+    for (let i = 0; i < 5; i++)
+      await engine.execute({ scope: 'mallory', operation: 'pay', key: `m${i}`, input: 1, run: async () => i });
+    const refused = await engine
+      .execute({ scope: 'mallory', operation: 'pay', key: 'm-extra', input: 1, run: async () => 'x' })
+      .catch((e: unknown) => e);
+    expect(isIdempotencyError(refused) && refused.code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE');
+    release();
+    expect(await victim).toEqual({ value: 'victim-paid', replayed: false });
+    expect(
+      await engine.execute({ scope: 'victim', operation: 'pay', key: 'v', input: 1, run: async () => 'again' }),
+    ).toEqual({ value: 'victim-paid', replayed: true });
+    expect(
+      await engine.execute({ scope: 'bob', operation: 'pay', key: 'b', input: 1, run: async () => 'bob' }),
+    ).toEqual({ value: 'bob', replayed: false });
   });
 });

@@ -155,9 +155,9 @@ export interface Ctx {
 }
 
 /** tRPC with superjson and the idempotency error data in every error shape. */
-export function makeT() {
+export function makeT<C extends object = Ctx>() {
   return initTRPC
-    .context<Ctx>()
+    .context<C>()
     .meta<IdempotencyMeta>()
     .create({
       transformer: superjson,
