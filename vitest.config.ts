@@ -56,7 +56,7 @@ export default defineConfig({
           // bounds so a busy machine slows them down without failing them.
           include: ['test/system/**/*.test.ts'],
           globalSetup: redisSetup,
-          testTimeout: 120_000,
+          testTimeout: 300_000,
           hookTimeout: 180_000,
           sequence: { groupOrder: 2 },
         },

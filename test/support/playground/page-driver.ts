@@ -80,7 +80,7 @@ export async function openPage(browser: Browser, url: string, width: number, art
       const verdict = page.locator(
         `[data-testid="verdict"][data-scenario="${scenario}"]:not([data-outcome="running"]):not([data-outcome="none"])`,
       );
-      await verdict.waitFor({ timeout: 20_000 });
+      await verdict.waitFor({ timeout: 90_000 }); // generous: a busy machine runs five pages at once
       return { outcome: (await verdict.getAttribute('data-outcome')) ?? '', text: (await verdict.textContent()) ?? '' };
     },
     async counters() {
