@@ -9,10 +9,13 @@
 // compiled together with `tsc --noEmit` settings: module and moduleResolution NodeNext, strict,
 // target ES2022, ESM (so top-level await is allowed).
 //
+// It also checks that every test path a document cites (`test/…`, a file or a folder) exists, so a
+// moved or renamed test cannot leave a guarantee pointing at nothing.
+//
 // Usage: node scripts/check-docs.mjs [--keep] [file.md …]   (default: README.md and docs/*.md)
 // Exits 1 with `file.md:line:column` of the offending block line for every error, and then leaves
 // .docs-check/ in place (as --keep does after a success): `npx tsc -p .docs-check` repeats the check.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
@@ -85,6 +88,22 @@ function packagePaths() {
   return paths;
 }
 
+/** A cited test path: `test/` then path characters, not part of a longer path or URL. */
+const TEST_PATH = /(?<![\w./-])test\/[\w./-]*[\w/-]/g;
+
+/** `document.md:line: …` for every `test/…` path cited in `markdown` that is not in the repository. */
+function missingTestPaths(markdown, relative) {
+  const problems = [];
+  markdown.split(/\r?\n/).forEach((line, index) => {
+    for (const match of line.matchAll(TEST_PATH)) {
+      if (!existsSync(path.join(root, match[0]))) {
+        problems.push(`${relative}:${index + 1}:${match.index + 1}: cites ${match[0]}, which does not exist`);
+      }
+    }
+  });
+  return problems;
+}
+
 function documents(args) {
   if (args.length > 0) return args.map((file) => path.resolve(file));
   const docs = path.join(root, 'docs');
@@ -111,7 +130,9 @@ function main() {
     const folder = path.join(outDir, relative.replace(/\.md$/i, '').replace(/[^A-Za-z0-9_/-]/g, '_'));
     mkdirSync(folder, { recursive: true });
     const seen = new Map();
-    for (const block of extractBlocks(readFileSync(document, 'utf8'))) {
+    const markdown = readFileSync(document, 'utf8');
+    problems.push(...missingTestPaths(markdown, relative));
+    for (const block of extractBlocks(markdown)) {
       if (seen.has(block.name)) {
         problems.push(
           `${relative}:${block.firstLine - 1}: a block named ${block.name} already exists (line ${seen.get(block.name) - 1})`,
@@ -152,7 +173,7 @@ function main() {
 
   if (problems.length > 0) {
     process.stderr.write(
-      problems.join('\n') + `\n\ncheck-docs: ${problems.length} error(s) in ${count} TypeScript block(s).\n`,
+      problems.join('\n') + `\n\ncheck-docs: ${problems.length} error(s) (TypeScript blocks: ${count}).\n`,
     );
     process.exitCode = 1;
     return;

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { startRedisServer, type RedisServer } from '../../test/support/redis/server.js';
 
 /** A redis-server spawned for the bench run, with a helper to open connections to it. */
 export interface BenchRedis {

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startRedisServer } from './redis-server.js';
+import { startRedisServer } from './redis/server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

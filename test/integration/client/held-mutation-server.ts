@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
-import { startTestServer, type TestServer } from '../../graphql/support/server.js';
-import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
+import { startTestServer, type TestServer } from '../../support/servers/yoga.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 /** The mutation the client tests send; `key` is the key the server ran it under. */
 export const CREATE_PAYMENT = /* GraphQL */ `

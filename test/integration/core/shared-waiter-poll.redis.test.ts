@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createIdempotencyEngine } from '../../../src/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { countingStore } from '../../unit/core/counting-store.js';
 
 const WAITERS = 200;

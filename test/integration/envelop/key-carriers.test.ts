@@ -6,7 +6,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../../src/envelop/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 interface Context {
   request: Request;

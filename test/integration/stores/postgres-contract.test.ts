@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
-import { describeStoreContract } from '../../stores/store-contract.js';
+import { describeStoreContract } from '../../support/stores/store-contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 
 let database: TestDatabase;

@@ -10,7 +10,7 @@ import {
   type PostgresStore,
   type PostgresStoreOptions,
 } from '../../../src/stores/postgres.js';
-import { beginRequest } from '../../stores/store-contract.js';
+import { beginRequest } from '../../support/stores/store-contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { startPostgresProxy, type PostgresProxy } from '../../support/postgres-proxy.js';
 

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as current from '../../../src/stores/redis-scripts.js';
-import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import * as previous from './previous-redis-scripts.js';
 
 const redis = connectRedis();

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { connectRedis, uniquePrefix } from '../../support/redis-client.js';
-import { beginRequest } from '../../stores/store-contract.js';
+import { startFaultProxy, type FaultProxy } from '../../support/redis/fault-proxy.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { beginRequest } from '../../support/stores/store-contract.js';
 
 describe('redis store timeouts, through a connection that stops answering', () => {
   let proxy: FaultProxy;

@@ -10,7 +10,7 @@ import { createHTTPServer, type CreateHTTPContextOptions } from '@trpc/server/ad
 import superjson from 'superjson';
 import { afterAll } from 'vitest';
 
-export { counter, makeT, redisStore } from '../../adversarial-core/support.js';
+export { counter, makeT, redisStore } from '../../support/servers/trpc/servers.js';
 
 const servers: Server[] = [];
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, PostgresCommitUnknownError, type PostgresStore } from '../../../src/stores/postgres.js';
-import { beginRequest } from '../../stores/store-contract.js';
+import { beginRequest } from '../../support/stores/store-contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { startPostgresProxy, type PostgresProxy } from '../../support/postgres-proxy.js';
 import { startPostgresServer, type PostgresServer } from '../../support/postgres-server.js';

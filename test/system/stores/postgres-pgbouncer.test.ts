@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
-import { beginRequest, describeStoreContract } from '../../stores/store-contract.js';
+import { beginRequest, describeStoreContract } from '../../support/stores/store-contract.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { startPgBouncer, type PgBouncer } from '../../support/pgbouncer.js';
 

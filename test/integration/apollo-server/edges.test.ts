@@ -1,0 +1,185 @@
+/**
+ * Apollo Server 5 (standalone, real HTTP, real Redis) edges of the promises.
+ * Includes reproductions from the adversarial reviews of November and December 2026.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { idempotencyPlugin, type GraphQLIdempotencyContext } from '../../../src/apollo-server/index.js';
+import { as, codes, onClose, post, redisStore } from '../../support/servers/yoga.js';
+
+interface Context {
+  user?: string;
+  idempotency?: GraphQLIdempotencyContext;
+}
+
+const typeDefs = /* GraphQL */ `
+  type Query {
+    ping: String
+  }
+  type Receipt {
+    number: String!
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+    receipt: Receipt
+  }
+  type Mutation {
+    pay(amount: Int!): Payment!
+    declined(amount: Int!): Payment
+  }
+`;
+
+async function start(options: {
+  before?: ApolloServerPlugin<Context>[];
+  after?: ApolloServerPlugin<Context>[];
+  batching?: boolean;
+  label: string;
+}) {
+  const runs = { pay: 0, declined: 0 };
+  const apollo = new ApolloServer<Context>({
+    typeDefs,
+    resolvers: {
+      Mutation: {
+        pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs.pay}`, amount }),
+        declined: () => {
+          runs.declined++;
+          throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
+        },
+      },
+      Payment: {
+        receipt: () => {
+          throw new Error('receipt printer on fire');
+        },
+      },
+    },
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    allowBatchedHttpRequests: options.batching ?? false,
+    plugins: [
+      ...(options.before ?? []),
+      idempotencyPlugin<Context>({ store: redisStore(options.label), scope: (ctx) => ctx.user }),
+      ...(options.after ?? []),
+    ],
+  });
+  const { url } = await startStandaloneServer(apollo, {
+    listen: { port: 0, host: '127.0.0.1' },
+    context: async ({ req }) => (typeof req.headers['x-user'] === 'string' ? { user: req.headers['x-user'] } : {}),
+  });
+  onClose(() => apollo.stop());
+  return { url, runs };
+}
+
+describe('Apollo Server: other plugins around the idempotency plugin', () => {
+  it('a didEncounterErrors hook that throws after the root resolver returned: the retry is refused (no response was built), never run again', async () => {
+    const flaky: ApolloServerPlugin<Context> = {
+      async requestDidStart() {
+        return {
+          async didEncounterErrors() {
+            throw new Error('error reporter is down');
+          },
+        };
+      },
+    };
+    const { url, runs } = await start({ before: [flaky], label: 'apollo-did-encounter' });
+    const query = 'mutation { pay(amount: 3) { id receipt { number } } }';
+    await post(url, { query }, as('alice', '"apollo-dee"'));
+    const retry = await post(url, { query }, as('alice', '"apollo-dee"'));
+    expect(runs.pay).toBe(1);
+    // docs/apollo-server.md: a root resolver returned but no response was built: repeats are refused.
+    expect(retry.status).toBe(500);
+    expect(codes(retry.json)).toEqual(['IDEMPOTENCY_RESULT_NOT_STORED']);
+  });
+
+  it('a slow (not failing) willSendResponse of another plugin: a coded client error is stored and not run again', async () => {
+    const slow: ApolloServerPlugin<Context> = {
+      async requestDidStart() {
+        return {
+          async willSendResponse() {
+            await sleep(1_500);
+          },
+        };
+      },
+    };
+    const { url, runs } = await start({ before: [slow], label: 'apollo-slow' });
+    const query = 'mutation { declined(amount: 3) { id } }';
+    await post(url, { query }, as('alice', '"apollo-slow"'));
+    const retry = await post(url, { query }, as('alice', '"apollo-slow"'));
+    expect(runs.declined).toBe(1);
+    expect(retry.json.extensions).toEqual({ idempotency: { replayed: true } });
+  });
+
+  it('a plugin after ours that answers in responseForOperation leaves no key locked, and nothing ran', async () => {
+    let answering = true;
+    const cache: ApolloServerPlugin<Context> = {
+      async requestDidStart() {
+        return {
+          async responseForOperation() {
+            if (!answering) return null;
+            return {
+              http: { status: 429, headers: new Map() as never },
+              body: { kind: 'single', singleResult: { errors: [{ message: 'Slow down.' }] } },
+            };
+          },
+        };
+      },
+    };
+    const { url, runs } = await start({ after: [cache], label: 'apollo-answer' });
+    const query = 'mutation { pay(amount: 4) { id } }';
+    const limited = await post(url, { query }, as('alice', '"apollo-answer"'));
+    expect(limited.status).toBe(429);
+    answering = false;
+    const ran = await post(url, { query }, as('alice', '"apollo-answer"'));
+    expect(ran.json.data).toEqual({ pay: { id: 'p1' } });
+    expect(runs.pay).toBe(1);
+  });
+});
+
+describe('Apollo Server: batched HTTP requests carrying one key', () => {
+  it('two identical operations in one batch run the body once', async () => {
+    const { url, runs } = await start({ batching: true, label: 'apollo-batch' });
+    const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
+    await post(url, [op, op], as('alice', '"apollo-batch"'));
+    await post(url, [op], as('alice', '"apollo-batch"'));
+    expect(runs.pay).toBe(1);
+  });
+});
+
+describe('Apollo Server: a server-wide fieldResolver (root mutation fields without their own resolver)', () => {
+  it('the mutation still runs through the server’s fieldResolver once the plugin has wrapped the schema', async () => {
+    let runs = 0;
+    const apollo = new ApolloServer<Context>({
+      typeDefs: /* GraphQL */ `
+        type Query {
+          ping: String
+        }
+        type Payment {
+          id: ID!
+          amount: Int!
+        }
+        type Mutation {
+          pay(amount: Int!): Payment!
+        }
+      `,
+      // A dispatching field resolver (e.g. a command bus): Mutation.pay has no resolver of its own.
+      fieldResolver: (source, args, _ctx, info) => {
+        if (info.parentType.name === 'Mutation' && info.fieldName === 'pay')
+          return { id: `p${++runs}`, amount: (args as { amount: number }).amount };
+        return (source as Record<string, unknown> | undefined)?.[info.fieldName];
+      },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      plugins: [idempotencyPlugin<Context>({ store: redisStore('apollo-field-resolver'), scope: (ctx) => ctx.user })],
+    });
+    const { url } = await startStandaloneServer(apollo, {
+      listen: { port: 0, host: '127.0.0.1' },
+      context: async ({ req }) => (typeof req.headers['x-user'] === 'string' ? { user: req.headers['x-user'] } : {}),
+    });
+    onClose(() => apollo.stop());
+    const keyed = await post(url, { query: 'mutation { pay(amount: 2) { id amount } }' }, as('alice', '"fr-1"'));
+    expect(keyed.json.data).toEqual({ pay: { id: 'p1', amount: 2 } });
+    const unkeyed = await post(url, { query: 'mutation { pay(amount: 3) { id amount } }' }, as('alice'));
+    expect(unkeyed.json.data).toEqual({ pay: { id: 'p2', amount: 3 } });
+  });
+});

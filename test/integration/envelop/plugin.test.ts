@@ -1,0 +1,381 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { useIdempotency } from '../../../src/envelop/index.js';
+import { createRedisStore } from '../../../src/stores/redis.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import {
+  post,
+  replayOf,
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from '../../support/servers/yoga.js';
+
+const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function start(options: TestServerOptions = {}): Promise<TestServer> {
+  const store = createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('graphql') });
+  const server = await startTestServer({ ...options, idempotency: { store, ...options.idempotency } });
+  servers.push(server);
+  return server;
+}
+
+const as = (user: string, key?: string): Record<string, string> => ({
+  'x-user': user,
+  ...(key === undefined ? {} : { 'idempotency-key': key }),
+});
+
+describe('useIdempotency over HTTP with the Redis store', () => {
+  it('runs a keyed mutation once and replays the identical JSON with the replay header', async () => {
+    const server = await start();
+    const first = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-1"'));
+    const second = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-1"'));
+
+    expect(server.runs.createPayment).toBe(1);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(first.json).toEqual({
+      data: { createPayment: { id: 'createPayment-1', amount: 5, key: 'pay-1', fence: 1 } },
+    });
+    expect(second.status).toBe(200);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(first.text).toBe(JSON.stringify(first.json));
+    expect(second.text).toBe(replayOf(first.text));
+  });
+
+  it('accepts a bare (unquoted) key and reads the header case-insensitively', async () => {
+    const server = await start();
+    await post(
+      server.url,
+      { query: CREATE, variables: { amount: 1 } },
+      { 'x-user': 'alice', 'IDEMPOTENCY-KEY': 'bare-1' },
+    );
+    const second = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"bare-1"'));
+    expect(server.runs.createPayment).toBe(1);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('answers the same key with other variables or another selection with 422, running nothing', async () => {
+    const server = await start();
+    await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-2"'));
+    const otherVariables = await post(server.url, { query: CREATE, variables: { amount: 6 } }, as('alice', '"pay-2"'));
+    const otherSelection = await post(
+      server.url,
+      { query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id } }', variables: { amount: 5 } },
+      as('alice', '"pay-2"'),
+    );
+
+    expect(server.runs.createPayment).toBe(1);
+    for (const response of [otherVariables, otherSelection]) {
+      expect(response.status).toBe(422);
+      expect(response.json.data).toBeUndefined();
+      expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual([
+        'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
+      ]);
+    }
+  });
+
+  it('ignores formatting and the operation name in the fingerprint', async () => {
+    const server = await start();
+    await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-3"'));
+    const reformatted = await post(
+      server.url,
+      {
+        query:
+          'mutation Other($amount: Int!) {\n  # same selection\n  createPayment(amount: $amount) { id, amount, key, fence }\n}',
+        variables: { amount: 5 },
+      },
+      as('alice', '"pay-3"'),
+    );
+    expect(server.runs.createPayment).toBe(1);
+    expect(reformatted.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('answers 49 of 50 concurrent identical requests with 409 and Retry-After while the first runs', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = await start({ beforeResolve: () => gate });
+    let conflicts = 0;
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        post(server.url, { query: CREATE, variables: { amount: 7 } }, as('alice', '"burst"')).then((response) => {
+          if (response.status === 409 && ++conflicts === 49) release();
+          return response;
+        }),
+      ),
+    );
+
+    expect(server.runs.createPayment).toBe(1);
+    const [winner, ...others] = [...responses].sort((a, b) => a.status - b.status);
+    expect(winner?.status).toBe(200);
+    expect(winner?.json.data).toEqual({ createPayment: { id: 'createPayment-1', amount: 7, key: 'burst', fence: 1 } });
+    expect(others).toHaveLength(49);
+    for (const response of others) {
+      expect(response.status).toBe(409);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_CONCURRENT_REQUEST']);
+    }
+    const later = await post(server.url, { query: CREATE, variables: { amount: 7 } }, as('alice', '"burst"'));
+    expect(later.text).toBe(replayOf(winner?.text ?? ''));
+  });
+
+  it('gives all 50 concurrent identical requests the identical result with concurrent: { wait }', async () => {
+    let arrived = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = await start({
+      idempotency: { concurrent: { wait: 25_000 } },
+      beforeResolve: () => gate,
+      wrap: (handler) => (req, res) => {
+        if (++arrived === 50) release();
+        handler(req, res);
+      },
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        post(server.url, { query: CREATE, variables: { amount: 8 } }, as('alice', '"burst-wait"')),
+      ),
+    );
+
+    expect(server.runs.createPayment).toBe(1);
+    const originals = responses.filter((response) => response.headers.get('idempotent-replayed') === null);
+    const replays = responses.filter((response) => response.headers.get('idempotent-replayed') === 'true');
+    expect(originals).toHaveLength(1);
+    expect(replays).toHaveLength(49);
+    for (const response of replays) {
+      expect(response.status).toBe(200);
+      expect(response.text).toBe(replayOf(originals[0]?.text ?? ''));
+    }
+  });
+
+  it('keeps two users with the same key apart', async () => {
+    const server = await start();
+    const alice = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"shared"'));
+    const bob = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('bob', '"shared"'));
+
+    expect(server.runs.createPayment).toBe(2);
+    expect(alice.json.data).toEqual({ createPayment: { id: 'createPayment-1', amount: 5, key: 'shared', fence: 1 } });
+    expect(bob.json.data).toEqual({ createPayment: { id: 'createPayment-2', amount: 5, key: 'shared', fence: 1 } });
+    expect(bob.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('treats the same key on another mutation field as another record', async () => {
+    const server = await start();
+    await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"per-op"'));
+    const refund = await post(server.url, { query: 'mutation { refund(amount: 5) { id } }' }, as('alice', '"per-op"'));
+    expect(refund.status).toBe(200);
+    expect(server.runs).toMatchObject({ createPayment: 1, refund: 1 });
+  });
+
+  it('reads the key from a field argument', async () => {
+    const server = await start();
+    const query =
+      'mutation($amount: Int!, $key: String) { createPayment(amount: $amount, idempotencyKey: $key) { id key } }';
+    const first = await post(server.url, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
+    const second = await post(server.url, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
+
+    expect(server.runs.createPayment).toBe(1);
+    expect(first.json.data).toEqual({ createPayment: { id: 'createPayment-1', key: 'arg-1' } });
+    expect(second.text).toBe(replayOf(first.text));
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('reads the key from an input object field', async () => {
+    const server = await start();
+    const query = 'mutation { transfer(input: { amount: 4, idempotencyKey: "input-1" }) { id key } }';
+    const first = await post(server.url, { query }, as('alice'));
+    const second = await post(server.url, { query }, as('alice'));
+
+    expect(server.runs.transfer).toBe(1);
+    expect(first.json.data).toEqual({ transfer: { id: 'transfer-1', key: 'input-1' } });
+    expect(second.text).toBe(replayOf(first.text));
+  });
+
+  it('accepts a header and an argument that agree, and rejects them with 400 when they differ', async () => {
+    const server = await start();
+    const query = 'mutation($key: String) { createPayment(amount: 1, idempotencyKey: $key) { id } }';
+    const agree = await post(server.url, { query, variables: { key: 'same' } }, as('alice', '"same"'));
+    const differ = await post(server.url, { query, variables: { key: 'one' } }, as('alice', '"other"'));
+
+    expect(agree.status).toBe(200);
+    expect(differ.status).toBe(400);
+    expect(differ.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
+    expect(server.runs.createPayment).toBe(1);
+  });
+
+  it('handles several mutation fields as one record, and rejects different argument keys in one operation', async () => {
+    const server = await start();
+    const both = 'mutation { a: createPayment(amount: 1) { id } refund(amount: 1) { id } }';
+    const first = await post(server.url, { query: both }, as('alice', '"multi"'));
+    const second = await post(server.url, { query: both }, as('alice', '"multi"'));
+    expect(server.runs).toMatchObject({ createPayment: 1, refund: 1 });
+    expect(second.text).toBe(replayOf(first.text));
+
+    const twoKeys = await post(
+      server.url,
+      {
+        query:
+          'mutation { createPayment(amount: 1, idempotencyKey: "x") { id } transfer(input: { amount: 1, idempotencyKey: "y" }) { id } }',
+      },
+      as('alice'),
+    );
+    expect(twoKeys.status).toBe(400);
+    expect(twoKeys.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
+    expect(server.runs.transfer).toBeUndefined();
+  });
+
+  it('never stores queries and ignores a key (even a malformed one) on a query', async () => {
+    const server = await start();
+    const responses = [
+      await post(server.url, { query: '{ ping }' }, as('alice', '"q-1"')),
+      await post(server.url, { query: '{ ping }' }, as('alice', '"q-1"')),
+      await post(server.url, { query: 'query { ping }' }, as('alice', '"not", "valid"')),
+    ];
+    expect(server.runs.ping).toBe(3);
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      expect(response.text).toBe('{"data":{"ping":"pong"}}');
+      expect(response.headers.get('idempotent-replayed')).toBeNull();
+    }
+  });
+
+  it.each([
+    ['sent twice', '"a", "b"'],
+    ['too long', `"${'k'.repeat(256)}"`],
+    ['empty', '""'],
+    ['not an sf-string', '"unterminated'],
+  ])('rejects a malformed key (%s) with 400 before anything runs', async (_, key) => {
+    const server = await start();
+    const response = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', key));
+    expect(response.status).toBe(400);
+    expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
+    expect(server.runs.createPayment).toBeUndefined();
+  });
+
+  it('rejects a mutation without a key with 400 when a key is required, and still lets queries through', async () => {
+    const server = await start({ idempotency: { required: true } });
+    const mutation = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice'));
+    const query = await post(server.url, { query: '{ ping }' }, as('alice'));
+
+    expect(mutation.status).toBe(400);
+    expect(mutation.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_REQUIRED']);
+    expect(server.runs.createPayment).toBeUndefined();
+    expect(query.status).toBe(200);
+  });
+
+  it('runs a mutation without a key normally and stores nothing', async () => {
+    const server = await start();
+    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice'));
+    const second = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice'));
+    expect(server.runs.createPayment).toBe(2);
+    expect(second.json.data).toEqual({ createPayment: { id: 'createPayment-2', amount: 1, key: null, fence: null } });
+  });
+
+  it('frees the key after an unexpected resolver error, so a retry runs again', async () => {
+    const server = await start();
+    const query = 'mutation { failing(amount: 1) { id } }';
+    const first = await post(server.url, { query }, as('alice', '"fails"'));
+    const retry = await post(server.url, { query }, as('alice', '"fails"'));
+
+    expect(server.runs.failing).toBe(2);
+    expect(first.json.errors?.map((error) => error.message)).toEqual(['Unexpected error.']);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+  });
+
+  it('stores and replays a coded GraphQLError', async () => {
+    const server = await start();
+    const query = 'mutation { declined(amount: 1) { id } }';
+    const first = await post(server.url, { query }, as('alice', '"declined"'));
+    const retry = await post(server.url, { query }, as('alice', '"declined"'));
+
+    expect(server.runs.declined).toBe(1);
+    expect(first.json).toEqual({
+      errors: [
+        {
+          message: 'Card declined.',
+          locations: [{ line: 1, column: 12 }],
+          path: ['declined'],
+          extensions: { code: 'CARD_DECLINED' },
+        },
+      ],
+      data: { declined: null },
+    });
+    expect(retry.status).toBe(first.status);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(replayOf(first.text));
+  });
+
+  it('replays the original HTTP status and headers of a coded error', async () => {
+    const server = await start();
+    const query = 'mutation { forbidden(amount: 1) { id } }';
+    const first = await post(server.url, { query }, as('alice', '"forbidden"'));
+    const retry = await post(server.url, { query }, as('alice', '"forbidden"'));
+
+    expect(server.runs.forbidden).toBe(1);
+    expect([first.status, retry.status]).toEqual([403, 403]);
+    expect([first.headers.get('x-limit'), retry.headers.get('x-limit')]).toEqual(['10', '10']);
+    expect(first.json.errors?.[0]?.extensions).toEqual({ code: 'FORBIDDEN' });
+    expect(retry.text).toBe(replayOf(first.text));
+  });
+
+  it('lets a user shouldStore override the policy', async () => {
+    const server = await start({ idempotency: { shouldStore: () => false } });
+    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));
+    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));
+    expect(server.runs.createPayment).toBe(2);
+  });
+
+  it('falls back to the default policy when a user shouldStore throws: the result is stored, never run twice', async () => {
+    const events: string[] = [];
+    const server = await start({
+      idempotency: {
+        shouldStore: () => {
+          throw new Error('broken policy');
+        },
+        onEvent: (event) => events.push(event.type),
+      },
+    });
+    const first = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    const retry = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(replayOf(first.text));
+    expect(server.runs.createPayment).toBe(1);
+    expect(events).toContain('policy-error');
+  });
+
+  it('stores the result before Yoga hands it over, so a broken onExecutionResult hook of another plugin cannot make the body run twice', async () => {
+    let failures = 1;
+    const server = await start({
+      plugins: [
+        {
+          onExecutionResult() {
+            if (failures-- > 0) throw new Error('a broken plugin');
+          },
+        },
+      ],
+    });
+    const first = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
+    const retry = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(server.runs.createPayment).toBe(1);
+  });
+
+  it('reports events through onEvent', async () => {
+    const events: string[] = [];
+    const server = await start({
+      idempotency: { onEvent: (event) => events.push(`${event.type}:${event.operation}`) },
+    });
+    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
+    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
+    expect(events).toEqual(['executed:createPayment', 'replayed:createPayment']);
+  });
+
+  it('requires the scope option', () => {
+    expect(() => useIdempotency({} as never)).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,260 @@
+import { createServer, type Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { startPlayground, type Playground } from '../../../playground/start.js';
+import { defaultTiming } from '../../../playground/timing.js';
+import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { pay, postJson, processExists, type PaymentAnswer } from '../../support/playground/http.js';
+
+const chargeMutation = (key: string) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` },
+  body: JSON.stringify({
+    query: 'mutation { createCharge(amountCents: 1250, description: "Tea") { id amountCents } }',
+  }),
+});
+
+const zeroCounters = { requests: 0, lostResponses: 0, replayed: 0, conflicts: 0, mismatches: 0, takeovers: 0 };
+
+describe.each([
+  { store: 'memory', redisUrl: undefined, cluster: '/cluster/graphql' },
+  { store: 'redis', redisUrl: inject('redisUrl'), cluster: '/cluster/trpc' },
+] as const)('startPlayground on the $store store', ({ store, redisUrl, cluster }) => {
+  const redisPrefix = uniquePrefix('playground');
+  let playground: Playground;
+
+  beforeAll(async () => {
+    playground = await startPlayground({ port: 0, redisUrl, redisPrefix });
+  });
+  afterAll(() => playground?.close());
+  afterEach(async () => {
+    expect(
+      (await postJson(playground.url, '/api/settings', { flaky: false, idempotency: true, wait: false })).status,
+    ).toBe(200);
+    expect((await postJson(playground.url, '/api/reset')).status).toBe(200);
+  });
+
+  it('serves the page, its stylesheet and its bundled script', async () => {
+    expect(playground.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(playground.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<script type="module" src="/app.js"></script>');
+    const script = await fetch(new URL('/app.js', playground.url));
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const code = await script.text();
+    expect(code).toContain('createIdempotentFetch');
+    expect(code).toContain('idempotencyLink');
+    expect(code).not.toMatch(/^import /m); // bundled: nothing left for the browser to resolve
+    expect((await fetch(new URL('/styles.css', playground.url))).status).toBe(200);
+    expect((await fetch(new URL('/nothing-here', playground.url))).status).toBe(404);
+  });
+
+  it('reports its store, switches, timing, counters, ledger, server log and instances at /api/state', async () => {
+    const state = await (await fetch(new URL('/api/state', playground.url))).json();
+    expect(state).toEqual({
+      store,
+      settings: { flaky: false, idempotency: true, wait: false },
+      timing: defaultTiming,
+      counters: zeroCounters,
+      charges: [],
+      serverLog: [],
+      instances: { a: { state: 'off' }, b: { pid: process.pid } },
+    });
+  });
+
+  it('with the flaky switch on, runs the mutation but loses the first response to a key; the retry is replayed', async () => {
+    expect((await postJson(playground.url, '/api/settings', { flaky: true })).status).toBe(200);
+    const graphql = new URL('/graphql', playground.url).href;
+
+    await expect(fetch(graphql, chargeMutation('lost-once'))).rejects.toThrow('fetch failed');
+    expect(playground.demo.ledger.charges()).toHaveLength(1);
+
+    const retry = await fetch(graphql, chargeMutation('lost-once'));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.json()).toEqual({
+      data: { createCharge: { id: 'ch_1', amountCents: 1250 } },
+      extensions: { idempotency: { replayed: true } },
+    });
+    expect(playground.demo.ledger.charges()).toHaveLength(1);
+    expect(playground.demo.counters).toEqual({ ...zeroCounters, requests: 2, lostResponses: 1, replayed: 1 });
+    expect(playground.demo.ledger.charges()[0]).toMatchObject({
+      channel: 'graphql',
+      requestKey: 'lost-once',
+      description: 'Tea',
+      fence: 1,
+      writes: [{ instance: 'B', fence: 1 }],
+    });
+    expect(playground.demo.serverLog.list().map((event) => event.kind)).toEqual(['charged', 'lost', 'replayed']);
+  });
+
+  it('with idempotency off, routes to the unprotected API: the same key charges again', async () => {
+    expect((await postJson(playground.url, '/api/settings', { idempotency: false })).status).toBe(200);
+    const first = await pay(playground.url, { api: '/trpc', key: 'twice', amountCents: 300 });
+    const second = await pay(playground.url, { api: '/trpc', key: 'twice', amountCents: 300 });
+
+    expect([first, second]).toMatchObject([
+      { status: 200, replayed: false, charge: { id: 'ch_1', fence: null } },
+      { status: 200, replayed: false, charge: { id: 'ch_2', fence: null } },
+    ]);
+    expect(playground.demo.ledger.charges().map((charge) => charge.requestKey)).toEqual(['twice', 'twice']);
+    expect(playground.demo.counters).toEqual({ ...zeroCounters, requests: 2 });
+  });
+
+  it.each(['/graphql', '/trpc'])(
+    'a double click through %s: the second request gets 409 with Retry-After; one charge',
+    async (api) => {
+      const first = pay(playground.url, { api, key: 'double', amountCents: 500 });
+      await sleep(100);
+      const second = await pay(playground.url, { api, key: 'double', amountCents: 500 });
+      expect(second).toMatchObject({ status: 409, retryAfter: '1', code: 'IDEMPOTENCY_CONCURRENT_REQUEST' });
+      expect(await first).toMatchObject({ status: 200, charge: { id: 'ch_1', fence: 1 } });
+      expect(await pay(playground.url, { api, key: 'double', amountCents: 500 })).toMatchObject({
+        status: 200,
+        replayed: true,
+        charge: { id: 'ch_1' },
+      });
+      expect(playground.demo.ledger.charges()).toHaveLength(1);
+      expect(playground.demo.counters).toMatchObject({ requests: 3, conflicts: 1, replayed: 1 });
+    },
+  );
+
+  it.each(['/graphql', '/trpc'])(
+    'a double click through %s with Wait on: the second request waits and gets the replay',
+    async (api) => {
+      expect((await postJson(playground.url, '/api/settings', { wait: true })).status).toBe(200);
+      const first = pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
+      await sleep(100);
+      const second = await pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
+      expect(await first).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1' } });
+      expect(second).toMatchObject({ status: 200, replayed: true, charge: { id: 'ch_1' } });
+      expect(playground.demo.counters).toMatchObject({ requests: 2, conflicts: 0, replayed: 1 });
+    },
+  );
+
+  it.each(['/graphql', '/trpc'])(
+    'a key reused through %s with another amount gets 422 and charges nothing',
+    async (api) => {
+      expect(await pay(playground.url, { api, key: 'reused', amountCents: 500 })).toMatchObject({ status: 200 });
+      expect(await pay(playground.url, { api, key: 'reused', amountCents: 600 })).toMatchObject({
+        status: 422,
+        code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
+      });
+      expect(playground.demo.ledger.charges().map((charge) => charge.amountCents)).toEqual([500]);
+      expect(playground.demo.counters).toMatchObject({ requests: 2, mismatches: 1 });
+    },
+  );
+
+  it(`crash through ${cluster} with the default timing: instance A (a child process) charges, is killed with SIGKILL; B answers 409, then takes over with fence 2`, async () => {
+    const api = cluster;
+    const answer = await postJson(playground.url, '/api/crash/prepare');
+    const prepared = await answer.json();
+    expect(answer.status, JSON.stringify(prepared)).toBe(200);
+    const pid = prepared.instances.a.pid as number;
+    expect(prepared.instances.a).toMatchObject({ state: 'in-rotation', pid: expect.any(Number) });
+    expect(pid).not.toBe(process.pid);
+    expect(processExists(pid)).toBe(true);
+
+    const started = Date.now();
+    expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toEqual({ lost: true });
+    await vi.waitFor(() => expect(processExists(pid)).toBe(false)); // really gone: SIGKILL
+    const answers: PaymentAnswer[] = [];
+    for (;;) {
+      const answer = await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 });
+      answers.push(answer);
+      if (answer.lost || answer.status !== 409) break;
+      await sleep(500);
+    }
+    expect(answers.length).toBeGreaterThan(1);
+    expect(answers.slice(0, -1).every((answer) => !answer.lost && answer.status === 409)).toBe(true);
+    expect(answers.at(-1)).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1', fence: 2 } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(defaultTiming.leaseMs); // B waited out A's lease
+    expect(playground.demo.ledger.charges()).toMatchObject([
+      {
+        id: 'ch_1',
+        amountCents: 700,
+        fence: 2,
+        writes: [
+          { instance: 'A', fence: 1 },
+          { instance: 'B', fence: 2 },
+        ],
+      },
+    ]);
+    expect(playground.demo.counters).toMatchObject({ takeovers: 1, conflicts: answers.length - 1 });
+    const log = playground.demo.serverLog.list().map((event) => `${event.instance}:${event.kind}`);
+    expect(log.slice(0, 5)).toEqual(['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer']);
+    expect(log.slice(-2)).toEqual(['B:rewrote', 'B:answered']);
+    expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toMatchObject({
+      status: 200,
+      replayed: true,
+      charge: { fence: 2 },
+    });
+  }, 20_000);
+
+  it('rejects a switch that is not true or false, and changes nothing', async () => {
+    const answer = await postJson(playground.url, '/api/settings', { flaky: 'yes' });
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toEqual({ error: 'flaky must be true or false' });
+    expect(playground.demo.settings()).toEqual({ flaky: false, idempotency: true, wait: false });
+  });
+});
+
+describe('startPlayground with redisUrl', () => {
+  const redisPrefix = uniquePrefix('playground');
+  let playground: Playground;
+  beforeAll(async () => {
+    playground = await startPlayground({ port: 0, redisUrl: inject('redisUrl'), redisPrefix });
+  });
+  afterAll(() => playground?.close());
+
+  it('keeps idempotency records in Redis under its prefix, named by hashes', async () => {
+    const redis = connectRedis();
+    expect(await redis.keys(`${redisPrefix}*`)).toEqual([]);
+    expect((await fetch(new URL('/graphql', playground.url), chargeMutation('in-redis'))).status).toBe(200);
+    const keys = await redis.keys(`${redisPrefix}*`);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(new RegExp(`^${redisPrefix}\\{[0-9a-f]{64}\\}$`));
+  });
+});
+
+describe('closing the playground', () => {
+  it('kills instance A', async () => {
+    const playground = await startPlayground({ port: 0 });
+    const answer = await postJson(playground.url, '/api/crash/prepare');
+    const prepared = await answer.json();
+    expect(answer.status, JSON.stringify(prepared)).toBe(200);
+    const pid = prepared.instances.a.pid as number;
+    expect(processExists(pid)).toBe(true);
+    await playground.close();
+    await vi.waitFor(() => expect(processExists(pid)).toBe(false));
+  });
+});
+
+describe('startPlayground errors', () => {
+  let blocker: Server | undefined;
+  afterAll(() => new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve())));
+
+  it('rejects with EADDRINUSE when the port is taken', async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker?.listen(0, '127.0.0.1', resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address ? address.port : -1;
+    await expect(startPlayground({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('rejects with a clear message when Redis cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const address = closed.address();
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const url = `redis://127.0.0.1:${typeof address === 'object' && address ? address.port : -1}`;
+    await expect(startPlayground({ port: 0, redisUrl: url })).rejects.toThrow(`Cannot reach Redis at ${url}`);
+  });
+
+  it('rejects a timing that is not a whole number of milliseconds', async () => {
+    await expect(startPlayground({ port: 0, timing: { leaseMs: 0 } })).rejects.toThrow(
+      'timing.leaseMs must be a whole number of milliseconds ≥ 1, got 0',
+    );
+  });
+});

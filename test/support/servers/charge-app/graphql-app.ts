@@ -1,0 +1,72 @@
+import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
+import type { IdempotencyOptions } from '../../../../src/core/options.js';
+import { useIdempotency, type GraphQLIdempotencyContext } from '../../../../src/envelop/index.js';
+import { isReportSize, type Ledger } from './ledger.js';
+
+type Context = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
+
+const typeDefs = /* GraphQL */ `
+  "Any JSON value, passed through as sent."
+  scalar JSON
+  type Query {
+    ping: String!
+  }
+  type Charge {
+    key: String
+    amount: Int!
+    fence: Int
+    server: String!
+    run: Int!
+    chargedAt: String!
+  }
+  type Mutation {
+    charge(amount: Int!, waitForGate: Boolean = false, memo: JSON, idempotencyKey: String): Charge!
+    "A string of \`bytes\` characters: a result as large as a test needs."
+    report(bytes: Int!): String!
+  }
+`;
+
+const JSONScalar = new GraphQLScalarType({ name: 'JSON', parseValue: (value) => value, serialize: (value) => value });
+
+/** The scope of requests that send no `x-user`: one shared scope, on purpose (the tests' clients are one caller). */
+const ANONYMOUS = 'anonymous';
+
+/** A Yoga app whose mutations run the shared ledger body behind `useIdempotency` (scope: the `x-user` header, else one shared scope). */
+export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
+  const schema = createSchema<Context>({
+    typeDefs,
+    resolvers: {
+      JSON: JSONScalar,
+      Query: { ping: () => 'pong' },
+      Mutation: {
+        charge: async (_, { amount, waitForGate }: { amount: number; waitForGate: boolean }, { idempotency }) => {
+          const charge = await ledger.charge({
+            operation: 'graphql:charge',
+            key: idempotency?.key,
+            fence: idempotency?.fence,
+            amount,
+            waitForGate,
+          });
+          return { ...charge, chargedAt: charge.chargedAt.toISOString() };
+        },
+        report: (_, { bytes }: { bytes: number }, { idempotency }) => {
+          if (!isReportSize(bytes))
+            throw new GraphQLError('bytes is out of range.', { extensions: { code: 'BAD_USER_INPUT' } });
+          return ledger.report({
+            operation: 'graphql:report',
+            key: idempotency?.key,
+            fence: idempotency?.fence,
+            bytes,
+          });
+        },
+      },
+    },
+  });
+  return createYoga<Context>({
+    schema,
+    logging: false,
+    landingPage: false,
+    plugins: [useIdempotency<Context>({ ...options, scope: (ctx) => ctx.request.headers.get('x-user') ?? ANONYMOUS })],
+  });
+}

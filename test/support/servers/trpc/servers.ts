@@ -1,0 +1,199 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { initTRPC, type AnyTRPCRouter } from '@trpc/server';
+import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import express from 'express';
+import superjson from 'superjson';
+import { afterAll } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { createRedisStore } from '../../../../src/stores/redis.js';
+import { idempotencyErrorData, type IdempotencyMeta } from '../../../../src/trpc/index.js';
+import { connectRedis, uniquePrefix } from '../../redis/client.js';
+
+const USER_HEADER = 'x-user';
+
+export interface TestServer {
+  url: string;
+  /** Drops the responses of the next `count` calls of `path`: the procedure runs, then the socket is destroyed. */
+  dropResponses(path: string, count: number): void;
+}
+
+const servers: Server[] = [];
+const socketServers: WebSocketServer[] = [];
+afterAll(async () => {
+  for (const wss of socketServers.splice(0)) {
+    for (const socket of wss.clients) socket.terminate();
+    wss.close();
+  }
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(done);
+        }),
+    ),
+  );
+});
+
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.closeIdleConnections?.();
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The standalone adapter (`createHTTPServer`) on a free port; the context exposes `req` and `res`. */
+export async function startStandaloneServer(router: AnyTRPCRouter): Promise<TestServer> {
+  const server = createHTTPServer({
+    router,
+    createContext: ({ req, res }) => ({ req, res, user: headerValue(req, USER_HEADER) }),
+  });
+  const drops = new Map<string, number>();
+  // Runs before tRPC's handler: for a dropped call, the response never leaves; the socket is destroyed instead.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.slice(1);
+    const left = drops.get(path) ?? 0;
+    if (left === 0) return;
+    drops.set(path, left - 1);
+    const destroy = () => {
+      res.socket?.destroy();
+      return true;
+    };
+    res.write = destroy as unknown as ServerResponse['write'];
+    res.end = destroy as unknown as ServerResponse['end'];
+  });
+  const url = await listen(server);
+  return { url, dropResponses: (path, count) => drops.set(path, count) };
+}
+
+/** The fetch adapter (`fetchRequestHandler`) behind a Node server; the context exposes `req` and `resHeaders`. */
+export async function startFetchServer(router: AnyTRPCRouter): Promise<{ url: string }> {
+  const server = createServer((req, res) => {
+    void toRequest(req)
+      .then((request) =>
+        fetchRequestHandler({
+          endpoint: '',
+          req: request,
+          router,
+          createContext: ({ req: fetchReq, resHeaders }) => ({
+            req: fetchReq,
+            resHeaders,
+            user: fetchReq.headers.get(USER_HEADER) ?? undefined,
+          }),
+        }),
+      )
+      .then(async (response) => {
+        res.writeHead(response.status, Object.fromEntries(response.headers));
+        res.end(Buffer.from(await response.arrayBuffer()));
+      });
+  });
+  return { url: await listen(server) };
+}
+
+/** The Express adapter (`createExpressMiddleware`) at `/trpc`; the context exposes `req` and `res`. */
+export async function startExpressServer(router: AnyTRPCRouter): Promise<{ url: string }> {
+  const app = express();
+  app.use(
+    '/trpc',
+    createExpressMiddleware({ router, createContext: ({ req, res }) => ({ req, res, user: req.get(USER_HEADER) }) }),
+  );
+  return { url: `${await listen(createServer(app))}/trpc` };
+}
+
+/**
+ * The WebSocket adapter (`applyWSSHandler` on a `ws` server) at a `ws://` URL. The context exposes the
+ * upgrade request as `req` (as a `createContext` shared with the HTTP adapters would), the connection
+ * params, and the user named by the `user` connection param.
+ */
+export async function startWebSocketServer(router: AnyTRPCRouter): Promise<{ url: string }> {
+  const server = createServer();
+  const wss = new WebSocketServer({ server });
+  socketServers.push(wss);
+  applyWSSHandler({
+    wss,
+    router,
+    createContext: ({ req, info }) => ({
+      req,
+      connectionParams: info.connectionParams,
+      user: info.connectionParams?.user,
+    }),
+  });
+  return { url: (await listen(server)).replace(/^http/, 'ws') };
+}
+
+async function toRequest(req: IncomingMessage): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    for (const item of Array.isArray(value) ? value : [value ?? '']) headers.append(name, item);
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  return new Request(`http://127.0.0.1${req.url}`, {
+    method: req.method,
+    headers,
+    body: hasBody ? Buffer.concat(chunks) : undefined,
+  });
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+// The superjson standalone server of the review suites: one `Ctx` (`user` from `x-user`, `req`, `res`).
+
+/** The context `serve` gives every call. */
+export interface Ctx {
+  user: string | undefined;
+  req?: unknown;
+  res?: unknown;
+}
+
+/** tRPC with superjson and the idempotency error data in every error shape. */
+export function makeT<C extends object = Ctx>() {
+  return initTRPC
+    .context<C>()
+    .meta<IdempotencyMeta>()
+    .create({
+      transformer: superjson,
+      errorFormatter: ({ shape, error }) => ({
+        ...shape,
+        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
+      }),
+    });
+}
+
+/** A Redis store on the shared test redis-server, under a prefix of its own. */
+export const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
+
+/** The standalone adapter on a free port. `createContext` gives `{ req, res, user }` (`user` from `x-user`). */
+export async function serve(router: AnyTRPCRouter): Promise<string> {
+  const server = createHTTPServer({
+    router,
+    createContext: ({ req, res }) => {
+      const user = req.headers['x-user'];
+      return { req, res, user: typeof user === 'string' ? user : undefined };
+    },
+  }) as unknown as Server;
+  return listen(server);
+}
+
+/** Counts runs per name. */
+export function counter() {
+  const runs = new Map<string, number>();
+  return {
+    ran(name: string): number {
+      const n = (runs.get(name) ?? 0) + 1;
+      runs.set(name, n);
+      return n;
+    },
+    runs: (name: string) => runs.get(name) ?? 0,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

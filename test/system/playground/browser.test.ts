@@ -1,0 +1,124 @@
+import { mkdir } from 'node:fs/promises';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, inject, it, type ExpectStatic } from 'vitest';
+import { startPlayground, type Playground } from '../../../playground/start.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { launchChromium } from '../../support/playground/chromium.js';
+import { openPage, wrappedButtons, type PageDriver } from '../../support/playground/page-driver.js';
+import { scenarioCases, type ScenarioCase } from '../../support/playground/scenario-checks.js';
+
+const ARTIFACTS = 'test-artifacts';
+/**
+ * Close to `npm run playground`'s timing (`defaultTiming`), with a shorter pause before the kill
+ * and a longer lease: a loaded machine must still see B's 409 while A's lease lives, and a
+ * double click's second request arrive while the first one charges.
+ */
+const TIMING = { leaseMs: 2_500, chargeLatencyMs: 500, killDelayMs: 200, waitMs: 5_000 };
+type Channel = 'graphql' | 'trpc';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/**
+ * Every scenario at a desktop and at a phone width: at 1280 px via both channels on both stores, at
+ * 390 px on the memory store with the channels taking turns. Each combination has its own
+ * playground and page, and they run side by side: a run is mostly waiting for a charge, a lease or
+ * a Retry-After.
+ */
+const combinations: { store: 'memory' | 'redis'; width: number; channels: Channel[]; screenshots: boolean }[] = [
+  { store: 'memory', width: 1280, channels: ['graphql'], screenshots: true },
+  { store: 'memory', width: 1280, channels: ['trpc'], screenshots: false },
+  { store: 'redis', width: 1280, channels: ['graphql'], screenshots: false },
+  { store: 'redis', width: 1280, channels: ['trpc'], screenshots: false },
+  { store: 'memory', width: 390, channels: ['trpc', 'graphql'], screenshots: true },
+];
+
+const onOff = (value: boolean) => (value ? 'on' : 'off');
+
+/** Runs one scenario from the page, checks what the page shows and what the ledger holds, and takes a screenshot (`name`) if asked. */
+async function runCase(
+  expect: ExpectStatic,
+  driver: PageDriver,
+  playground: Playground,
+  scenario: ScenarioCase,
+  channel: Channel,
+  name: string | undefined,
+): Promise<void> {
+  await driver.reset();
+  await driver.setSwitches(scenario.switches);
+  await driver.chooseChannel(channel);
+  const verdict = await driver.run(scenario.scenario);
+  const run = {
+    outcome: verdict.outcome,
+    verdict: verdict.text,
+    attempts: await driver.attempts(),
+    counters: await driver.counters(),
+    serverKinds: await driver.serverKinds(),
+    ledgerRows: await driver.ledgerRows(),
+    charges: playground.demo.ledger.charges(),
+  };
+  try {
+    scenario.check(expect, run, channel);
+    expect(run.ledgerRows).toBe(run.charges.length);
+    expect(run.charges.every((charge) => charge.channel === channel)).toBe(true);
+    const { idempotency, flaky, wait } = scenario.switches;
+    const [header] = await driver.clickHeaders();
+    expect(header).toContain(
+      `${channel === 'graphql' ? 'GraphQL' : 'tRPC'} · store ${playground.store} · idempotency ${onOff(idempotency)} · flaky ${onOff(flaky)} · wait ${onOff(wait)}`,
+    );
+    expect(await driver.scrollsSideways(), 'the page scrolls sideways').toBe(false);
+    expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
+  } catch (error) {
+    await driver.screenshot(`${name ?? 'playground'}-${playground.store}-${channel}-FAILED`);
+    throw new Error(
+      `${scenario.name} via ${channel}: ${(error as Error).message}\nrun: ${JSON.stringify({ ...run, charges: run.charges.length })}`,
+      { cause: error },
+    );
+  }
+  if (name) await driver.screenshot(`${name}-${scenario.name.replace(/\W+/g, '-')}`);
+}
+
+describe('playground page', () => {
+  it.concurrent.for(combinations)(
+    'runs every scenario via $channels on the $store store at $width px',
+    { timeout: 480_000 },
+    async ({ store, width, channels, screenshots }, { expect }) => {
+      const redisUrl = store === 'redis' ? inject('redisUrl') : undefined;
+      const playground = await startPlayground({
+        port: 0,
+        redisUrl,
+        redisPrefix: uniquePrefix('playground'),
+        timing: TIMING,
+      });
+      const driver = await openPage(browser, playground.url, width, ARTIFACTS);
+      const name = `playground-${width}-${store}-${channels.join('-')}`;
+      try {
+        expect(await driver.page.getByTestId('store').textContent()).toBe(`store: ${store}`);
+        for (const id of ['client-log-empty', 'server-log-empty', 'ledger-empty'])
+          expect(await driver.page.getByTestId(id).isVisible(), id).toBe(true);
+        expect(await driver.scrollsSideways(), 'the page scrolls sideways before the first click').toBe(false);
+        expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
+        if (screenshots) await driver.screenshot(`${name}-empty`);
+        for (const [index, scenario] of scenarioCases.entries()) {
+          await runCase(
+            expect,
+            driver,
+            playground,
+            scenario,
+            channels[index % channels.length] ?? 'graphql',
+            screenshots ? name : undefined,
+          );
+        }
+      } finally {
+        await driver.page.close();
+        await playground.close();
+      }
+    },
+  );
+});
