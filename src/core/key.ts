@@ -15,8 +15,12 @@ export interface KeySources {
   argument?: unknown;
   /** Value of GraphQL's `@idempotent(key:)` directive on the mutation field, as sent by the client. */
   directive?: unknown;
-  /** What an adapter's `getKey` option found (read like a header value): one more carrier, never a replacement for the header. */
-  custom?: RawKey;
+  /**
+   * What an adapter's `getKey` option returned (read like a header value): one more carrier, never a
+   * replacement for the header. Anything but a string, a non-empty array of strings, `undefined` or
+   * `null` (a number, `[]`, an object) is a malformed key.
+   */
+  custom?: unknown;
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
@@ -113,7 +117,7 @@ function parseSfString(raw: string): string {
 export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string | undefined {
   const carried = [
     ['header', parseKeyHeader(rawKey(sources.header, 'header'), maxKeyLength)],
-    ['getKey value', parseKeyHeader(rawKey(sources.custom, 'getKey value'), maxKeyLength)],
+    ['getKey value', parseKeyHeader(customKey(sources.custom), maxKeyLength)],
     ['key argument', present(sources.argument) ? validateKey(sources.argument, maxKeyLength) : undefined],
     ['@idempotent directive', present(sources.directive) ? validateKey(sources.directive, maxKeyLength) : undefined],
   ].filter((entry): entry is [string, string] => entry[1] !== undefined);
@@ -137,6 +141,17 @@ function rawKey(value: unknown, carrier: string): RawKey {
   throw new IdempotencyKeyInvalidError(
     `The Idempotency-Key ${carrier} must be a string, got ${Array.isArray(value) ? 'an array of non-strings' : typeof value}.`,
   );
+}
+
+/**
+ * A `getKey` value, read like a header: a string, an array of strings (a header sent more than
+ * once), or `undefined` / `null` for "no key". An empty array is not "no key" here: a `getKey` that
+ * found an empty list found something malformed, and reading it as no key would run the request unkeyed.
+ */
+function customKey(value: unknown): RawKey {
+  if (Array.isArray(value) && value.length === 0)
+    throw new IdempotencyKeyInvalidError('The Idempotency-Key getKey value is an empty array.');
+  return rawKey(value, 'getKey value');
 }
 
 function present(value: unknown): boolean {

@@ -1,6 +1,6 @@
 /**
  * Key carriers that hold something other than a string are malformed keys, never "no key".
- * Origin: issue #18, December 2026.
+ * Origin: issue #18, December 2026; the empty getKey array from the adversarial review of December 2026.
  */
 import { describe, expect, it } from 'vitest';
 import { createIdempotencyEngine } from '../../../src/engine.js';
@@ -29,6 +29,10 @@ describe('resolveKey', () => {
       expect(resolveKey({ [carrier]: null } as KeySources)).toBeUndefined();
     });
   }
+
+  it('refuses an empty array from getKey: found, but malformed, never "no key"', () => {
+    expect(() => resolveKey({ custom: [] })).toThrow(IdempotencyKeyInvalidError);
+  });
 
   it('still takes a string, and a one-element array of strings from a header-like carrier', () => {
     expect(resolveKey({ custom: 'k-1' })).toBe('k-1');
