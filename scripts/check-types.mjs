@@ -1,5 +1,5 @@
 // The published types as a user compiles them: packs the built package, installs the tarball with every
-// peer (the versions this checkout's lockfile installed) into a fresh consumer project in a temp dir,
+// peer (the lockfile's versions; npm refuses any outside our peer ranges) into a fresh consumer project in a temp dir,
 // and compiles an ESM and a CommonJS file importing every subpath export with the oldest TypeScript 5.x
 // we support and with TypeScript 7 (the native compiler), under moduleResolution node16, nodenext and
 // bundler, strict and without skipLibCheck. Run `npm run build` first (CI does).
@@ -43,8 +43,8 @@ if (!existsSync(join(root, 'dist', 'index.d.ts'))) {
   console.error('check-types: dist/ is missing; run `npm run build` first.');
   process.exit(1);
 }
-const installedVersion = (name) =>
-  JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+const lockfile = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+const lockedVersion = (name) => lockfile.packages[`node_modules/${name}`].version;
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
 
 const consumer = mkdtempSync(join(tmpdir(), 'idempotent-mutations-types-'));
@@ -63,7 +63,7 @@ try {
       '--no-fund',
       '--ignore-scripts',
       `./${tarball}`,
-      ...TYPE_PEERS.map((name) => `${name}@${installedVersion(name)}`),
+      ...TYPE_PEERS.map((name) => `${name}@${lockedVersion(name)}`),
       ...Object.entries(TYPESCRIPT).map(([alias, version]) => `${alias}@npm:typescript@${version}`),
     ],
     consumer,
