@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Peer matrix: `bash scripts/peer-matrix.sh oldest|newest` installs the oldest (resp. newest) tested
+# version of every peer dependency over the lockfile's (npm install --no-save), runs the integration
+# tier against them, then restores the lockfile's versions with `npm ci` (also when the tests fail).
+# The versions below are the ends of the ranges in package.json's peerDependencies and of README's
+# "Requirements and install" table: change the three together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The oldest version of each range that passes the tests (found by bisection, December 2026).
+OLDEST=(
+  graphql@16.11.0 # @apollo/server 5.0.0 itself requires ^16.11.0
+  @apollo/server@5.0.0
+  graphql-yoga@5.12.0
+  @envelop/core@5.0.0
+  @trpc/server@11.25.2 # older 11.x: an input-less mutation with an empty body is 400 (getRawInput parses "")
+  @trpc/client@11.25.2
+  ioredis@5.3.0 # older 5.x: no named `Redis` export in ESM (`import { Redis } from 'ioredis'`)
+  pg@8.0.0
+  @apollo/client@4.0.0
+  @urql/core@5.0.0
+  wonka@6.0.0
+  @tanstack/query-core@5.0.0
+  @opentelemetry/api@1.9.0
+  # node-redis: `redis@5.x` here once package.json has the `redis` peer (issue 21, item 2).
+)
+# The newest release of each range's newest major. @apollo/server 5 requires graphql ^16.11.0: with
+# graphql 17 installed, its tests run outside Apollo Server's own peer range.
+NEWEST=(
+  graphql@17.1.0
+  @apollo/server@5.5.1
+  graphql-yoga@5.24.1
+  @envelop/core@5.6.1
+  @trpc/server@11.25.2
+  @trpc/client@11.25.2
+  ioredis@6.1.0
+  pg@8.23.1
+  @apollo/client@4.3.8
+  @urql/core@6.0.3
+  wonka@6.3.6
+  @tanstack/query-core@5.108.4
+  @opentelemetry/api@1.10.0
+  # node-redis: `redis@6.4.0` here once package.json has the `redis` peer (issue 21, item 2).
+)
+
+case "${1:-}" in
+  oldest) peers=("${OLDEST[@]}") ;;
+  newest) peers=("${NEWEST[@]}") ;;
+  *)
+    echo "usage: bash scripts/peer-matrix.sh oldest|newest" >&2
+    exit 2
+    ;;
+esac
+
+restore() {
+  echo "peer-matrix: restoring the lockfile's versions (npm ci)"
+  npm ci --no-audit --no-fund >/dev/null
+}
+trap restore EXIT
+
+echo "peer-matrix ($1): ${peers[*]}"
+npm install --no-save --no-audit --no-fund "${peers[@]}" >/dev/null
+# What is installed now, from each package itself (a failed or partial install shows here).
+for spec in "${peers[@]}"; do
+  name="${spec%@*}"
+  wanted="${spec##*@}"
+  got="$(node -p "require('./node_modules/$name/package.json').version")"
+  if [ "$got" != "$wanted" ]; then
+    echo "peer-matrix: $name is $got, not $wanted" >&2
+    exit 1
+  fi
+done
+
+if [ "$(npm pkg get scripts.test:integration)" != "{}" ]; then
+  npm run test:integration
+else
+  # Until the tiers have their own vitest projects: everything but the browser and multi-process tests.
+  npx vitest run --exclude 'test/playground/**' --exclude 'test/system/**' --exclude 'test/reliability/**'
+fi
