@@ -16,11 +16,13 @@ export default defineConfig({
     postgres: 'src/stores/postgres.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // superjson's declarations are inlined too, so the CommonJS types import no ESM-only package.
+  dts: { resolve: ['superjson'] },
   splitting: true,
   clean: true,
   sourcemap: true,
   target: 'node22',
-  // structured-headers ships ESM only; bundling it keeps the CommonJS build loadable everywhere.
-  noExternal: ['structured-headers'],
+  // structured-headers and superjson (with copy-anything and is-what) ship ESM only; bundling them
+  // keeps the CommonJS build loadable on every supported Node.js without require(esm).
+  noExternal: ['structured-headers', 'superjson', 'copy-anything', 'is-what'],
 });

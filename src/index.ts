@@ -33,6 +33,6 @@ export type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest } from 
 export type { BodyOutcome } from './core/policy.js';
 export type { RunContext } from './core/run-context.js';
 export { DEFAULT_MAX_KEY_LENGTH, type KeySources, type RawKey } from './core/key.js';
-export { serializer } from './core/serializer.js';
+export { serializer, type ResultSerializer, type SerializedJson } from './core/serializer.js';
 export { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, errorHeaders } from './core/http.js';
 export type { ScopeOption, ScopeValue } from './core/scope.js';

@@ -3,10 +3,10 @@
  * name, message and cause; an error formatter that reads other properties of a replayed error
  * (a database error's `code`, a validator's details) would then answer differently the second
  * time. A portable error keeps the own enumerable properties too, and leaves the error to
- * superjson untouched when its class is registered on the library's {@link serializer}
+ * superjson untouched when its class is registered on the library's serializer
  * (`registerClass` or `registerCustom`), which then restores an instance of that class.
  */
-import { serializer } from './serializer.js';
+import { superjsonInstance } from './serializer.js';
 
 /**
  * An error as it is stored: as it is (`value`, for superjson to store: an error of a registered
@@ -55,7 +55,7 @@ export function fromPortableError(portable: PortableError): unknown {
 
 /** Whether superjson would serialize `error` by a registered class or custom transformer, as superjson itself checks. */
 function isRegistered(error: Error): boolean {
-  const { classRegistry, customTransformerRegistry } = serializer;
+  const { classRegistry, customTransformerRegistry } = superjsonInstance;
   return (
     classRegistry.getIdentifier(error.constructor as new () => Error) !== undefined ||
     customTransformerRegistry.findApplicable(error) !== undefined

@@ -33,7 +33,7 @@ type Annotations = [Annotation] | Record<string, [Annotation]>;
 /** The annotations of the value {@link toPlainJson} last returned, `undefined` when none. */
 let lastAnnotations: Annotations | undefined;
 
-class ResultSerializer extends SuperJSON {
+class FastPathSuperJSON extends SuperJSON {
   private plainFastPath = true;
 
   override stringify(object: unknown): string {
@@ -203,4 +203,35 @@ function restore(type: unknown, json: unknown, build: boolean): unknown {
  * `BigInt` and `undefined` survive a replay with their types. Plain data (with `Date`s and
  * `undefined`) takes a fast path whose text is byte-identical to superjson's.
  */
-export const serializer: SuperJSON = new ResultSerializer();
+export const superjsonInstance: SuperJSON = new FastPathSuperJSON();
+
+/**
+ * The library's superjson instance as the public API shows it: register the classes, symbols and
+ * custom types your results carry on it (superjson's own methods, with its types kept out of the
+ * published declarations so CommonJS consumers never import the ESM-only package).
+ */
+export interface ResultSerializer {
+  stringify(value: unknown): string;
+  parse<T = unknown>(text: string): T;
+  registerClass(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any class, as superjson takes it
+    constructor: new (...args: any[]) => unknown,
+    options?: { identifier?: string; allowProps?: string[] } | string,
+  ): void;
+  registerCustom<I, O extends SerializedJson>(
+    transformer: {
+      isApplicable: (value: unknown) => value is I;
+      serialize: (value: I) => O;
+      deserialize: (value: O) => I;
+    },
+    name: string,
+  ): void;
+  registerSymbol(symbol: symbol, identifier?: string): void;
+  allowErrorProps(...props: string[]): void;
+}
+
+/** A JSON value, as a custom type serializes to (superjson's `JSONValue`). */
+export type SerializedJson = string | number | boolean | null | SerializedJson[] | { [key: string]: SerializedJson };
+
+/** The library's superjson instance (see {@link ResultSerializer}). */
+export const serializer: ResultSerializer = superjsonInstance as unknown as ResultSerializer;

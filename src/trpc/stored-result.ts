@@ -1,7 +1,7 @@
 import { TRPCError, type TRPC_ERROR_CODE_KEY, type TRPCDataTransformer } from '@trpc/server';
 import type { ResultCodec } from '../core/engine.js';
 import { fromPortableError, toPortableError, type PortableError } from '../core/portable-error.js';
-import { serializer } from '../core/serializer.js';
+import { superjsonInstance as serializer } from '../core/serializer.js';
 import type { MiddlewareResult } from './outcome.js';
 import { superjsonRegistries, unstorablePart } from './storable.js';
 

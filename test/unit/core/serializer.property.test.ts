@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import SuperJSON from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { serializer } from '../../../src/core/serializer.js';
+import { superjsonInstance as serializer } from '../../../src/core/serializer.js';
 
 const reference = new SuperJSON();
 

@@ -1,6 +1,6 @@
 import superjson, { SuperJSON } from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { serializer } from '../../../src/core/serializer.js';
+import { superjsonInstance as serializer } from '../../../src/core/serializer.js';
 import { MAX_STORED_DEPTH, superjsonRegistries, unstorablePart } from '../../../src/trpc/storable.js';
 
 class Plain {
