@@ -55,16 +55,18 @@ export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<
  *
  * Place it after the middlewares that find the caller (its `scope` reads their context) and before
  * `.input()` / `.output()`: what runs between it and the procedure is seen as part of the procedure.
- * An input validator there that refuses the input means the procedure never started: nothing is
- * stored, the key is freed (tRPC's own validator error is recognised; see `isInputValidationFailure`);
+ * An input validator there that refuses the input as the first thing after this middleware means the
+ * procedure never started: nothing is stored, the key is freed (see `isInputValidationFailure`; a
+ * refusal after another validator or middleware is stored);
  * an output refused by an `.output()` validator there is stored and replayed (the procedure ran).
  * A middleware there that throws after its `next()` returned looks as if the procedure threw; a
  * timeout middleware there frees the key while the procedure still runs: place it before this one.
  *
  * Fails closed where it cannot see: a mutation called over a transport (tRPC hands it a `signal`)
  * whose context shows no request headers and that carries no key in its input field is refused
- * with {@link IdempotencyContextError} unless `getKey` is given. A call made from inside another
- * procedure (`createCaller(ctx)`) never takes its key from the outer request's header.
+ * with {@link IdempotencyContextError} unless `getKey` finds its key. A call made from inside another
+ * procedure (`createCaller(ctx)`), or without a transport `signal` of its own, never takes its key
+ * from the header in its context.
  *
  * A replayed error is rebuilt as a `TRPCError` with the original code, message and cause, so the
  * `errorFormatter` shapes it as it shaped the original. A cause of a class superjson does not know
