@@ -50,8 +50,9 @@ export function idempotencyErrorData(error: TRPCError): IdempotencyErrorData | u
  *   request headers (`createContext` returned neither `req` nor `headers`): a key header the client
  *   sent cannot be seen.
  * - `'foreign-header'`: a mutation called with `createCaller(ctx)` while another request is handled
- *   (its path is not one of that request's calls) by code that is not itself under the middleware:
- *   the request carries a key header, which belongs to that request, not to this call.
+ *   (its path is not one of that request's calls, or tRPC handed it no transport `signal` of its own)
+ *   by code that is not itself under a keyed call of the middleware: the context carries a key
+ *   header, which belongs to that request, not to this call.
  */
 export class IdempotencyContextError extends TRPCError {
   /** Stable code, for logs and error formatters. */
@@ -64,9 +65,9 @@ export class IdempotencyContextError extends TRPCError {
         kind === 'no-headers'
           ? `The idempotency middleware cannot see the ${headerName} header of "${path}": the tRPC context has no ` +
             `request headers. Return \`req\` (or \`headers\`) from createContext, e.g. ({ req, res }) => ({ req, res, … }), ` +
-            `or give the middleware a \`getKey\` that finds the key. The call was not run.`
-          : `"${path}" was called inside the handling of another request (createCaller), whose ${headerName} header ` +
-            `is not this call's key. Key the call by its input field or \`getKey\` (e.g. ctx.idempotency.derive(…)), ` +
+            `or key the call by its input field or a \`getKey\` that finds its key. The call was not run.`
+          : `"${path}" was called inside the handling of another request (createCaller, or a call without a ` +
+            `transport signal), whose ${headerName} header is not this call's key. Key the call by its input field or \`getKey\` (e.g. ctx.idempotency.derive(…)), ` +
             `or put the idempotency middleware on the procedure that makes the call. The call was not run.`,
     });
     this.name = 'IdempotencyContextError';

@@ -1,4 +1,5 @@
 import type { TRPCError } from '@trpc/server';
+import type { CallTrace } from './running-call.js';
 
 /**
  * The name of the middleware `.input()` adds in @trpc/server 11 (`createInputMiddleware` in
@@ -9,25 +10,23 @@ import type { TRPCError } from '@trpc/server';
  */
 export const INPUT_VALIDATOR = 'inputValidatorMiddleware';
 
-/** What the idempotency middleware saw of one call beyond its `next()` result. */
-export interface CallTrace {
-  /** A middleware after this one read the raw input through the `getRawInput` this one handed on (an input validator does, first thing). */
-  rawInputRead: boolean;
-  /** A nested call (`createCaller` inside the body) passed through an idempotency middleware: the body ran. */
-  nestedCallRan: boolean;
-}
-
 /**
- * Whether `error` is tRPC's own input validator refusing this call's input, so the procedure body
- * never started (Stripe's rule: nothing ran, nothing is stored). All of these must hold: the error
- * is tRPC's validator error as it builds it (`BAD_REQUEST`, a cause, the cause's message, made in
- * {@link INPUT_VALIDATOR}: its first stack frame), a validator after this middleware read the raw
- * input of this call, and no nested call ran under this one (its validator's error, let through by
- * the body, would look the same). Anything else, or a stack that does not show it (a minified
- * build, `Error.stackTraceLimit = 0`), counts as the body's own error: stored, the safe side.
+ * Whether `error` is tRPC's own input validator refusing this call's input before anything else
+ * ran after the idempotency middleware, so the procedure never started (Stripe's rule: nothing
+ * ran, nothing is stored). All of these must hold:
+ * - the raw input was read exactly once, and while the idempotency middleware was still handing the
+ *   call on: the failing validator is the first thing that ran after it (a second read is a second
+ *   validator, and a middleware between two validators, `.input(a).use(effect).input(b)`, may have
+ *   had its effect; a middleware before the first validator that awaited anything delays the read);
+ * - no nested call ran under this one (its validator's error, let through by the body, looks the same);
+ * - the error is tRPC's validator error as it builds it (`BAD_REQUEST`, a cause, the cause's message),
+ *   and its stack shows it was made in {@link INPUT_VALIDATOR}. This last check is a fail-safe only:
+ *   a stack that does not show it (a minified build, `Error.stackTraceLimit = 0`) counts as not.
+ *
+ * Anything else counts as the procedure's own error: stored, the safe side.
  */
 export function isInputValidationFailure(error: TRPCError, trace: CallTrace): boolean {
-  if (!trace.rawInputRead || trace.nestedCallRan) return false;
+  if (trace.rawInputReads !== 1 || !trace.firstReadOnHandOver || trace.nestedCallRan) return false;
   if (error.code !== 'BAD_REQUEST' || error.cause === undefined || error.message !== error.cause.message) return false;
   const { stack } = error;
   if (typeof stack !== 'string') return false;

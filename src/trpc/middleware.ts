@@ -13,7 +13,6 @@ import {
   setResponseHeaders,
 } from './context-headers.js';
 import { IdempotencyContextError, toTRPCError } from './errors.js';
-import type { CallTrace } from './input-validation.js';
 import { inputKey } from './input-key.js';
 import {
   trpcIdempotencyDefaults,
@@ -24,7 +23,7 @@ import {
 } from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
 import { outputTransformer } from './storable.js';
-import { enclosingCall, runAsCall } from './running-call.js';
+import { calledOverTransport, enclosingCall, runAsCall, type CallTrace } from './running-call.js';
 import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
@@ -56,16 +55,18 @@ export type IdempotencyMiddleware<TContext> = TRPCMiddlewareFunction<
  *
  * Place it after the middlewares that find the caller (its `scope` reads their context) and before
  * `.input()` / `.output()`: what runs between it and the procedure is seen as part of the procedure.
- * An input validator there that refuses the input means the procedure never started: nothing is
- * stored, the key is freed (tRPC's own validator error is recognised; see `isInputValidationFailure`);
+ * An input validator there that refuses the input as the first thing after this middleware means the
+ * procedure never started: nothing is stored, the key is freed (see `isInputValidationFailure`; a
+ * refusal after another validator or middleware is stored);
  * an output refused by an `.output()` validator there is stored and replayed (the procedure ran).
  * A middleware there that throws after its `next()` returned looks as if the procedure threw; a
  * timeout middleware there frees the key while the procedure still runs: place it before this one.
  *
  * Fails closed where it cannot see: a mutation called over a transport (tRPC hands it a `signal`)
  * whose context shows no request headers and that carries no key in its input field is refused
- * with {@link IdempotencyContextError} unless `getKey` is given. A call made from inside another
- * procedure (`createCaller(ctx)`) never takes its key from the outer request's header.
+ * with {@link IdempotencyContextError} unless `getKey` finds its key. A call made from inside another
+ * procedure (`createCaller(ctx)`), or without a transport `signal` of its own, never takes its key
+ * from the header in its context.
  *
  * A replayed error is rebuilt as a `TRPCError` with the original code, message and cause, so the
  * `errorFormatter` shapes it as it shaped the original. A cause of a class superjson does not know
@@ -118,17 +119,24 @@ export function idempotency<TContext = any>(
     }
     const enclosing = enclosingCall();
     if (enclosing) enclosing.nestedCallRan = true;
-    const trace: CallTrace = { rawInputRead: false, nestedCallRan: false };
-    // Handed on, so this call's input validator (after this middleware) shows that it read the raw input.
+    const trace: CallTrace = { keyed: false, rawInputReads: 0, firstReadOnHandOver: false, nestedCallRan: false };
+    let handingOver = false;
+    // Handed on, so this call's input validator (after this middleware) shows when it read the raw input.
     const getRawInput = () => {
-      trace.rawInputRead = true;
+      trace.rawInputReads += 1;
+      if (trace.rawInputReads === 1) trace.firstReadOnHandOver = handingOver;
       return opts.getRawInput();
     };
     const next = (idempotency: RunContext) => {
       handledCalls.set(idempotency, getRawInput);
       // tRPC's types take `ctx` or `getRawInput`; `callRecursive` (procedureBuilder.ts, @trpc/server 11) reads both.
       const nextOptions = { ctx: { idempotency }, getRawInput };
-      return runAsCall(trace, () => opts.next(nextOptions));
+      handingOver = true;
+      try {
+        return runAsCall(trace, () => opts.next(nextOptions));
+      } finally {
+        handingOver = false;
+      }
     };
     const procedure = procedureOptions(opts.meta);
     if (opts.type !== 'mutation' || procedure === false) return next(unkeyedRunContext());
@@ -136,24 +144,29 @@ export function idempotency<TContext = any>(
     const ctx = opts.ctx as TContext; // tRPC types it as TContext overwritten with no overrides: the same type.
     try {
       const call: IdempotencyCall<TContext> = { ctx, path, meta, rawInput: await opts.getRawInput() };
-      // A call made inside another procedure (`createCaller(ctx)`) gets the outer request's headers in its ctx:
-      // never its own key. Under this middleware (`enclosing`), the outer call is keyed and the nested one is part
-      // of its body; elsewhere (`foreign`), a key header there is refused unless the call carries its own key.
-      const foreign = enclosing === undefined && isForeignCall(ctx, path);
-      const header = enclosing || foreign ? undefined : requestHeader(ctx, headerName, opts.batchIndex, inputField);
+      // The request headers in ctx are this call's own only when a transport called it, at the top of the
+      // request: not inside a running call of this middleware (`enclosing`), not through `createCaller(ctx)`
+      // without a transport signal (a call nested in a procedure without this middleware, or a server-side
+      // call: either way the headers are another request's), not for a path the request does not list.
+      const overTransport = calledOverTransport(opts.signal);
+      const ownHeaders = !enclosing && overTransport && !isForeignCall(ctx, path);
+      const header = ownHeaders ? requestHeader(ctx, headerName, opts.batchIndex, inputField) : undefined;
       const key = engine.resolveKey({
         header: header as RawKey,
         custom: getKey ? await getKey(call) : undefined,
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
-      if (key === undefined && !getKey) {
-        if (foreign && present(readRequestHeader(ctx, headerName)))
+      if (key === undefined) {
+        // Unkeyed under a keyed call, a nested call is part of its body, run once with it; elsewhere the
+        // key header in ctx belongs to another call: refused rather than run unkeyed.
+        if (!ownHeaders && !enclosing?.keyed && present(readRequestHeader(ctx, headerName)))
           throw new IdempotencyContextError(path, headerName, 'foreign-header');
-        // A transport always hands tRPC a signal (resolveResponse, the ws adapter); a server-side call only when given one.
-        const overTransport = !enclosing && !foreign && opts.signal !== undefined;
-        if (overTransport && !exposesRequestHeaders(ctx))
+        // A context that hides the request headers hides a key header the client sent; `getKey` finding no
+        // key does not show there was none.
+        if (ownHeaders && !exposesRequestHeaders(ctx))
           throw new IdempotencyContextError(path, headerName, 'no-headers');
       }
+      trace.keyed = key !== undefined;
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
       const { value, replayed } = await engine.execute<MiddlewareResult<TrpcIdempotencyContext>>({
         scope: await resolveScope(scope, call),

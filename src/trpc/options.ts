@@ -60,8 +60,9 @@ export interface TrpcIdempotencyOptions<TContext> extends IdempotencyOptions {
    * fetch `Headers` or a Node headers object; nothing over WebSocket, where those headers are the
    * connection's, shared by every call on it), or the input field. A value that is not a string
    * (a number from connection params, an object) is a malformed key (`BAD_REQUEST`); `undefined` and
-   * `null` mean no key. Given, it also lifts the refusal of a context without request headers: it is
-   * then trusted to find every key the client sends. In a nested call (`createCaller(ctx)` inside a
+   * `null` mean no key. It does not lift the refusal of a context without request headers: a call
+   * over a transport for which it finds no key is refused there, as without it (a key header the
+   * client sent cannot be seen); a key it finds is taken. In a nested call (`createCaller(ctx)` inside a
    * procedure) `ctx` holds the outer request's headers: derive the key from `rawInput`, never from them.
    * What it returns is taken as this one call's
    * key: unlike the header, it is not refused in a batch (`httpBatchLink`), so derive it per call

@@ -5,7 +5,8 @@ import { RETURNED, type BodyOutcome } from '../core/policy.js';
 /** A procedure that never started: its key is freed, as after an unexpected error (the core policy has no outcome of its own for it). */
 const NEVER_STARTED: BodyOutcome = Object.freeze({ returned: false, coded: false });
 import type { ProcedureOutcome } from './options.js';
-import { isInputValidationFailure, type CallTrace } from './input-validation.js';
+import { isInputValidationFailure } from './input-validation.js';
+import type { CallTrace } from './running-call.js';
 import { isOutputValidationFailure } from './output-validation.js';
 
 /** What a middleware returns, as tRPC types it. */

@@ -6,7 +6,21 @@
  * copying or rebuilding `ctx` does not hide it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CallTrace } from './input-validation.js';
+
+/** What the idempotency middleware saw of one call beyond its `next()` result. */
+export interface CallTrace {
+  /** Whether the call runs under a key: a call nested in its body is then part of a keyed body. */
+  keyed: boolean;
+  /** How many times a middleware after this one read the raw input through the `getRawInput` this one handed on (an input validator does, first thing). */
+  rawInputReads: number;
+  /**
+   * The first read happened while this middleware was still handing the call on (inside the
+   * synchronous part of its `next()`): no middleware after it awaited anything before the reader.
+   */
+  firstReadOnHandOver: boolean;
+  /** A nested call (`createCaller` inside the body) passed through an idempotency middleware: the body ran. */
+  nestedCallRan: boolean;
+}
 
 const runningCalls = new AsyncLocalStorage<CallTrace>();
 
@@ -18,4 +32,25 @@ export function enclosingCall(): CallTrace | undefined {
 /** Runs `body` (the rest of the middleware chain) as the call traced by `trace`. */
 export function runAsCall<T>(trace: CallTrace, body: () => T): T {
   return runningCalls.run(trace, body);
+}
+
+/**
+ * The `signal` of every call this module's middlewares saw. tRPC's transports hand each call a
+ * signal of its own (`resolveResponse`: one per call of a batch; the ws adapter: one per message),
+ * so a signal seen twice was forwarded by code into `createCaller(ctx, { signal })`: that call is
+ * not the transport's. Weak: nothing outlives the call.
+ */
+const seenSignals = new WeakSet<AbortSignal>();
+
+/**
+ * Whether tRPC called this procedure over a transport, so the request headers in its context are
+ * its own: the HTTP handler (`resolveResponse`) and the ws adapter always pass a `signal` of the
+ * call's own; `createCaller(ctx)` passes one only when given (`createCaller(ctx, { signal })`), and a
+ * forwarded one was seen before. Records the signal.
+ */
+export function calledOverTransport(signal: AbortSignal | undefined): boolean {
+  if (signal === undefined) return false;
+  if (seenSignals.has(signal)) return false;
+  seenSignals.add(signal);
+  return true;
 }

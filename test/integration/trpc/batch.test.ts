@@ -1,12 +1,19 @@
+/**
+ * httpBatchLink batches and the Idempotency-Key header: a header shared by several calls is refused.
+ * Includes reproductions from the adversarial review of December 2026.
+ */
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
+import { createMemoryStore } from '../../../src/stores/memory.js';
+import { idempotency } from '../../../src/trpc/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
+import * as trpcSupport from './support.js';
 import { startExpressServer, startFetchServer, startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
@@ -118,4 +125,30 @@ describe('idempotency() in an httpBatchLink batch of several calls', () => {
 const servers: ReturnType<typeof createHTTPServer>[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
+});
+
+describe('a batch of two keyed calls sharing one header, with a context of `req` and `res`', () => {
+  it('is refused: both calls rejected, nothing runs', async () => {
+    const t = trpcSupport.makeT();
+    let runs = 0;
+    const router = t.router({
+      pay: t.procedure
+        .use(idempotency({ store: createMemoryStore(), scope: ({ ctx }) => ctx.user }))
+        .input((raw: unknown) => raw as { amount: number })
+        .mutation(() => ++runs),
+    });
+    const url = await trpcSupport.serve(router, (opts) => ({
+      req: opts.req,
+      res: opts.res,
+      user: trpcSupport.userOf(opts),
+    }));
+    const client = createTRPCClient<typeof router>({
+      links: [
+        httpBatchLink({ url, transformer: superjson, headers: { 'x-user': 'a', 'Idempotency-Key': 'kb' } }) as never,
+      ],
+    });
+    const outcomes = await Promise.allSettled([client.pay.mutate({ amount: 1 }), client.pay.mutate({ amount: 1 })]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(runs).toBe(0);
+  });
 });

@@ -1,8 +1,11 @@
 /**
  * A tRPC context built without request headers (`createContext` returns `{ user }` only): a keyed
- * call must never run as unkeyed. Origin: issue #18 (fail closed), December 2026.
+ * call must never run as unkeyed, with or without a `getKey` (one that finds no key does not show
+ * the client sent none). Origin: issue #18 (fail closed), December 2026.
+ * Includes reproductions from the adversarial review of December 2026.
  */
 import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../../src/stores/memory.js';
 import { idempotency } from '../../../src/trpc/index.js';
 import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
 
@@ -102,5 +105,55 @@ describe('a context without request headers', () => {
     await client.pay.mutate({ amount: 5 });
 
     expect(runs.runs('pay')).toBe(1);
+  });
+});
+
+describe('a context without request headers, everyday set-ups', () => {
+  it('context `{ user }` only, no getKey: a keyed mutation is refused, nothing runs', async () => {
+    const t = makeT();
+    let runs = 0;
+    const router = t.router({
+      pay: t.procedure
+        .use(idempotency({ store: createMemoryStore(), scope: ({ ctx }) => ctx.user }))
+        .input((raw: unknown) => raw as { amount: number })
+        .mutation(() => ++runs),
+    });
+    const url = await serve(router, (opts) => ({ user: userOf(opts) }));
+    const client = clientFor<typeof router>(url, { 'x-user': 'a', 'Idempotency-Key': 'k' });
+    const error = await rejection(client.pay.mutate({ amount: 1 }));
+    expect(error.data?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(runs).toBe(0);
+  });
+
+  it('a getKey (connection params) that finds no key does not lift the refusal: the header sent over HTTP is never ignored', async () => {
+    const t = makeT();
+    const idempotent = idempotency<{ user?: string; connectionParams?: Record<string, unknown> | null }>({
+      store: createMemoryStore(),
+      scope: ({ ctx }) => ctx.user,
+      getKey: ({ ctx }) => ctx.connectionParams?.idempotencyKey as string | undefined,
+    });
+    let runs = 0;
+    const router = t.router({
+      pay: t.procedure
+        .use(idempotent as never)
+        .input((raw: unknown) => raw as { amount: number })
+        .mutation(() => ++runs),
+    });
+    const url = await serve(router, ({ req, info }) => ({
+      user: req.headers['x-user'] as string | undefined,
+      connectionParams: info.connectionParams,
+    }));
+    const client = clientFor<typeof router>(url, { 'x-user': 'alice', 'Idempotency-Key': '"pay-1"' });
+
+    const first = await rejection(client.pay.mutate({ amount: 1 }));
+    const second = await rejection(client.pay.mutate({ amount: 1 }));
+
+    // Refused loudly, nothing ran (never run twice under one key).
+    expect(runs).toBe(0);
+    for (const error of [first, second]) {
+      expect(error.data?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(error.message).toMatch(/cannot see the Idempotency-Key header of "pay"/);
+      expect(error.message).toMatch(/Return `req` \(or `headers`\) from createContext/);
+    }
   });
 });

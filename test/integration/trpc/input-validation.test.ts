@@ -1,7 +1,10 @@
 /**
  * An input validator that refuses the input: the procedure never ran, nothing is stored, the key is
  * freed and the corrected input runs under it (Stripe's rule). Output validation stays stored (the
- * procedure ran). Origin: issue #18, December 2026.
+ * procedure ran). The key is freed only when the refusing validator is the first thing that ran
+ * after the middleware; a refusal after another validator or middleware is stored (the conservative
+ * rule). Origin: issue #18, December 2026.
+ * Includes reproductions from the adversarial review of December 2026.
  */
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
@@ -92,14 +95,67 @@ describe('an input validator that refuses the input', () => {
     });
   }
 
-  it('a second validator that refuses frees the key too', async () => {
+  it('a second validator that refuses is stored (something ran after the middleware): its retry is replayed', async () => {
     const { runs, client } = await start();
     const refused = await rejection(client('twice-1').twice.mutate({ amount: 5, note: 'far too long' }));
-    const corrected = await client('twice-1').twice.mutate({ amount: 5, note: 'ok' });
+    const retry = await rejection(client('twice-1').twice.mutate({ amount: 5, note: 'far too long' }));
+    const corrected = await client('twice-2').twice.mutate({ amount: 5, note: 'ok' });
 
-    expect(refused.data?.code).toBe('BAD_REQUEST');
+    expect([refused.data?.code, retry.data?.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
+    expect(retry.message).toBe(refused.message);
     expect(corrected).toEqual({ run: 1, note: 'ok' });
     expect(runs.runs('twice')).toBe(1);
+  });
+
+  it('input chaining: a middleware between two validators runs once per key when the second refuses', async () => {
+    const t = makeT();
+    let effects = 0;
+    const router = t.router({
+      pay: t.procedure
+        .use(idempotency({ store: redisStore('trpc-input-chain'), scope: ({ ctx }) => ctx.user }))
+        .input((raw: unknown) => raw as { orgId: string; amount: number })
+        .use(async ({ next }) => {
+          effects++; // e.g. reserve funds / write an audit row
+          return next();
+        })
+        .input((raw: unknown) => {
+          const value = raw as { amount: number };
+          if (value.amount > 100) throw new Error('amount too large');
+          return value;
+        })
+        .mutation(() => 'ok'),
+    });
+    const url = await serve(router, (opts) => ({ req: opts.req, res: opts.res, user: userOf(opts) }));
+    const client = clientFor<typeof router>(url, { 'x-user': 'a', 'Idempotency-Key': 'k10' });
+
+    const first = await rejection(client.pay.mutate({ orgId: 'o', amount: 500 }));
+    const retry = await rejection(client.pay.mutate({ orgId: 'o', amount: 500 }));
+
+    expect([first.data?.code, retry.data?.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
+    expect(effects).toBe(1);
+  });
+
+  it('a middleware that awaits before the first validator: its refusal is stored, the middleware runs once', async () => {
+    const t = makeT();
+    let effects = 0;
+    const router = t.router({
+      pay: t.procedure
+        .use(idempotency({ store: redisStore('trpc-input-await'), scope: ({ ctx }) => ctx.user }))
+        .use(async ({ next }) => {
+          effects++;
+          await Promise.resolve(); // e.g. an audit row written before the input is parsed
+          return next();
+        })
+        .input(schema)
+        .mutation(() => 'ok'),
+    });
+    const url = await serve(router, (opts) => ({ req: opts.req, user: userOf(opts) }));
+    const client = clientFor<typeof router>(url, { 'x-user': 'a', 'Idempotency-Key': 'k11' });
+
+    await rejection(client.pay.mutate({ amount: -1 }));
+    await rejection(client.pay.mutate({ amount: -1 }));
+
+    expect(effects).toBe(1);
   });
 
   it("the body's own BAD_REQUEST (after its effect) is stored and replayed, never run again", async () => {
