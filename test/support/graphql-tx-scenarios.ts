@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { IdempotencyOptions } from '../../src/index.js';
+import type { IdempotencyOptions, RunContext } from '../../src/index.js';
 import { createPostgresStore, type PostgresStore } from '../../src/stores/postgres.js';
 import { createTestDatabase, type TestDatabase } from './postgres-database.js';
 
@@ -38,15 +38,12 @@ export function paymentResolvers(control: PaymentControl) {
   return {
     Query: { ping: () => 'pong' },
     Mutation: {
-      async pay(
-        _: unknown,
-        { amount }: { amount: number },
-        context: { idempotency: { tx<C>(): Promise<C>; key: string | undefined } },
-      ) {
-        const tx = await context.idempotency.tx<PoolClient>();
+      async pay(_: unknown, { amount }: { amount: number }, context: object) {
+        const { idempotency } = context as { idempotency: RunContext };
+        const tx = await idempotency.tx<PoolClient>();
         const { rows } = await tx.query<{ id: number; txid: string }>(
           'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid',
-          [context.idempotency.key ?? null, amount],
+          [idempotency.key ?? null, amount],
         );
         const hold = control.hold;
         if (hold) {

@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdempotencyEngine, type IdempotencyEngine, type RunContext } from '../../../src/index.js';
+import {
+  createIdempotencyEngine,
+  IdempotencyResultNotStoredError,
+  type IdempotencyEngine,
+  type RunContext,
+} from '../../../src/index.js';
 import { createPostgresStore } from '../../../src/stores/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 
@@ -30,12 +35,14 @@ type Pay = (idempotency: RunContext, amount: number) => Promise<{ id: number; am
 
 let database: TestDatabase;
 let engine: IdempotencyEngine;
+let store: ReturnType<typeof createPostgresStore>;
 beforeAll(async () => {
   mkdirSync(examples, { recursive: true });
   database = await createTestDatabase();
   const pool = database.pool({ max: 10 });
   await pool.query('CREATE TABLE payments (id serial PRIMARY KEY, amount int NOT NULL)');
-  engine = createIdempotencyEngine({ store: createPostgresStore({ pool, cleanupInterval: 0 }) });
+  store = createPostgresStore({ pool, cleanupInterval: 0 });
+  engine = createIdempotencyEngine({ store });
 });
 afterAll(async () => {
   rmSync(examples, { recursive: true, force: true });
@@ -63,5 +70,19 @@ describe.each(['tx-pg.ts', 'tx-drizzle.ts', 'tx-kysely.ts'])('docs/postgres.md %
     });
     await expect(threw).rejects.toThrow('after writing');
     expect(await database.count(`payments WHERE amount = ${amount + 1}`)).toBe(0);
+  });
+});
+
+describe('a returned value the policy does not keep', () => {
+  it('shouldStore false: the writes commit once with the not-stored marker; a repeat is refused, never run again', async () => {
+    const { pay } = (await import(/* @vite-ignore */ example('tx-pg.ts'))) as { pay: Pay };
+    const amount = Math.floor(Math.random() * 1e9);
+    const request = { scope: 'u', operation: 'pay', key: randomUUID(), input: { amount }, shouldStore: () => false };
+    let runs = 0;
+    const run = (context: RunContext) => (runs++, pay(context, amount));
+    await engine.execute({ ...request, run });
+    await expect(engine.execute({ ...request, run })).rejects.toBeInstanceOf(IdempotencyResultNotStoredError);
+    expect(runs).toBe(1);
+    expect(await database.count(`payments WHERE amount = ${amount}`)).toBe(1);
   });
 });
