@@ -87,7 +87,7 @@ export function txScenarios(serve: Serve): void {
     database = await createTestDatabase();
     const pool = database.pool({ max: 60 });
     await pool.query('CREATE TABLE payments (id serial PRIMARY KEY, key text, amount int NOT NULL)');
-    store = createPostgresStore({ pool, cleanupInterval: 0 });
+    store = createPostgresStore({ pool, cleanupInterval: 0, timeout: 30_000 }); // generous: a busy machine must not turn a claim into a 503
   });
   afterAll(async () => {
     await Promise.all(closers.map((close) => close()));
@@ -116,7 +116,7 @@ export function txScenarios(serve: Serve): void {
     const key = randomUUID();
     const answers = await Promise.all(Array.from({ length: 40 }, () => send(PAY, key)));
     const codes = answers.map((answer) => answer.body.errors?.[0]?.extensions?.code ?? 'ok');
-    expect(codes.every((code) => code === 'ok' || code === 'IDEMPOTENCY_CONCURRENT_REQUEST')).toBe(true);
+    expect(codes.filter((code) => code !== 'ok' && code !== 'IDEMPOTENCY_CONCURRENT_REQUEST')).toEqual([]);
     expect(codes).toContain('ok');
     const ids = new Set(answers.filter((answer) => answer.body.data?.pay).map((answer) => answer.body.data!.pay!.id));
     expect(ids.size).toBe(1);

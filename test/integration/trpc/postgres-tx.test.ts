@@ -21,7 +21,7 @@ beforeAll(async () => {
   await pool.query(
     'CREATE TABLE payments (id serial PRIMARY KEY, key text, amount int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
   );
-  store = createPostgresStore({ pool, cleanupInterval: 0 });
+  store = createPostgresStore({ pool, cleanupInterval: 0, timeout: 30_000 }); // generous: a busy machine must not turn a claim into a 503
 });
 afterAll(() => database?.drop());
 
