@@ -9,6 +9,7 @@ import { guarantees } from './guarantees.js';
 import { httpOverhead } from './http.js';
 import { replayLatency } from './latency.js';
 import { peer } from './peer.js';
+import { postgresStore } from './postgres-store.js';
 import { roundTrips } from './round-trips.js';
 import { scale } from './scale.js';
 import { currentLoad, describeMachine, machineLine } from './support/machine.js';
@@ -22,6 +23,7 @@ const benchmarks: [string, (bench: BenchRedis) => Promise<Section | Section[]>][
   ['scale', scale],
   ['guarantees', guarantees],
   ['http', httpOverhead],
+  ['postgres store', postgresStore],
 ];
 
 const machine = describeMachine();

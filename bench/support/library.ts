@@ -8,6 +8,7 @@ import type * as IndexEntry from '../../src/index.js';
 import type * as AdapterKitEntry from '../../src/adapter-kit.js';
 import type * as GraphqlEntry from '../../src/envelop/index.js';
 import type * as RedisEntry from '../../src/stores/redis.js';
+import type * as PostgresEntry from '../../src/stores/postgres.js';
 import type * as TrpcEntry from '../../src/trpc/index.js';
 
 async function entry<T>(name: string): Promise<T> {
@@ -28,5 +29,6 @@ export const {
 } = index;
 export const { fingerprint, recordId } = await entry<typeof AdapterKitEntry>('adapter-kit');
 export const { createRedisStore } = await entry<typeof RedisEntry>('redis');
+export const { createPostgresStore } = await entry<typeof PostgresEntry>('postgres');
 export const { useIdempotency } = await entry<typeof GraphqlEntry>('graphql');
 export const { idempotency } = await entry<typeof TrpcEntry>('trpc');

@@ -9,7 +9,7 @@ import {
   type GraphQLIdempotencyOptions,
   type RunningMutation,
 } from '../graphql/index.js';
-import { toRefusalResponse, toReplayResponse, toStoredResult } from './response.js';
+import { replaceWithRefusal, toRefusalResponse, toReplayResponse, toStoredResult } from './response.js';
 
 /**
  * Options of {@link idempotencyPlugin}: the same as `useIdempotency`'s ({@link GraphQLIdempotencyOptions}),
@@ -75,9 +75,11 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
     const request = take(requestContext);
     if (!request) return;
     const { response } = requestContext;
-    if (request.executing && response.body)
-      await request.mutation.finish(toStoredResult({ http: response.http, body: response.body }));
-    else await request.mutation.abandon(error ?? new Error('The request ended before its execution.'));
+    if (request.executing && response.body) {
+      const refusal = await request.mutation.finish(toStoredResult({ http: response.http, body: response.body }));
+      // The writes made through tx() did not commit: the error, never the value.
+      if (refusal) replaceWithRefusal(response, refusal, !!requestContext.request.http);
+    } else await request.mutation.abandon(error ?? new Error('The request ended before its execution.'));
   }
 
   return {

@@ -52,6 +52,21 @@ export function toRefusalResponse(error: IdempotencyError, overHttp: boolean): G
   return response(body, overHttp ? { status: error.status, headers: errorHeaders(error) } : {});
 }
 
+/**
+ * Turns the response about to be sent into the refusal, in place (a batch shares its `http` head
+ * between operations): the writes made through `tx()` did not commit, so the result must not go out.
+ */
+export function replaceWithRefusal(
+  sent: Pick<GraphQLResponse, 'http'> & { body?: GraphQLResponse['body'] },
+  error: IdempotencyError,
+  overHttp: boolean,
+): void {
+  const refusal = toRefusalResponse(error, overHttp);
+  sent.body = refusal.body;
+  if (refusal.http.status !== undefined) sent.http.status = refusal.http.status;
+  for (const [name, value] of refusal.http.headers) sent.http.headers.set(name, value);
+}
+
 function response(
   body: FormattedExecutionResult,
   { status, headers = {} }: { status?: number; headers?: Record<string, string> },

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Attempt, type AttemptRequest, firstEnding, type ResultCodec, type RunningAttempt } from './attempt.js';
+import { attemptTransaction, refusedTransaction, type AttemptTransaction } from './attempt-transaction.js';
 import {
+  IdempotencyCommitFailedError,
   IdempotencyConcurrentRequestError,
   IdempotencyKeyMismatchError,
   IdempotencyKeyRequiredError,
   IdempotencyResultNotStoredError,
   IdempotencyScopeMissingError,
   IdempotencyStoreUnavailableError,
+  isIdempotencyError,
 } from './errors.js';
 import { fingerprint, recordId } from './hashing.js';
-import { createRecordHolding, keeps, NOT_STORED, type Held } from './held-record.js';
+import { createRecordHolding, judgedOutcome, keeps, NOT_STORED, type Held } from './held-record.js';
 import { observeExecution, type ObservedExecution, type Report } from './instrumentation.js';
 import { resolveKey, type KeySources } from './key.js';
 import { DEFAULT_MAX_WAITERS, idempotencyDefaults, validateOptions, type IdempotencyOptions } from './options.js';
@@ -122,11 +125,17 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return outcome;
   }
 
-  /** The attempt that holds record `held` from now until `finish` or `abandon`. */
+  /**
+   * The attempt that holds record `held` from now until `finish` or `abandon`. Where the body
+   * opened a transaction (`tx()`), the attempt ends through it (see `endInTransaction`), and
+   * `finish` rejects with the typed error the caller gets instead of the value when the writes did
+   * not commit.
+   */
   function runningAttempt<T>(
     request: AttemptRequest<T>,
     context: RunContext,
     held: Held,
+    transaction: AttemptTransaction,
     execution: ObservedExecution,
   ): RunningAttempt<T> {
     const codec = request.codec ?? (serializer as ResultCodec<T>);
@@ -138,13 +147,36 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       finish: (value, outcome) =>
         end(async () => {
           const judgement = { shouldStore: request.shouldStore, outcome, outcomeOf: request.outcome };
-          const result = keeps(value, judgement, held) ? holding.serialize(codec, value, held) : undefined;
-          await holding.end(held, result, stopHeartbeat);
+          const kept = keeps(value, judgement, held);
+          const result = kept ? holding.serialize(codec, value, held) : undefined;
+          const opened = await transaction.close();
+          try {
+            if (!opened) await holding.end(held, result, stopHeartbeat);
+            else {
+              const { returned } = judgedOutcome(value, judgement);
+              if (returned && result === undefined)
+                held.report('result-not-stored', { operation: held.operation, recordId: held.id, fence: held.fence });
+              // A body that returned committed its writes: they stay, and with them the NOT_STORED marker
+              // where the value is not kept, so a repeat is refused rather than run (and written) again.
+              await holding.endInTransaction(
+                held,
+                opened,
+                { returned, result: returned ? (result ?? NOT_STORED) : result },
+                stopHeartbeat,
+              );
+            }
+          } catch (error) {
+            await execution.track(Promise.reject(error as Error)).catch(() => undefined);
+            throw error;
+          }
           await execution.track(Promise.resolve({ replayed: false }));
         }),
       abandon: (error) =>
         end(async () => {
-          await holding.end(held, undefined, stopHeartbeat);
+          const opened = await transaction.close();
+          if (opened)
+            await holding.endInTransaction(held, opened, { returned: false, result: undefined }, stopHeartbeat);
+          else await holding.end(held, undefined, stopHeartbeat);
           await execution.track(Promise.reject(error)).catch(() => undefined);
         }),
     };
@@ -187,7 +219,11 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       operation,
       emit,
     );
-    if (outcome === undefined) return unrecordedAttempt(recordedRunContext(key, id, undefined, false), execution);
+    if (outcome === undefined) {
+      // Failed open: no record to commit with, so no writes are allowed to commit unprotected.
+      const context = recordedRunContext(key, id, undefined, false, '', refusedTransaction('store-unavailable'));
+      return unrecordedAttempt(context, execution);
+    }
     if (outcome.status === 'mismatch') {
       emit('mismatch', { operation, recordId: id });
       throw new IdempotencyKeyMismatchError();
@@ -200,14 +236,16 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     }
     const held: Held = { id, owner, operation, fence: outcome.fence, report: emit };
     if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });
-    return runningAttempt(request, recordedRunContext(key, id, held.fence, outcome.takeover), held, execution);
+    const transaction = attemptTransaction(store, { id, owner });
+    const context = recordedRunContext(key, id, held.fence, outcome.takeover, '', transaction.tx);
+    return runningAttempt(request, context, held, transaction, execution);
   }
 
   async function begin<T>(request: AttemptRequest<T>): Promise<Attempt<T>> {
     const { key, operation, scope } = request;
     if (key === undefined) {
       if (request.required ?? settings.required) throw new IdempotencyKeyRequiredError();
-      return unkeyedAttempt();
+      return unkeyedAttempt(request);
     }
     const id = scope === undefined ? '' : recordId(scope, operation, key);
     const execution = observeExecution(options, { operation, recordId: id });
@@ -219,6 +257,32 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     }
     if (attempt.status === 'replayed') await execution.track(Promise.resolve({ replayed: true }));
     return attempt;
+  }
+
+  /**
+   * The attempt of an operation sent without a key: nothing to hold, nothing to store. A
+   * transaction the body opened is a plain one: committed when the body returned, rolled back when
+   * it threw; `finish` rejects with the typed error when the commit failed.
+   */
+  function unkeyedAttempt<T>(request: AttemptRequest<T>): RunningAttempt<T> {
+    const transaction = attemptTransaction(store);
+    const end = firstEnding();
+    return {
+      status: 'running',
+      context: unkeyedRunContext(transaction.tx),
+      finish: (value, outcome) =>
+        end(async () => {
+          const opened = await transaction.close();
+          if (!opened) return;
+          if (!judgedOutcome(value, { outcome, outcomeOf: request.outcome }).returned) return opened.rollback();
+          try {
+            await opened.commit('', settings.ttl);
+          } catch (error) {
+            throw isIdempotencyError(error) ? error : new IdempotencyCommitFailedError(error);
+          }
+        }),
+      abandon: () => end(async () => (await transaction.close())?.rollback()),
+    };
   }
 
   return {
@@ -238,16 +302,6 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       await attempt.finish(value);
       return { value, replayed: false };
     },
-  };
-}
-
-/** The attempt of an operation sent without a key: nothing to hold, nothing to store. */
-function unkeyedAttempt<T>(): RunningAttempt<T> {
-  return {
-    status: 'running',
-    context: unkeyedRunContext(),
-    finish: () => Promise.resolve(),
-    abandon: () => Promise.resolve(),
   };
 }
 

@@ -13,7 +13,11 @@ export type IdempotencyErrorCode =
   | 'IDEMPOTENCY_SCOPE_MISSING'
   | 'IDEMPOTENCY_STREAM_UNSUPPORTED'
   | 'IDEMPOTENCY_STORE_UNAVAILABLE'
-  | 'IDEMPOTENCY_RESULT_NOT_STORED';
+  | 'IDEMPOTENCY_RESULT_NOT_STORED'
+  | 'IDEMPOTENCY_LEASE_LOST'
+  | 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN'
+  | 'IDEMPOTENCY_COMMIT_FAILED'
+  | 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE';
 
 /** Base class of every error this library throws on purpose. */
 export abstract class IdempotencyError extends Error {
@@ -113,6 +117,88 @@ export class IdempotencyResultNotStoredError extends IdempotencyError {
     super(
       'This Idempotency-Key was already used, but its result could not be stored for replay (too large, not serializable or streamed); it is not run again.',
     );
+  }
+}
+
+/**
+ * The body wrote through `ctx.idempotency.tx()` and returned, but its attempt lost the record
+ * before the transaction committed (its lease lapsed and another attempt took the key over): the
+ * writes were rolled back, nothing was committed, and the value is not answered. Retryable: a retry
+ * with the same key gets the other attempt's result (or a 409 while it runs). HTTP 503.
+ */
+export class IdempotencyLeaseLostError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_LEASE_LOST';
+  readonly status = 503;
+  readonly retryable = true;
+  constructor() {
+    super(
+      'This attempt lost its Idempotency-Key record (its lease lapsed and another attempt took it over) before its transaction committed; nothing was committed. Retry with the same Idempotency-Key.',
+    );
+  }
+}
+
+/**
+ * The connection was lost while the transaction of `ctx.idempotency.tx()` committed, and whether it
+ * committed could not be established: the writes may or may not be in. Retryable: a retry with the
+ * same key finds the truth (the stored result, or a record to take over once its lease lapses). HTTP 503.
+ */
+export class IdempotencyCommitOutcomeUnknownError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN';
+  readonly status = 503;
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The body returned, but the database refused to commit its transaction (a deferred constraint, a
+ * serialization failure, a timeout, or the body ended the transaction itself): nothing was
+ * committed and the key was freed, as for a body that threw. The database's error is the `cause`.
+ * HTTP 500.
+ */
+export class IdempotencyCommitFailedError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_COMMIT_FAILED';
+  readonly status = 500;
+  constructor(cause: unknown) {
+    super("The mutation's database transaction failed to commit: nothing was written, and a retry runs it again.", {
+      cause,
+    });
+  }
+}
+
+/**
+ * Why `ctx.idempotency.tx()` cannot give a transaction:
+ * - `'unsupported-store'`: the store keeps its records outside the application's database (memory,
+ *   Redis): use `createPostgresStore` from `idempotent-mutations/postgres` (HTTP 500).
+ * - `'store-unavailable'`: the store could not be reached and `failMode: 'open'` let the operation run
+ *   without a record; writes would commit unprotected, so none are allowed (HTTP 503).
+ * - `'ended'`: the attempt already ended (its result was stored, or its key freed) (HTTP 500).
+ * - `'outside-attempt'`: the run context belongs to no attempt of the engine (a tRPC query, a procedure with
+ *   `meta.idempotency: false`) (HTTP 500).
+ */
+export type TransactionUnavailableReason = 'unsupported-store' | 'store-unavailable' | 'ended' | 'outside-attempt';
+
+const transactionUnavailableMessages: Record<TransactionUnavailableReason, string> = {
+  'unsupported-store':
+    'ctx.idempotency.tx() needs a store that lives in your database: this store keeps its records elsewhere. Use createPostgresStore({ pool }) from idempotent-mutations/postgres.',
+  'store-unavailable':
+    'ctx.idempotency.tx() is refused: the idempotency store could not be reached, and failMode: "open" runs the operation without a record, so its writes would commit unprotected.',
+  ended:
+    'ctx.idempotency.tx() was called after the operation ended (its result was stored or its key freed): await every write inside the resolver or procedure.',
+  'outside-attempt':
+    'ctx.idempotency.tx() is only available in a mutation run under the idempotency plugin or middleware.',
+};
+
+/** `ctx.idempotency.tx()` cannot give a transaction here; `reason` says why, the message names the fix. */
+export class IdempotencyTransactionUnavailableError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE';
+  readonly status: number;
+  readonly reason: TransactionUnavailableReason;
+  constructor(reason: TransactionUnavailableReason) {
+    super(transactionUnavailableMessages[reason]);
+    this.reason = reason;
+    this.status = reason === 'store-unavailable' ? 503 : 500;
   }
 }
 

@@ -1,9 +1,10 @@
 import type { ResultCodec } from './attempt.js';
+import { IdempotencyCommitFailedError, IdempotencyLeaseLostError, isIdempotencyError } from './errors.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Report } from './instrumentation.js';
 import { callPersistently } from './persistent-call.js';
 import { keepsRecord, RETURNED, type BodyOutcome } from './policy.js';
-import type { IdempotencyStore } from './store.js';
+import type { IdempotencyStore, StoreTransaction } from './store.js';
 
 /** Stored in place of an outcome that could not be kept; never valid codec output. */
 export const NOT_STORED = '!not-stored';
@@ -86,7 +87,60 @@ export function createRecordHolding(settings: HoldSettings) {
     return NOT_STORED;
   }
 
-  return { hold, end, serialize };
+  /**
+   * Ends `held` whose body wrote through `transaction`. A body that returned: `result` (the stored
+   * form, or NOT_STORED) commits with the writes in one round trip. A body that threw: the writes
+   * are rolled back; its kept `result` is stored outside the transaction, else the key is freed
+   * (rollback and release in one round trip). Stops the heartbeat. Rejects with the typed error the
+   * caller gets instead of the value: the record was lost (nothing committed, 503), the commit's
+   * outcome is unknown (503, the record left to its lease), or the database refused the commit
+   * (nothing committed, the key freed as for a body that threw, 500).
+   */
+  async function endInTransaction(
+    held: Held,
+    transaction: StoreTransaction,
+    ending: { returned: boolean; result: string | undefined },
+    stopHeartbeat: () => void,
+  ): Promise<void> {
+    const { id, operation, fence, report: emit } = held;
+    const event = { operation, recordId: id, fence };
+    const { returned, result } = ending;
+    if (!returned && result !== undefined) {
+      await transaction.rollback().catch((error: unknown) => emit('store-error', { ...event, error }));
+      return end(held, result, stopHeartbeat);
+    }
+    if (result === undefined) {
+      try {
+        const released = await transaction.release();
+        emit(released ? 'released' : 'stale-completion', event);
+        stopHeartbeat();
+      } catch (error) {
+        emit('store-error', { ...event, error });
+        await end(held, undefined, stopHeartbeat); // the writes rolled back with the connection; free the key again
+      }
+      return;
+    }
+    let committed: boolean;
+    try {
+      committed = await transaction.commit(result, settings.ttl);
+    } catch (error) {
+      emit('store-error', { ...event, error });
+      if (isIdempotencyError(error)) {
+        stopHeartbeat(); // outcome unknown: the lease lapses, and a retry finds the truth
+        throw error;
+      }
+      await end(held, undefined, stopHeartbeat); // nothing committed and the record still ours: a body that threw
+      throw new IdempotencyCommitFailedError(error);
+    }
+    stopHeartbeat();
+    if (!committed) {
+      emit('stale-completion', event);
+      throw new IdempotencyLeaseLostError();
+    }
+    emit('executed', event);
+  }
+
+  return { hold, end, endInTransaction, serialize };
 }
 
 /** How a value is judged: the user's `shouldStore`, the explicit outcome, else the request's `outcome` of the value. */
@@ -101,20 +155,31 @@ export interface Judgement<T> {
  * error policy on the outcome. An `outcomeOf` that throws counts as "the body returned": kept,
  * never run again. What throws is reported as a `policy-error`.
  */
-export function keeps<T>(value: T, { shouldStore, outcome, outcomeOf }: Judgement<T>, held: Held): boolean {
-  const policyError = (error: unknown) =>
-    held.report('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
-  if (shouldStore) {
+export function keeps<T>(value: T, judgement: Judgement<T>, held: Held): boolean {
+  if (judgement.shouldStore) {
     try {
-      return shouldStore(value);
+      return judgement.shouldStore(value);
     } catch (error) {
-      policyError(error);
+      policyError(held, error);
     }
   }
+  return keepsRecord(judgedOutcome(value, judgement, held));
+}
+
+/**
+ * How the body ended: the explicit outcome, else the request's `outcomeOf` the value, else "the
+ * body returned". An `outcomeOf` that throws counts as "the body returned" (a `policy-error`
+ * event, where `held` is given).
+ */
+export function judgedOutcome<T>(value: T, { outcome, outcomeOf }: Judgement<T>, held?: Held): BodyOutcome {
   try {
-    return keepsRecord(outcome ?? outcomeOf?.(value) ?? RETURNED);
+    return outcome ?? outcomeOf?.(value) ?? RETURNED;
   } catch (error) {
-    policyError(error);
-    return true;
+    if (held) policyError(held, error);
+    return RETURNED;
   }
+}
+
+function policyError(held: Held, error: unknown): void {
+  held.report('policy-error', { operation: held.operation, recordId: held.id, fence: held.fence, error });
 }

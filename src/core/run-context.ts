@@ -1,3 +1,4 @@
+import { refusedTransaction } from './attempt-transaction.js';
 import { sha256Hex } from './sha256.js';
 
 /** What an operation's body is handed while it runs under idempotency. */
@@ -25,6 +26,17 @@ export interface RunContext {
    * nothing is stable: each call then returns a fresh random key.
    */
   derive(name: string): string;
+  /**
+   * The database transaction of this attempt (with the PostgreSQL store, a pg `PoolClient` inside
+   * `BEGIN`: `tx<PoolClient>()`), opened on the first call, the same one on every later call (the
+   * root fields of one GraphQL mutation share it). Write through it and return: the library commits
+   * the writes together with the stored result, so they commit at most once per key whatever
+   * crashes; a body that throws has them rolled back. Without a key it is a plain transaction,
+   * committed when the body returns. Rejects with `IdempotencyTransactionUnavailableError` on a
+   * store outside the database (memory, Redis: use `createPostgresStore`), when the store was down
+   * and `failMode: 'open'` ran the operation without a record, and after the operation ended.
+   */
+  tx<Client = unknown>(): Promise<Client>;
 }
 
 /**
@@ -41,8 +53,10 @@ export function recordedRunContext(
   fence: number | undefined,
   takeover: boolean,
   namespace = '',
+  tx: () => Promise<unknown> = refusedTransaction('outside-attempt'),
 ): RunContext {
   return {
+    tx: tx as RunContext['tx'],
     key,
     fence,
     takeover,
@@ -51,9 +65,13 @@ export function recordedRunContext(
   };
 }
 
-/** The run context of an operation sent without a key. */
-export function unkeyedRunContext(): RunContext {
+/**
+ * The run context of an operation sent without a key; its `tx` is the engine's plain transaction,
+ * and refuses (`outside-attempt`) where no attempt of the engine runs the operation.
+ */
+export function unkeyedRunContext(tx: () => Promise<unknown> = refusedTransaction('outside-attempt')): RunContext {
   return {
+    tx: tx as RunContext['tx'],
     key: undefined,
     fence: undefined,
     takeover: false,

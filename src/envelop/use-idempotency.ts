@@ -117,9 +117,11 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
         throw error;
       }
       return {
-        onExecuteDone: ({ result }) => {
+        onExecuteDone: async ({ result, setResult }) => {
           clearTimeout(fallback);
-          return mutation.finish(storedForm((sent) => sent, result));
+          // The writes made through tx() did not commit: the error, never the value.
+          const refusal = await mutation.finish(storedForm((sent) => sent, result));
+          if (refusal) setResult(idempotencyErrorResult(refusal, http !== undefined));
         },
       };
     },

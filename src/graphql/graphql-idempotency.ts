@@ -37,8 +37,11 @@ export interface RunningMutation {
   /**
    * Hands over the result as it is sent, in stored form (`UNSTORABLE_RESULT` for a streamed one);
    * once every root resolver that started is done, stores it or frees the key by the policy.
+   * Resolves with the error to send instead of the result when the writes made through
+   * `context.idempotency.tx()` did not commit (a 503 lease lost or commit outcome unknown, a 500
+   * commit failed); else with `undefined`.
    */
-  finish(result: StoredResult): Promise<void>;
+  finish(result: StoredResult): Promise<IdempotencyError | undefined>;
   /**
    * Ends a mutation whose execution produced no result to send (it threw, or was given up): once every
    * root resolver that started is done, frees the key when the policy allows, else refuses every repeat.
@@ -103,7 +106,7 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
             end(async () => {
               await roots.settled();
               await attempt.finish(result, rootReturned(mutation, result) ? RETURNED : roots.outcome());
-            }),
+            }).then(() => undefined, asRefusal),
           // No result to store: the policy either frees the key or, where it keeps the outcome, the
           // unstorable marker makes every repeat a refusal. A user's shouldStore has no result to judge.
           abandon: (error) =>
@@ -111,7 +114,7 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
               await roots.settled();
               const outcome = roots.outcome();
               await (keepsRecord(outcome) ? attempt.finish(UNSTORABLE_RESULT, outcome) : attempt.abandon(error));
-            }),
+            }).catch(() => undefined), // the caller gets an error already
         },
       };
     } catch (error) {
@@ -121,6 +124,12 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
   }
 
   return { admit };
+}
+
+/** The engine's finish rejects only with typed errors; anything else is a bug, never to be answered as a result. */
+function asRefusal(error: unknown): IdempotencyError {
+  if (isIdempotencyError(error)) return error;
+  throw error;
 }
 
 /**

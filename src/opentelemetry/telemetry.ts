@@ -203,5 +203,7 @@ function timeStore(store: IdempotencyStore, instruments: () => Instruments): Ide
     extend: timed('extend', (request) => store.extend(request)),
     complete: timed('complete', (request) => store.complete(request)),
     release: timed('release', (request) => store.release(request)),
+    // ctx.idempotency.tx() needs the store's transactions (PostgreSQL): passed through, untimed.
+    ...(store.openTransaction && { openTransaction: store.openTransaction.bind(store) }),
   };
 }

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { IdempotencyCommitOutcomeUnknownError } from '../core/errors.js';
 import type { OwnerRequest, StoreTransaction } from '../core/store.js';
 import { isServerError, sleep, withDeadline } from './postgres-deadline.js';
 import { RECORD_LOST_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
@@ -6,19 +7,16 @@ import { RECORD_LOST_SQLSTATE, type PostgresStoreNames } from './postgres-schema
 /**
  * A commit whose connection was lost (or that did not answer in time) and whose outcome could not be
  * established before the store's budget ran out: the writes may or may not have committed. Retryable:
- * a retry with the same key finds the truth (the stored result, or a record to take over).
+ * a retry with the same key finds the truth (the stored result, or a record to take over). An
+ * {@link IdempotencyCommitOutcomeUnknownError} (code `IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN`, status 503), so every
+ * adapter answers it as a typed, retryable error.
  */
-export class PostgresCommitUnknownError extends Error {
-  readonly code = 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN';
-  /** HTTP status a server answers with: unavailable for now, retry. */
-  readonly status = 503;
-  readonly retryable = true;
+export class PostgresCommitUnknownError extends IdempotencyCommitOutcomeUnknownError {
   constructor(cause: unknown) {
     super(
       'The connection to PostgreSQL was lost while the mutation committed, and whether it committed could not be established; retry with the same Idempotency-Key.',
       { cause },
     );
-    this.name = 'PostgresCommitUnknownError';
   }
 }
 

@@ -17,11 +17,17 @@ export const trpcErrorCodes = {
   IDEMPOTENCY_KEY_PARAMETER_MISMATCH: 'UNPROCESSABLE_CONTENT',
   IDEMPOTENCY_STORE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   IDEMPOTENCY_RESULT_NOT_STORED: 'INTERNAL_SERVER_ERROR',
+  IDEMPOTENCY_LEASE_LOST: 'SERVICE_UNAVAILABLE',
+  IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN: 'SERVICE_UNAVAILABLE',
+  IDEMPOTENCY_COMMIT_FAILED: 'INTERNAL_SERVER_ERROR',
+  IDEMPOTENCY_TRANSACTION_UNAVAILABLE: 'INTERNAL_SERVER_ERROR',
 } as const satisfies Record<IdempotencyErrorCode, TRPC_ERROR_CODE_KEY>;
 
 /** The `TRPCError` for an idempotency error; the typed error is its `cause`. */
 export function toTRPCError(error: IdempotencyError): TRPCError {
-  return new TRPCError({ code: trpcErrorCodes[error.code], message: error.message, cause: error });
+  // A transaction refused because the store is down (503) is unavailable, not a set-up error.
+  const code = error.status === 503 ? 'SERVICE_UNAVAILABLE' : trpcErrorCodes[error.code];
+  return new TRPCError({ code, message: error.message, cause: error });
 }
 
 /** What {@link idempotencyErrorData} exposes: the stable code and, on a 409, the seconds to wait. */

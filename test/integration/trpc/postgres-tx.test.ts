@@ -1,0 +1,151 @@
+/**
+ * tRPC over HTTP with the PostgreSQL store: writes through `ctx.idempotency.tx()` commit with the
+ * stored result, once; the replay is the same typed value (a Date stays a Date) (issue #19).
+ */
+import { randomUUID } from 'node:crypto';
+import { initTRPC } from '@trpc/server';
+import type { PoolClient } from 'pg';
+import superjson from 'superjson';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore, type IdempotencyStore } from '../../../src/index.js';
+import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
+import { clientFor, rejection, serve } from './support.js';
+
+let database: TestDatabase;
+let store: PostgresStore;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const pool = database.pool({ max: 60 });
+  await pool.query(
+    'CREATE TABLE payments (id serial PRIMARY KEY, key text, amount int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+  );
+  store = createPostgresStore({ pool, cleanupInterval: 0, timeout: 30_000 }); // generous: a busy machine must not turn a claim into a 503
+});
+afterAll(() => database?.drop());
+
+interface Control {
+  failNext: number;
+  hold?: { gate: Promise<void>; written: () => void };
+}
+
+function paymentRouter(
+  idempotencyStore: IdempotencyStore,
+  control: Control,
+  engine: { lease?: number; maxRunTime?: number } = {},
+) {
+  const t = initTRPC.context<object>().create({ transformer: superjson });
+  const idempotent = idempotency({ store: idempotencyStore, scope: false, transformer: superjson, ...engine });
+  return t.router({
+    pay: t.procedure
+      .use(idempotent)
+      .input((raw) => raw as { amount: number })
+      .mutation(async ({ ctx, input }) => {
+        const tx = await ctx.idempotency.tx<PoolClient>();
+        const { rows } = await tx.query<{ id: number; created_at: Date }>(
+          'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, created_at',
+          [ctx.idempotency.key ?? null, input.amount],
+        );
+        const hold = control.hold;
+        if (hold) {
+          control.hold = undefined;
+          hold.written();
+          await hold.gate;
+        }
+        if (control.failNext > 0) {
+          control.failNext--;
+          throw new Error('the body threw after writing');
+        }
+        return { id: rows[0]!.id, createdAt: rows[0]!.created_at };
+      }),
+  });
+}
+type PaymentRouter = ReturnType<typeof paymentRouter>;
+
+async function start(
+  control: Control,
+  engine: { lease?: number; maxRunTime?: number } = {},
+  on: IdempotencyStore = store,
+) {
+  const url = await serve(paymentRouter(on, control, engine), ({ req }) => ({ req }));
+  return (key?: string) =>
+    clientFor<PaymentRouter>(url, key ? { 'idempotency-key': key } : {}).pay.mutate({ amount: 42 });
+}
+const rows = (key: string) => database.count(`payments WHERE key = '${key}'`);
+
+describe('tRPC: ctx.idempotency.tx() on PostgreSQL', () => {
+  it('a keyed mutation writes its row once; the replay is the same value, its Date a Date', async () => {
+    const pay = await start({ failNext: 0 });
+    const key = randomUUID();
+    const first = await pay(key);
+    const replay = await pay(key);
+    expect(replay.createdAt).toBeInstanceOf(Date);
+    expect(replay).toEqual(first);
+    expect(await rows(key)).toBe(1);
+  });
+
+  it('40 concurrent duplicates write one row; every other answer is CONFLICT', async () => {
+    const pay = await start({ failNext: 0 });
+    const key = randomUUID();
+    const settled = await Promise.allSettled(Array.from({ length: 40 }, () => pay(key)));
+    const values = settled.filter((each) => each.status === 'fulfilled').map((each) => each.value.id);
+    expect(values.length).toBeGreaterThan(0);
+    expect(new Set(values).size).toBe(1);
+    for (const each of settled)
+      if (each.status === 'rejected') expect((each.reason as { data?: { code?: string } }).data?.code).toBe('CONFLICT');
+    expect(await rows(key)).toBe(1);
+  });
+
+  it('a body that threw after writing leaves no row, and the retry writes one', async () => {
+    const pay = await start({ failNext: 1 });
+    const key = randomUUID();
+    expect((await rejection(pay(key))).data?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await rows(key)).toBe(0);
+    await pay(key);
+    expect(await rows(key)).toBe(1);
+  });
+
+  it('a stale holder taken over: its row is rolled back, it gets SERVICE_UNAVAILABLE (IDEMPOTENCY_LEASE_LOST), the taker’s row stands', async () => {
+    let written!: () => void;
+    let open!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const pay = await start({ failNext: 0, hold: { gate, written } }, { lease: 200, maxRunTime: 200 });
+    const key = randomUUID();
+    const stale = rejection(pay(key));
+    await wrote;
+    let taken: Awaited<ReturnType<typeof pay>> | undefined;
+    while (!taken) {
+      taken = await pay(key).catch(async (error: { data?: { code?: string } }) => {
+        expect(error.data?.code).toBe('CONFLICT');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return undefined;
+      });
+    }
+    open();
+    const lost = await stale;
+    expect(lost.data?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(lost.message).toMatch(/lost its Idempotency-Key record/);
+    expect(await rows(key)).toBe(1);
+    expect(await pay(key)).toEqual(taken);
+  });
+
+  it('unkeyed: a plain transaction, committed when the procedure returns, rolled back when it throws', async () => {
+    const control = { failNext: 0 };
+    const pay = await start(control);
+    const before = await database.count('payments WHERE key IS NULL');
+    await pay();
+    expect(await database.count('payments WHERE key IS NULL')).toBe(before + 1);
+    control.failNext = 1;
+    await rejection(pay());
+    expect(await database.count('payments WHERE key IS NULL')).toBe(before + 1);
+  });
+
+  it('on the memory store tx() is refused with the error naming the fix, and nothing is stored', async () => {
+    const pay = await start({ failNext: 0 }, {}, createMemoryStore());
+    const refused = await rejection(pay(randomUUID()));
+    expect(refused.data?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(refused.message).toMatch(/createPostgresStore/);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * The `ctx.idempotency.tx()` scenarios every GraphQL server adapter must pass on real PostgreSQL:
+ * a payment row written through the attempt's transaction commits with the stored result, once.
+ * Each adapter's test file gives `serve` (its real server over the store and the resolvers here).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { IdempotencyOptions, RunContext } from '../../src/index.js';
+import { createPostgresStore, type PostgresStore } from '../../src/stores/postgres.js';
+import { createTestDatabase, type TestDatabase } from './postgres-database.js';
+
+export const paymentTypeDefs = /* GraphQL */ `
+  type Query {
+    ping: String!
+  }
+  type Payment {
+    id: Int!
+    amount: Int!
+    "The database transaction the row was written in."
+    txid: String!
+  }
+  type Mutation {
+    pay(amount: Int!): Payment!
+  }
+`;
+
+/** What the tests steer: a body that throws after writing, or one held before it returns. */
+export interface PaymentControl {
+  /** How many next bodies throw an unexpected error after their INSERT. */
+  failNext: number;
+  /** Awaited by the next body after its INSERT (then cleared), with `written` called first. */
+  hold?: { gate: Promise<void>; written: () => void };
+}
+
+/** The resolvers: one INSERT through `context.idempotency.tx()`. */
+export function paymentResolvers(control: PaymentControl) {
+  return {
+    Query: { ping: () => 'pong' },
+    Mutation: {
+      async pay(_: unknown, { amount }: { amount: number }, context: object) {
+        const { idempotency } = context as { idempotency: RunContext };
+        const tx = await idempotency.tx<PoolClient>();
+        const { rows } = await tx.query<{ id: number; txid: string }>(
+          'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid',
+          [idempotency.key ?? null, amount],
+        );
+        const hold = control.hold;
+        if (hold) {
+          control.hold = undefined;
+          hold.written();
+          await hold.gate;
+        }
+        if (control.failNext > 0) {
+          control.failNext--;
+          throw new Error('the body threw after writing');
+        }
+        return { id: rows[0]!.id, amount, txid: rows[0]!.txid };
+      },
+    },
+  };
+}
+
+/** One answer of a server, as the client sees it. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: Record<string, { id: number; amount: number; txid: string } | null> | null;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
+}
+
+/** A server over `store`'s engine options and `control`; `send` posts one operation (with the key header when given). */
+export type Serve = (
+  options: IdempotencyOptions & { store: PostgresStore },
+  control: PaymentControl,
+) => Promise<{ send(query: string, key?: string): Promise<Answer>; close(): Promise<void> }>;
+
+const PAY = 'mutation { pay(amount: 42) { id amount txid } }';
+
+export function txScenarios(serve: Serve): void {
+  let database: TestDatabase;
+  let store: PostgresStore;
+  const closers: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const pool = database.pool({ max: 60 });
+    await pool.query('CREATE TABLE payments (id serial PRIMARY KEY, key text, amount int NOT NULL)');
+    store = createPostgresStore({ pool, cleanupInterval: 0, timeout: 30_000 }); // generous: a busy machine must not turn a claim into a 503
+  });
+  afterAll(async () => {
+    await Promise.all(closers.map((close) => close()));
+    await database?.drop();
+  });
+  const start = async (control: PaymentControl, options: IdempotencyOptions = {}) => {
+    const server = await serve({ ...options, store }, control);
+    closers.push(server.close);
+    return server;
+  };
+  const rows = (key: string) => database.count(`payments WHERE key = '${key}'`);
+
+  it('a keyed mutation writes its row through tx() once; the replay answers the same result and writes nothing', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const first = await send(PAY, key);
+    expect(first.body.errors).toBeUndefined();
+    const replay = await send(PAY, key);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.data).toEqual(first.body.data);
+    expect(await rows(key)).toBe(1);
+  });
+
+  it('40 concurrent duplicates write one row; every answer is the value or a 409', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 40 }, () => send(PAY, key)));
+    const codes = answers.map((answer) => answer.body.errors?.[0]?.extensions?.code ?? 'ok');
+    expect(codes.filter((code) => code !== 'ok' && code !== 'IDEMPOTENCY_CONCURRENT_REQUEST')).toEqual([]);
+    expect(codes).toContain('ok');
+    const ids = new Set(answers.filter((answer) => answer.body.data?.pay).map((answer) => answer.body.data!.pay!.id));
+    expect(ids.size).toBe(1);
+    expect(await rows(key)).toBe(1);
+  });
+
+  it('a body that threw after writing leaves no row, and the retry writes one', async () => {
+    const control: PaymentControl = { failNext: 1 };
+    const { send } = await start(control);
+    const key = randomUUID();
+    const failed = await send(PAY, key);
+    expect(failed.body.errors).toHaveLength(1);
+    expect(await rows(key)).toBe(0);
+    const retried = await send(PAY, key);
+    expect(retried.body.errors).toBeUndefined();
+    expect(await rows(key)).toBe(1);
+  });
+
+  it('a stale holder whose lease lapsed and was taken over: its row is rolled back, it answers IDEMPOTENCY_LEASE_LOST (503), the taker’s row stands', async () => {
+    let written!: () => void;
+    let open!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const control: PaymentControl = { failNext: 0, hold: { gate, written } };
+    // The heartbeat stops after maxRunTime, so the held attempt's lease lapses while it waits.
+    const { send } = await start(control, { lease: 200, maxRunTime: 200 });
+    const key = randomUUID();
+    const stale = send(PAY, key);
+    await wrote;
+    let taker: Answer;
+    for (;;) {
+      taker = await send(PAY, key);
+      if (taker.body.errors?.[0]?.extensions?.code !== 'IDEMPOTENCY_CONCURRENT_REQUEST') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(taker.body.errors).toBeUndefined();
+    open();
+    const lost = await stale;
+    expect(lost.body.data ?? null).toBeNull();
+    expect(lost.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_LEASE_LOST');
+    expect(lost.status).toBe(503);
+    expect(await rows(key)).toBe(1);
+    expect((await send(PAY, key)).body.data).toEqual(taker.body.data);
+  });
+
+  it('the root fields of one mutation share the attempt’s one transaction', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const both = await send('mutation { a: pay(amount: 1) { txid } b: pay(amount: 2) { txid } }', key);
+    expect(both.body.errors).toBeUndefined();
+    const data = both.body.data as Record<string, { txid: string }>;
+    expect(data.a!.txid).toBe(data.b!.txid);
+    expect(await rows(key)).toBe(2);
+  });
+
+  it('unkeyed: tx() is a plain transaction, committed when the body returns and rolled back when it throws', async () => {
+    const control: PaymentControl = { failNext: 0 };
+    const { send } = await start(control);
+    const before = await database.count('payments WHERE key IS NULL');
+    expect((await send(PAY)).body.errors).toBeUndefined();
+    expect(await database.count('payments WHERE key IS NULL')).toBe(before + 1);
+    control.failNext = 1;
+    expect((await send(PAY)).body.errors).toHaveLength(1);
+    expect(await database.count('payments WHERE key IS NULL')).toBe(before + 1);
+  });
+}
