@@ -124,7 +124,7 @@ async function runCase(
 describe('playground page', () => {
   it.concurrent.for(combinations)(
     'runs every scenario via $channels on the $store store at $width px',
-    { timeout: 120_000 },
+    { timeout: 400_000 },
     async ({ store, width, channels, screenshots }, { expect }) => {
       const redisUrl = store === 'redis' ? inject('redisUrl') : undefined;
       const playground = await startPlayground({

@@ -106,7 +106,7 @@ export async function drivePage(page: Page, url: string, artifacts: string): Pro
       const verdict = page.locator(
         `[data-testid="verdict"][data-scenario="${scenario}"]:not([data-outcome="running"]):not([data-outcome="none"])`,
       );
-      await verdict.waitFor({ timeout: 20_000 });
+      await verdict.waitFor({ timeout: 60_000 }); // a crash starts a Node process: slow on a busy machine
       return { outcome: (await verdict.getAttribute('data-outcome')) ?? '', text: (await verdict.textContent()) ?? '' };
     },
     async counters() {
