@@ -57,7 +57,7 @@ export function createRequestHandler(app: PlaygroundApp) {
     const { pathname, search } = new URL(`${origin}${req.url ?? '/'}`); // not new URL(path, base): a path like //x would name a host
     const target = paymentTarget(app, pathname, search);
     if (target) return servePayment(target, app.demo, req, res, origin);
-    if (await serveControl(control, req, res, `${req.method} ${pathname}`)) return;
+    if (await serveControl(control, res, `${req.method} ${pathname}`)) return;
     const asset = req.method === 'GET' ? app.assets.get(pathname) : undefined;
     if (asset) {
       res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'no-store' });

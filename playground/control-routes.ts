@@ -1,11 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { DemoState } from './demo-state.js';
-import { readBody } from './request-body.js';
 
-/** The JSON endpoints behind the page's switches, by method and path. */
+/** The JSON endpoints behind the page's buttons, by method and path. */
 export const CONTROL_ROUTES = {
   state: 'GET /api/state',
-  settings: 'POST /api/settings',
   reset: 'POST /api/reset',
   prepareCrash: 'POST /api/crash/prepare',
 } as const;
@@ -18,24 +16,19 @@ export interface ControlTarget {
 }
 
 /**
- * Serves the page's JSON endpoints: `GET /api/state` (store, switches, counters, charges, server
- * log, instances), `POST /api/settings` with `{ "flaky"?, "idempotency"?, "wait"?: boolean }`,
- * `POST /api/reset` (empties the ledger and the server log, zeroes the counters) and
+ * Serves the page's JSON endpoints: `GET /api/state` (store, timing, counters, charges, server log,
+ * instances), `POST /api/reset` (empties the ledger and the server log, zeroes the counters) and
  * `POST /api/crash/prepare` (instance A in front of the load balancer at `/cluster/*`). Each answers
  * with the state. Returns false when the request is for none of them.
  */
 export async function serveControl(
   { demo, prepareCrash }: ControlTarget,
-  req: IncomingMessage,
   res: ServerResponse,
   route: string,
 ): Promise<boolean> {
   try {
     switch (route) {
       case CONTROL_ROUTES.state:
-        break;
-      case CONTROL_ROUTES.settings:
-        demo.updateSettings(JSON.parse((await readBody(req)).toString('utf8')));
         break;
       case CONTROL_ROUTES.reset:
         demo.reset();

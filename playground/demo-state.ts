@@ -2,7 +2,6 @@ import { zeroCounters, type Counters } from './counters.js';
 import { createLedger, type Charge, type Ledger, type LedgerWrite } from './ledger.js';
 import { createLostResponses, type LostResponses } from './lost-responses.js';
 import { createServerLog, type ServerEvent, type ServerLog } from './server-log.js';
-import { applySettings, defaultSettings, type Settings } from './settings.js';
 import type { StoreKind } from './store.js';
 import type { PlaygroundTiming } from './timing.js';
 
@@ -23,7 +22,6 @@ export interface InstancesStatus {
 /** Everything the page shows, as `GET /api/state` returns it. */
 export interface DemoSnapshot {
   store: StoreKind;
-  settings: Settings;
   timing: PlaygroundTiming;
   counters: Counters;
   charges: Charge[];
@@ -31,17 +29,14 @@ export interface DemoSnapshot {
   instances: InstancesStatus;
 }
 
-/** The playground's mutable state: the ledger, the switches, the counters, the server log and the flaky network's memory. */
+/** The playground's mutable state: the ledger, the counters, the server log and the flaky network's memory (the switches are each page's own). */
 export interface DemoState {
   readonly ledger: Ledger;
   readonly counters: Counters;
   readonly serverLog: ServerLog;
   readonly lostResponses: LostResponses;
   readonly timing: PlaygroundTiming;
-  settings(): Settings;
-  /** Applies a change from the page (see {@link applySettings}). */
-  updateSettings(change: unknown): void;
-  /** Empties the ledger and the server log and zeroes the counters; the switches stay as they are. */
+  /** Empties the ledger and the server log and zeroes the counters. */
   reset(): void;
   snapshot(): DemoSnapshot;
 }
@@ -72,17 +67,12 @@ export function createDemoState(
     onWrite: (write) => logWrite(serverLog, counters, write),
   });
   const lostResponses = createLostResponses();
-  let settings = { ...defaultSettings };
   return {
     ledger,
     counters,
     serverLog,
     lostResponses,
     timing,
-    settings: () => settings,
-    updateSettings(change) {
-      settings = applySettings(settings, change);
-    },
     reset() {
       ledger.reset();
       serverLog.reset();
@@ -91,7 +81,6 @@ export function createDemoState(
     },
     snapshot: () => ({
       store,
-      settings: { ...settings },
       timing: { ...timing },
       counters: { ...counters },
       charges: ledger.charges(),

@@ -26,16 +26,23 @@ async function bundlePageScript(): Promise<string> {
   return output.text;
 }
 
-/** The page, its stylesheet and its bundled script, by URL path. */
+/**
+ * The page, its stylesheet, its bundled script and its icon, by URL path. The icon is an SVG, linked
+ * from the page and served at `/favicon.ico` as well, where browsers and tools look for it unasked.
+ */
 export async function loadPageAssets(): Promise<Map<string, Asset>> {
-  const [html, css, script] = await Promise.all([
+  const [html, css, script, icon] = await Promise.all([
     readFile(pageFile('index.html'), 'utf8'),
     readFile(pageFile('styles.css'), 'utf8'),
     bundlePageScript(),
+    readFile(pageFile('favicon.svg'), 'utf8'),
   ]);
+  const favicon = { contentType: 'image/svg+xml', body: icon };
   return new Map([
     ['/', { contentType: 'text/html; charset=utf-8', body: html }],
     ['/styles.css', { contentType: 'text/css; charset=utf-8', body: css }],
     ['/app.js', { contentType: 'text/javascript; charset=utf-8', body: script }],
+    ['/favicon.svg', favicon],
+    ['/favicon.ico', favicon],
   ]);
 }

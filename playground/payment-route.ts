@@ -6,6 +6,7 @@ import { sendFetchResponse, toFetchRequest } from './fetch-bridge.js';
 import type { InstanceName } from './ledger.js';
 import { requestKeyOf } from './request-key.js';
 import type { ServerEventKind } from './server-log.js';
+import { SettingsError, settingsOf, type Settings } from './settings.js';
 
 /** The instance that serves a payment request, and the API it serves it with. */
 export interface PaymentTarget {
@@ -28,8 +29,9 @@ function answerKind(status: number, replayed: boolean): ServerEventKind {
 }
 
 /**
- * Serves one payment API request and logs what the instance did. The switches pick the variant
- * (protected, waiting, unprotected). With the flaky switch on, the first successful response to
+ * Serves one payment API request and logs what the instance did. The switches the request carries
+ * (its page's own, see `SETTINGS_HEADER`) pick the variant (protected, waiting, unprotected); a
+ * request with unreadable switches gets 400 and reaches no API. With the flaky switch on, the first successful response to
  * each idempotency key is lost: the mutation runs to the end, then the socket is destroyed instead
  * of answering, just as if the network had dropped the reply. An instance that dies before it
  * answers drops the connection the same way.
@@ -42,14 +44,23 @@ export async function servePayment(
   origin: string,
 ): Promise<void> {
   const { counters, serverLog } = demo;
-  counters.requests += 1;
   const request = await toFetchRequest(req, origin, target.path);
+  let settings: Settings;
+  try {
+    settings = settingsOf(request.headers);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify({ error: error.message }));
+    return;
+  }
+  counters.requests += 1;
   const key = requestKeyOf(request.headers);
   const started = Date.now();
   let response: Response;
   let body: ArrayBuffer;
   try {
-    response = await target.api(request, variantOf(demo.settings()));
+    response = await target.api(request, variantOf(settings));
     body = await response.arrayBuffer(); // the mutation has fully run once the body is complete
   } catch (error) {
     if (!(error instanceof InstanceGoneError)) throw error;
@@ -60,7 +71,7 @@ export async function servePayment(
   const ms = Date.now() - started;
   const { status } = response;
   const replayed = response.headers.get(REPLAYED_HEADER) === 'true';
-  if (demo.settings().flaky && status >= 200 && status < 300 && key !== null && demo.lostResponses.loseFirst(key)) {
+  if (settings.flaky && status >= 200 && status < 300 && key !== null && demo.lostResponses.loseFirst(key)) {
     counters.lostResponses += 1;
     serverLog.add({ instance: target.instance, kind: 'lost', key, status, ms });
     res.socket?.destroy();

@@ -1,4 +1,4 @@
-/** The switches on the page. */
+/** The switches on the page: each page (each tab, each reload) has its own and sends them with every payment request. */
 export interface Settings {
   /** Lose the first successful response to each idempotency key (the mutation still runs). */
   flaky: boolean;
@@ -8,20 +8,42 @@ export interface Settings {
   wait: boolean;
 }
 
-/** The switches as they are when the playground starts: a reliable network, idempotency on, 409 for a concurrent repeat. */
+/** The switches of a freshly loaded page, and of a request without {@link SETTINGS_HEADER}: a reliable network, idempotency on, 409 for a concurrent repeat. */
 export const defaultSettings: Settings = { flaky: false, idempotency: true, wait: false };
 
 /**
- * Applies a settings change sent by the page, ignoring unknown fields; throws on a field of the
- * wrong type so a typo does not silently leave a switch as it was.
+ * The request header that carries the page's switches with each payment request, as JSON
+ * (`{"idempotency":false}`); a switch it leaves out keeps its default. The server keeps no switches of
+ * its own, so a reload or a second tab starts from the defaults.
  */
-export function applySettings(current: Settings, change: unknown): Settings {
-  if (typeof change !== 'object' || change === null) throw new TypeError('settings must be a JSON object');
-  const next = { ...current };
+export const SETTINGS_HEADER = 'x-playground-settings';
+
+/** Thrown for a {@link SETTINGS_HEADER} that is not a JSON object of booleans; answered with 400. */
+export class SettingsError extends TypeError {
+  override name = 'SettingsError';
+}
+
+/**
+ * The switches a payment request runs with: the defaults, changed by its {@link SETTINGS_HEADER}.
+ * Ignores unknown fields; throws a {@link SettingsError} on a field of the wrong type, so a typo does
+ * not silently leave a switch as it was.
+ */
+export function settingsOf(headers: Headers): Settings {
+  const header = headers.get(SETTINGS_HEADER);
+  if (header === null) return { ...defaultSettings };
+  let change: unknown;
+  try {
+    change = JSON.parse(header);
+  } catch {
+    throw new SettingsError(`${SETTINGS_HEADER} must be a JSON object`);
+  }
+  if (typeof change !== 'object' || change === null || Array.isArray(change))
+    throw new SettingsError(`${SETTINGS_HEADER} must be a JSON object`);
+  const next = { ...defaultSettings };
   for (const name of Object.keys(defaultSettings) as (keyof Settings)[]) {
     const value = (change as Record<string, unknown>)[name];
     if (value === undefined) continue;
-    if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false`);
+    if (typeof value !== 'boolean') throw new SettingsError(`${name} must be true or false`);
     next[name] = value;
   }
   return next;

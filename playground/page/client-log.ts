@@ -1,6 +1,8 @@
 import type { ChargeRequest } from '../ledger.js';
+import type { Charge } from '../ledger.js';
 import { byId, fillList, make } from './dom.js';
-import { euros, shortKey } from './format.js';
+import { duplicatesByKey, type Tone } from './duplicates.js';
+import { euros, shortKey, times } from './format.js';
 import type { AttemptReport } from './observed-fetch.js';
 import { PaymentError, type CallResult } from './payment-call.js';
 
@@ -42,6 +44,14 @@ function answerText(report: Extract<AttemptReport, { lost: false }>): string {
   return `${report.status}`;
 }
 
+/** How an answer is coloured: a replay is good, a 409 / 422 a refusal to heed, a lost answer or an error bad; a plain 2xx is told by the call's result. */
+function attemptTone(report: AttemptReport): Tone {
+  if (report.lost) return 'bad';
+  if (report.replayed) return 'good';
+  if (report.status === 409 || report.status === 422) return 'warn';
+  return report.status >= 400 ? 'bad' : 'none';
+}
+
 /** Logs one HTTP attempt: who sent it, which key and amount, and what came back. */
 export function logAttempt(label: string, request: ChargeRequest, report: AttemptReport): void {
   const sent = `${label} · attempt ${report.attempt} · key ${shortKey(report.key)} · ${euros(request.amountCents)}`;
@@ -53,13 +63,16 @@ export function logAttempt(label: string, request: ChargeRequest, report: Attemp
   add(
     make('li', {
       text,
-      className: `attempt ${report.lost || report.status >= 400 ? 'bad' : replayed ? 'replayed' : ''}`,
-      data: { status, replayed: String(replayed), label },
+      className: 'attempt',
+      data: { status, replayed: String(replayed), label, tone: attemptTone(report) },
     }),
   );
 }
 
-/** Logs how one call ended: the charge it got, or the error it ended with. */
+/**
+ * Logs how one call ended: the charge it got (green, "paid", until {@link flagDuplicateCharges}
+ * finds its key charged twice), or the error it ended with (red).
+ */
 export function logResult(label: string, result: CallResult): void {
   if (!result.ok) {
     const { error } = result;
@@ -68,21 +81,38 @@ export function logResult(label: string, result: CallResult): void {
     add(
       make('li', {
         text: `${label}: failed, ${code}${message}`,
-        className: 'result bad',
-        data: { ok: 'false', label },
+        className: 'result',
+        data: { ok: 'false', label, tone: 'bad' },
       }),
     );
     return;
   }
   const { charge } = result;
-  const fence = charge.fence === null ? 'no fence: unprotected' : `fence ${charge.fence}`;
   add(
     make('li', {
-      text: `${label}: paid, charge ${charge.id} (${fence})`,
-      className: 'result good',
-      data: { ok: 'true', label, charge: charge.id },
+      text: `${label}: paid, charge ${charge.id} (${fenceText(charge.fence)})`,
+      className: 'result',
+      data: { ok: 'true', label, charge: charge.id, tone: 'good' },
     }),
   );
+}
+
+const fenceText = (fence: number | null) => (fence === null ? 'no fence: unprotected' : `fence ${fence}`);
+
+/**
+ * Turns every "paid" line whose charge shares its key with another charge in the ledger red:
+ * "charged twice". Called once a click's calls have ended and the ledger is loaded.
+ */
+export function flagDuplicateCharges(charges: Charge[]): void {
+  const duplicates = duplicatesByKey(charges);
+  const byId = new Map(charges.map((charge) => [charge.id, charge]));
+  for (const item of entries) {
+    const charge = item.dataset.ok === 'true' ? byId.get(item.dataset.charge ?? '') : undefined;
+    const same = charge?.requestKey == null ? undefined : duplicates.get(charge.requestKey);
+    if (!charge || !same || item.dataset.tone === 'bad') continue;
+    item.dataset.tone = 'bad';
+    item.textContent = `${item.dataset.label ?? ''}: charged ${times(same.length)}: charge ${charge.id} is one of ${same.length} charges for key ${shortKey(charge.requestKey)} (${fenceText(charge.fence)})`;
+  }
 }
 
 /** Empties the log: its empty state shows again. */

@@ -1,5 +1,4 @@
 import type { DemoSnapshot } from '../demo-state.js';
-import type { Settings } from '../settings.js';
 
 async function json(response: Promise<Response>): Promise<DemoSnapshot> {
   const answer = await response;
@@ -16,20 +15,9 @@ async function json(response: Promise<Response>): Promise<DemoSnapshot> {
   return (await answer.json()) as DemoSnapshot;
 }
 
-/** The store, switches, counters, charges, server log and instances, as the server sees them now. */
+/** The store, timing, counters, charges, server log and instances, as the server sees them now. */
 export function fetchState(): Promise<DemoSnapshot> {
   return json(fetch('/api/state', { cache: 'no-store' }));
-}
-
-/** Flips switches on the server. */
-export function updateSettings(change: Partial<Settings>): Promise<DemoSnapshot> {
-  return json(
-    fetch('/api/settings', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(change),
-    }),
-  );
 }
 
 /** Empties the ledger and the server log and zeroes the counters. */

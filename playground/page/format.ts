@@ -20,3 +20,8 @@ export function clock(iso: string): string {
   const time = new Date(iso);
   return `${String(time.getMinutes()).padStart(2, '0')}:${String(time.getSeconds()).padStart(2, '0')}.${Math.floor(time.getMilliseconds() / 100)}`;
 }
+
+/** "once", "twice", "3 times". */
+export function times(count: number): string {
+  return count === 1 ? 'once' : count === 2 ? 'twice' : `${count} times`;
+}

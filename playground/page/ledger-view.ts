@@ -1,6 +1,7 @@
 import type { Charge } from '../ledger.js';
 import { byId, make } from './dom.js';
-import { euros } from './format.js';
+import { duplicatesByKey, type Tone } from './duplicates.js';
+import { euros, times } from './format.js';
 
 /** The ledger's columns, also shown as labels when a row is stacked on a phone. */
 const COLUMNS = ['Charge', 'Amount', 'For', 'Via', 'Idempotency-Key', 'Fence', 'Written by', 'Note'] as const;
@@ -11,16 +12,23 @@ function writtenBy(charge: Charge): string {
     .join(' → ');
 }
 
-function note(charge: Charge, duplicateOf: Charge | undefined): string {
-  if (duplicateOf) return `duplicate of ${duplicateOf.id}: same key, charged again`;
+/** What a row says: `sameKey` holds every charge of its key when the key was charged more than once. */
+function note(charge: Charge, sameKey: Charge[] | undefined): string {
+  const [first] = sameKey ?? [];
+  if (sameKey && first) {
+    return first === charge
+      ? `charged ${times(sameKey.length)}: this key was charged again`
+      : `duplicate of ${first.id}: same key, charged again`;
+  }
   if (charge.writes.length > 1) return 'taken over after a crash: written again, charged once';
-  return '';
+  return 'charged once';
 }
 
-function row(charge: Charge, duplicateOf: Charge | undefined): HTMLTableRowElement {
+function row(charge: Charge, sameKey: Charge[] | undefined): HTMLTableRowElement {
+  const tone: Tone = sameKey ? 'bad' : 'good';
   const tr = make('tr', {
-    className: duplicateOf ? 'duplicate' : '',
-    data: { charge: charge.id, writes: String(charge.writes.length) },
+    className: sameKey ? 'duplicate' : 'once',
+    data: { charge: charge.id, writes: String(charge.writes.length), tone },
   });
   const values = [
     charge.id,
@@ -30,7 +38,7 @@ function row(charge: Charge, duplicateOf: Charge | undefined): HTMLTableRowEleme
     charge.requestKey ?? '—',
     charge.fence === null ? '—' : String(charge.fence),
     writtenBy(charge),
-    note(charge, duplicateOf),
+    note(charge, sameKey),
   ];
   tr.append(
     ...values.map((value, index) =>
@@ -44,13 +52,15 @@ function row(charge: Charge, duplicateOf: Charge | undefined): HTMLTableRowEleme
   return tr;
 }
 
-/** Shows the ledger, newest first, duplicates (a second charge for one key) marked; "No charges yet" when empty. */
+/**
+ * Shows the ledger, newest first, every charge of a key charged twice in red (the first one as the
+ * charge the others duplicate), a charge made once in green; "No charges yet" when empty.
+ */
 export function renderLedger(charges: Charge[]): void {
-  const firstByKey = new Map<string, Charge>();
+  const duplicates = duplicatesByKey(charges);
   const rows = charges.map((charge) => {
-    const first = charge.requestKey === null ? undefined : firstByKey.get(charge.requestKey);
-    if (charge.requestKey !== null && !first) firstByKey.set(charge.requestKey, charge);
-    return row(charge, first);
+    const same = charge.requestKey === null ? undefined : duplicates.get(charge.requestKey);
+    return row(charge, same);
   });
   byId('ledger').replaceChildren(...rows.reverse());
   byId('ledger-table').hidden = charges.length === 0;

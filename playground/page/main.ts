@@ -1,11 +1,12 @@
 import type { DemoSnapshot } from '../demo-state.js';
 import type { Channel, ChargeRequest } from '../ledger.js';
-import { clearClientLog, logAttempt, logClick, logResult } from './client-log.js';
-import { fetchState, prepareCrash, resetLedger, updateSettings } from './control-api.js';
+import { clearClientLog, flagDuplicateCharges, logAttempt, logClick, logResult } from './client-log.js';
+import { fetchState, prepareCrash, resetLedger } from './control-api.js';
 import { byId } from './dom.js';
 import { channelLabels, sendCall } from './payments.js';
 import { scenarios, scenarioTitles, type CallPlan, type ScenarioName, type ScenarioTools } from './scenarios.js';
 import { renderState } from './state-view.js';
+import { currentSwitches, resetSwitches } from './switches.js';
 import { clearVerdict, renderVerdict, verdictRunning } from './verdict.js';
 
 /** How often the page loads the server's state: often while a scenario runs, so the server log is live. */
@@ -48,15 +49,16 @@ async function run(name: ScenarioName): Promise<void> {
   verdictRunning(name);
   const through = channel();
   const request = chargeRequest();
+  const switches = currentSwitches();
   const before = await fetchState();
   logClick(++clicks, scenarioTitles[name], {
     channel: channelLabels[through],
     store: before.store,
-    ...before.settings,
+    ...switches,
   });
   const tools: ScenarioTools = {
     async send(plan: CallPlan) {
-      const record = await sendCall(through, plan, (report) => logAttempt(plan.label, plan.request, report));
+      const record = await sendCall(through, switches, plan, (report) => logAttempt(plan.label, plan.request, report));
       logResult(plan.label, record.result);
       return record;
     },
@@ -67,15 +69,16 @@ async function run(name: ScenarioName): Promise<void> {
   try {
     const calls = await scenarios[name](tools, request);
     const after = await show(fetchState);
+    flagDuplicateCharges(after.charges);
     renderVerdict({
       scenario: name,
       calls,
       charges: after.charges.length - before.charges.length,
-      settings: before.settings,
+      settings: switches,
     });
   } catch (error) {
     logResult(scenarioTitles[name], { ok: false, error });
-    renderVerdict({ scenario: name, calls: [], charges: 0, settings: before.settings, error });
+    renderVerdict({ scenario: name, calls: [], charges: 0, settings: switches, error });
   }
 }
 
@@ -93,12 +96,7 @@ function start(): void {
       });
     });
   }
-  for (const name of ['flaky', 'idempotency', 'wait'] as const) {
-    byId<HTMLInputElement>(name).addEventListener(
-      'change',
-      (event) => void show(() => updateSettings({ [name]: (event.target as HTMLInputElement).checked })),
-    );
-  }
+  resetSwitches();
   byId('reset').addEventListener('click', () => {
     clearClientLog();
     clearVerdict();

@@ -1,4 +1,5 @@
 import type { Channel } from '../ledger.js';
+import type { Settings } from '../settings.js';
 import { observedFetch, type AttemptReport } from './observed-fetch.js';
 import { payWithGraphql } from './pay-graphql.js';
 import { payWithTrpc } from './pay-trpc.js';
@@ -10,14 +11,15 @@ export const channelLabels: Record<Channel, string> = { graphql: 'GraphQL', trpc
 
 const payThrough = { graphql: payWithGraphql, trpc: payWithTrpc };
 
-/** Sends one planned call through a channel's client helper, reporting each HTTP attempt as it ends. */
+/** Sends one planned call through a channel's client helper with the page's switches, reporting each HTTP attempt as it ends. */
 export async function sendCall(
   channel: Channel,
+  switches: Settings,
   plan: CallPlan,
   onAttempt: (report: AttemptReport) => void,
 ): Promise<CallRecord> {
   const attempts: AttemptReport[] = [];
-  const fetchImpl = observedFetch((report) => {
+  const fetchImpl = observedFetch(switches, (report) => {
     attempts.push(report);
     onAttempt(report);
   });

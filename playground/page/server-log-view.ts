@@ -1,7 +1,8 @@
 import type { InstancesStatus } from '../demo-state.js';
 import type { ServerEvent } from '../server-log.js';
 import { byId, fillList, make } from './dom.js';
-import { clock, shortKey } from './format.js';
+import type { Tone } from './duplicates.js';
+import { clock, shortKey, times } from './format.js';
 
 const fenceText = (fence: number | null | undefined) =>
   fence === null || fence === undefined ? 'no fence: unprotected' : `fence ${fence}`;
@@ -37,18 +38,32 @@ function describe(event: ServerEvent): string {
   }
 }
 
-function line(event: ServerEvent): HTMLLIElement {
+/** How each kind of event is coloured; a `charged` is green, or red when its key is charged more than once. */
+const tones: Record<ServerEvent['kind'], Tone> = {
+  charged: 'good',
+  rewrote: 'good',
+  replayed: 'good',
+  answered: 'none',
+  'in-rotation': 'none',
+  conflict: 'warn',
+  mismatch: 'warn',
+  'refused-stale': 'warn',
+  lost: 'bad',
+  'no-answer': 'bad',
+  stuck: 'bad',
+  killed: 'bad',
+};
+
+/** `charges` is the number of `charged` events of the event's key so far, this one included. */
+function line(event: ServerEvent, charges: number): HTMLLIElement {
   const key = event.key === undefined ? '' : ` · key ${shortKey(event.key)}`;
-  const text = `${clock(event.at)} ${event.instance}${key} · ${describe(event)}`;
-  const tone = ['conflict', 'mismatch', 'lost', 'no-answer', 'killed', 'stuck', 'refused-stale'].includes(event.kind)
-    ? 'bad'
-    : event.kind === 'replayed' || event.kind === 'rewrote'
-      ? 'replayed'
-      : '';
+  const again = charges > 1 ? ` · charged this key ${times(charges)}` : '';
+  const text = `${clock(event.at)} ${event.instance}${key} · ${describe(event)}${again}`;
   return make('li', {
     text,
-    className: `instance-${event.instance} ${tone}`,
+    className: `instance-${event.instance}`,
     data: {
+      tone: charges > 1 ? 'bad' : tones[event.kind],
       kind: event.kind,
       instance: event.instance,
       ...(event.fence == null ? {} : { fence: String(event.fence) }),
@@ -75,6 +90,13 @@ export function renderServerLog(events: ServerEvent[], instances: InstancesStatu
   if (lastSeq === shownSeq && events.length > 0) return;
   shownSeq = lastSeq;
   const list = byId('server-log');
-  fillList(list, byId('server-log-empty'), events.map(line));
+  const chargesByKey = new Map<string, number>();
+  const lines = events.map((event) => {
+    if (event.kind !== 'charged' || !event.key) return line(event, 0);
+    const charges = (chargesByKey.get(event.key) ?? 0) + 1;
+    chargesByKey.set(event.key, charges);
+    return line(event, charges);
+  });
+  fillList(list, byId('server-log-empty'), lines);
   list.scrollTop = list.scrollHeight;
 }

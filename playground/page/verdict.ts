@@ -1,6 +1,6 @@
 import type { Settings } from '../settings.js';
 import { byId } from './dom.js';
-import { euros, plural } from './format.js';
+import { euros, plural, times } from './format.js';
 import { scenarioTitles, type CallRecord, type ScenarioName } from './scenarios.js';
 
 /** What one scenario run came to. */
@@ -15,10 +15,6 @@ export interface ScenarioSummary {
 }
 
 const units: Record<ScenarioName, string> = { pay: 'click', double: 'click', reuse: 'payment', crash: 'click' };
-
-function times(count: number): string {
-  return count === 2 ? 'twice' : `${count} times`;
-}
 
 function count(calls: CallRecord[], status: string): number {
   return calls

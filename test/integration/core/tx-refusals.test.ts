@@ -11,7 +11,7 @@ import {
   type IdempotencyStore,
   type RunContext,
 } from '../../../src/index.js';
-import { redisStore } from '../../adversarial-core/support.js';
+import { redisStore } from '../../support/servers/trpc/servers.js';
 
 const call = (store: IdempotencyStore, run: (context: RunContext) => Promise<unknown>, options = {}) =>
   createIdempotencyEngine({ store, ...options }).execute({

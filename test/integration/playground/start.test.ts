@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startPlayground, type Playground } from '../../../playground/start.js';
+import { SETTINGS_HEADER } from '../../../playground/settings.js';
 import { defaultTiming } from '../../../playground/timing.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { pay, postJson, processExists, type PaymentAnswer } from '../../support/playground/http.js';
 
-const chargeMutation = (key: string) => ({
+const chargeMutation = (key: string, headers: Record<string, string> = {}) => ({
   method: 'POST',
-  headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` },
+  headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"`, ...headers },
   body: JSON.stringify({
     query: 'mutation { createCharge(amountCents: 1250, description: "Tea") { id amountCents } }',
   }),
@@ -28,13 +29,10 @@ describe.each([
   });
   afterAll(() => playground?.close());
   afterEach(async () => {
-    expect(
-      (await postJson(playground.url, '/api/settings', { flaky: false, idempotency: true, wait: false })).status,
-    ).toBe(200);
     expect((await postJson(playground.url, '/api/reset')).status).toBe(200);
   });
 
-  it('serves the page, its stylesheet and its bundled script', async () => {
+  it('serves the page, its stylesheet, its bundled script and its icon', async () => {
     expect(playground.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await fetch(playground.url);
     expect(page.status).toBe(200);
@@ -47,14 +45,19 @@ describe.each([
     expect(code).toContain('idempotencyLink');
     expect(code).not.toMatch(/^import /m); // bundled: nothing left for the browser to resolve
     expect((await fetch(new URL('/styles.css', playground.url))).status).toBe(200);
+    for (const path of ['/favicon.ico', '/favicon.svg']) {
+      const icon = await fetch(new URL(path, playground.url));
+      expect(icon.status, path).toBe(200);
+      expect(icon.headers.get('content-type'), path).toBe('image/svg+xml');
+      expect(await icon.text(), path).toContain('<svg');
+    }
     expect((await fetch(new URL('/nothing-here', playground.url))).status).toBe(404);
   });
 
-  it('reports its store, switches, timing, counters, ledger, server log and instances at /api/state', async () => {
+  it('reports its store, timing, counters, ledger, server log and instances at /api/state', async () => {
     const state = await (await fetch(new URL('/api/state', playground.url))).json();
     expect(state).toEqual({
       store,
-      settings: { flaky: false, idempotency: true, wait: false },
       timing: defaultTiming,
       counters: zeroCounters,
       charges: [],
@@ -64,13 +67,13 @@ describe.each([
   });
 
   it('with the flaky switch on, runs the mutation but loses the first response to a key; the retry is replayed', async () => {
-    expect((await postJson(playground.url, '/api/settings', { flaky: true })).status).toBe(200);
     const graphql = new URL('/graphql', playground.url).href;
+    const flaky = { [SETTINGS_HEADER]: JSON.stringify({ flaky: true }) };
 
-    await expect(fetch(graphql, chargeMutation('lost-once'))).rejects.toThrow('fetch failed');
+    await expect(fetch(graphql, chargeMutation('lost-once', flaky))).rejects.toThrow('fetch failed');
     expect(playground.demo.ledger.charges()).toHaveLength(1);
 
-    const retry = await fetch(graphql, chargeMutation('lost-once'));
+    const retry = await fetch(graphql, chargeMutation('lost-once', flaky));
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(await retry.json()).toEqual({
@@ -90,9 +93,9 @@ describe.each([
   });
 
   it('with idempotency off, routes to the unprotected API: the same key charges again', async () => {
-    expect((await postJson(playground.url, '/api/settings', { idempotency: false })).status).toBe(200);
-    const first = await pay(playground.url, { api: '/trpc', key: 'twice', amountCents: 300 });
-    const second = await pay(playground.url, { api: '/trpc', key: 'twice', amountCents: 300 });
+    const settings = { idempotency: false };
+    const first = await pay(playground.url, { api: '/trpc', key: 'twice', amountCents: 300, settings });
+    const second = await pay(playground.url, { api: '/trpc', key: 'twice', amountCents: 300, settings });
 
     expect([first, second]).toMatchObject([
       { status: 200, replayed: false, charge: { id: 'ch_1', fence: null } },
@@ -123,10 +126,10 @@ describe.each([
   it.each(['/graphql', '/trpc'])(
     'a double click through %s with Wait on: the second request waits and gets the replay',
     async (api) => {
-      expect((await postJson(playground.url, '/api/settings', { wait: true })).status).toBe(200);
-      const first = pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
+      const settings = { wait: true };
+      const first = pay(playground.url, { api, key: 'double-wait', amountCents: 500, settings });
       await sleep(100);
-      const second = await pay(playground.url, { api, key: 'double-wait', amountCents: 500 });
+      const second = await pay(playground.url, { api, key: 'double-wait', amountCents: 500, settings });
       expect(await first).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1' } });
       expect(second).toMatchObject({ status: 200, replayed: true, charge: { id: 'ch_1' } });
       expect(playground.demo.counters).toMatchObject({ requests: 2, conflicts: 0, replayed: 1 });
@@ -192,11 +195,33 @@ describe.each([
     });
   }, 20_000);
 
-  it('rejects a switch that is not true or false, and changes nothing', async () => {
-    const answer = await postJson(playground.url, '/api/settings', { flaky: 'yes' });
+  it.each([
+    ['{"flaky":"yes"}', 'flaky must be true or false'],
+    ['not json', `${SETTINGS_HEADER} must be a JSON object`],
+    ['[true]', `${SETTINGS_HEADER} must be a JSON object`],
+  ])('refuses a payment whose switches header is %s with 400, before any API runs', async (header, error) => {
+    const answer = await fetch(
+      new URL('/graphql', playground.url),
+      chargeMutation('bad-switches', { [SETTINGS_HEADER]: header }),
+    );
     expect(answer.status).toBe(400);
-    expect(await answer.json()).toEqual({ error: 'flaky must be true or false' });
-    expect(playground.demo.settings()).toEqual({ flaky: false, idempotency: true, wait: false });
+    expect(await answer.json()).toEqual({ error });
+    expect(playground.demo.ledger.charges()).toEqual([]);
+    expect(playground.demo.counters).toEqual(zeroCounters);
+  });
+
+  it('keeps no switches between requests: one with idempotency off leaves the next one protected', async () => {
+    const unprotected = await pay(playground.url, {
+      api: '/graphql',
+      key: 'off-once',
+      amountCents: 300,
+      settings: { idempotency: false },
+    });
+    expect(unprotected).toMatchObject({ status: 200, charge: { fence: null } });
+    expect(await pay(playground.url, { api: '/graphql', key: 'on-again', amountCents: 300 })).toMatchObject({
+      status: 200,
+      charge: { fence: 1 },
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { SETTINGS_HEADER, type Settings } from '../../../playground/settings.js';
 /** A payment request to the playground, sent with `fetch` as a script would. */
 export interface PaymentRequest {
   /** `/graphql`, `/trpc`, or the load balancer's `/cluster/graphql`, `/cluster/trpc`. */
@@ -5,6 +6,8 @@ export interface PaymentRequest {
   key: string;
   amountCents: number;
   description?: string;
+  /** The page's switches the request carries (`x-playground-settings`); without, the defaults. */
+  settings?: Partial<Settings>;
 }
 
 /** What came back: the status, whether it was a replay, and the charge (id and fence) or the error code; `lost` when the connection dropped. */
@@ -22,7 +25,7 @@ export type PaymentAnswer =
 /** Sends one payment to the playground at `base` through GraphQL or tRPC, by the path. */
 export async function pay(
   base: string,
-  { api, key, amountCents, description = 'Tea' }: PaymentRequest,
+  { api, key, amountCents, description = 'Tea', settings }: PaymentRequest,
 ): Promise<PaymentAnswer> {
   const graphql = api.endsWith('/graphql');
   const body = graphql
@@ -35,7 +38,11 @@ export async function pay(
   try {
     response = await fetch(new URL(graphql ? api : `${api}/payments.create`, base), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` },
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': `"${key}"`,
+        ...(settings ? { [SETTINGS_HEADER]: JSON.stringify(settings) } : {}),
+      },
       body: JSON.stringify(body),
     });
   } catch {

@@ -14,6 +14,26 @@ export interface ShownAttempt {
   replayed: boolean;
 }
 
+/** How a list item or tile is coloured: the `data-tone` the page gave it, and the colours the stylesheet made of that. */
+export interface ShownTone {
+  text: string;
+  tone: string;
+  color: string;
+  background: string;
+}
+
+/** The colours of what the page shows after a run. */
+export interface ShownColours {
+  /** The Charges tile. */
+  chargesTile: ShownTone;
+  /** The client log's lines that end a call ("paid", "charged twice", "failed"). */
+  results: ShownTone[];
+  /** The server log's `charged` lines. */
+  serverCharges: ShownTone[];
+  /** The ledger's rows. */
+  ledgerRows: ShownTone[];
+}
+
 /** Drives the playground page the way a person does: clicks, then reads what is on screen. */
 export interface PageDriver {
   page: Page;
@@ -35,24 +55,30 @@ export interface PageDriver {
   /** Whether the page is wider than the viewport (it scrolls sideways). */
   scrollsSideways(): Promise<boolean>;
   screenshot(name: string): Promise<void>;
+  colours(): Promise<ShownColours>;
+  /** The logs (client, server) that scroll inside their own box, so the line at their top edge shows cut. */
+  logsScrolledInside(): Promise<string[]>;
+  /** Reloads the page and waits until it shows the server's state again. */
+  reload(): Promise<void>;
 }
 
-/** Opens the page at `url` in a viewport `width` pixels wide. */
+/** Opens the page at `url` in a new browser context, with a viewport `width` pixels wide. */
 export async function openPage(browser: Browser, url: string, width: number, artifacts: string): Promise<PageDriver> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  return drivePage(await browser.newPage({ viewport: { width, height: 900 } }), url, artifacts);
+}
+
+/** Opens the page at `url` in `page` (a second tab of a context, say) and drives it. */
+export async function drivePage(page: Page, url: string, artifacts: string): Promise<PageDriver> {
+  const loaded = () =>
+    page
+      .getByTestId('store')
+      .filter({ hasText: /store: (memory|redis)/ })
+      .waitFor();
   await page.goto(url);
-  await page
-    .getByTestId('store')
-    .filter({ hasText: /store: (memory|redis)/ })
-    .waitFor();
+  await loaded();
 
   async function setSwitch(name: keyof Switches, on: boolean): Promise<void> {
-    const box = page.getByTestId(name);
-    if ((await box.isChecked()) === on) return;
-    await Promise.all([
-      page.waitForResponse((response) => response.url().endsWith('/api/settings') && response.ok()),
-      box.click(),
-    ]);
+    await page.getByTestId(name).setChecked(on); // the page's own switches: nothing goes to the server
   }
 
   return {
@@ -114,6 +140,38 @@ export async function openPage(browser: Browser, url: string, width: number, art
     scrollsSideways: () => page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth),
     async screenshot(name) {
       await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
+    },
+    logsScrolledInside: () =>
+      page
+        .locator('ol.log')
+        .evaluateAll((lists) =>
+          lists.filter((list) => list.scrollHeight > list.clientHeight + 1).map((list) => list.id),
+        ),
+    async reload() {
+      await page.reload();
+      await loaded();
+    },
+    async colours() {
+      const read = (selector: string) =>
+        page.locator(selector).evaluateAll((items) =>
+          items.map((item) => {
+            const style = getComputedStyle(item);
+            return {
+              text: item.textContent ?? '',
+              tone: (item as HTMLElement).dataset.tone ?? '',
+              color: style.color,
+              background: style.backgroundColor,
+            };
+          }),
+        );
+      const [chargesTile] = await read('.counters .total');
+      if (!chargesTile) throw new Error('the page has no Charges tile');
+      return {
+        chargesTile,
+        results: await read('[data-testid="client-log"] li.result'),
+        serverCharges: await read('[data-testid="server-log"] li[data-kind="charged"]'),
+        ledgerRows: await read('[data-testid="ledger"] tr'),
+      };
     },
   };
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, inject, it, type ExpectStatic } from 'vi
 import { startPlayground, type Playground } from '../../../playground/start.js';
 import { uniquePrefix } from '../../support/redis/client.js';
 import { launchChromium } from '../../support/playground/chromium.js';
-import { openPage, wrappedButtons, type PageDriver } from '../../support/playground/page-driver.js';
+import { drivePage, openPage, wrappedButtons, type PageDriver } from '../../support/playground/page-driver.js';
 import { scenarioCases, type ScenarioCase } from '../../support/playground/scenario-checks.js';
 
 const ARTIFACTS = 'test-artifacts';
@@ -41,6 +41,40 @@ const combinations: { store: 'memory' | 'redis'; width: number; channels: Channe
 
 const onOff = (value: boolean) => (value ? 'on' : 'off');
 
+/** The stylesheet's colours (`--good`, `--good-bg`, `--bad`, `--bad-bg`) as computed styles read them. */
+const GREEN = { color: 'rgb(24, 121, 78)', background: 'rgb(231, 246, 238)' };
+const RED = { color: 'rgb(180, 35, 24)', background: 'rgb(253, 236, 234)' };
+
+/**
+ * Checks that what the page shows is coloured by what happened: after a run that charged one key
+ * twice, the Charges tile, the ledger rows and every paid call are red and say "charged twice", the
+ * second `charged` line of the server log too; after a run that charged once, all of them are green.
+ */
+async function checkColours(expect: ExpectStatic, driver: PageDriver, outcome: string): Promise<void> {
+  const colours = await driver.colours();
+  const paid = colours.results.filter((result) => !result.text.includes(': failed'));
+  if (outcome === 'duplicate') {
+    expect(colours.chargesTile).toMatchObject({ tone: 'bad', ...RED });
+    expect(colours.ledgerRows.map((row) => row.tone)).toEqual(colours.ledgerRows.map(() => 'bad'));
+    expect(paid.length).toBeGreaterThan(0);
+    for (const result of paid) {
+      expect(result).toMatchObject({ tone: 'bad', color: RED.color });
+      expect(result.text).toMatch(/: charged twice: /);
+    }
+    expect(colours.serverCharges.at(-1)).toMatchObject({ tone: 'bad', color: RED.color });
+  } else if (outcome === 'once') {
+    expect(colours.chargesTile).toMatchObject({ tone: 'good', ...GREEN });
+    expect(colours.ledgerRows.map((row) => row.tone)).toEqual(['good']);
+    for (const result of paid) {
+      expect(result).toMatchObject({ tone: 'good', color: GREEN.color });
+      expect(result.text).toMatch(/: paid, charge /);
+    }
+    expect(colours.serverCharges.map((line) => [line.tone, line.color])).toEqual(
+      colours.serverCharges.map(() => ['good', GREEN.color]),
+    );
+  }
+}
+
 /** Runs one scenario from the page, checks what the page shows and what the ledger holds, and takes a screenshot (`name`) if asked. */
 async function runCase(
   expect: ExpectStatic,
@@ -65,6 +99,7 @@ async function runCase(
   };
   try {
     scenario.check(expect, run, channel);
+    await checkColours(expect, driver, run.outcome);
     expect(run.ledgerRows).toBe(run.charges.length);
     expect(run.charges.every((charge) => charge.channel === channel)).toBe(true);
     const { idempotency, flaky, wait } = scenario.switches;
@@ -73,6 +108,8 @@ async function runCase(
       `${channel === 'graphql' ? 'GraphQL' : 'tRPC'} · store ${playground.store} · idempotency ${onOff(idempotency)} · flaky ${onOff(flaky)} · wait ${onOff(wait)}`,
     );
     expect(await driver.scrollsSideways(), 'the page scrolls sideways').toBe(false);
+    if (driver.page.viewportSize()?.width === 390)
+      expect(await driver.logsScrolledInside(), 'a log scrolls inside the page on a phone').toEqual([]);
     expect(await wrappedButtons(driver.page), 'buttons on more than one line').toEqual([]);
   } catch (error) {
     await driver.screenshot(`${name ?? 'playground'}-${playground.store}-${channel}-FAILED`);
@@ -117,6 +154,44 @@ describe('playground page', () => {
         }
       } finally {
         await driver.page.close();
+        await playground.close();
+      }
+    },
+  );
+});
+
+describe('playground switches', () => {
+  it(
+    'belong to one page: a reload starts with idempotency on again, and a second tab never saw it off',
+    {
+      timeout: 60_000,
+    },
+    async ({ expect }) => {
+      const playground = await startPlayground({ port: 0, timing: TIMING });
+      const tabs = await browser.newContext({ viewport: { width: 1280, height: 900 } }); // one browser, two tabs
+      const first = await drivePage(await tabs.newPage(), playground.url, ARTIFACTS);
+      const second = await drivePage(await tabs.newPage(), playground.url, ARTIFACTS);
+      const fences = () => playground.demo.ledger.charges().map((charge) => charge.fence);
+      try {
+        await first.setSwitches({ idempotency: false, flaky: true, wait: false });
+
+        expect(await second.page.getByTestId('idempotency').isChecked()).toBe(true);
+        expect(await second.page.getByTestId('flaky').isChecked()).toBe(false);
+        expect(await second.run('pay')).toMatchObject({ outcome: 'once' });
+        expect(fences()).toEqual([1]); // the second tab's payment went to the protected API
+
+        expect(await first.run('pay')).toMatchObject({ outcome: 'duplicate' });
+        expect(fences()).toEqual([1, null, null]); // the first tab's, unprotected, on its flaky network
+
+        await first.reload();
+        expect(await first.page.getByTestId('idempotency').isChecked()).toBe(true);
+        expect(await first.page.getByTestId('flaky').isChecked()).toBe(false);
+        await first.reset();
+        expect(await first.run('pay')).toMatchObject({ outcome: 'once' });
+        expect(fences()).toEqual([1]);
+        expect((await first.clickHeaders())[0]).toContain('idempotency on · flaky off · wait off');
+      } finally {
+        await tabs.close();
         await playground.close();
       }
     },
