@@ -39,7 +39,7 @@ import {
 const SECONDS = 1;
 const WARM_UP_SECONDS = 1;
 const ROUNDS = 5;
-const REPLAY_KEYS = 500;
+const REPLAY_KEYS = 200;
 
 type Mode = 'first execution' | 'replay';
 const MODES: Mode[] = ['first execution', 'replay'];
