@@ -22,7 +22,7 @@ import type { BenchRedis } from './support/redis.js';
 import { markdownTable, type Finding, type Section } from './support/report.js';
 
 const LEASE_MS = 2_000;
-const WINDOW_MS = 10_000;
+const WINDOW_MS = 6_000;
 const RETRY_EVERY_MS = 250;
 const DUPLICATES = 10;
 const TRIALS = 5;

@@ -1,7 +1,9 @@
 /**
  * Core vs. a peer on the same work: the same function (one Redis write) made idempotent with
  * this library's engine + Redis store, with `@aws-lambda-powertools/idempotency` and with the floor
- * implementation (`support/floor.ts`) on the same redis-server. Operations per second side by side in alternating rounds; commands per
+ * implementation (`support/floor.ts`) on the same redis-server; and the engine once more on a store
+ * connection with ioredis `enableAutoPipelining` (the commands concurrent callers issue in one tick
+ * coalesced into one socket write), to measure what coalesced writes would give. Operations per second side by side in alternating rounds; commands per
  * operation counted by Redis (MONITOR), the function's own write left out.
  */
 import { createIdempotencyEngine } from './support/library.js';
@@ -25,7 +27,7 @@ import {
 } from './support/report.js';
 
 const CONCURRENCY = 16;
-const ROUND_MS = 1_500;
+const ROUND_MS = 1_000;
 const ROUNDS = 4;
 const REPLAY_KEYS = 1_000;
 const SAMPLED_OPS = 100;
@@ -47,11 +49,25 @@ export async function peer(bench: BenchRedis): Promise<Section> {
     (event) => insertPayment(database, event.input, event.n),
     LEASE_MS,
   );
+  const coalescedEngine = createIdempotencyEngine({
+    store: createRedisStore({ redis: bench.connect({ enableAutoPipelining: true }), prefix: 'bench:core-ap:' }),
+    lease: LEASE_MS,
+  });
   const floor = await createRedisFloor(bench.connect(), 'bench:floor-peer:');
-  const contenders: Record<'core' | 'powertools' | 'floor', Contender> = {
+  const contenders: Record<'core' | 'coalesced' | 'powertools' | 'floor', Contender> = {
     core: async (key, n) =>
       (
         await engine.execute({
+          scope: null,
+          operation: operationName,
+          key,
+          input: paymentInput,
+          run: () => insertPayment(database, paymentInput, n),
+        })
+      ).value,
+    coalesced: async (key, n) =>
+      (
+        await coalescedEngine.execute({
           scope: null,
           operation: operationName,
           key,
@@ -81,6 +97,7 @@ export async function peer(bench: BenchRedis): Promise<Section> {
   const opsPerSecond = {} as Record<Mode, Record<string, number>>;
   const speedups = {} as Record<Mode, RatioStats>;
   const ofFloor = {} as Record<Mode, RatioStats>;
+  const coalescing = {} as Record<Mode, RatioStats>;
   const commandsPerOp = {} as Record<Mode, Record<string, number>>;
   for (const mode of modes) {
     const runs: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
@@ -97,6 +114,7 @@ export async function peer(bench: BenchRedis): Promise<Section> {
     opsPerSecond[mode] = Object.fromEntries(names.map((name) => [name, median(runs[name] ?? [])]));
     speedups[mode] = ratioStats(perRound(runs.core ?? [], runs.powertools ?? []));
     ofFloor[mode] = ratioStats(perRound(runs.core ?? [], runs.floor ?? []));
+    coalescing[mode] = ratioStats(perRound(runs.coalesced ?? [], runs.core ?? []));
     commandsPerOp[mode] = {};
     for (const name of names) {
       const counted = await countCommands(
@@ -110,9 +128,14 @@ export async function peer(bench: BenchRedis): Promise<Section> {
     }
   }
 
-  const findings: Finding[] = modes.map((mode) => {
+  const findings: Finding[] = modes.flatMap((mode) => {
     const speedup = speedups[mode];
-    return againstGoal(
+    const coalesced: Finding = {
+      benchmark: `Coalesced writes (ioredis enableAutoPipelining on the store's connection), ${CONCURRENCY} in flight`,
+      case: mode,
+      result: `${ratioSpread(coalescing[mode])} the ops/s without (${count(opsPerSecond[mode].coalesced ?? 0)} vs ${count(opsPerSecond[mode].core ?? 0)} ops/s)`,
+    };
+    const vsPowertools = againstGoal(
       {
         benchmark: 'vs. Powertools (ops/s)',
         case: mode,
@@ -122,6 +145,7 @@ export async function peer(bench: BenchRedis): Promise<Section> {
       '>=',
       POWERTOOLS_GOALS[mode],
     );
+    return [vsPowertools, coalesced];
   });
   return {
     title: 'Core vs. @aws-lambda-powertools/idempotency (same function, same Redis)',
@@ -139,6 +163,8 @@ export async function peer(bench: BenchRedis): Promise<Section> {
           'core ÷ Powertools [range]',
           'per-round ratios',
           'core ÷ floor [range]',
+          'coalesced ops/s',
+          'coalesced ÷ core [range]',
           'core round trips/op',
           'Powertools round trips/op',
           'floor round trips/op',
@@ -151,12 +177,14 @@ export async function peer(bench: BenchRedis): Promise<Section> {
           ratioSpread(speedups[mode]),
           roundList(speedups[mode]),
           ratioSpread(ofFloor[mode]),
+          count(opsPerSecond[mode].coalesced ?? 0),
+          ratioSpread(coalescing[mode]),
           commandsPerOp[mode].core ?? 0,
           commandsPerOp[mode].powertools ?? 0,
           commandsPerOp[mode].floor ?? 0,
         ]),
       ),
     ].join('\n'),
-    data: { opsPerSecond, speedups, ofFloor, commandsPerOp },
+    data: { opsPerSecond, speedups, ofFloor, coalescing, commandsPerOp },
   };
 }

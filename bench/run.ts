@@ -30,12 +30,16 @@ const machine = describeMachine();
 const began = performance.now();
 const bench = await startBenchRedis();
 const sections: Section[] = [];
+/** Seconds each benchmark took, in order. */
+const durations: [string, number][] = [];
 try {
   for (const [name, benchmark] of benchmarks) {
     const started = performance.now();
     process.stderr.write(`bench: ${name}…`);
     sections.push(...[await benchmark(bench)].flat());
-    process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    const seconds = (performance.now() - started) / 1000;
+    durations.push([name, seconds]);
+    process.stderr.write(` ${seconds.toFixed(0)} s\n`);
   }
 } finally {
   await bench.close();
@@ -62,7 +66,7 @@ const summary = markdownTable(
 const report = [
   '# Benchmark results',
   '',
-  `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${minutes.toFixed(1)} min.`,
+  `Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${minutes.toFixed(1)} min (${durations.map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(', ')}).`,
   '',
   `Machine: ${machineLine(machine)}.`,
   '',
@@ -77,7 +81,7 @@ const report = [
   '',
   '```json',
   JSON.stringify(
-    { machine, minutes, sections: sections.map(({ title, findings, data }) => ({ title, findings, data })) },
+    { machine, minutes, durations, sections: sections.map(({ title, findings, data }) => ({ title, findings, data })) },
     null,
     2,
   ),

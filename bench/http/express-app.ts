@@ -5,9 +5,13 @@ import { createIdempotencyEngine } from '../support/library.js';
 import { errorHeaders, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER } from '../support/library.js';
 import { isIdempotencyError } from '../support/library.js';
 import type { IdempotencyStore } from '../../src/core/store.js';
+import type { ResultCodec } from '../../src/index.js';
 import { operationName, type Payment, type PaymentInput } from '../support/fixture.js';
 import { expressIdempotencyRedisAdapter } from './express-idempotency-redis.js';
 import { nodeIdempotencyRoute } from './node-idempotency.js';
+
+/** The JSON response body, stored and replayed as it is. */
+const RESPONSE_BODY: ResultCodec<string> = { stringify: (body) => body, parse: (body) => body };
 
 /** Which idempotency layer guards `POST /payments`. */
 export type ExpressGuard =
@@ -45,19 +49,23 @@ export async function createExpressApp(
   }
   if (guard.kind === 'core') {
     const engine = createIdempotencyEngine({ store: guard.store });
+    const keyHeader = IDEMPOTENCY_KEY_HEADER.toLowerCase();
     app.post('/payments', async (req, res) => {
       try {
         const input = req.body as PaymentInput;
-        const key = engine.resolveKey({ header: req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()] });
+        const key = engine.resolveKey({ header: req.headers[keyHeader] });
+        // The stored result is the response body as sent (what express-idempotency stores too): a
+        // replay sends the same bytes back without reading them into objects and writing them again.
         const { value, replayed } = await engine.execute({
           scope: null,
           operation: operationName,
           key,
           input,
-          run: () => insert(input),
+          codec: RESPONSE_BODY,
+          run: async () => JSON.stringify(await insert(input)),
         });
         if (replayed) res.setHeader(REPLAYED_HEADER, 'true');
-        res.json(value);
+        res.type('json').send(value);
       } catch (error) {
         if (!isIdempotencyError(error)) throw error;
         res.status(error.status).set(errorHeaders(error)).json({ code: error.code, message: error.message });

@@ -18,8 +18,12 @@ import { createPool, insertPaymentRow } from '../support/postgres.js';
 import { createExpressApp, type ExpressGuard } from './express-app.js';
 
 export type Framework = 'yoga' | 'trpc' | 'express';
-/** `bare`: no idempotency; `plugin`: this library; the two peers exist on Express only. */
-export type Guard = 'bare' | 'plugin' | 'express-idempotency' | 'node-idempotency';
+/**
+ * `bare`: no idempotency; `plugin`: this library; `ceiling`: no idempotency, but the mutation makes
+ * the two extra plain Redis round trips any idempotent first execution needs (see
+ * {@link withCeilingRoundTrips}); the two peers exist on Express only.
+ */
+export type Guard = 'bare' | 'plugin' | 'ceiling' | 'express-idempotency' | 'node-idempotency';
 /** What the mutation does: one Redis `SET` (stand-in) or `BEGIN; INSERT …; COMMIT` in PostgreSQL. */
 export type Workload = 'redis' | 'postgres';
 
@@ -52,11 +56,14 @@ export const mutationRequest: Record<Framework, { path: string; body: string }> 
 /** A node:http server for `config`. */
 export async function createBenchServer(config: ServerConfig): Promise<Server> {
   const { framework, guard, workload, autoPipelining, redisUrl } = config;
-  if (framework !== 'express' && guard !== 'bare' && guard !== 'plugin')
+  if (framework !== 'express' && guard !== 'bare' && guard !== 'plugin' && guard !== 'ceiling')
     throw new Error(`${guard} exists for Express only`);
   const connect = () => new Redis(redisUrl, { enableAutoPipelining: autoPipelining });
-  const insert = mutation(config, connect);
   const idempotencyRedis = connect();
+  const insert =
+    guard === 'ceiling'
+      ? withCeilingRoundTrips(mutation(config, connect), idempotencyRedis)
+      : mutation(config, connect);
   const store =
     guard === 'plugin'
       ? createRedisStore({
@@ -114,6 +121,26 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
     createPayment: procedure.input((raw: unknown) => raw as PaymentInput).mutation(({ input }) => insert(input)),
   });
   return createServer(createHTTPHandler({ router, createContext: ({ req, res }) => ({ req, res }) }));
+}
+
+/**
+ * The structural ceiling: `insert` between two plain `SET`s on the connection an idempotency store
+ * would use, one after another, as a first execution must be (claim the key, run the body, store
+ * the result): three round trips where the server without idempotency makes one. No script, no
+ * hashing, no serialization: what no correct implementation can do with fewer round trips.
+ */
+function withCeilingRoundTrips(
+  insert: (input: PaymentInput) => Promise<Payment>,
+  redis: Redis,
+): (input: PaymentInput) => Promise<Payment> {
+  let n = 0;
+  return async (input) => {
+    const key = `bench:ceiling:${(n += 1)}`;
+    await redis.set(key, 'running', 'PX', 60_000);
+    const payment = await insert(input);
+    await redis.set(key, JSON.stringify(payment), 'PX', 60_000);
+    return payment;
+  };
 }
 
 /** The mutation body for the workload. */

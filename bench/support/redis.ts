@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../test/support/redis/server.js';
 
 /** A redis-server spawned for the bench run, with a helper to open connections to it. */
 export interface BenchRedis {
   readonly server: RedisServer;
-  connect(): Redis;
+  /** A new connection; `options` (e.g. `enableAutoPipelining`) on top of the bench's own. */
+  connect(options?: RedisOptions): Redis;
   /** Closes every connection opened with `connect` and stops the server. */
   close(): Promise<void>;
 }
@@ -15,8 +16,8 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const opened: Redis[] = [];
   return {
     server,
-    connect() {
-      const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    connect(options) {
+      const client = new Redis(server.url, { maxRetriesPerRequest: 1, ...options });
       opened.push(client);
       return client;
     },

@@ -115,11 +115,17 @@ function parseSfString(raw: string): string {
  * is malformed, never "no key") or two that are present disagree.
  */
 export function resolveKey(sources: KeySources, maxKeyLength = DEFAULT_MAX_KEY_LENGTH): string | undefined {
+  const header = parseKeyHeader(rawKey(sources.header, 'header'), maxKeyLength);
+  const custom = parseKeyHeader(customKey(sources.custom), maxKeyLength);
+  const argument = present(sources.argument) ? validateKey(sources.argument, maxKeyLength) : undefined;
+  const directive = present(sources.directive) ? validateKey(sources.directive, maxKeyLength) : undefined;
+  // The usual request: the header alone, nothing to compare it with.
+  if (custom === undefined && argument === undefined && directive === undefined) return header;
   const carried = [
-    ['header', parseKeyHeader(rawKey(sources.header, 'header'), maxKeyLength)],
-    ['getKey value', parseKeyHeader(customKey(sources.custom), maxKeyLength)],
-    ['key argument', present(sources.argument) ? validateKey(sources.argument, maxKeyLength) : undefined],
-    ['@idempotent directive', present(sources.directive) ? validateKey(sources.directive, maxKeyLength) : undefined],
+    ['header', header],
+    ['getKey value', custom],
+    ['key argument', argument],
+    ['@idempotent directive', directive],
   ].filter((entry): entry is [string, string] => entry[1] !== undefined);
   const [first, ...others] = carried;
   const disagreeing = others.find(([, key]) => key !== first?.[1]);
