@@ -6,6 +6,7 @@ import { keepsRecord, RETURNED } from '../core/policy.js';
 import type { RunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { createIdempotencyEngine } from '../engine.js';
+import { assertSupportedGraphQL } from './graphql-compat.js';
 import { findKeyArgument } from './key-argument.js';
 import { findKeyDirective } from './key-directive.js';
 import { findMutation, type MutationOperation } from './mutation.js';
@@ -60,9 +61,11 @@ export type Admission =
  * `getKey`, argument or `@idempotent(key:)` directive), its fingerprint (the operation as executed:
  * selection, fragments and the variables with their defaults), what the root resolvers did, and what
  * is stored. An adapter maps its server's hooks onto `admit` and its server's results to and from
- * {@link StoredResult}; `adapter` names it in configuration errors.
+ * {@link StoredResult}; `adapter` names it in configuration errors. Throws at creation when the
+ * installed graphql is a major the kit cannot read key carriers with.
  */
 export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOptions<TContext>, adapter: string) {
+  assertSupportedGraphQL(adapter);
   const scope = assertScopeOption(options.scope, adapter);
   const { argumentName = graphqlIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
   const engine = createIdempotencyEngine(options);
@@ -125,12 +128,12 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
 
 /**
  * Evidence in the result itself that a root resolver returned, should its tracker have missed it (a
- * root field resolved by an executor the adapter cannot see into): a root field with data, or an
- * error below a root field.
+ * root field resolved by an executor the adapter cannot see into): a root field with data. An error's
+ * `path` is no such evidence: a root resolver may throw an error with any path (one re-thrown from a
+ * downstream GraphQL service), and what the root resolvers did is the tracker's to say.
  */
 function rootReturned(mutation: MutationOperation, result: StoredResult): boolean {
   const data = result.body.data ?? {};
   const responseKeys = mutation.rootFields.map((field) => field.alias?.value ?? field.name.value);
-  if (responseKeys.some((key) => data[key] !== null && data[key] !== undefined)) return true;
-  return (result.body.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
+  return responseKeys.some((key) => data[key] !== null && data[key] !== undefined);
 }
