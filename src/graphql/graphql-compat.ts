@@ -23,13 +23,19 @@ export const graphqlMajor: number = versionInfo.major;
 /**
  * Throws, naming the supported range, when the installed graphql is a major this kit does not know:
  * its value functions may have changed shape, and a key carrier read wrongly would run a keyed mutation
- * twice. `adapter` names the caller; `supported` narrows the range (a server that supports fewer majors).
+ * twice. `adapter` names the caller; `supported` narrows the range for a server that supports fewer
+ * majors, and `reason` says why.
  */
-export function assertSupportedGraphQL(adapter: string, supported: readonly number[] = SUPPORTED_GRAPHQL_MAJORS): void {
+export function assertSupportedGraphQL(
+  adapter: string,
+  supported: readonly number[] = SUPPORTED_GRAPHQL_MAJORS,
+  reason = '',
+): void {
   if (supported.includes(graphqlMajor)) return;
   const range = supported.map((major) => `${major}.x`).join(' or ');
+  const installed = `${versionInfo.major}.${versionInfo.minor}.${versionInfo.patch}`;
   throw new Error(
-    `${adapter}: graphql ${versionInfo.major}.${versionInfo.minor}.${versionInfo.patch} is installed, but idempotent-mutations supports graphql ${range} here. Install a supported graphql version.`,
+    `${adapter}: graphql ${installed} is installed, but idempotent-mutations supports graphql ${range} here${reason ? ` (${reason})` : ''}. Install a supported graphql version.`,
   );
 }
 
