@@ -60,9 +60,12 @@ describe.skipIf(graphqlMajor !== 16)('Apollo Server: a replay in the retry’s o
           },
           refuse: () => {
             runs.refuse++;
-            throw new GraphQLError('Limit exceeded.', {
-              extensions: { code: 'FORBIDDEN', http: { status: 403, headers: new HeaderMap([['x-limit', '10']]) } },
-            });
+            // Apollo Server's form of `extensions.http`: its headers are a HeaderMap.
+            const extensions: Record<string, unknown> = {
+              code: 'FORBIDDEN',
+              http: { status: 403, headers: new HeaderMap([['x-limit', '10']]) },
+            };
+            throw new GraphQLError('Limit exceeded.', { extensions });
           },
         },
       },
