@@ -1,6 +1,11 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { firstEnding } from '../core/attempt.js';
-import { IdempotencyStreamUnsupportedError, isIdempotencyError, type IdempotencyError } from '../core/errors.js';
+import {
+  IdempotencyKeyInvalidError,
+  IdempotencyStreamUnsupportedError,
+  isIdempotencyError,
+  type IdempotencyError,
+} from '../core/errors.js';
 import type { RawKey } from '../core/key.js';
 import { keepsRecord, RETURNED } from '../core/policy.js';
 import type { RunContext } from '../core/run-context.js';
@@ -75,6 +80,10 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
     const mutation = findMutation(execution.document, execution.operationName);
     if (!mutation) return undefined;
     try {
+      if (mutation.fragmentArguments)
+        throw new IdempotencyKeyInvalidError(
+          'A mutation whose root fields take fragment arguments (...F(arg: …)) cannot be read for its idempotency key; pass the values as operation variables.',
+        );
       const variables = coerceVariables(execution.schema, mutation.definition, execution.variableValues);
       const key = engine.resolveKey({
         header: execution.header,

@@ -6,7 +6,7 @@
  * Origin: issue #18, December 2026 (on graphql 17.1 the argument and directive keys were ignored).
  */
 import { envelop, useEngine, useSchema } from '@envelop/core';
-import { execute, parse, subscribe, validate, versionInfo, type ExecutionResult } from 'graphql';
+import { execute, parse, subscribe, validate, versionInfo, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin } from '../../../src/apollo-server/index.js';
@@ -115,6 +115,31 @@ describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, ()
     expect(result.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
     expect(runs.pay).toBe(0);
   });
+
+  it.skipIf(graphqlMajor < 17)(
+    'a key passed through fragment arguments (graphql 17, experimental) is refused, not ignored',
+    async () => {
+      const { runs, schema, plugin } = payments();
+      const getEnveloped = envelop({
+        plugins: [useEngine({ parse, validate, execute, subscribe }), useSchema(schema), plugin()],
+      });
+      const { execute: run, schema: enveloped, contextFactory } = getEnveloped({});
+      const parseWithFragmentArguments = parse as (source: string, options: Record<string, unknown>) => DocumentNode;
+      const document = parseWithFragmentArguments(
+        'mutation { ...Pay(key: "frag-1") } fragment Pay($key: String) on Mutation { pay(amount: 1, idempotencyKey: $key) }',
+        { experimentalFragmentArguments: true },
+      );
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const result = (await run({
+          schema: enveloped,
+          document,
+          contextValue: await contextFactory(),
+        })) as ExecutionResult;
+        expect(result.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
+      }
+      expect(runs.pay).toBe(0);
+    },
+  );
 });
 
 describe('graphql majors at start-up', () => {
