@@ -114,7 +114,7 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
           finish: (result) =>
             end(async () => {
               await roots.settled();
-              await attempt.finish(result, rootReturned(mutation, result) ? RETURNED : roots.outcome());
+              await attempt.finish(result, rootReturned(mutation, result, roots.seen) ? RETURNED : roots.outcome());
             }),
           // No result to store: the policy either frees the key or, where it keeps the outcome, the
           // unstorable marker makes every repeat a refusal. A user's shouldStore has no result to judge.
@@ -137,12 +137,14 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
 
 /**
  * Evidence in the result itself that a root resolver returned, should its tracker have missed it (a
- * root field resolved by an executor the adapter cannot see into): a root field with data. An error's
- * `path` is no such evidence: a root resolver may throw an error with any path (one re-thrown from a
- * downstream GraphQL service), and what the root resolvers did is the tracker's to say.
+ * root field resolved by an executor the adapter cannot see into): a root field with data and, only
+ * where the tracker saw no root resolver at all, an error below a root field. Where the tracker saw
+ * the root resolvers, an error's `path` is no evidence: a root resolver may throw an error with any
+ * path (one re-thrown from a downstream GraphQL service), and what it did is the tracker's to say.
  */
-function rootReturned(mutation: MutationOperation, result: StoredResult): boolean {
+function rootReturned(mutation: MutationOperation, result: StoredResult, tracked: boolean): boolean {
   const data = result.body.data ?? {};
   const responseKeys = mutation.rootFields.map((field) => field.alias?.value ?? field.name.value);
-  return responseKeys.some((key) => data[key] !== null && data[key] !== undefined);
+  if (responseKeys.some((key) => data[key] !== null && data[key] !== undefined)) return true;
+  return !tracked && (result.body.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
 }
