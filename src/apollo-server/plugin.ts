@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import {
+  assertSupportedGraphQL,
   createGraphQLIdempotency,
   graphqlIdempotencyDefaults,
   isRootMutationField,
@@ -26,18 +27,29 @@ import { replaceWithRefusal, toRefusalResponse, toReplayResponse, toStoredResult
  */
 export type IdempotencyPluginOptions<TContext extends BaseContext = BaseContext> = GraphQLIdempotencyOptions<TContext>;
 
+/** The graphql majors Apollo Server 5 declares as its peer (`^16.11.0`): graphql 17 is refused at plugin creation. */
+export const APOLLO_SERVER_GRAPHQL_MAJORS: readonly number[] = [16];
+
 /** What a request that admitted a mutation keeps until it ends. */
 interface Pending {
   mutation: RunningMutation;
   /** Whether execution started (the mutation's resolvers may have run). */
   executing: boolean;
+  /** The response headers as execution started: what execution changed is what the mutation produced. */
+  headersBefore?: Map<string, string>;
+  /** The response headers execution set or changed (resolvers, errors' `extensions.http`): the ones stored. */
+  produced?: ReadonlySet<string>;
 }
 
 /**
  * Apollo Server 5 plugin that makes mutations idempotent. A mutation sent with an `Idempotency-Key`
  * (HTTP header, `getKey`, or argument) runs once per scope, operation and key; every retry gets the
  * stored result, marked replayed (`Idempotent-Replayed: true` and `extensions.idempotency.replayed`),
- * with the original status and headers. Queries and subscriptions pass through untouched.
+ * with the original status and the response headers the mutation produced (set during execution,
+ * by a resolver or an error's `extensions.http`; never `set-cookie` nor transport headers). Headers
+ * the retry's own plugins set keep the retry's values. Queries and subscriptions pass through untouched.
+ *
+ * Throws at creation unless graphql 16 is installed: Apollo Server 5 supports graphql ^16.11.0 only.
  *
  * List it last in `plugins`, so it stores the response as the other plugins leave it.
  *
@@ -49,7 +61,7 @@ interface Pending {
  * `contextValue.idempotency`.
  *
  * In a batched HTTP request, the operations share one response status and header set (Apollo Server's
- * rule), so a stored result carries the batch's status and headers.
+ * rule), so a stored result carries the batch's status and the headers its execution produced.
  *
  * @example
  * new ApolloServer<Context>({ typeDefs, resolvers, plugins: [idempotencyPlugin<Context>({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
@@ -57,6 +69,11 @@ interface Pending {
 export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
   options: IdempotencyPluginOptions<TContext>,
 ): ApolloServerPlugin<TContext> {
+  assertSupportedGraphQL(
+    'idempotencyPlugin',
+    APOLLO_SERVER_GRAPHQL_MAJORS,
+    'Apollo Server 5 supports graphql ^16.11.0',
+  );
   const { admit } = createGraphQLIdempotency(options, 'idempotencyPlugin');
   const headerName = options.headerName ?? graphqlIdempotencyDefaults.headerName;
   const pending = new WeakMap<GraphQLRequestContext<TContext>, Pending>();
@@ -76,7 +93,9 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
     if (!request) return;
     const { response } = requestContext;
     if (request.executing && response.body) {
-      const refusal = await request.mutation.finish(toStoredResult({ http: response.http, body: response.body }));
+      const refusal = await request.mutation.finish(
+        toStoredResult({ http: response.http, body: response.body }, request.produced ?? new Set()),
+      );
       // The writes made through tx() did not commit: the error, never the value.
       if (refusal) replaceWithRefusal(response, refusal, !!requestContext.request.http);
     } else await request.mutation.abandon(error ?? new Error('The request ended before its execution.'));
@@ -106,16 +125,20 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
             header: http?.headers.get(headerName),
           });
           if (!admission) return null;
-          if ('replay' in admission) return toReplayResponse(admission.replay, !!http);
+          if ('replay' in admission)
+            return toReplayResponse(admission.replay, !!http, requestContext.response.http.headers);
           if ('refusal' in admission) return toRefusalResponse(admission.refusal, !!http);
           pending.set(started, { mutation: admission.running, executing: false });
           (requestContext.contextValue as { idempotency?: GraphQLIdempotencyContext }).idempotency =
             admission.running.context;
           return null;
         },
-        async executionDidStart() {
+        async executionDidStart({ response }) {
           const request = pending.get(started);
-          if (request) request.executing = true;
+          if (request) {
+            request.executing = true;
+            request.headersBefore = new Map(response.http.headers);
+          }
           return {
             // The root mutation resolvers are the body: the shared policy needs to know which returned or threw.
             ...(request && {
@@ -128,6 +151,7 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
             async executionDidEnd(error) {
               // Execution threw (no result): free the key unless a root resolver returned.
               if (error) await take(started)?.mutation.abandon(error);
+              else if (request) request.produced = changedHeaders(request.headersBefore, started.response.http.headers);
             },
           };
         },
@@ -143,4 +167,14 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
       await end(requestContext, error);
     },
   };
+}
+
+/** The names of the headers in `after` that are new or changed since `before`. */
+function changedHeaders(
+  before: ReadonlyMap<string, string> | undefined,
+  after: Iterable<[string, string]>,
+): Set<string> {
+  const changed = new Set<string>();
+  for (const [name, value] of after) if (before?.get(name) !== value) changed.add(name);
+  return changed;
 }

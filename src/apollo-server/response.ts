@@ -2,45 +2,38 @@ import { HeaderMap, type GraphQLResponse, type HTTPGraphQLHead } from '@apollo/s
 import type { FormattedExecutionResult } from 'graphql';
 import type { IdempotencyError } from '../core/errors.js';
 import { errorHeaders } from '../core/http.js';
-import { replayedBody, replayedHeaders, UNSTORABLE_RESULT, type StoredResult } from '../graphql/index.js';
-
-/**
- * Response headers that belong to the transport, not to the operation's result: Apollo Server or
- * Node set them on every response, so they are never stored with a result nor replayed.
- */
-const TRANSPORT_HEADERS: ReadonlySet<string> = new Set([
-  'content-type',
-  'content-length',
-  'set-cookie',
-  'date',
-  'connection',
-  'cache-control',
-]);
+import {
+  replayedBody,
+  replayedHeaders,
+  storableHeaders,
+  UNSTORABLE_RESULT,
+  type StoredResult,
+} from '../graphql/index.js';
 
 /**
  * The response as Apollo Server sends it (errors already through `formatError`), in stored form:
- * the body, the response status and the headers set for this operation (not the transport's own).
+ * the body, the response status and, of its headers, those the mutation produced (`produced`: set or
+ * changed during execution, by a resolver or an error's `extensions.http`), never those other plugins
+ * set around execution (a request id, a CSRF token belong to the session) nor transport or cookie
+ * headers (see `storableHeaders`).
  * An incremental (`@defer` / `@stream`) response cannot be stored: `UNSTORABLE_RESULT`.
  */
-export function toStoredResult(response: GraphQLResponse): StoredResult {
+export function toStoredResult(response: GraphQLResponse, produced: ReadonlySet<string>): StoredResult {
   if (response.body.kind !== 'single') return UNSTORABLE_RESULT;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of response.http.headers)
-    if (!TRANSPORT_HEADERS.has(name.toLowerCase())) headers[name] = value;
-  return {
-    body: response.body.singleResult,
-    status: response.http.status ?? 200,
-    ...(Object.keys(headers).length > 0 ? { headers } : {}),
-  };
+  const headers = storableHeaders(response.http.headers, produced);
+  return { body: response.body.singleResult, status: response.http.status ?? 200, ...(headers ? { headers } : {}) };
 }
 
 /**
  * A stored result as the response Apollo Server sends for a replay, without executing: marked
- * `extensions.idempotency.replayed`, with the original status and headers plus
- * `Idempotent-Replayed: true` when the operation came over HTTP.
+ * `extensions.idempotency.replayed`, with the original status and stored headers plus
+ * `Idempotent-Replayed: true` when the operation came over HTTP. A header the retry's own response
+ * already carries (`own`: set by its plugins before this one answered) keeps the retry's value.
  */
-export function toReplayResponse(stored: StoredResult, overHttp: boolean): GraphQLResponse {
-  return response(replayedBody(stored), overHttp ? { status: stored.status, headers: replayedHeaders(stored) } : {});
+export function toReplayResponse(stored: StoredResult, overHttp: boolean, own: HeaderMap): GraphQLResponse {
+  if (!overHttp) return response(replayedBody(stored), {});
+  const headers = Object.entries(replayedHeaders(stored)).filter(([name]) => !own.has(name));
+  return response(replayedBody(stored), { status: stored.status, headers: Object.fromEntries(headers) });
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 import { idempotencyErrorResult } from './refusal.js';
 import { httpRequestOf, readHeader } from './request-header.js';
 import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
-import { toReplayedResult, toStoredResult } from './yoga-result.js';
+import { producedHeaderNames, toReplayedResult, toStoredResult } from './yoga-result.js';
 
 /**
  * Options of {@link useIdempotency}: every engine option plus the GraphQL ones, read against the
@@ -91,6 +91,8 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
       running.set(context, onContext);
       void mutation.ended.then(() => onContext[slot]--);
       let fallback: NodeJS.Timeout | undefined;
+      /** The response headers execution itself asked for: the only ones a stored result carries. */
+      let produced: ReadonlySet<string> = new Set();
       try {
         trackRootResolvers(args.schema);
         extendContext({ idempotency: mutation.context });
@@ -101,8 +103,9 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
               rootValue: trackedRootValue(executionArgs.rootValue, mutation.roots),
               fieldResolver: trackingFieldResolver(executionArgs.fieldResolver ?? defaultFieldResolver),
             });
+            produced = readProducedHeaders(result);
             fallback = setTimeout(
-              () => void mutation.finish(storedForm(withUnexpectedErrorsMasked, result)),
+              () => void mutation.finish(storedForm(withUnexpectedErrorsMasked, result, produced)),
               endHookGraceMs,
             ).unref();
             return result;
@@ -120,7 +123,7 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
         onExecuteDone: async ({ result, setResult }) => {
           clearTimeout(fallback);
           // The writes made through tx() did not commit: the error, never the value.
-          const refusal = await mutation.finish(storedForm((sent) => sent, result));
+          const refusal = await mutation.finish(storedForm((sent) => sent, result, produced));
           if (refusal) setResult(idempotencyErrorResult(refusal, http !== undefined));
         },
       };
@@ -142,15 +145,30 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
  * A result as Yoga sends it, in stored form, after `prepare` (masking, for the fallback end);
  * `UNSTORABLE_RESULT` for a streamed one, or one that cannot be read: the attempt must end either way.
  */
-function storedForm(prepare: (result: ExecutionResult) => ExecutionResult, result: unknown): StoredResult {
-  const single =
-    typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result) && !Array.isArray(result);
-  if (!single) return UNSTORABLE_RESULT;
+function storedForm(
+  prepare: (result: ExecutionResult) => ExecutionResult,
+  result: unknown,
+  produced: ReadonlySet<string>,
+): StoredResult {
+  if (!isSingleResult(result)) return UNSTORABLE_RESULT;
   try {
-    return toStoredResult(prepare(result as ExecutionResult));
+    return toStoredResult(prepare(result), produced);
   } catch {
     return UNSTORABLE_RESULT;
   }
+}
+
+/** The headers a result as execution returned it asks for; none for a streamed or unreadable one. */
+function readProducedHeaders(result: unknown): ReadonlySet<string> {
+  try {
+    return isSingleResult(result) ? producedHeaderNames(result) : new Set();
+  } catch {
+    return new Set();
+  }
+}
+
+function isSingleResult(result: unknown): result is ExecutionResult {
+  return typeof result === 'object' && result !== null && !(Symbol.asyncIterator in result) && !Array.isArray(result);
 }
 
 /** The answer to a mutation that would share its context object with a running keyed one. */

@@ -1,5 +1,5 @@
 import { GraphQLError, Source, type ExecutionResult, type GraphQLFormattedError, type SourceLocation } from 'graphql';
-import { replayedBody, replayedHeaders, type StoredResult } from '../graphql/index.js';
+import { replayedBody, replayedHeaders, storableHeaders, type StoredResult } from '../graphql/index.js';
 import { isUnexpectedError } from './unexpected-errors.js';
 
 /** Yoga's per-result HTTP instructions: it applies them to the response and leaves them out of the body. */
@@ -10,10 +10,12 @@ interface HttpExtension {
 
 /**
  * A result as Yoga sends it, in stored form: the body as Yoga writes it (errors as their JSON,
- * Yoga's internal `http` and `unexpected` extensions left out) and the status and headers Yoga
- * derives from the `extensions.http` of the result and its errors. Key order is kept.
+ * Yoga's internal `http` and `unexpected` extensions left out), the status Yoga derives from the
+ * `extensions.http` of the result and its errors, and of their headers those the mutation produced
+ * (`produced`, see {@link producedHeaderNames}): not those other plugins added to the result after
+ * execution (a request id, a session token). Key order is kept.
  */
-export function toStoredResult(result: ExecutionResult): StoredResult {
+export function toStoredResult(result: ExecutionResult, produced: ReadonlySet<string>): StoredResult {
   const body: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(result)) {
     if (name === 'errors') body.errors = result.errors?.map(toFormattedError);
@@ -22,7 +24,18 @@ export function toStoredResult(result: ExecutionResult): StoredResult {
       if (extensions) body.extensions = extensions;
     } else body[name] = value;
   }
-  return { body, ...responseHead(result) };
+  const { status, headers = {} } = responseHead(result);
+  const stored = storableHeaders(Object.entries(headers), produced);
+  return { body, status, ...(stored ? { headers: stored } : {}) };
+}
+
+/**
+ * The (lower-cased) names of the response headers a result as execution returned it asks for in
+ * `extensions.http` (of the result or of its errors, as a resolver's error sets them): the headers
+ * the mutation produced, before any other plugin's result hook.
+ */
+export function producedHeaderNames(result: ExecutionResult): Set<string> {
+  return new Set(Object.keys(responseHead(result).headers ?? {}).map((name) => name.toLowerCase()));
 }
 
 /**

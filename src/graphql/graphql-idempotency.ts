@@ -1,11 +1,17 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { firstEnding } from '../core/attempt.js';
-import { IdempotencyStreamUnsupportedError, isIdempotencyError, type IdempotencyError } from '../core/errors.js';
+import {
+  IdempotencyKeyInvalidError,
+  IdempotencyStreamUnsupportedError,
+  isIdempotencyError,
+  type IdempotencyError,
+} from '../core/errors.js';
 import type { RawKey } from '../core/key.js';
 import { keepsRecord, RETURNED } from '../core/policy.js';
 import type { RunContext } from '../core/run-context.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { createIdempotencyEngine } from '../engine.js';
+import { assertSupportedGraphQL } from './graphql-compat.js';
 import { findKeyArgument } from './key-argument.js';
 import { findKeyDirective } from './key-directive.js';
 import { findMutation, type MutationOperation } from './mutation.js';
@@ -63,9 +69,11 @@ export type Admission =
  * `getKey`, argument or `@idempotent(key:)` directive), its fingerprint (the operation as executed:
  * selection, fragments and the variables with their defaults), what the root resolvers did, and what
  * is stored. An adapter maps its server's hooks onto `admit` and its server's results to and from
- * {@link StoredResult}; `adapter` names it in configuration errors.
+ * {@link StoredResult}; `adapter` names it in configuration errors. Throws at creation when the
+ * installed graphql is a major the kit cannot read key carriers with.
  */
 export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOptions<TContext>, adapter: string) {
+  assertSupportedGraphQL(adapter);
   const scope = assertScopeOption(options.scope, adapter);
   const { argumentName = graphqlIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
   const engine = createIdempotencyEngine(options);
@@ -75,6 +83,10 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
     const mutation = findMutation(execution.document, execution.operationName);
     if (!mutation) return undefined;
     try {
+      if (mutation.fragmentArguments)
+        throw new IdempotencyKeyInvalidError(
+          'A mutation whose root fields take fragment arguments (...F(arg: …)) cannot be read for its idempotency key; pass the values as operation variables.',
+        );
       const variables = coerceVariables(execution.schema, mutation.definition, execution.variableValues);
       const key = engine.resolveKey({
         header: execution.header,
@@ -105,7 +117,7 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
           finish: (result) =>
             end(async () => {
               await roots.settled();
-              await attempt.finish(result, rootReturned(mutation, result) ? RETURNED : roots.outcome());
+              await attempt.finish(result, rootReturned(mutation, result, roots.seen) ? RETURNED : roots.outcome());
             }).then(() => undefined, asRefusal),
           // No result to store: the policy either frees the key or, where it keeps the outcome, the
           // unstorable marker makes every repeat a refusal. A user's shouldStore has no result to judge.
@@ -134,12 +146,14 @@ function asRefusal(error: unknown): IdempotencyError {
 
 /**
  * Evidence in the result itself that a root resolver returned, should its tracker have missed it (a
- * root field resolved by an executor the adapter cannot see into): a root field with data, or an
- * error below a root field.
+ * root field resolved by an executor the adapter cannot see into): a root field with data and, only
+ * where the tracker saw no root resolver at all, an error below a root field. Where the tracker saw
+ * the root resolvers, an error's `path` is no evidence: a root resolver may throw an error with any
+ * path (one re-thrown from a downstream GraphQL service), and what it did is the tracker's to say.
  */
-function rootReturned(mutation: MutationOperation, result: StoredResult): boolean {
+function rootReturned(mutation: MutationOperation, result: StoredResult, tracked: boolean): boolean {
   const data = result.body.data ?? {};
   const responseKeys = mutation.rootFields.map((field) => field.alias?.value ?? field.name.value);
   if (responseKeys.some((key) => data[key] !== null && data[key] !== undefined)) return true;
-  return (result.body.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
+  return !tracked && (result.body.errors ?? []).some((error) => (error.path?.length ?? 0) > 1);
 }

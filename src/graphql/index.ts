@@ -10,6 +10,7 @@ export {
   type GraphQLExecution,
   type RunningMutation,
 } from './graphql-idempotency.js';
+export { assertSupportedGraphQL, graphqlMajor, SUPPORTED_GRAPHQL_MAJORS } from './graphql-compat.js';
 export {
   IDEMPOTENT_DIRECTIVE,
   idempotentDirectiveTypeDefs,
@@ -31,6 +32,7 @@ export {
 export {
   replayedBody,
   replayedHeaders,
+  storableHeaders,
   storedResultCodec,
   UNSTORABLE_RESULT,
   type StoredResult,

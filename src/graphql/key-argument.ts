@@ -1,41 +1,33 @@
-import { getArgumentValues, getNamedType, isInputObjectType, type GraphQLField, type GraphQLSchema } from 'graphql';
-import { IdempotencyKeyInvalidError } from '../core/errors.js';
+import { getNamedType, isInputObjectType, type GraphQLField, type GraphQLSchema } from 'graphql';
+import { argumentValues, type CoercedVariables } from './graphql-compat.js';
+import { oneKey, readKeyCarrier } from './key-carrier.js';
 import type { MutationOperation } from './mutation.js';
 
 /**
  * The key sent as an argument: `argumentName` on a root mutation field, or as a field of one of
  * its input object arguments, with the coerced variables (see `coerceVariables`) applied. Returns
  * `undefined` when no root field carries one, or when the variables did not coerce (execution then
- * reports that error). Throws {@link IdempotencyKeyInvalidError} when the root fields carry different keys.
+ * reports that error and runs no resolver). Throws {@link IdempotencyKeyInvalidError} when the root
+ * fields carry different keys or an argument value does not coerce, and an error naming the field
+ * when its arguments cannot be read at all: never "no key" for a carrier it could not read.
  */
 export function findKeyArgument(
   schema: GraphQLSchema,
   mutation: MutationOperation,
-  variables: Record<string, unknown> | undefined,
+  variables: CoercedVariables | undefined,
   argumentName: string,
 ): unknown {
   const mutationFields = schema.getMutationType()?.getFields();
   if (!mutationFields || !variables) return undefined;
-
-  const keys = new Set<unknown>();
-  for (const node of mutation.rootFields) {
+  const keys = mutation.rootFields.map((node) => {
     const field = mutationFields[node.name.value];
-    if (!field) continue;
-    let args: Record<string, unknown>;
-    try {
-      args = getArgumentValues(field, node, variables);
-    } catch {
-      continue; // An invalid argument value: execution reports it.
-    }
-    const key = keyIn(field, args, argumentName);
-    if (key !== undefined && key !== null) keys.add(key);
-  }
-  if (keys.size > 1) {
-    throw new IdempotencyKeyInvalidError(
-      `The mutation fields of one operation carry different "${argumentName}" values.`,
+    if (!field) return undefined;
+    const args = readKeyCarrier(`arguments of the mutation field "${field.name}"`, () =>
+      argumentValues(field, node, variables),
     );
-  }
-  return keys.values().next().value;
+    return keyIn(field, args, argumentName);
+  });
+  return oneKey(keys, `The mutation fields of one operation carry different "${argumentName}" values.`);
 }
 
 /**

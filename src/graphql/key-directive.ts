@@ -1,5 +1,4 @@
 import {
-  getDirectiveValues,
   GraphQLError,
   Kind,
   validate,
@@ -9,7 +8,8 @@ import {
   type GraphQLSchema,
   type ValidationContext,
 } from 'graphql';
-import { IdempotencyKeyInvalidError } from '../core/errors.js';
+import { directiveValues, type CoercedVariables } from './graphql-compat.js';
+import { oneKey, readKeyCarrier } from './key-carrier.js';
 import type { MutationOperation } from './mutation.js';
 
 /** The directive's name, as Shopify's Admin API spells it. */
@@ -52,21 +52,21 @@ export function misplacedIdempotentDirectives(schema: GraphQLSchema, document: D
 /**
  * The key the root mutation fields carry in `@idempotent(key:)`, with the coerced variables applied;
  * `undefined` when none does (or the schema does not declare the directive, or the variables did not
- * coerce). Throws {@link IdempotencyKeyInvalidError} when the root fields carry different keys.
+ * coerce). Throws {@link IdempotencyKeyInvalidError} when the root fields carry different keys or a
+ * key does not coerce, and an error naming the directive when it cannot be read at all.
  */
 export function findKeyDirective(
   schema: GraphQLSchema,
   mutation: MutationOperation,
-  variables: Record<string, unknown> | undefined,
+  variables: CoercedVariables | undefined,
 ): unknown {
   const directive = schema.getDirective(IDEMPOTENT_DIRECTIVE);
   if (!directive || !variables) return undefined;
-  const keys = new Set<unknown>();
-  for (const field of mutation.rootFields) {
-    const key = getDirectiveValues(directive, field, variables)?.key;
-    if (key !== undefined && key !== null) keys.add(key);
-  }
-  if (keys.size > 1)
-    throw new IdempotencyKeyInvalidError('The mutation fields of one operation carry different @idempotent keys.');
-  return keys.values().next().value;
+  const keys = mutation.rootFields.map(
+    (field) =>
+      readKeyCarrier(`@${IDEMPOTENT_DIRECTIVE} directive on "${field.name.value}"`, () =>
+        directiveValues(directive, field, variables),
+      )?.key,
+  );
+  return oneKey(keys, 'The mutation fields of one operation carry different @idempotent keys.');
 }

@@ -25,6 +25,12 @@ export interface MutationOperation {
   shape: { selection: string; fragments: string[] };
   /** Whether the operation or its fragments use `@defer` or `@stream`: its result would be streamed. */
   streams: boolean;
+  /**
+   * Whether a root field sits in a fragment spread with arguments (graphql 17's experimental
+   * fragment arguments, `...F(key: $key)`): its argument values depend on the spread, which the key
+   * carriers are not read with, so a keyed reading would fail open.
+   */
+  fragmentArguments: boolean;
 }
 
 /**
@@ -59,7 +65,21 @@ function analyse(document: DocumentNode, operationName?: string | null): Mutatio
       fragments: fragments.map((fragment) => print(fragment)).sort(),
     },
     streams: [definition, ...fragments].some(usesStreamingDirective),
+    fragmentArguments: [definition, ...fragments].some(usesFragmentArguments),
   };
+}
+
+/** Whether a fragment spread with arguments appears anywhere in the node. */
+function usesFragmentArguments(node: OperationDefinitionNode | FragmentDefinitionNode): boolean {
+  let found = false;
+  visit(node, {
+    FragmentSpread(spread) {
+      if (((spread as { arguments?: readonly unknown[] }).arguments?.length ?? 0) === 0) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }
 
 /** Whether `@defer` or `@stream` appears anywhere in the node. */

@@ -10,6 +10,7 @@ import { keepsRecord } from '../core/policy.js';
  */
 export class RootOutcomes {
   private returnedOnce = false;
+  private startedOnce = false;
   private readonly thrown: unknown[] = [];
   private pending = 0;
   private whenSettled: Promise<void> | undefined;
@@ -17,7 +18,13 @@ export class RootOutcomes {
 
   /** A root resolver started. */
   started(): void {
+    this.startedOnce = true;
     this.pending++;
+  }
+
+  /** Whether any root resolver was seen to start: otherwise the executor ran them where no tracker sees. */
+  get seen(): boolean {
+    return this.startedOnce;
   }
 
   /** A root resolver that started returned. */

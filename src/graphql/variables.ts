@@ -1,17 +1,18 @@
-import { getVariableValues, valueFromASTUntyped, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { valueFromASTUntyped, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { coerceVariableValues, type CoercedVariables } from './graphql-compat.js';
+import { readKeyCarrier } from './key-carrier.js';
 
 /**
  * The operation's variables coerced as execution will see them, with their defaults applied, for
- * reading key arguments. `undefined` when they do not coerce (execution then reports the error and
- * runs nothing).
+ * reading key arguments and directives. `undefined` when they do not coerce (execution then reports
+ * the error and runs no resolver); an error that is not a coercion error is thrown (fails closed).
  */
 export function coerceVariables(
   schema: GraphQLSchema,
   definition: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> | null | undefined,
-): Record<string, unknown> | undefined {
-  const { coerced, errors } = getVariableValues(schema, definition.variableDefinitions ?? [], variables ?? {});
-  return errors ? undefined : coerced;
+): CoercedVariables | undefined {
+  return readKeyCarrier('operation variables', () => coerceVariableValues(schema, definition, variables ?? {}));
 }
 
 /**

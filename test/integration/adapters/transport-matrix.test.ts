@@ -9,6 +9,7 @@
  * gone. A report table is printed at the end.
  */
 import fc from 'fast-check';
+import { graphqlMajor } from '../../../src/graphql/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
@@ -203,6 +204,10 @@ const ROWS: RowSpec[] = [
   },
 ];
 
+/** Apollo Server 5 supports graphql 16 only: its rows are left out on graphql 17 (its plugin refuses to start there). */
+const apolloSupported = graphqlMajor === 16;
+const rowsRun = ROWS.filter((spec) => apolloSupported || !spec.name.startsWith('Apollo'));
+
 const report = new Report();
 const rows = new Map<string, Row>();
 let servers: Servers | undefined;
@@ -210,7 +215,9 @@ let servers: Servers | undefined;
 beforeAll(async () => {
   const store = () => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('transport-matrix') });
   const apollo = (integration: ApolloIntegration, concurrent: ConcurrentPolicy) =>
-    startApolloServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent, integration });
+    apolloSupported
+      ? startApolloServer({ ledger: env.ledger, store: store(), lease: LEASE, concurrent, integration })
+      : (undefined as unknown as ApolloTestServer);
   const envelopOf = (concurrent: ConcurrentPolicy) =>
     createEnvelopExecutor({ ledger: env.ledger, store: store(), lease: LEASE, concurrent });
   const [
@@ -241,14 +248,14 @@ beforeAll(async () => {
     },
     envelop: { reject: envelopOf('reject'), wait: envelopOf(WAIT) },
   };
-  for (const spec of ROWS) rows.set(spec.name, { name: spec.name, probes: [], ...spec.build(servers, spec.name) });
+  for (const spec of rowsRun) rows.set(spec.name, { name: spec.name, probes: [], ...spec.build(servers, spec.name) });
 });
 
 afterAll(async () => {
   console.log(report.format());
   await Promise.all(closers.splice(0).map((close) => close()));
   if (servers) {
-    const apollo = Object.values(servers.apollo).flatMap((pair) => Object.values(pair));
+    const apollo = Object.values(servers.apollo).flatMap((pair) => Object.values(pair).filter(Boolean));
     await Promise.all(
       [...Object.values(servers.graphql), ...Object.values(servers.trpc), ...apollo].map((server) => server.close()),
     );
@@ -256,7 +263,7 @@ afterAll(async () => {
 });
 
 describe('transport matrix', () => {
-  for (const spec of ROWS) {
+  for (const spec of rowsRun) {
     describe(spec.name, () => {
       for (const scenario of [...spec.scenarios, probeScenario]) {
         it(`${scenario.id}: ${scenario.title}`, async () => {
@@ -290,7 +297,9 @@ describe(INTERLEAVINGS, { timeout: PROPERTY_TIMEOUT_MS }, () => {
     waits: fc.boolean(),
   });
 
-  for (const name of ['GraphQL HTTP (fetch)', 'Apollo standalone', 'envelop() executor', 'tRPC httpLink']) {
+  for (const name of ['GraphQL HTTP (fetch)', 'Apollo standalone', 'envelop() executor', 'tRPC httpLink'].filter(
+    (row) => apolloSupported || !row.startsWith('Apollo'),
+  )) {
     it(`${name}: at most one execution, every successful answer identical, the key free afterwards`, async () => {
       const row = () => rows.get(name)!;
       const cell = report.open(
