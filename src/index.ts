@@ -13,12 +13,7 @@ export type {
   ResultCodec,
   RunningAttempt,
 } from './core/engine.js';
-export {
-  createMemoryStore,
-  memoryStoreDefaults,
-  type MemoryStore,
-  type MemoryStoreOptions,
-} from './stores/memory.js';
+export { createMemoryStore, memoryStoreDefaults, type MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export * from './core/errors.js';
 export type { IdempotencyEvent, IdempotencyEventHandler, IdempotencyEventType } from './core/events.js';
 export type {
@@ -34,13 +29,7 @@ export {
   type ConcurrentWait,
   type IdempotencyOptions,
 } from './core/options.js';
-export type {
-  BeginOutcome,
-  BeginRequest,
-  IdempotencyStore,
-  OwnerRequest,
-  StoredRecordView,
-} from './core/store.js';
+export type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest, StoredRecordView } from './core/store.js';
 export {
   forgetRecord,
   inspectRecord,

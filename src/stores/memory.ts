@@ -1,10 +1,4 @@
-import type {
-  BeginOutcome,
-  BeginRequest,
-  IdempotencyStore,
-  OwnerRequest,
-  StoredRecordView,
-} from '../core/store.js';
+import type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest, StoredRecordView } from '../core/store.js';
 import { byteLength, createMemoryRecords, type MemoryRecord } from './memory-records.js';
 
 /**
