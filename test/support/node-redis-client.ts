@@ -12,11 +12,16 @@ afterAll(async () => {
   );
 });
 
-/** A new, connected node-redis client on the run's redis-server (or `url`), closed after the file's tests. */
-export async function connectNodeRedis(url = inject('redisUrl'), options: { reconnect?: boolean } = {}) {
+/**
+ * A new, connected node-redis client on the run's redis-server (or `url`), closed after the file's
+ * tests. `resp2` speaks RESP2, as the test proxies that frame replies expect (node-redis 6 may
+ * otherwise negotiate RESP3).
+ */
+export async function connectNodeRedis(url = inject('redisUrl'), options: { resp2?: boolean } = {}) {
   const client = createClient({
     url,
-    socket: { connectTimeout: 1_000, ...(options.reconnect === false ? { reconnectStrategy: false } : {}) },
+    socket: { connectTimeout: 1_000 },
+    ...(options.resp2 ? { RESP: 2 as const } : {}),
   });
   client.on('error', () => {}); // reconnects are the tests' business, not an unhandled 'error' event
   opened.push(client);
