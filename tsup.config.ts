@@ -14,6 +14,7 @@ export default defineConfig({
     'tanstack-query': 'src/tanstack-query/index.ts',
     opentelemetry: 'src/opentelemetry/index.ts',
     postgres: 'src/stores/postgres.ts',
+    cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],
   // superjson's declarations are inlined too, so the CommonJS types import no ESM-only package.

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import process from 'node:process';
+import { URL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const subpaths = [
@@ -103,6 +104,21 @@ for (const subpath of [
     'idempotent-mutations/opentelemetry loads @opentelemetry/api from node_modules (a peer, not bundled)',
   );
 }
+// The bin: package.json names a built file with a shebang, and it runs (its help, exit code 0; bad usage, exit code 2).
+{
+  const { readFileSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const bin = manifest.bin?.['idempotent-mutations'];
+  assert.equal(bin, './dist/cli.js', 'package.json bin "idempotent-mutations" is ./dist/cli.js');
+  const path = new URL(`../${bin}`, import.meta.url);
+  assert.ok(readFileSync(path, 'utf8').startsWith('#!/usr/bin/env node\n'), `${bin} starts with a node shebang`);
+  const help = spawnSync(process.execPath, [path.pathname, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, `${bin} --help exits 0: ${help.stderr}`);
+  assert.match(help.stdout, /idempotent-mutations inspect\|forget/, `${bin} --help prints its usage`);
+  const bad = spawnSync(process.execPath, [path.pathname, 'inspect'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2, `${bin} with bad usage exits 2`);
+}
 process.stdout.write(
-  `package check: ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library; opentelemetry loads no graphql or ioredis\n`,
+  `package check: the bin runs; ${subpaths.length} subpaths load in ESM and CommonJS; errors share one class; client and trpc entries load no graphql; client-side entries load no server library; opentelemetry loads no graphql or ioredis\n`,
 );

@@ -13,7 +13,7 @@ export type {
   ResultCodec,
   RunningAttempt,
 } from './core/engine.js';
-export { createMemoryStore, memoryStoreDefaults, type MemoryStoreOptions } from './stores/memory.js';
+export { createMemoryStore, memoryStoreDefaults, type MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export * from './core/errors.js';
 export type { IdempotencyEvent, IdempotencyEventHandler, IdempotencyEventType } from './core/events.js';
 export type {
@@ -29,7 +29,14 @@ export {
   type ConcurrentWait,
   type IdempotencyOptions,
 } from './core/options.js';
-export type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest } from './core/store.js';
+export type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest, StoredRecordView } from './core/store.js';
+export {
+  forgetRecord,
+  inspectRecord,
+  type InspectOptions,
+  type RecordAddress,
+  type RecordInspection,
+} from './core/inspect.js';
 export type { BodyOutcome } from './core/policy.js';
 export type { RunContext } from './core/run-context.js';
 export { DEFAULT_MAX_KEY_LENGTH, type KeySources, type RawKey } from './core/key.js';

@@ -63,6 +63,38 @@ export interface IdempotencyStore {
    * so bodies use one code path either way.
    */
   openTransaction?(request?: OwnerRequest): Promise<StoreTransaction>;
+  /**
+   * Optional, for readiness probes: resolves once the backend answers, rejects (within the store's
+   * own timeout) when it cannot be reached. Never changes a record.
+   */
+  ping?(): Promise<void>;
+  /**
+   * Optional, for operators: the unexpired record under `id`, or `undefined` when there is none. Its
+   * `result` is read only when `includeResult` is `true`.
+   */
+  inspect?(id: string, options?: { includeResult?: boolean }): Promise<StoredRecordView | undefined>;
+  /**
+   * Optional, for operators: deletes the record under `id` whatever its state; resolves `true` when
+   * there was an unexpired one. A running holder's later `extend`, `complete` or `release` then
+   * resolves `false` (stale), and the next attempt with the key runs from a fresh record (fence 1).
+   */
+  forget?(id: string): Promise<boolean>;
+}
+
+/** What {@link IdempotencyStore.inspect} reports about one record. */
+export interface StoredRecordView {
+  /** `running` (an attempt holds it), `done` (its result is stored) or `free` (released, the next attempt runs). */
+  state: 'running' | 'done' | 'free';
+  /** Fence of the last acquisition: 1 for the first, one more for each later one. */
+  fence: number;
+  /** Whether the current (or next) attempt follows one that may have left partial work. */
+  takeover: boolean;
+  /** When the running holder's lease ends, on the store's clock; only for a running record. */
+  leaseExpiresAt?: Date;
+  /** When the record expires, on the store's clock. */
+  expiresAt: Date;
+  /** The stored (serialized) result of a done record, only when asked for. */
+  result?: string;
 }
 
 /**

@@ -103,6 +103,13 @@ export function createMemoryRecords(bounds: MemoryBounds) {
       return record;
     },
 
+    /** Drops the record under `id`, whatever its state; `true` when there was an unexpired one. */
+    delete(id: string, time: number): boolean {
+      const record = this.get(id, time);
+      if (record) remove(id, record);
+      return record !== undefined;
+    },
+
     /**
      * Checks that a new record may be held, reclaiming expired records if a bound is hit. Throws
      * when a bound is still hit: the key is refused (the engine answers 503), nothing is dropped.

@@ -1,4 +1,4 @@
-import type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest } from '../core/store.js';
+import type { BeginOutcome, BeginRequest, IdempotencyStore, OwnerRequest, StoredRecordView } from '../core/store.js';
 import { byteLength, createMemoryRecords, type MemoryRecord } from './memory-records.js';
 
 /**
@@ -47,6 +47,10 @@ export interface MemoryStore extends IdempotencyStore {
   readonly size: number;
   /** Bytes held by records (ids, fingerprints, results), as counted against `maxBytes`. */
   readonly bytes: number;
+  /** Resolves at once: the records live in this process. */
+  ping(): Promise<void>;
+  inspect(id: string, options?: { includeResult?: boolean }): Promise<StoredRecordView | undefined>;
+  forget(id: string): Promise<boolean>;
 }
 
 function wholeAtLeastOne(name: string, value: number): number {
@@ -165,6 +169,27 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       record.leaseUntil = 0;
       records.changed(record, -freedBytes);
       return Promise.resolve(true);
+    },
+
+    ping() {
+      return Promise.resolve();
+    },
+
+    inspect(id, { includeResult = false } = {}) {
+      const record = records.get(id, now());
+      if (!record) return Promise.resolve(undefined);
+      return Promise.resolve({
+        state: record.state,
+        fence: record.fence,
+        takeover: record.takeover,
+        ...(record.state === 'running' ? { leaseExpiresAt: new Date(record.leaseUntil) } : {}),
+        expiresAt: new Date(record.expiresAt),
+        ...(includeResult && record.state === 'done' ? { result: record.result ?? '' } : {}),
+      });
+    },
+
+    forget(id) {
+      return Promise.resolve(records.delete(id, now()));
     },
   };
 }

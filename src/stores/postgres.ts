@@ -1,5 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
-import type { BeginOutcome, IdempotencyStore, OwnerRequest, StoreTransaction } from '../core/store.js';
+import type {
+  BeginOutcome,
+  IdempotencyStore,
+  OwnerRequest,
+  StoredRecordView,
+  StoreTransaction,
+} from '../core/store.js';
 import { withDeadline } from './postgres-deadline.js';
 import { postgresStoreNames, postgresStoreSchema, type PostgresStoreLocation } from './postgres-schema.js';
 import { openPostgresTransaction } from './postgres-transaction.js';
@@ -84,6 +90,8 @@ export interface PostgresStore extends IdempotencyStore {
   cleanup(options?: { batchSize?: number }): Promise<number>;
   /** Resolves once PostgreSQL answers `SELECT 1`; rejects within `timeout` when it cannot be reached. */
   ping(): Promise<void>;
+  inspect(id: string, options?: { includeResult?: boolean }): Promise<StoredRecordView | undefined>;
+  forget(id: string): Promise<boolean>;
   /** Stops the background cleanup. The pool stays open: it belongs to the caller. */
   close(): void;
 }
@@ -92,6 +100,15 @@ function wholeAtLeast(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min)
     throw new TypeError(`postgres store option "${name}" must be a whole number ≥ ${min}, got ${value}.`);
   return value;
+}
+
+interface InspectRow {
+  state: StoredRecordView['state'];
+  fence: string;
+  takeover: boolean;
+  lease_until: Date | null;
+  expires_at: Date;
+  result: string | null;
 }
 
 interface BeginRow {
@@ -258,6 +275,31 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     cleanup,
     async ping() {
       await withDeadline(pool.query('SELECT 1'), settings.timeout, 'ping');
+    },
+    async inspect(id, { includeResult = false } = {}) {
+      const row = await call<InspectRow>(
+        `SELECT state, fence, takeover, lease_until, expires_at, CASE WHEN $2 THEN result END AS result
+         FROM ${names.table} WHERE id = $1 AND expires_at > clock_timestamp()`,
+        [id, includeResult],
+        'inspect',
+      );
+      if (!row) return undefined;
+      return {
+        state: row.state,
+        fence: Number(row.fence),
+        takeover: row.takeover,
+        ...(row.state === 'running' && row.lease_until ? { leaseExpiresAt: row.lease_until } : {}),
+        expiresAt: row.expires_at,
+        ...(includeResult && row.state === 'done' ? { result: row.result ?? '' } : {}),
+      };
+    },
+    async forget(id) {
+      const row = await call<{ live: boolean }>(
+        `DELETE FROM ${names.table} WHERE id = $1 RETURNING expires_at > clock_timestamp() AS live`,
+        [id],
+        'forget',
+      );
+      return row?.live === true;
     },
     close() {
       clearInterval(cleanupTimer);

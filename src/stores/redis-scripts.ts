@@ -109,3 +109,27 @@ redis.call('HSET', KEYS[1], 'state', 'free')
 redis.call('HDEL', KEYS[1], 'lease', 'fp')
 return 1
 `;
+
+/**
+ * KEYS: record. ARGV: '1' to read the result too. For an operator, never on a request's path.
+ * Returns {state, fence, tk, lease, pttl, now, result}, every item a string ('' where the record
+ * has no such field; state '' when there is no record), read in one atomic step on the server clock.
+ */
+export const INSPECT = `
+local record = redis.call('HMGET', KEYS[1], 'state', 'fence', 'tk', 'lease', 'result')
+if not record[1] then return {''} end
+local now
+${NOW_MS}
+local result = ''
+if ARGV[1] == '1' then result = record[5] or '' end
+return {record[1], record[2] or '', record[3] or '', record[4] or '', tostring(redis.call('PTTL', KEYS[1])), tostring(now), result}
+`;
+
+/**
+ * KEYS: record. Deletes the record whatever its state, for an operator: a running holder's later
+ * extend, complete or release then finds no record of its own and is refused as stale. Returns 1
+ * when there was a record, 0 when there was none.
+ */
+export const FORGET = `${ALLOW_OOM}
+return redis.call('DEL', KEYS[1])
+`;

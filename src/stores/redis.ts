@@ -1,12 +1,18 @@
-import type { Cluster, Redis } from 'ioredis';
-import type { BeginOutcome, IdempotencyStore } from '../core/store.js';
+import type { BeginOutcome, IdempotencyStore, StoredRecordView } from '../core/store.js';
+import { loadScript, scriptingClient, type RedisClient } from './redis-client.js';
 import { createDeadlines } from './redis-deadlines.js';
-import { BEGIN, COMPLETE, EXTEND, RELEASE } from './redis-scripts.js';
+import { BEGIN, COMPLETE, EXTEND, FORGET, INSPECT, RELEASE } from './redis-scripts.js';
+
+export type { IoredisScriptingClient, NodeRedisScriptingClient, RedisClient } from './redis-client.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
-  /** An ioredis client: a `Redis` (single node or Sentinel) or a `Cluster`. Required. */
-  redis: Redis | Cluster;
+  /**
+   * A connected Redis client: ioredis (`new Redis(…)` for a single node or Sentinel, `new
+   * Cluster(…)`) or node-redis, the `redis` package (`createClient(…)`, `createCluster(…)`, after
+   * `connect()`). Required.
+   */
+  redis: RedisClient;
   /** Prefix of every key this store writes. Defaults to `'idem:'`. */
   prefix?: string;
   /**
@@ -19,50 +25,50 @@ export interface RedisStoreOptions {
 /** Defaults of {@link RedisStoreOptions}. */
 export const redisStoreDefaults = { prefix: 'idem:', timeout: 2_000 } as const;
 
-type ScriptReply = [string, (string | number)?, number?];
-
-interface IdempotencyCommands {
-  idempotencyBegin(
-    key: string,
-    fingerprint: string,
-    owner: string,
-    leaseMs: number,
-    ttlMs: number,
-  ): Promise<ScriptReply>;
-  idempotencyExtend(key: string, owner: string, leaseMs: number): Promise<number>;
-  idempotencyComplete(key: string, owner: string, result: string, ttlMs: number): Promise<number>;
-  idempotencyRelease(key: string, owner: string): Promise<number>;
+/** The Redis store: an {@link IdempotencyStore} with the optional operator members. */
+export interface RedisStore extends IdempotencyStore {
+  /** Resolves once Redis answers PING; rejects within `timeout` when it cannot be reached. */
+  ping(): Promise<void>;
+  inspect(id: string, options?: { includeResult?: boolean }): Promise<StoredRecordView | undefined>;
+  forget(id: string): Promise<boolean>;
 }
 
-const SCRIPTS = {
-  idempotencyBegin: BEGIN,
-  idempotencyExtend: EXTEND,
-  idempotencyComplete: COMPLETE,
-  idempotencyRelease: RELEASE,
+type ScriptReply = [string, (string | number)?, number?];
+type InspectReply = [string, string?, string?, string?, string?, string?, string?];
+
+const scripts = {
+  begin: loadScript(BEGIN),
+  extend: loadScript(EXTEND),
+  complete: loadScript(COMPLETE),
+  release: loadScript(RELEASE),
+  inspect: loadScript(INSPECT),
+  forget: loadScript(FORGET),
 };
 
 /**
  * A store on Redis. Each record is one hash under `<prefix>{<record id>}` (one Cluster slot per
- * record); each transition is one Lua script sent with EVALSHA. A replay costs one round trip,
- * a first execution two. ioredis re-sends a script whose reply was lost with its connection; each
+ * record); each transition is one Lua script sent with EVALSHA (EVAL where the node does not have
+ * it yet). A replay costs one round trip, a first execution two. Both clients re-send a command
+ * whose reply was lost with its connection (ioredis always, node-redis from its offline queue); each
  * script answers a re-send by the same owner as it answered the first time.
  */
-export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
-  const { redis, prefix = redisStoreDefaults.prefix, timeout = redisStoreDefaults.timeout } = options;
-  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua });
-  const commands = redis as unknown as IdempotencyCommands;
-  const keyOf = (id: string) => `${prefix}{${id}}`;
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  const { prefix = redisStoreDefaults.prefix, timeout = redisStoreDefaults.timeout } = options;
+  const redis = scriptingClient(options.redis);
+  const keyOf = (id: string) => [`${prefix}{${id}}`];
   const bounded = createDeadlines(timeout, () => new Error(`Redis did not answer within ${timeout} ms`));
 
   return {
     async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
       let reply: ScriptReply;
       try {
-        reply = await bounded(commands.idempotencyBegin(keyOf(id), fingerprint, owner, leaseMs, ttlMs));
+        reply = (await bounded(
+          redis.evalScript(scripts.begin, keyOf(id), [fingerprint, owner, leaseMs, ttlMs]),
+        )) as ScriptReply;
       } catch (error) {
-        // A failed begin may still reach Redis later (ioredis' offline queue replays it after a
+        // A failed begin may still reach Redis later (the client's offline queue replays it after a
         // reconnect) and would hold the key for a lease; queue a release for the same owner behind it.
-        commands.idempotencyRelease(keyOf(id), owner).catch(() => {});
+        redis.evalScript(scripts.release, keyOf(id), [owner]).catch(() => {});
         throw error;
       }
       const [status, value, takeover] = reply;
@@ -78,13 +84,34 @@ export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
       }
     },
     async extend({ id, owner, leaseMs }) {
-      return (await bounded(commands.idempotencyExtend(keyOf(id), owner, leaseMs))) === 1;
+      return (await bounded(redis.evalScript(scripts.extend, keyOf(id), [owner, leaseMs]))) === 1;
     },
     async complete({ id, owner, result, ttlMs }) {
-      return (await bounded(commands.idempotencyComplete(keyOf(id), owner, result, ttlMs))) === 1;
+      return (await bounded(redis.evalScript(scripts.complete, keyOf(id), [owner, result, ttlMs]))) === 1;
     },
     async release({ id, owner }) {
-      return (await bounded(commands.idempotencyRelease(keyOf(id), owner))) === 1;
+      return (await bounded(redis.evalScript(scripts.release, keyOf(id), [owner]))) === 1;
+    },
+    async ping() {
+      await bounded(redis.ping());
+    },
+    async inspect(id, { includeResult = false } = {}) {
+      const [state, fence, tk, lease, pttl, now, result] = (await bounded(
+        redis.evalScript(scripts.inspect, keyOf(id), [includeResult ? '1' : '0']),
+      )) as InspectReply;
+      if (state !== 'running' && state !== 'done' && state !== 'free') return undefined;
+      const serverNow = Number(now);
+      return {
+        state,
+        fence: Number(fence),
+        takeover: tk === '1',
+        ...(state === 'running' && lease ? { leaseExpiresAt: new Date(Number(lease)) } : {}),
+        expiresAt: new Date(serverNow + Number(pttl)),
+        ...(includeResult && state === 'done' ? { result } : {}),
+      };
+    },
+    async forget(id) {
+      return (await bounded(redis.evalScript(scripts.forget, keyOf(id), []))) === 1;
     },
   };
 }

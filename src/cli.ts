@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * `npx idempotent-mutations inspect|forget …`: looks at or forgets one record of a Redis or
+ * PostgreSQL store, for operators. Prints JSON; never the stored result unless `--include-result`.
+ * Exit codes: 0 done (record found or forgotten), 3 no such record, 2 bad usage, 1 the store failed.
+ */
+import process from 'node:process';
+import { parseArgs } from 'node:util';
+import { forgetRecord, inspectRecord, type RecordAddress } from './core/inspect.js';
+import type { IdempotencyStore } from './core/store.js';
+import { openCliStore } from './cli-store.js';
+
+const USAGE = `Usage:
+  idempotent-mutations inspect|forget
+    (--redis <url> [--prefix <prefix>] | --postgres <url> [--schema <schema>] [--table <table>])
+    (--scope <scope> | --anonymous) --operation <operation> --key <key>
+    [--include-result] [--timeout <ms>]
+
+  inspect   prints the record as JSON: state, fence, takeover, leaseExpiresAt, expiresAt
+            (the stored result only with --include-result)
+  forget    deletes the record, so the next request with the key runs the mutation again
+
+  --scope       the caller's id as the server's scope option returns it
+  --anonymous   the shared anonymous scope (servers configured with scope: false)
+  --operation   GraphQL: the mutation's root field names, sorted and joined by ","
+                tRPC: the procedure path, e.g. payments.create
+  --key         the Idempotency-Key the client sent
+  --prefix      Redis key prefix of the store (default idem:)
+  --timeout     longest wait for the store, in ms (default 2000)
+
+Exit codes: 0 done, 3 no such record, 2 bad usage, 1 the store failed.`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        redis: { type: 'string' },
+        prefix: { type: 'string' },
+        postgres: { type: 'string' },
+        schema: { type: 'string' },
+        table: { type: 'string' },
+        scope: { type: 'string' },
+        anonymous: { type: 'boolean' },
+        operation: { type: 'string' },
+        key: { type: 'string' },
+        'include-result': { type: 'boolean' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return undefined;
+  const [command, ...rest] = positionals;
+  if (command !== 'inspect' && command !== 'forget')
+    throw new UsageError(
+      command ? `unknown command "${command}": use inspect or forget.` : 'missing command: inspect or forget.',
+    );
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}".`);
+  if ((values.redis === undefined) === (values.postgres === undefined))
+    throw new UsageError('give exactly one store: --redis <url> or --postgres <url>.');
+  if (values.prefix !== undefined && values.redis === undefined) throw new UsageError('--prefix goes with --redis.');
+  if ((values.schema ?? values.table) !== undefined && values.postgres === undefined)
+    throw new UsageError('--schema and --table go with --postgres.');
+  if ((values.scope === undefined) === (values.anonymous !== true))
+    throw new UsageError('give exactly one of --scope <scope> or --anonymous.');
+  if (!values.operation) throw new UsageError('missing --operation <operation>.');
+  if (!values.key) throw new UsageError('missing --key <key>.');
+  if (values['include-result'] && command !== 'inspect') throw new UsageError('--include-result goes with inspect.');
+  const timeout = values.timeout === undefined ? 2_000 : Number(values.timeout);
+  if (!Number.isSafeInteger(timeout) || timeout < 1)
+    throw new UsageError(`--timeout must be a whole number of milliseconds ≥ 1, got "${values.timeout}".`);
+  const address: RecordAddress = {
+    scope: values.anonymous ? null : values.scope!,
+    operation: values.operation,
+    key: values.key,
+  };
+  return { command, address, includeResult: values['include-result'] === true, timeout, values };
+}
+
+async function run(store: IdempotencyStore, request: NonNullable<ReturnType<typeof parse>>): Promise<number> {
+  if (request.command === 'inspect') {
+    const { id, record } = await inspectRecord(store, { ...request.address, includeResult: request.includeResult });
+    process.stdout.write(`${JSON.stringify({ id, record: record ?? null }, null, 2)}\n`);
+    return record ? 0 : 3;
+  }
+  const forgotten = await forgetRecord(store, request.address);
+  process.stdout.write(`${JSON.stringify({ forgotten }, null, 2)}\n`);
+  return forgotten ? 0 : 3;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let request;
+  try {
+    request = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`idempotent-mutations: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (!request) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let opened;
+  try {
+    opened = await openCliStore(request.values, request.timeout);
+    return await run(opened.store, request);
+  } catch (error) {
+    process.stderr.write(`idempotent-mutations: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await opened?.close();
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
