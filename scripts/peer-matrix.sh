@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peer matrix: `bash scripts/peer-matrix.sh oldest|newest` installs the oldest (resp. newest) tested
-# version of every peer dependency over the lockfile's (npm install --no-save), runs the integration
-# tier against them, then restores the lockfile's versions with `npm ci` (also when the tests fail).
+# version of every peer dependency over the lockfile's (npm install --no-save), runs the tests against
+# them (the integration tier for the oldest; the whole suite, `npm test`, for the newest), then
+# restores the lockfile's versions with `npm ci` (also when the tests fail).
 # The versions below are the ends of the ranges in package.json's peerDependencies and of README's
 # "Requirements and install" table: change the three together.
 set -euo pipefail
@@ -22,7 +23,7 @@ OLDEST=(
   wonka@6.0.0
   @tanstack/query-core@5.0.0
   @opentelemetry/api@1.9.0
-  # node-redis: `redis@5.x` here once package.json has the `redis` peer (issue 21, item 2).
+  redis@5.12.4 # node-redis
 )
 # The newest release of each range's newest major. @apollo/server 5 requires graphql ^16.11.0: with
 # graphql 17 installed, its tests run outside Apollo Server's own peer range.
@@ -40,7 +41,7 @@ NEWEST=(
   wonka@6.3.6
   @tanstack/query-core@5.108.4
   @opentelemetry/api@1.10.0
-  # node-redis: `redis@6.4.0` here once package.json has the `redis` peer (issue 21, item 2).
+  redis@6.4.0 # node-redis
 )
 
 case "${1:-}" in
@@ -71,9 +72,8 @@ for spec in "${peers[@]}"; do
   fi
 done
 
-if [ "$(npm pkg get scripts.test:integration)" != "{}" ]; then
-  npm run test:integration
+if [ "$1" = newest ]; then
+  npm test
 else
-  # Until the tiers have their own vitest projects: everything but the browser and multi-process tests.
-  npx vitest run --exclude 'test/playground/**' --exclude 'test/system/**' --exclude 'test/reliability/**'
+  npm run test:integration
 fi
