@@ -68,7 +68,7 @@ export const REFUSALS: Record<string, Refusal> = {
   IDEMPOTENCY_RESULT_NOT_STORED: 'not-stored',
 };
 
-/** The HTTP status of each refusal (DESIGN.md's semantics table). */
+/** The HTTP status of each refusal (the semantics table of docs/semantics.md). */
 export const REFUSAL_STATUS: Record<Refusal, number> = {
   conflict: 409,
   mismatch: 422,
