@@ -4,17 +4,11 @@ import { graphqlMajor } from '../../../src/graphql/index.js';
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin, type GraphQLIdempotencyContext } from '../../../src/apollo-server/index.js';
-import { as, codes, onClose, post, redisStore } from '../../support/servers/yoga.js';
-
-interface Context {
-  user?: string;
-  idempotency?: GraphQLIdempotencyContext;
-}
+import { as, codes, post, startApollo, type Context } from '../../support/servers/apollo-server.js';
+import { onClose, redisStore } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {
@@ -37,11 +31,10 @@ const typeDefs = /* GraphQL */ `
 async function start(options: {
   before?: ApolloServerPlugin<Context>[];
   after?: ApolloServerPlugin<Context>[];
-  batching?: boolean;
   label: string;
 }) {
   const runs = { pay: 0, declined: 0 };
-  const apollo = new ApolloServer<Context>({
+  const server = await startApollo({
     typeDefs,
     resolvers: {
       Mutation: {
@@ -57,20 +50,12 @@ async function start(options: {
         },
       },
     },
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    allowBatchedHttpRequests: options.batching ?? false,
-    plugins: [
-      ...(options.before ?? []),
-      idempotencyPlugin<Context>({ store: redisStore(options.label), scope: (ctx) => ctx.user }),
-      ...(options.after ?? []),
-    ],
+    pluginsBefore: options.before,
+    pluginsAfter: options.after,
+    idempotency: { store: redisStore(options.label) },
   });
-  const { url } = await startStandaloneServer(apollo, {
-    listen: { port: 0, host: '127.0.0.1' },
-    context: async ({ req }) => (typeof req.headers['x-user'] === 'string' ? { user: req.headers['x-user'] } : {}),
-  });
-  onClose(() => apollo.stop());
-  return { url, runs };
+  onClose(() => server.close());
+  return { url: server.url, runs };
 }
 
 describe.skipIf(graphqlMajor !== 16)('Apollo Server: other plugins around the idempotency plugin', () => {
@@ -138,22 +123,12 @@ describe.skipIf(graphqlMajor !== 16)('Apollo Server: other plugins around the id
   });
 });
 
-describe.skipIf(graphqlMajor !== 16)('Apollo Server: batched HTTP requests carrying one key', () => {
-  it('two identical operations in one batch run the body once', async () => {
-    const { url, runs } = await start({ batching: true, label: 'apollo-batch' });
-    const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
-    await post(url, [op, op], as('alice', '"apollo-batch"'));
-    await post(url, [op], as('alice', '"apollo-batch"'));
-    expect(runs.pay).toBe(1);
-  });
-});
-
 describe.skipIf(graphqlMajor !== 16)(
   'Apollo Server: a server-wide fieldResolver (root mutation fields without their own resolver)',
   () => {
     it('the mutation still runs through the server’s fieldResolver once the plugin has wrapped the schema', async () => {
       let runs = 0;
-      const apollo = new ApolloServer<Context>({
+      const server = await startApollo({
         typeDefs: /* GraphQL */ `
           type Query {
             ping: String
@@ -172,14 +147,10 @@ describe.skipIf(graphqlMajor !== 16)(
             return { id: `p${++runs}`, amount: (args as { amount: number }).amount };
           return (source as Record<string, unknown> | undefined)?.[info.fieldName];
         },
-        logger: { debug() {}, info() {}, warn() {}, error() {} },
-        plugins: [idempotencyPlugin<Context>({ store: redisStore('apollo-field-resolver'), scope: (ctx) => ctx.user })],
+        idempotency: { store: redisStore('apollo-field-resolver') },
       });
-      const { url } = await startStandaloneServer(apollo, {
-        listen: { port: 0, host: '127.0.0.1' },
-        context: async ({ req }) => (typeof req.headers['x-user'] === 'string' ? { user: req.headers['x-user'] } : {}),
-      });
-      onClose(() => apollo.stop());
+      onClose(() => server.close());
+      const { url } = server;
       const keyed = await post(url, { query: 'mutation { pay(amount: 2) { id amount } }' }, as('alice', '"fr-1"'));
       expect(keyed.json.data).toEqual({ pay: { id: 'p1', amount: 2 } });
       const unkeyed = await post(url, { query: 'mutation { pay(amount: 3) { id amount } }' }, as('alice'));

@@ -11,6 +11,7 @@ afterEach(async () => {
 
 async function start(): Promise<TestServer> {
   const server = await startTestServer({
+    transport: 'fetch',
     idempotency: { store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('directive') }) },
   });
   servers.push(server);
@@ -24,12 +25,12 @@ const alice = (headers: Record<string, string> = {}) => ({ 'x-user': 'alice', ..
 describe('the @idempotent(key:) directive', () => {
   it('carries the key: the mutation runs once and the repeat replays, marked replayed', async () => {
     const server = await start();
-    const first = await post(server.url, { query: PAY, variables: { amount: 5, key: 'shopify-1' } }, alice());
+    const first = await post(server, { query: PAY, variables: { amount: 5, key: 'shopify-1' } }, alice());
     expect(first.json.data).toEqual({ createPayment: { id: 'createPayment-1', amount: 5, key: 'shopify-1' } });
-    const retry = await post(server.url, { query: PAY, variables: { amount: 5, key: 'shopify-1' } }, alice());
+    const retry = await post(server, { query: PAY, variables: { amount: 5, key: 'shopify-1' } }, alice());
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.text).toBe(replayOf(first.text));
-    const mismatch = await post(server.url, { query: PAY, variables: { amount: 6, key: 'shopify-1' } }, alice());
+    const mismatch = await post(server, { query: PAY, variables: { amount: 6, key: 'shopify-1' } }, alice());
     expect(mismatch.status).toBe(422);
     expect(server.runs.createPayment).toBe(1);
   });
@@ -37,13 +38,13 @@ describe('the @idempotent(key:) directive', () => {
   it('accepts a header that agrees with the directive and refuses one that disagrees (400), running nothing', async () => {
     const server = await start();
     const agree = await post(
-      server.url,
+      server,
       { query: PAY, variables: { amount: 1, key: 'same' } },
       alice({ 'idempotency-key': '"same"' }),
     );
     expect(agree.status).toBe(200);
     const disagree = await post(
-      server.url,
+      server,
       { query: PAY, variables: { amount: 1, key: 'one' } },
       alice({ 'idempotency-key': '"two"' }),
     );
@@ -56,13 +57,13 @@ describe('the @idempotent(key:) directive', () => {
   it('refuses a directive that disagrees with the key argument, and root fields with different directive keys', async () => {
     const server = await start();
     const withArgument = await post(
-      server.url,
+      server,
       { query: 'mutation { createPayment(amount: 1, idempotencyKey: "a") @idempotent(key: "b") { id } }' },
       alice(),
     );
     expect(withArgument.status).toBe(400);
     const twoKeys = await post(
-      server.url,
+      server,
       {
         query:
           'mutation { createPayment(amount: 1) @idempotent(key: "a") { id } refund(amount: 1) @idempotent(key: "b") { id } }',
@@ -76,13 +77,13 @@ describe('the @idempotent(key:) directive', () => {
 
   it('is a validation error on a query field or a nested field, never silently ignored', async () => {
     const server = await start();
-    const onQuery = await post(server.url, { query: 'query { ping @idempotent(key: "q") }' }, alice());
+    const onQuery = await post(server, { query: 'query { ping @idempotent(key: "q") }' }, alice());
     expect(onQuery.status).toBe(400);
     expect(onQuery.json.errors?.[0]?.message).toBe(
       'The @idempotent directive is allowed only on a root field of a mutation.',
     );
     const nested = await post(
-      server.url,
+      server,
       { query: 'mutation { createPayment(amount: 1) { id @idempotent(key: "n") } }' },
       alice(),
     );

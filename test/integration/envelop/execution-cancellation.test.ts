@@ -14,6 +14,7 @@ describe('client aborts a keyed mutation under useExecutionCancellation()', () =
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const server = await startYoga({
+      transport: 'http',
       label: 'cancel',
       plugins: [useExecutionCancellation()],
       typeDefs: /* GraphQL */ `
@@ -52,7 +53,7 @@ describe('client aborts a keyed mutation under useExecutionCancellation()', () =
     release(); // the provider answers: the payment was made
     await sleep(300);
 
-    const retry = await post(server.url, { query }, as('alice', '"cancelled"'));
+    const retry = await post(server, { query }, as('alice', '"cancelled"'));
     expect(runs).toBe(1);
     expect(codes(retry.json)).toBeUndefined();
     expect(retry.json.data).toEqual({ pay: { id: 'p1', amount: 42 } });

@@ -30,6 +30,7 @@ describe('file uploads (Yoga multipart)', () => {
   async function start() {
     let runs = 0;
     const server = await startYoga({
+      transport: 'http',
       label: 'upload',
       typeDefs: /* GraphQL */ `
         scalar File

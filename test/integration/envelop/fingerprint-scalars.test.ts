@@ -54,10 +54,10 @@ describe('fingerprint of custom scalar values (coerced variables)', () => {
       },
     });
     const query = 'mutation Transfer($amount: Money!) { transfer(amount: $amount) { id amount } }';
-    const first = await post(server.url, { query, variables: { amount: '100' } }, as('alice', '"money-1"'));
+    const first = await post(server, { query, variables: { amount: '100' } }, as('alice', '"money-1"'));
     expect(first.json.data).toEqual({ transfer: { id: 't1', amount: '100' } });
 
-    const other = await post(server.url, { query, variables: { amount: '999999' } }, as('alice', '"money-1"'));
+    const other = await post(server, { query, variables: { amount: '999999' } }, as('alice', '"money-1"'));
     // Promise: same key, other variables → 422 IDEMPOTENCY_KEY_PARAMETER_MISMATCH, nothing runs.
     expect(codes(other.json)).toEqual(['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
     expect(other.json.data).not.toEqual({ transfer: { id: 't1', amount: '100' } });

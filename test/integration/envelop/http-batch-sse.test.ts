@@ -45,10 +45,10 @@ describe('Yoga batching: keyed and unkeyed mutations in one batch', () => {
       { query: 'mutation { pay(amount: 2) { id amount } }' },
       { query: '{ ping }' },
     ];
-    const first = await post(server.url, batch, as('alice'));
+    const first = await post(server, batch, as('alice'));
     expect(first.json.map((r) => r.errors)).toEqual([undefined, undefined, undefined]);
     expect(runs.pay).toBe(2);
-    const again = await post(server.url, batch, as('alice'));
+    const again = await post(server, batch, as('alice'));
     expect(again.json.map((r) => r.errors)).toEqual([undefined, undefined, undefined]);
     expect(again.json[0]).toEqual({ ...first.json[0], extensions: { idempotency: { replayed: true } } });
     expect((again.json[1]?.data?.pay as { amount: number }).amount).toBe(2);
@@ -62,8 +62,8 @@ describe('Yoga batching: keyed and unkeyed mutations in one batch', () => {
       { query: 'mutation ($k: String) { pay(amount: 1, idempotencyKey: $k) { id amount } }', variables: { k: 'h2-a' } },
       { query: 'mutation ($k: String) { pay(amount: 2, idempotencyKey: $k) { id amount } }', variables: { k: 'h2-b' } },
     ];
-    const first = await post(server.url, batch, as('alice'));
-    const again = await post(server.url, [...batch].reverse(), as('alice'));
+    const first = await post(server, batch, as('alice'));
+    const again = await post(server, [...batch].reverse(), as('alice'));
     expect(first.json.map((r) => (r.data?.pay as { amount: number }).amount)).toEqual([1, 2]);
     expect(again.json.map((r) => r.data)).toEqual([first.json[1]?.data, first.json[0]?.data]);
     expect(runs.pay).toBe(2);
@@ -73,8 +73,8 @@ describe('Yoga batching: keyed and unkeyed mutations in one batch', () => {
     const { runs, resolvers } = app();
     const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'r5-batch-query' });
     const batch = [{ query: '{ ping(idempotencyKey: "h3") }' }, { query: 'mutation { pay(amount: 3) { id amount } }' }];
-    const first = await post(server.url, batch, as('alice', '"h3"'));
-    const again = await post(server.url, batch, as('alice', '"h3"'));
+    const first = await post(server, batch, as('alice', '"h3"'));
+    const again = await post(server, batch, as('alice', '"h3"'));
     expect(first.json[0]?.data).toEqual({ ping: 1 });
     expect(again.json[0]?.data).toEqual({ ping: 2 });
     expect(again.json[1]?.data).toEqual(first.json[1]?.data);
@@ -92,10 +92,10 @@ describe('SSE and multipart responses', () => {
 
   it('an SSE request and a JSON POST racing one key: one run; afterwards SSE replays the very payment the JSON caller got (or vice versa)', async () => {
     const { runs, resolvers } = app(300);
-    const server = await startYoga({ typeDefs, resolvers, label: 'r5-sse-race' });
+    const server = await startYoga({ typeDefs, resolvers, label: 'r5-sse-race', transport: 'http' });
     const [sseText, json] = await Promise.all([
       sse(server.url, '"h4"'),
-      post(server.url, { query: 'mutation { pay(amount: 4) { id amount } }' }, as('alice', '"h4"')),
+      post(server, { query: 'mutation { pay(amount: 4) { id amount } }' }, as('alice', '"h4"')),
     ]);
     expect(runs.pay).toBe(1);
     const winnerId = sseText.includes('"p1"') ? 'sse' : 'json';
@@ -110,7 +110,7 @@ describe('SSE and multipart responses', () => {
 
   it('Accept: multipart/mixed (incremental delivery) for a keyed mutation: one run, replayed, another input under the key refused', async () => {
     const { runs, resolvers } = app();
-    const server = await startYoga({ typeDefs, resolvers, label: 'r5-multipart' });
+    const server = await startYoga({ typeDefs, resolvers, label: 'r5-multipart', transport: 'http' });
     const send = (amount: number) =>
       fetch(server.url, {
         method: 'POST',

@@ -24,7 +24,11 @@ afterEach(async () => {
 
 async function start(options: TestServerOptions = {}): Promise<TestServer> {
   const store = createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('graphql-once') });
-  const server = await startTestServer({ ...options, idempotency: { store, ...options.idempotency } });
+  const server = await startTestServer({
+    ...options,
+    transport: 'fetch',
+    idempotency: { store, ...options.idempotency },
+  });
   servers.push(server);
   return server;
 }
@@ -38,11 +42,11 @@ describe('a keyed GraphQL mutation runs at most once', () => {
   it('stores the outcome when a non-null child field fails after the root resolver returned (null bubbles to data: null)', async () => {
     const server = await start();
     const query = 'mutation { createPayment(amount: 7) { id receipt { number } } }';
-    const first = await post(server.url, { query }, as('alice', '"nested"'));
+    const first = await post(server, { query }, as('alice', '"nested"'));
     expect(first.json.data).toBeNull();
     expect(first.json.errors?.[0]).toMatchObject({ path: ['createPayment', 'receipt'] });
 
-    const retry = await post(server.url, { query }, as('alice', '"nested"'));
+    const retry = await post(server, { query }, as('alice', '"nested"'));
     expect(server.runs.createPayment).toBe(1);
     expect(retry.status).toBe(first.status);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
@@ -52,8 +56,8 @@ describe('a keyed GraphQL mutation runs at most once', () => {
   it('stores the outcome when the first root field returned and a later one threw unexpectedly', async () => {
     const server = await start();
     const query = 'mutation { createPayment(amount: 1) { id } failing(amount: 1) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"two-roots"'));
-    const retry = await post(server.url, { query }, as('alice', '"two-roots"'));
+    const first = await post(server, { query }, as('alice', '"two-roots"'));
+    const retry = await post(server, { query }, as('alice', '"two-roots"'));
     expect([server.runs.createPayment, server.runs.failing]).toEqual([1, 1]);
     expect(retry.text).toBe(replayOf(first.text));
   });
@@ -61,12 +65,12 @@ describe('a keyed GraphQL mutation runs at most once', () => {
   it('refuses a keyed mutation with @defer up front (400 IDEMPOTENCY_STREAM_UNSUPPORTED) and runs nothing; unkeyed it streams as usual', async () => {
     const server = await start({ plugins: [useDeferStream()] });
     const query = 'mutation { createPayment(amount: 2) { id ... @defer { amount } } }';
-    const keyed = await post(server.url, { query }, as('alice', '"deferred"'));
+    const keyed = await post(server, { query }, as('alice', '"deferred"'));
     expect(keyed.status).toBe(400);
     expect(keyed.json.errors?.[0]?.extensions).toEqual({ code: 'IDEMPOTENCY_STREAM_UNSUPPORTED' });
     expect(server.runs.createPayment).toBeUndefined();
 
-    const unkeyed = await fetch(server.url, {
+    const unkeyed = await server.fetch(server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'multipart/mixed', 'x-user': 'alice' },
       body: JSON.stringify({ query }),
@@ -80,12 +84,12 @@ describe('a keyed GraphQL mutation runs at most once', () => {
     const server = await start();
     const withDefault = (amount: number) =>
       `mutation Pay($amount: Int! = ${amount}) { createPayment(amount: $amount) { id amount } }`;
-    const first = await post(server.url, { query: withDefault(5) }, as('alice', '"defaults"'));
+    const first = await post(server, { query: withDefault(5) }, as('alice', '"defaults"'));
     expect(first.json.data).toMatchObject({ createPayment: { amount: 5 } });
-    const other = await post(server.url, { query: withDefault(5000) }, as('alice', '"defaults"'));
+    const other = await post(server, { query: withDefault(5000) }, as('alice', '"defaults"'));
     expect(other.status).toBe(422);
     expect(other.json.errors?.[0]?.extensions).toEqual({ code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH' });
-    const same = await post(server.url, { query: withDefault(5), variables: { amount: 5 } }, as('alice', '"defaults"'));
+    const same = await post(server, { query: withDefault(5), variables: { amount: 5 } }, as('alice', '"defaults"'));
     expect(same.headers.get('idempotent-replayed')).toBe('true');
     expect(server.runs.createPayment).toBe(1);
   });
@@ -93,28 +97,28 @@ describe('a keyed GraphQL mutation runs at most once', () => {
   it('refuses a keyed request whose scope gives no identity (401 IDEMPOTENCY_SCOPE_MISSING) and runs nothing; unkeyed it runs', async () => {
     const server = await start(); // scope: (ctx) => ctx.request.headers.get('x-user'): null when the header is missing
     const query = 'mutation { createPayment(amount: 3) { id } }';
-    const anonymous = await post(server.url, { query }, as(undefined, '"who"'));
+    const anonymous = await post(server, { query }, as(undefined, '"who"'));
     expect(anonymous.status).toBe(401);
     expect(anonymous.json.errors?.[0]?.extensions).toEqual({ code: 'IDEMPOTENCY_SCOPE_MISSING' });
-    const again = await post(server.url, { query }, as(undefined, '"who"'));
+    const again = await post(server, { query }, as(undefined, '"who"'));
     expect(again.status).toBe(401);
     expect(server.runs.createPayment).toBeUndefined();
 
-    await post(server.url, { query }, as(undefined));
+    await post(server, { query }, as(undefined));
     expect(server.runs.createPayment).toBe(1);
   });
 
   it('applies the core policy to coded errors: a transient status (429) frees the key, a client error (403) is stored', async () => {
     const server = await start();
     const throttled = 'mutation { throttled(amount: 1) { id } }';
-    await post(server.url, { query: throttled }, as('alice', '"throttled"'));
-    const retried = await post(server.url, { query: throttled }, as('alice', '"throttled"'));
+    await post(server, { query: throttled }, as('alice', '"throttled"'));
+    const retried = await post(server, { query: throttled }, as('alice', '"throttled"'));
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
     expect(server.runs.throttled).toBe(2);
 
     const forbidden = 'mutation { forbidden(amount: 1) { id } }';
-    await post(server.url, { query: forbidden }, as('alice', '"forbidden"'));
-    const replayed = await post(server.url, { query: forbidden }, as('alice', '"forbidden"'));
+    await post(server, { query: forbidden }, as('alice', '"forbidden"'));
+    const replayed = await post(server, { query: forbidden }, as('alice', '"forbidden"'));
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     expect(server.runs.forbidden).toBe(1);
   });
@@ -130,12 +134,12 @@ describe('a keyed GraphQL mutation runs at most once', () => {
     };
     const server = await start({ plugins: [broken], idempotency: { lease: 600 } });
     const query = 'mutation { createPayment(amount: 4) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"broken-hook"'));
+    const first = await post(server, { query }, as('alice', '"broken-hook"'));
     expect(first.status).toBeGreaterThanOrEqual(500);
-    const meanwhile = await post(server.url, { query }, as('alice', '"broken-hook"'));
+    const meanwhile = await post(server, { query }, as('alice', '"broken-hook"'));
     expect(meanwhile.status).toBe(409); // the attempt still holds its key until the end hook's grace is over
     await sleep(900);
-    const retry = await post(server.url, { query }, as('alice', '"broken-hook"'));
+    const retry = await post(server, { query }, as('alice', '"broken-hook"'));
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.json.data).toEqual({ createPayment: { id: 'createPayment-1' } });
     expect(server.runs.createPayment).toBe(1);
@@ -145,8 +149,8 @@ describe('a keyed GraphQL mutation runs at most once', () => {
     const slow: Plugin = { onExecute: () => ({ onExecuteDone: () => sleep(1_200) }) };
     const server = await start({ plugins: [slow], idempotency: { lease: 3_000 } });
     const declined = 'mutation { declined(amount: 1) { id } }';
-    const first = await post(server.url, { query: declined }, as('alice', '"slow-hook"'));
-    const retry = await post(server.url, { query: declined }, as('alice', '"slow-hook"'));
+    const first = await post(server, { query: declined }, as('alice', '"slow-hook"'));
+    const retry = await post(server, { query: declined }, as('alice', '"slow-hook"'));
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.text).toBe(replayOf(first.text));
     expect(server.runs.declined).toBe(1);

@@ -31,8 +31,8 @@ const as = (user: string, key?: string): Record<string, string> => ({
 describe('useIdempotency over HTTP with the Redis store', () => {
   it('runs a keyed mutation once and replays the identical JSON with the replay header', async () => {
     const server = await start();
-    const first = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-1"'));
-    const second = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-1"'));
+    const first = await post(server, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-1"'));
+    const second = await post(server, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-1"'));
 
     expect(server.runs.createPayment).toBe(1);
     expect(first.status).toBe(200);
@@ -48,22 +48,18 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('accepts a bare (unquoted) key and reads the header case-insensitively', async () => {
     const server = await start();
-    await post(
-      server.url,
-      { query: CREATE, variables: { amount: 1 } },
-      { 'x-user': 'alice', 'IDEMPOTENCY-KEY': 'bare-1' },
-    );
-    const second = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"bare-1"'));
+    await post(server, { query: CREATE, variables: { amount: 1 } }, { 'x-user': 'alice', 'IDEMPOTENCY-KEY': 'bare-1' });
+    const second = await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"bare-1"'));
     expect(server.runs.createPayment).toBe(1);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
   });
 
   it('answers the same key with other variables or another selection with 422, running nothing', async () => {
     const server = await start();
-    await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-2"'));
-    const otherVariables = await post(server.url, { query: CREATE, variables: { amount: 6 } }, as('alice', '"pay-2"'));
+    await post(server, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-2"'));
+    const otherVariables = await post(server, { query: CREATE, variables: { amount: 6 } }, as('alice', '"pay-2"'));
     const otherSelection = await post(
-      server.url,
+      server,
       { query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id } }', variables: { amount: 5 } },
       as('alice', '"pay-2"'),
     );
@@ -80,9 +76,9 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('ignores formatting and the operation name in the fingerprint', async () => {
     const server = await start();
-    await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-3"'));
+    await post(server, { query: CREATE, variables: { amount: 5 } }, as('alice', '"pay-3"'));
     const reformatted = await post(
-      server.url,
+      server,
       {
         query:
           'mutation Other($amount: Int!) {\n  # same selection\n  createPayment(amount: $amount) { id, amount, key, fence }\n}',
@@ -101,7 +97,7 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     let conflicts = 0;
     const responses = await Promise.all(
       Array.from({ length: 50 }, () =>
-        post(server.url, { query: CREATE, variables: { amount: 7 } }, as('alice', '"burst"')).then((response) => {
+        post(server, { query: CREATE, variables: { amount: 7 } }, as('alice', '"burst"')).then((response) => {
           if (response.status === 409 && ++conflicts === 49) release();
           return response;
         }),
@@ -118,7 +114,7 @@ describe('useIdempotency over HTTP with the Redis store', () => {
       expect(response.headers.get('retry-after')).toBe('1');
       expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_CONCURRENT_REQUEST']);
     }
-    const later = await post(server.url, { query: CREATE, variables: { amount: 7 } }, as('alice', '"burst"'));
+    const later = await post(server, { query: CREATE, variables: { amount: 7 } }, as('alice', '"burst"'));
     expect(later.text).toBe(replayOf(winner?.text ?? ''));
   });
 
@@ -136,7 +132,7 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     });
     const responses = await Promise.all(
       Array.from({ length: 50 }, () =>
-        post(server.url, { query: CREATE, variables: { amount: 8 } }, as('alice', '"burst-wait"')),
+        post(server, { query: CREATE, variables: { amount: 8 } }, as('alice', '"burst-wait"')),
       ),
     );
 
@@ -153,8 +149,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('keeps two users with the same key apart', async () => {
     const server = await start();
-    const alice = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"shared"'));
-    const bob = await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('bob', '"shared"'));
+    const alice = await post(server, { query: CREATE, variables: { amount: 5 } }, as('alice', '"shared"'));
+    const bob = await post(server, { query: CREATE, variables: { amount: 5 } }, as('bob', '"shared"'));
 
     expect(server.runs.createPayment).toBe(2);
     expect(alice.json.data).toEqual({ createPayment: { id: 'createPayment-1', amount: 5, key: 'shared', fence: 1 } });
@@ -164,8 +160,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('treats the same key on another mutation field as another record', async () => {
     const server = await start();
-    await post(server.url, { query: CREATE, variables: { amount: 5 } }, as('alice', '"per-op"'));
-    const refund = await post(server.url, { query: 'mutation { refund(amount: 5) { id } }' }, as('alice', '"per-op"'));
+    await post(server, { query: CREATE, variables: { amount: 5 } }, as('alice', '"per-op"'));
+    const refund = await post(server, { query: 'mutation { refund(amount: 5) { id } }' }, as('alice', '"per-op"'));
     expect(refund.status).toBe(200);
     expect(server.runs).toMatchObject({ createPayment: 1, refund: 1 });
   });
@@ -174,8 +170,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     const server = await start();
     const query =
       'mutation($amount: Int!, $key: String) { createPayment(amount: $amount, idempotencyKey: $key) { id key } }';
-    const first = await post(server.url, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
-    const second = await post(server.url, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
+    const first = await post(server, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
+    const second = await post(server, { query, variables: { amount: 3, key: 'arg-1' } }, as('alice'));
 
     expect(server.runs.createPayment).toBe(1);
     expect(first.json.data).toEqual({ createPayment: { id: 'createPayment-1', key: 'arg-1' } });
@@ -186,8 +182,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('reads the key from an input object field', async () => {
     const server = await start();
     const query = 'mutation { transfer(input: { amount: 4, idempotencyKey: "input-1" }) { id key } }';
-    const first = await post(server.url, { query }, as('alice'));
-    const second = await post(server.url, { query }, as('alice'));
+    const first = await post(server, { query }, as('alice'));
+    const second = await post(server, { query }, as('alice'));
 
     expect(server.runs.transfer).toBe(1);
     expect(first.json.data).toEqual({ transfer: { id: 'transfer-1', key: 'input-1' } });
@@ -197,8 +193,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('accepts a header and an argument that agree, and rejects them with 400 when they differ', async () => {
     const server = await start();
     const query = 'mutation($key: String) { createPayment(amount: 1, idempotencyKey: $key) { id } }';
-    const agree = await post(server.url, { query, variables: { key: 'same' } }, as('alice', '"same"'));
-    const differ = await post(server.url, { query, variables: { key: 'one' } }, as('alice', '"other"'));
+    const agree = await post(server, { query, variables: { key: 'same' } }, as('alice', '"same"'));
+    const differ = await post(server, { query, variables: { key: 'one' } }, as('alice', '"other"'));
 
     expect(agree.status).toBe(200);
     expect(differ.status).toBe(400);
@@ -209,13 +205,13 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('handles several mutation fields as one record, and rejects different argument keys in one operation', async () => {
     const server = await start();
     const both = 'mutation { a: createPayment(amount: 1) { id } refund(amount: 1) { id } }';
-    const first = await post(server.url, { query: both }, as('alice', '"multi"'));
-    const second = await post(server.url, { query: both }, as('alice', '"multi"'));
+    const first = await post(server, { query: both }, as('alice', '"multi"'));
+    const second = await post(server, { query: both }, as('alice', '"multi"'));
     expect(server.runs).toMatchObject({ createPayment: 1, refund: 1 });
     expect(second.text).toBe(replayOf(first.text));
 
     const twoKeys = await post(
-      server.url,
+      server,
       {
         query:
           'mutation { createPayment(amount: 1, idempotencyKey: "x") { id } transfer(input: { amount: 1, idempotencyKey: "y" }) { id } }',
@@ -230,9 +226,9 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('never stores queries and ignores a key (even a malformed one) on a query', async () => {
     const server = await start();
     const responses = [
-      await post(server.url, { query: '{ ping }' }, as('alice', '"q-1"')),
-      await post(server.url, { query: '{ ping }' }, as('alice', '"q-1"')),
-      await post(server.url, { query: 'query { ping }' }, as('alice', '"not", "valid"')),
+      await post(server, { query: '{ ping }' }, as('alice', '"q-1"')),
+      await post(server, { query: '{ ping }' }, as('alice', '"q-1"')),
+      await post(server, { query: 'query { ping }' }, as('alice', '"not", "valid"')),
     ];
     expect(server.runs.ping).toBe(3);
     for (const response of responses) {
@@ -249,7 +245,7 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     ['not an sf-string', '"unterminated'],
   ])('rejects a malformed key (%s) with 400 before anything runs', async (_, key) => {
     const server = await start();
-    const response = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', key));
+    const response = await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', key));
     expect(response.status).toBe(400);
     expect(response.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_INVALID']);
     expect(server.runs.createPayment).toBeUndefined();
@@ -257,8 +253,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('rejects a mutation without a key with 400 when a key is required, and still lets queries through', async () => {
     const server = await start({ idempotency: { required: true } });
-    const mutation = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice'));
-    const query = await post(server.url, { query: '{ ping }' }, as('alice'));
+    const mutation = await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice'));
+    const query = await post(server, { query: '{ ping }' }, as('alice'));
 
     expect(mutation.status).toBe(400);
     expect(mutation.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_KEY_REQUIRED']);
@@ -268,8 +264,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('runs a mutation without a key normally and stores nothing', async () => {
     const server = await start();
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice'));
-    const second = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice'));
+    await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice'));
+    const second = await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice'));
     expect(server.runs.createPayment).toBe(2);
     expect(second.json.data).toEqual({ createPayment: { id: 'createPayment-2', amount: 1, key: null, fence: null } });
   });
@@ -277,8 +273,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('frees the key after an unexpected resolver error, so a retry runs again', async () => {
     const server = await start();
     const query = 'mutation { failing(amount: 1) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"fails"'));
-    const retry = await post(server.url, { query }, as('alice', '"fails"'));
+    const first = await post(server, { query }, as('alice', '"fails"'));
+    const retry = await post(server, { query }, as('alice', '"fails"'));
 
     expect(server.runs.failing).toBe(2);
     expect(first.json.errors?.map((error) => error.message)).toEqual(['Unexpected error.']);
@@ -288,8 +284,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('stores and replays a coded GraphQLError', async () => {
     const server = await start();
     const query = 'mutation { declined(amount: 1) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"declined"'));
-    const retry = await post(server.url, { query }, as('alice', '"declined"'));
+    const first = await post(server, { query }, as('alice', '"declined"'));
+    const retry = await post(server, { query }, as('alice', '"declined"'));
 
     expect(server.runs.declined).toBe(1);
     expect(first.json).toEqual({
@@ -311,8 +307,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
   it('replays the original HTTP status and headers of a coded error', async () => {
     const server = await start();
     const query = 'mutation { forbidden(amount: 1) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"forbidden"'));
-    const retry = await post(server.url, { query }, as('alice', '"forbidden"'));
+    const first = await post(server, { query }, as('alice', '"forbidden"'));
+    const retry = await post(server, { query }, as('alice', '"forbidden"'));
 
     expect(server.runs.forbidden).toBe(1);
     expect([first.status, retry.status]).toEqual([403, 403]);
@@ -323,8 +319,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
 
   it('lets a user shouldStore override the policy', async () => {
     const server = await start({ idempotency: { shouldStore: () => false } });
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));
+    await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));
+    await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"never"'));
     expect(server.runs.createPayment).toBe(2);
   });
 
@@ -338,8 +334,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
         onEvent: (event) => events.push(event.type),
       },
     });
-    const first = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
-    const retry = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    const first = await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
+    const retry = await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"policy"'));
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.text).toBe(replayOf(first.text));
     expect(server.runs.createPayment).toBe(1);
@@ -357,8 +353,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
         },
       ],
     });
-    const first = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
-    const retry = await post(server.url, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
+    const first = await post(server, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
+    const retry = await post(server, { query: CREATE, variables: { amount: 3 } }, as('alice', '"orphan"'));
     expect(first.status).toBeGreaterThanOrEqual(500);
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
@@ -370,8 +366,8 @@ describe('useIdempotency over HTTP with the Redis store', () => {
     const server = await start({
       idempotency: { onEvent: (event) => events.push(`${event.type}:${event.operation}`) },
     });
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
-    await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
+    await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
+    await post(server, { query: CREATE, variables: { amount: 1 } }, as('alice', '"evt"'));
     expect(events).toEqual(['executed:createPayment', 'replayed:createPayment']);
   });
 

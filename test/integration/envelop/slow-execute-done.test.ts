@@ -51,9 +51,9 @@ describe('a slow (not failing) onExecuteDone of another plugin', () => {
     const { runs, resolvers } = schema();
     const server = await startYoga({ typeDefs, resolvers, plugins: [slowAfterExecute], label: 'slow-done-coded' });
     const query = 'mutation { declined(amount: 5) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"slow-coded"'));
+    const first = await post(server, { query }, as('alice', '"slow-coded"'));
     expect(first.json.errors?.[0]?.extensions?.code).toBe('CARD_DECLINED');
-    const retry = await post(server.url, { query }, as('alice', '"slow-coded"'));
+    const retry = await post(server, { query }, as('alice', '"slow-coded"'));
     expect(runs.declined).toBe(1); // policy: a coded 4xx is stored and replayed, never run again
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
   });
@@ -62,9 +62,9 @@ describe('a slow (not failing) onExecuteDone of another plugin', () => {
     const { runs, resolvers } = schema();
     const server = await startYoga({ typeDefs, resolvers, plugins: [slowAfterExecute], label: 'slow-done-ok' });
     const query = 'mutation { pay(amount: 5) { id amount } }';
-    const first = await post(server.url, { query }, as('alice', '"slow-ok"'));
+    const first = await post(server, { query }, as('alice', '"slow-ok"'));
     expect(first.json.data).toEqual({ pay: { id: 'p1', amount: 5 } });
-    const retry = await post(server.url, { query }, as('alice', '"slow-ok"'));
+    const retry = await post(server, { query }, as('alice', '"slow-ok"'));
     expect(runs.pay).toBe(1);
     expect(retry.status).toBe(200);
     expect(retry.json.data).toEqual(first.json.data);
@@ -101,9 +101,9 @@ describe('an execution timeout wrapper (another plugin) that gives up while the 
       },
     });
     const query = 'mutation { pay(amount: 5) { id amount } }';
-    const first = await post(server.url, { query }, as('alice', '"timeout-1"'));
+    const first = await post(server, { query }, as('alice', '"timeout-1"'));
     expect(first.json.errors?.length).toBeGreaterThan(0); // timed out
-    const retry = await post(server.url, { query }, as('alice', '"timeout-1"')); // the client retries at once
+    const retry = await post(server, { query }, as('alice', '"timeout-1"')); // the client retries at once
     expect(runs).toBe(1); // the first body is still running: a retry must get 409, not a second charge
     expect(retry.json.data ?? null).toBeNull();
     await sleep(1_000);

@@ -25,6 +25,7 @@ describe('useIdempotency when Redis is unreachable', () => {
     redis.on('error', () => {}); // Connection errors are expected while redis-server is stopped.
     if (redis.status !== 'ready') await once(redis, 'ready');
     const server = await startTestServer({
+      transport: 'fetch',
       idempotency: { store: createRedisStore({ redis, prefix: uniquePrefix('down'), timeout: 500 }), failMode },
     });
     servers.push(server);
@@ -36,18 +37,18 @@ describe('useIdempotency when Redis is unreachable', () => {
     const open = await start('open');
     await redisServer.stop();
 
-    const refused = await post(closed.server.url, { query: CREATE }, headers);
+    const refused = await post(closed.server, { query: CREATE }, headers);
     expect(refused.status).toBe(503);
     expect(refused.json.errors?.map((error) => error.extensions?.code)).toEqual(['IDEMPOTENCY_STORE_UNAVAILABLE']);
     expect(closed.server.runs.createPayment).toBeUndefined();
 
-    const unguarded = await post(open.server.url, { query: CREATE }, headers);
+    const unguarded = await post(open.server, { query: CREATE }, headers);
     expect(unguarded.status).toBe(200);
     expect(unguarded.json.data).toEqual({ createPayment: { id: 'createPayment-1', key: 'down-1', fence: null } });
 
     await redisServer.start();
     if (closed.redis.status !== 'ready') await once(closed.redis, 'ready');
-    const recovered = await post(closed.server.url, { query: CREATE }, headers);
+    const recovered = await post(closed.server, { query: CREATE }, headers);
     expect(recovered.status).toBe(200);
     expect(recovered.json.data).toEqual({ createPayment: { id: 'createPayment-1', key: 'down-1', fence: 1 } });
   });

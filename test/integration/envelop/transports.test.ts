@@ -34,6 +34,7 @@ describe('Yoga over SSE (Accept: text/event-stream)', () => {
   it('a keyed mutation runs once and its retry is the replay', async () => {
     let runs = 0;
     const server = await startYoga({
+      transport: 'http',
       typeDefs,
       label: 'sse',
       resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs}`, amount }) } },
@@ -68,6 +69,7 @@ describe('persisted operations resolved in onParams (documentId → query text)'
       },
     };
     const server = await startYoga({
+      transport: 'http',
       typeDefs,
       label: 'persisted',
       plugins: [persisted],
@@ -76,7 +78,7 @@ describe('persisted operations resolved in onParams (documentId → query text)'
       },
     });
     const send = (documentId: string) =>
-      post(server.url, { extensions: { documentId }, variables: { a: 3 } }, as('alice', '"persisted-1"'));
+      post(server, { extensions: { documentId }, variables: { a: 3 } }, as('alice', '"persisted-1"'));
     const first = await send('small');
     expect(first.json.data).toEqual({ pay: { id: 'p1', amount: 3 } });
     const retry = await send('small');

@@ -45,11 +45,11 @@ describe('batched HTTP requests (Yoga batching) carrying one key', () => {
     const { runs, resolvers } = payments();
     const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'batch-same' });
     const op = { query: 'mutation { pay(amount: 3) { id amount } }' };
-    const answer = await post(server.url, [op, op], as('alice', '"batch-1"'));
+    const answer = await post(server, [op, op], as('alice', '"batch-1"'));
     expect(runs.pay).toBe(1);
     const byCode = answer.json.map((result) => result.errors?.[0]?.extensions?.code ?? 'ok').sort();
     expect(byCode).toEqual(['IDEMPOTENCY_CONCURRENT_REQUEST', 'ok']);
-    const retry = await post(server.url, [op], as('alice', '"batch-1"'));
+    const retry = await post(server, [op], as('alice', '"batch-1"'));
     expect(runs.pay).toBe(1);
     expect(retry.json[0]?.extensions).toEqual({ idempotency: { replayed: true } });
   });
@@ -64,7 +64,7 @@ describe('batched HTTP requests (Yoga batching) carrying one key', () => {
       label: 'batch-diff',
     });
     const answer = await post(
-      server.url,
+      server,
       [{ query: 'mutation { pay(amount: 3) { id amount } }' }, { query: 'mutation { pay(amount: 4) { id amount } }' }],
       as('alice', '"batch-2"'),
     );
@@ -83,12 +83,12 @@ describe('operation shape: aliases, fragments at the root, __typename, operation
     const server = await startYoga({ typeDefs, resolvers, label: 'shape' });
     const query = (amount: number) =>
       `mutation M { __typename a: pay(amount: 1) { id } ...F } fragment F on Mutation { b: pay(amount: ${amount}) { id amount __typename } }`;
-    const first = await post(server.url, { query: query(2), operationName: 'M' }, as('alice', '"shape-1"'));
+    const first = await post(server, { query: query(2), operationName: 'M' }, as('alice', '"shape-1"'));
     expect(runs.pay).toBe(2);
-    const retry = await post(server.url, { query: query(2), operationName: 'M' }, as('alice', '"shape-1"'));
+    const retry = await post(server, { query: query(2), operationName: 'M' }, as('alice', '"shape-1"'));
     expect(runs.pay).toBe(2);
     expect(retry.json.data).toEqual(first.json.data);
-    const changed = await post(server.url, { query: query(3), operationName: 'M' }, as('alice', '"shape-1"'));
+    const changed = await post(server, { query: query(3), operationName: 'M' }, as('alice', '"shape-1"'));
     expect(codes(changed.json)).toEqual(['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
     expect(runs.pay).toBe(2);
   });
@@ -97,8 +97,8 @@ describe('operation shape: aliases, fragments at the root, __typename, operation
     const { runs, resolvers } = payments();
     const server = await startYoga({ typeDefs, resolvers, label: 'opname' });
     const query = 'mutation Small { pay(amount: 1) { id amount } } mutation Big { pay(amount: 1000) { id amount } }';
-    await post(server.url, { query, operationName: 'Small' }, as('alice', '"opname-1"'));
-    const big = await post(server.url, { query, operationName: 'Big' }, as('alice', '"opname-1"'));
+    await post(server, { query, operationName: 'Small' }, as('alice', '"opname-1"'));
+    const big = await post(server, { query, operationName: 'Big' }, as('alice', '"opname-1"'));
     expect(codes(big.json)).toEqual(['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
     expect(runs.pay).toBe(1);
   });
@@ -109,12 +109,12 @@ describe('variables that fail coercion', () => {
     const { runs, resolvers } = payments();
     const server = await startYoga({ typeDefs, resolvers, label: 'coercion' });
     const query = 'mutation ($amount: Int!) { pay(amount: $amount) { id amount } }';
-    const bad = await post(server.url, { query, variables: { amount: 'lots' } }, as('alice', '"coerce-1"'));
+    const bad = await post(server, { query, variables: { amount: 'lots' } }, as('alice', '"coerce-1"'));
     expect(bad.json.errors?.length).toBeGreaterThan(0);
     expect(runs.pay).toBe(0);
-    const good = await post(server.url, { query, variables: { amount: 5 } }, as('alice', '"coerce-1"'));
+    const good = await post(server, { query, variables: { amount: 5 } }, as('alice', '"coerce-1"'));
     expect(good.json.data).toEqual({ pay: { id: 'p1', amount: 5 } });
-    await post(server.url, { query, variables: { amount: 5 } }, as('alice', '"coerce-1"'));
+    await post(server, { query, variables: { amount: 5 } }, as('alice', '"coerce-1"'));
     expect(runs.pay).toBe(1);
   });
 });
@@ -139,10 +139,10 @@ describe('plugins that answer early', () => {
     };
     const server = await startYoga({ typeDefs, resolvers, pluginsAfter: [rateLimiter], label: 'early' });
     const query = 'mutation { pay(amount: 9) { id amount } }';
-    const limited = await post(server.url, { query }, as('alice', '"early-1"'));
+    const limited = await post(server, { query }, as('alice', '"early-1"'));
     expect(codes(limited.json)).toEqual(['RATE_LIMITED']);
     limiting = false;
-    const ran = await post(server.url, { query }, as('alice', '"early-1"'));
+    const ran = await post(server, { query }, as('alice', '"early-1"'));
     expect(ran.json.data).toEqual({ pay: { id: 'p1', amount: 9 } });
     expect(runs.pay).toBe(1);
   });
@@ -154,7 +154,7 @@ describe('@defer hidden in a fragment of a nested field', () => {
     const server = await startYoga({ typeDefs, resolvers, plugins: [useDeferStream()], label: 'defer' });
     const query =
       'mutation { pay(amount: 1) { ...P } } fragment P on Payment { id ...Q } fragment Q on Payment { ... @defer { amount } }';
-    const keyed = await post(server.url, { query }, as('alice', '"defer-1"'));
+    const keyed = await post(server, { query }, as('alice', '"defer-1"'));
     expect(codes(keyed.json)).toEqual(['IDEMPOTENCY_STREAM_UNSUPPORTED']);
     expect(runs.pay).toBe(0);
   });
@@ -172,9 +172,9 @@ describe('root resolver tracking', () => {
     };
     const server = await startYoga({ typeDefs, resolvers, plugins: [freshContext], label: 'fresh-ctx' });
     const query = 'mutation { settle(amount: 5) { id } }';
-    const first = await post(server.url, { query }, as('alice', '"settle-1"'));
+    const first = await post(server, { query }, as('alice', '"settle-1"'));
     expect(first.json.data).toEqual({ settle: null });
-    await post(server.url, { query }, as('alice', '"settle-1"'));
+    await post(server, { query }, as('alice', '"settle-1"'));
     expect(runs.settle).toBe(1);
   });
 
@@ -186,8 +186,8 @@ describe('root resolver tracking', () => {
     });
     const server = await startYoga({ typeDefs, resolvers, pluginsAfter: [second as Plugin], label: 'two-instances' });
     const query = 'mutation { settle(amount: 5) { id } }';
-    await post(server.url, { query }, as('alice', '"two-1"'));
-    const retry = await post(server.url, { query }, as('alice', '"two-1"'));
+    await post(server, { query }, as('alice', '"two-1"'));
+    const retry = await post(server, { query }, as('alice', '"two-1"'));
     expect(runs.settle).toBe(1);
     expect(retry.json.extensions).toEqual({ idempotency: { replayed: true } });
   });
@@ -209,8 +209,8 @@ describe('identity (scope) values', () => {
       idempotency: { scope: ((ctx: Ctx) => users[ctx.request.headers.get('x-user') ?? '']) as any },
     });
     const query = 'mutation { pay(amount: 10) { id amount } }';
-    const alice = await post(server.url, { query }, as('alice', '"shared-key"'));
-    const bob = await post(server.url, { query }, as('bob', '"shared-key"'));
+    const alice = await post(server, { query }, as('alice', '"shared-key"'));
+    const bob = await post(server, { query }, as('bob', '"shared-key"'));
     // A scope that is not an id is a configuration error (a TypeError naming the option): every keyed
     // mutation fails and nothing runs — never Alice's payment for Bob.
     for (const answer of [alice, bob]) {
@@ -243,12 +243,12 @@ describe('a plugin that throws in onExecute, added with addPlugin by a plugin li
       label: 'throw-after',
     });
     const query = 'mutation { pay(amount: 2) { id amount } }';
-    const blocked = await post(server.url, { query }, as('alice', '"throw-after-1"'));
+    const blocked = await post(server, { query }, as('alice', '"throw-after-1"'));
     expect(blocked.json.errors?.length).toBeGreaterThan(0);
     expect(runs.pay).toBe(0);
     blocking = false;
     await new Promise((resolve) => setTimeout(resolve, 1_200)); // two leases
-    const later = await post(server.url, { query }, as('alice', '"throw-after-1"'));
+    const later = await post(server, { query }, as('alice', '"throw-after-1"'));
     expect(codes(later.json)).toBeUndefined(); // not 409 IDEMPOTENCY_CONCURRENT_REQUEST
     expect(later.json.data).toEqual({ pay: { id: 'p1', amount: 2 } });
   });
@@ -285,8 +285,8 @@ describe('key carriers: a JSON-scalar argument is not an input object', () => {
     const query = 'mutation ($meta: JSON) { pay(amount: 10, metadata: $meta) { id amount } }';
     // e.g. metadata copied from an upstream order / webhook payload
     const variables = { meta: { source: 'shop', idempotencyKey: 'order-7' } };
-    const first = await post(server.url, { query, variables }, as('alice'));
-    const second = await post(server.url, { query, variables }, as('alice'));
+    const first = await post(server, { query, variables }, as('alice'));
+    const second = await post(server, { query, variables }, as('alice'));
     expect(runs()).toBe(2);
     expect(second.json.data).not.toEqual(first.json.data);
   });
@@ -296,7 +296,7 @@ describe('key carriers: a JSON-scalar argument is not an input object', () => {
     const server = await startYoga({ typeDefs: jsonTypeDefs, resolvers, label: 'json-meta-header' });
     const query = 'mutation ($meta: JSON) { pay(amount: 10, metadata: $meta) { id amount } }';
     const answer = await post(
-      server.url,
+      server,
       { query, variables: { meta: { idempotencyKey: 'order-7' } } },
       as('alice', '"client-key-1"'),
     );

@@ -1,25 +1,19 @@
 /**
- * GraphQL Yoga with useIdempotency on a real node:http server (batching on, @defer/@stream plugin
- * on) and Yoga's documented graphql-ws integration on the same server; and the GraphQL rows of the
+ * GraphQL Yoga with useIdempotency, built and served by the Yoga harness (servers/yoga.ts) on a real
+ * node:http server (batching on, @defer/@stream plugin on) and Yoga's documented graphql-ws integration on the same server; and the GraphQL rows of the
  * matrix as real clients: fetch (single, batched, SSE, @defer, `@idempotent(key:)`) and a graphql-ws
  * client. The schema, its bodies and the HTTP client are shared with the Apollo Server and plain
  * envelop() rows (apollo.ts, envelop.ts).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import type { ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
-import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
+import type { YogaInitialContext } from 'graphql-yoga';
 import { WebSocket } from 'ws';
 import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import {
-  idempotentDirectiveTypeDefs,
-  useIdempotency,
-  type GraphQLIdempotencyContext,
-} from '../../../src/envelop/index.js';
+import { idempotentDirectiveTypeDefs, type GraphQLIdempotencyContext } from '../../../src/envelop/index.js';
 import { observeStore, type Ledger } from './ledger.js';
 import {
   lost,
@@ -31,7 +25,7 @@ import {
   type Op,
   type Transport,
 } from './types.js';
-import { serveOverGraphqlWs } from '../servers/yoga.js';
+import { createTestYoga, serveYoga } from '../servers/yoga.js';
 
 type Context = YogaInitialContext & { user?: string; idempotency?: GraphQLIdempotencyContext };
 
@@ -106,37 +100,26 @@ export async function startGraphQLServer({
   onEvent,
 }: GraphQLServerOptions): Promise<GraphQLServer> {
   const observed = observeStore(store);
-  const schema = createSchema<Context>({ typeDefs, resolvers: paymentResolvers<Context>(ledger, userOf) });
-  const yoga = createYoga<Context>({
-    schema,
-    logging: false,
-    landingPage: false,
-    batching: true,
-    plugins: [
-      useDeferStream(),
-      useIdempotency<Context>({ store: observed.store, lease, concurrent, scope: userOf, onEvent }),
-    ],
+  const yoga = createTestYoga<Context>({
+    typeDefs,
+    resolvers: paymentResolvers<Context>(ledger, userOf),
+    yoga: { landingPage: false, batching: true },
+    plugins: [useDeferStream()],
+    idempotency: { store: observed.store, lease, concurrent, scope: userOf, onEvent },
   });
-
-  const httpServer: Server = createServer(yoga);
   // Yoga's documented graphql-ws integration: every operation goes through yoga.getEnveloped.
-  const wsServer = serveOverGraphqlWs(yoga, httpServer, (ctx) => ({
-    req: ctx.extra.request,
-    socket: ctx.extra.socket,
-    user: (ctx.connectionParams as { user?: string } | undefined)?.user,
-  }));
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const { port } = httpServer.address() as AddressInfo;
+  const served = await serveYoga(yoga, {
+    graphqlWs: (ctx) => ({
+      req: ctx.extra.request,
+      socket: ctx.extra.socket,
+      user: (ctx.connectionParams as { user?: string } | undefined)?.user,
+    }),
+  });
   return {
-    httpUrl: `http://127.0.0.1:${port}${yoga.graphqlEndpoint}`,
-    wsUrl: `ws://127.0.0.1:${port}${yoga.graphqlEndpoint}`,
+    httpUrl: served.url,
+    wsUrl: served.url.replace('http://', 'ws://'),
     answered: observed.answered,
-    close: async () => {
-      for (const socket of wsServer.clients) socket.terminate();
-      await new Promise((resolve) => wsServer.close(resolve));
-      httpServer.closeAllConnections();
-      await new Promise((resolve) => httpServer.close(resolve));
-    },
+    close: served.close,
   };
 }
 

@@ -2,9 +2,13 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, inject } from 'vitest';
 
 const opened: Redis[] = [];
-afterAll(async () => {
-  await Promise.all(opened.splice(0).map((client) => client.quit().catch(() => client.disconnect())));
-});
+try {
+  afterAll(async () => {
+    await Promise.all(opened.splice(0).map((client) => client.quit().catch(() => client.disconnect())));
+  });
+} catch {
+  // Outside a vitest worker (a child process importing a server harness): it opens no run connections.
+}
 
 /** A new ioredis connection to the run's redis-server, closed after the file's tests. */
 export function connectRedis(options: RedisOptions = {}, url = inject('redisUrl')): Redis {

@@ -1,6 +1,18 @@
+/**
+ * The one Apollo Server harness of the tests: `startApollo` serves a schema of the test's own with
+ * idempotencyPlugin, standalone or through Express 5, batching and other plugins as options;
+ * `startTestServer` is it with the payments schema most Apollo tests share. Request helpers
+ * (`post`, `as`, `codes`, `replayOf`) read Apollo Server's answers.
+ */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServer,
+  HeaderMap,
+  type ApolloServerOptions,
+  type ApolloServerOptionsWithTypeDefs,
+  type ApolloServerPlugin,
+} from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -48,29 +60,98 @@ const typeDefs = /* GraphQL */ `
 export type Integration = 'standalone' | 'express';
 export const integrations: Integration[] = ['standalone', 'express'];
 
-export interface TestServerOptions {
+/** An Apollo Server of the test's own schema, with idempotencyPlugin. */
+export interface ApolloOptions {
+  typeDefs: string;
+  resolvers?: ApolloServerOptionsWithTypeDefs<Context>['resolvers'];
+  /** A server-wide field resolver (for root fields without a resolver of their own). */
+  fieldResolver?: ApolloServerOptionsWithTypeDefs<Context>['fieldResolver'];
+  /** How the server is served. Defaults to `standalone`. */
+  integration?: Integration;
   /** Plugin options; `scope` defaults to the `x-user` request header. */
   idempotency?: Partial<IdempotencyPluginOptions<Context>>;
-  /** Awaited inside every mutation resolver before it returns. */
-  beforeResolve?: () => Promise<void>;
   /** Plugins placed before the idempotency plugin. */
   pluginsBefore?: ApolloServerPlugin<Context>[];
   /** Plugins placed after the idempotency plugin. */
   pluginsAfter?: ApolloServerPlugin<Context>[];
+  /** Apollo Server's `allowBatchedHttpRequests`. Defaults to false. */
+  batching?: boolean;
   formatError?: ApolloServerOptions<Context>['formatError'];
   rootValue?: ApolloServerOptions<Context>['rootValue'];
 }
 
 /** An Apollo Server with idempotencyPlugin on a real HTTP server. */
-export interface TestServer {
+export interface ApolloTestServer {
   url: string;
-  /** How often each resolver ran, by field name. */
-  runs: Record<string, number>;
   apollo: ApolloServer<Context>;
   close(): Promise<void>;
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The caller from the `x-user` header. */
+const context = async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<Context> => {
+  const user = req.headers['x-user'];
+  return typeof user === 'string' ? { user } : {};
+};
+
+/** The one Apollo Server builder of the tests: standalone or Express 5 (with the drain plugin). */
+export async function startApollo(options: ApolloOptions): Promise<ApolloTestServer> {
+  const plugins = [
+    ...(options.pluginsBefore ?? []),
+    idempotencyPlugin<Context>({ scope: (ctx) => ctx.user, ...options.idempotency }),
+    ...(options.pluginsAfter ?? []),
+  ];
+  const config = {
+    typeDefs: options.typeDefs,
+    ...(options.resolvers ? { resolvers: options.resolvers } : {}),
+    ...(options.fieldResolver ? { fieldResolver: options.fieldResolver } : {}),
+    logger: silent,
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: options.batching ?? false,
+    ...(options.formatError ? { formatError: options.formatError } : {}),
+    ...(options.rootValue ? { rootValue: options.rootValue } : {}),
+  };
+
+  if ((options.integration ?? 'standalone') === 'standalone') {
+    const apollo = new ApolloServer<Context>({ ...config, plugins });
+    const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' }, context });
+    return { url, apollo, close: () => apollo.stop() };
+  }
+
+  const app = express();
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<Context>({
+    ...config,
+    plugins: [...plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+  app.use('/graphql', express.json(), expressMiddleware(apollo, { context }));
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    apollo,
+    close: async () => {
+      await apollo.stop();
+      httpServer.closeAllConnections();
+    },
+  };
+}
+
+export interface TestServerOptions extends Omit<
+  ApolloOptions,
+  'typeDefs' | 'resolvers' | 'fieldResolver' | 'integration'
+> {
+  /** Awaited inside every mutation resolver before it returns. */
+  beforeResolve?: () => Promise<void>;
+}
+
+/** The payments server most Apollo tests share: `startApollo` with the payments schema. */
+export interface TestServer extends ApolloTestServer {
+  /** How often each resolver ran, by field name. */
+  runs: Record<string, number>;
+}
 
 export async function startTestServer(integration: Integration, options: TestServerOptions = {}): Promise<TestServer> {
   const runs: Record<string, number> = {};
@@ -105,41 +186,8 @@ export async function startTestServer(integration: Integration, options: TestSer
       },
     },
   };
-  const plugins = [
-    ...(options.pluginsBefore ?? []),
-    idempotencyPlugin<Context>({ scope: (context) => context.user, ...options.idempotency }),
-    ...(options.pluginsAfter ?? []),
-  ];
-  const context = async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<Context> => {
-    const user = req.headers['x-user'];
-    return typeof user === 'string' ? { user } : {};
-  };
-  const config = {
-    typeDefs,
-    resolvers,
-    logger: silent,
-    includeStacktraceInErrorResponses: false,
-    ...(options.formatError ? { formatError: options.formatError } : {}),
-    ...(options.rootValue ? { rootValue: options.rootValue } : {}),
-  };
-
-  if (integration === 'standalone') {
-    const apollo = new ApolloServer<Context>({ ...config, plugins });
-    const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' }, context });
-    return { url, runs, apollo, close: () => apollo.stop() };
-  }
-
-  const app = express();
-  const httpServer = createServer(app);
-  const apollo = new ApolloServer<Context>({
-    ...config,
-    plugins: [...plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
-  });
-  await apollo.start();
-  app.use('/graphql', express.json(), expressMiddleware(apollo, { context }));
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const { port } = httpServer.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/graphql`, runs, apollo, close: () => apollo.stop() };
+  const { beforeResolve: _, ...apolloOptions } = options;
+  return { ...(await startApollo({ ...apolloOptions, typeDefs, resolvers, integration })), runs };
 }
 
 export interface GraphQLBody {
@@ -148,19 +196,20 @@ export interface GraphQLBody {
   extensions?: Record<string, unknown>;
 }
 
-/** A GraphQL POST over real HTTP; returns status, headers and the body as text and JSON. */
-export async function post(
-  url: string,
-  body: { query: string; variables?: Record<string, unknown>; operationName?: string },
-  headers: Record<string, string> = {},
-) {
+/** A GraphQL POST (one operation or a batch) over real HTTP; returns status, headers and the body as text and JSON. */
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: JSON.parse(text) as GraphQLBody };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: JSON.parse(text) as GraphQLBody & GraphQLBody[],
+  };
 }
 
 /**

@@ -1,15 +1,22 @@
 /**
- * The one GraphQL Yoga harness of the tests: Yoga apps with `useIdempotency` on real node:http
- * servers (closed after each test, or by the caller), the payments schema most tests share
- * (`startTestServer`) or a schema of the test's own (`startYoga`), graphql-ws through
- * `serveOverGraphqlWs`, and the request helpers (`post`, `as`, `codes`, `replayOf`). The stores are
- * the run's redis-server (vitest global setup) unless a test passes its own.
+ * The one GraphQL Yoga harness of the tests. `createTestYoga` builds a Yoga app with
+ * `useIdempotency` (the payments schema most tests share through `startTestServer`, or a schema of
+ * the test's own through `startYoga`); `serveYoga` puts it on a real node:http server, graphql-ws
+ * included when asked. Request/response tests drive the app in-process through `yoga.fetch`
+ * (`transport: 'fetch'`); a real socket (`transport: 'http'`) is for what the transport decides:
+ * graphql-ws, SSE, multipart, raw Node requests, fault proxies, real HTTP clients. `post`, `as`,
+ * `codes`, `replayOf` read the answers. The stores are the run's redis-server (vitest global setup)
+ * unless a test passes its own. Child processes (yoga-ws-process.ts) build through the same functions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
-import { createSchema, createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { Context as WsContext } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { createSchema, createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
 import { afterEach } from 'vitest';
+import { WebSocketServer } from 'ws';
 import {
   idempotentDirectiveTypeDefs,
   useIdempotency,
@@ -18,8 +25,6 @@ import {
 } from '../../../src/envelop/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../redis/client.js';
-
-export { serveOverGraphqlWs } from './yoga-graphql-ws.js';
 
 type PaymentsContext = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
 
@@ -54,9 +59,18 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-/** A test GraphQL server: a Yoga app with useIdempotency on a real node:http server. */
-export interface TestServer {
+/** How a test reaches its Yoga app. */
+export type YogaTransport = 'fetch' | 'http';
+
+/** Where a test sends its requests: `url` through `fetch` (Yoga's in-process `yoga.fetch`, or the real socket). */
+export interface YogaTarget {
   url: string;
+  /** The fetch that reaches the app: `yoga.fetch` in-process, the global fetch over a real socket. */
+  fetch: typeof fetch;
+}
+
+/** A test GraphQL server: a Yoga app with useIdempotency, in-process or on a real node:http server. */
+export interface TestServer extends YogaTarget {
   /** How often each resolver ran, by field name. */
   runs: Record<string, number>;
   close(): Promise<void>;
@@ -69,10 +83,16 @@ export interface TestServerOptions {
   beforeResolve?: () => Promise<void>;
   /** Plugins placed before useIdempotency. */
   plugins?: Plugin[];
-  /** Wraps the node:http handler, e.g. to drop a response. */
+  /** Wraps the node:http handler, e.g. to drop a response (`http` only). */
   wrap?: (
     handler: (req: IncomingMessage, res: ServerResponse) => void,
   ) => (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * `fetch` drives the app in-process through `yoga.fetch`; `http` serves it on a real socket.
+   * Defaults to `http`: this server's URL is handed to real HTTP clients (fetch libraries,
+   * OpenTelemetry instrumentations).
+   */
+  transport?: YogaTransport;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -82,66 +102,144 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     await options.beforeResolve?.();
     return { id: `${field}-${runs[field]}`, amount, key: context.idempotency?.key, fence: context.idempotency?.fence };
   };
-  const schema = createSchema<PaymentsContext>({
-    typeDefs,
-    resolvers: {
-      Query: {
-        ping: () => {
-          runs.ping = (runs.ping ?? 0) + 1;
-          return 'pong';
-        },
-      },
-      Mutation: {
-        createPayment: (_, args: { amount: number }, context) => ran('createPayment', args.amount, context),
-        transfer: (_, args: { input: { amount: number } }, context) => ran('transfer', args.input.amount, context),
-        refund: (_, args: { amount: number }, context) => ran('refund', args.amount, context),
-        failing: async (_, args: { amount: number }, context) => {
-          await ran('failing', args.amount, context);
-          throw new Error('database connection lost');
-        },
-        declined: async (_, args: { amount: number }, context) => {
-          await ran('declined', args.amount, context);
-          throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
-        },
-        throttled: async (_, args: { amount: number }, context) => {
-          await ran('throttled', args.amount, context);
-          throw new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
-        },
-        forbidden: async (_, args: { amount: number }, context) => {
-          await ran('forbidden', args.amount, context);
-          throw new GraphQLError('Limit exceeded.', {
-            extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } },
-          });
-        },
-      },
-      Payment: {
-        receipt: () => {
-          throw new Error('receipt printer on fire');
-        },
+  const resolvers = {
+    Query: {
+      ping: () => {
+        runs.ping = (runs.ping ?? 0) + 1;
+        return 'pong';
       },
     },
+    Mutation: {
+      createPayment: (_: unknown, args: { amount: number }, context: PaymentsContext) =>
+        ran('createPayment', args.amount, context),
+      transfer: (_: unknown, args: { input: { amount: number } }, context: PaymentsContext) =>
+        ran('transfer', args.input.amount, context),
+      refund: (_: unknown, args: { amount: number }, context: PaymentsContext) => ran('refund', args.amount, context),
+      failing: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
+        await ran('failing', args.amount, context);
+        throw new Error('database connection lost');
+      },
+      declined: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
+        await ran('declined', args.amount, context);
+        throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
+      },
+      throttled: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
+        await ran('throttled', args.amount, context);
+        throw new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
+      },
+      forbidden: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
+        await ran('forbidden', args.amount, context);
+        throw new GraphQLError('Limit exceeded.', {
+          extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } },
+        });
+      },
+    },
+    Payment: {
+      receipt: () => {
+        throw new Error('receipt printer on fire');
+      },
+    },
+  };
+  const yoga = createTestYoga<PaymentsContext>({
+    typeDefs,
+    resolvers,
+    plugins: options.plugins,
+    idempotency: options.idempotency,
   });
-  const yoga = createYoga<PaymentsContext>({
+  return { ...(await reach(yoga, options.transport ?? 'http', { wrap: options.wrap })), runs };
+}
+
+/** What `createTestYoga` builds: a schema of the test's own, useIdempotency among the plugins. */
+export interface TestYogaOptions<C extends object> {
+  typeDefs: string;
+  resolvers: Record<string, unknown>;
+  /** Plugins placed before useIdempotency. */
+  plugins?: Plugin[];
+  /** Plugins placed after useIdempotency. */
+  pluginsAfter?: Plugin[];
+  /** Plugin options; `scope` defaults to the `x-user` request header. */
+  idempotency?: Partial<UseIdempotencyOptions<C>>;
+  /** Further Yoga options (batching, context, multipart, …). */
+  yoga?: Record<string, unknown>;
+}
+
+/** The one Yoga builder: `createYoga` with `useIdempotency`, logging off. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app's server context is the caller's
+export function createTestYoga<C extends object>(options: TestYogaOptions<C>): YogaServerInstance<any, C> {
+  const schema = createSchema<C>({ typeDefs: options.typeDefs, resolvers: options.resolvers as never });
+  return createYoga<object, C>({
     schema,
     logging: false,
+    ...options.yoga,
     plugins: [
       ...(options.plugins ?? []),
-      useIdempotency<PaymentsContext>({ scope: (ctx) => ctx.request.headers.get('x-user'), ...options.idempotency }),
+      useIdempotency<C>({
+        scope: (ctx) => (ctx as { request?: Request }).request?.headers.get('x-user'),
+        ...options.idempotency,
+      } as UseIdempotencyOptions<C>),
+      ...(options.pluginsAfter ?? []),
     ],
   });
-  const handler = options.wrap ? options.wrap(yoga) : yoga;
-  const server: Server = createServer(handler);
+}
+
+/** A Yoga app on a real node:http server. */
+export interface ServedYoga {
+  port: number;
+  url: string;
+  /** The graphql-ws server, when asked for. */
+  wsServer?: WebSocketServer;
+  close(): Promise<void>;
+}
+
+export interface ServeYogaOptions {
+  /** Wraps the node:http handler, e.g. to drop a response. Defaults to none. */
+  wrap?: TestServerOptions['wrap'];
+  /** Serves graphql-ws too (`serveOverGraphqlWs`), with what each operation's context adds. Defaults to none. */
+  graphqlWs?: (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => Record<string, unknown>;
+}
+
+/** Serves `yoga` on a free loopback port (graphql-ws on the same port when asked). */
+export async function serveYoga(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Yoga, whatever its contexts
+  yoga: YogaServerInstance<any, any>,
+  options: ServeYogaOptions = {},
+): Promise<ServedYoga> {
+  const server: Server = createServer(options.wrap ? options.wrap(yoga) : yoga);
+  const wsServer = options.graphqlWs ? serveOverGraphqlWs(yoga, server, options.graphqlWs) : undefined;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    runs,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    port,
+    url: `http://127.0.0.1:${port}${yoga.graphqlEndpoint}`,
+    ...(wsServer ? { wsServer } : {}),
+    close: async () => {
+      if (wsServer) {
+        for (const socket of wsServer.clients) socket.terminate();
+        await new Promise((resolve) => wsServer.close(resolve));
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
   };
+}
+
+/** The app in-process (`yoga.fetch`, at an address no socket answers) or on a real socket. */
+async function reach(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Yoga, whatever its contexts
+  yoga: YogaServerInstance<any, any>,
+  transport: YogaTransport,
+  options: Pick<ServeYogaOptions, 'wrap'> = {},
+): Promise<YogaTarget & { close(): Promise<void> }> {
+  if (transport === 'fetch') {
+    if (options.wrap) throw new Error('wrap needs a node:http server: use transport "http"');
+    return {
+      url: `http://yoga.invalid${yoga.graphqlEndpoint}`,
+      fetch: ((input: string | URL, init?: RequestInit) => yoga.fetch(String(input), init)) as typeof fetch,
+      close: async () => yoga.dispose(),
+    };
+  }
+  const served = await serveYoga(yoga, options);
+  return { url: served.url, fetch: globalThis.fetch, close: served.close };
 }
 
 /** The body a replay must have: the first body, byte for byte, with `extensions.idempotency.replayed` added. */
@@ -153,54 +251,41 @@ export function replayOf(firstText: string): string {
 export type Ctx = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext; user?: string | null };
 
 const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close().catch(() => undefined)));
-});
+try {
+  afterEach(async () => {
+    await Promise.all(closers.splice(0).map((close) => close().catch(() => undefined)));
+  });
+} catch {
+  // Outside a vitest worker (a child process serving an app): its owner closes what it starts.
+}
 
 export function redisStore(label: string) {
   return createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(`adversarial-graphql:${label}`) });
 }
 
-export interface YogaTestServer {
-  url: string;
+export interface YogaTestServer extends YogaTarget {
   close(): Promise<void>;
 }
 
-/** A Yoga app on a real node:http server; `scope` reads the `x-user` header unless overridden. */
-export async function startYoga(options: {
-  typeDefs: string;
-  resolvers: Record<string, unknown>;
-  plugins?: Plugin[];
-  pluginsAfter?: Plugin[];
-  idempotency?: Partial<UseIdempotencyOptions<Ctx>>;
-  label?: string;
-  yoga?: Record<string, unknown>;
-}): Promise<YogaTestServer> {
-  const schema = createSchema<Ctx>({ typeDefs: options.typeDefs, resolvers: options.resolvers as never });
-  const yoga = createYoga<Ctx>({
-    schema,
-    logging: false,
-    ...(options.yoga ?? {}),
-    plugins: [
-      ...(options.plugins ?? []),
-      useIdempotency<Ctx>({
-        store: redisStore(options.label ?? 'yoga'),
-        scope: (ctx) => ctx.request.headers.get('x-user'),
-        ...options.idempotency,
-      }),
-      ...(options.pluginsAfter ?? []),
-    ],
+/**
+ * A Yoga app of the test's own schema, closed after the test; `scope` reads the `x-user` header
+ * unless overridden, the store is the run's Redis under `label`. `transport` defaults to `fetch`
+ * (in-process): ask for `http` where the socket matters.
+ */
+export async function startYoga(
+  options: Omit<TestYogaOptions<Ctx>, 'yoga'> & {
+    label?: string;
+    yoga?: Record<string, unknown>;
+    transport?: YogaTransport;
+  },
+): Promise<YogaTestServer> {
+  const yoga = createTestYoga<Ctx>({
+    ...options,
+    idempotency: { store: redisStore(options.label ?? 'yoga'), ...options.idempotency },
   });
-  const server: Server = createServer(yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    });
-  closers.push(close);
-  return { url: `http://127.0.0.1:${port}/graphql`, close };
+  const server = await reach(yoga, options.transport ?? 'fetch');
+  closers.push(server.close);
+  return server;
 }
 
 export function onClose(close: () => Promise<void>): void {
@@ -213,8 +298,9 @@ export interface GraphQLBody {
   extensions?: Record<string, unknown>;
 }
 
-/** A GraphQL POST over real HTTP. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+/** A GraphQL POST to a URL over real HTTP, or to a harness server however it is reached. */
+export async function post(target: string | YogaTarget, body: unknown, headers: Record<string, string> = {}) {
+  const { url, fetch } = typeof target === 'string' ? { url: target, fetch: globalThis.fetch } : target;
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
@@ -249,9 +335,9 @@ export async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** `startYoga`, returning only its `/graphql` URL. */
+/** `startYoga` on a real socket, returning only its `/graphql` URL (for real HTTP clients). */
 export async function startYogaUrl(options: Parameters<typeof startYoga>[0]): Promise<string> {
-  return (await startYoga(options)).url;
+  return (await startYoga({ ...options, transport: 'http' })).url;
 }
 
 /** A schema whose `pay` mutation is a dry run under an operation-level `@dryRun`: `onRun` learns which. */
@@ -296,3 +382,49 @@ export function watchUnhandledRejections(): unknown[] {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/*
+ * Yoga's documented graphql-ws integration, as the tests wire it: a `graphql-ws` server on the
+ * Yoga's HTTP server, every operation going through `yoga.getEnveloped` with a context of its own.
+ */
+/** What each operation's root value carries: the enveloped pipeline of its own context. */
+interface Pipeline {
+  execute(args: ExecutionArgs): unknown;
+  subscribe(args: ExecutionArgs): unknown;
+}
+
+/**
+ * Serves `yoga` over graphql-ws on `httpServer` (at Yoga's endpoint). `contextOf` gives what each
+ * operation's context adds to graphql-ws' own (the user, a key from the connection params, …).
+ * Returns the WebSocket server.
+ */
+export function serveOverGraphqlWs(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Yoga, whatever its contexts
+  yoga: YogaServerInstance<any, any>,
+  httpServer: Server,
+  contextOf: (ctx: WsContext<Record<string, unknown> | undefined, Extra>) => Record<string, unknown>,
+): WebSocketServer {
+  const wsServer = new WebSocketServer({ server: httpServer, path: yoga.graphqlEndpoint });
+  useServer(
+    {
+      execute: (args) => (args.rootValue as Pipeline).execute(args) as Promise<ExecutionResult>,
+      subscribe: (args) => (args.rootValue as Pipeline).subscribe(args) as Promise<ExecutionResult>,
+      onSubscribe: async (ctx, _id, params) => {
+        const enveloped = yoga.getEnveloped({ ...ctx, params, ...contextOf(ctx) });
+        const document = enveloped.parse(params.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe } satisfies Pipeline,
+        };
+      },
+    },
+    wsServer,
+  );
+  return wsServer;
+}
