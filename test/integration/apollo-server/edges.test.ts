@@ -146,7 +146,10 @@ describe.skipIf(graphqlMajor !== 16)('Apollo Server: batched HTTP requests carry
     const retry = await post(url, [op, op], as('alice', '"apollo-batch"'));
     for (const sent of [first, retry]) {
       expect(sent.status).toBe(400);
-      expect(sent.json.map((result) => codes(result))).toEqual([['IDEMPOTENCY_KEY_INVALID'], ['IDEMPOTENCY_KEY_INVALID']]);
+      expect(sent.json.map((result) => codes(result))).toEqual([
+        ['IDEMPOTENCY_KEY_INVALID'],
+        ['IDEMPOTENCY_KEY_INVALID'],
+      ]);
     }
     expect(first.json[0]?.errors?.[0]?.message).toMatch(/one key for every operation of the batch/);
     expect(runs.pay).toBe(0);

@@ -199,6 +199,7 @@ describe('a key argument where it is not read is refused, never dropped', () => 
       { createPayments: 2 },
       { createPayments: 3 },
     ]);
+    expect(runs.count).toBe(3);
   });
 
   it('a key argument on a nested (namespaced) mutation field: 400 IDEMPOTENCY_KEY_INVALID, nothing runs', async () => {
