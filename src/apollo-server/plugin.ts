@@ -60,8 +60,10 @@ interface Pending {
  * no key stays locked. Resolvers of a running mutation find {@link GraphQLIdempotencyContext} under
  * `contextValue.idempotency`.
  *
- * In a batched HTTP request, the operations share one response status and header set (Apollo Server's
- * rule), so a stored result carries the batch's status and the headers its execution produced.
+ * In a batched HTTP request (`allowBatchedHttpRequests`), the operations share one response status and
+ * header set (Apollo Server's rule), so a stored result carries the batch's status and the headers its
+ * execution produced. A key header on a batched request is refused (`IDEMPOTENCY_KEY_INVALID`): it
+ * would be one key for every operation; such operations carry their keys as arguments.
  *
  * @example
  * new ApolloServer<Context>({ typeDefs, resolvers, plugins: [idempotencyPlugin<Context>({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
@@ -122,7 +124,9 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
             operationName: requestContext.request.operationName,
             variableValues: requestContext.request.variables,
             context: requestContext.contextValue,
-            header: http?.headers.get(headerName),
+            header: () => http?.headers.get(headerName),
+            // Apollo Server does not say how many operations a batch holds: any batch counts.
+            batched: requestContext.requestIsBatched,
           });
           if (!admission) return null;
           if ('replay' in admission)

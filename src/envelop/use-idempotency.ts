@@ -1,6 +1,6 @@
 import { defaultFieldResolver, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from '@envelop/core';
-import type { YogaInitialContext } from 'graphql-yoga';
+import type { Plugin as YogaPlugin, YogaInitialContext } from 'graphql-yoga';
 import { idempotencyDefaults } from '../core/options.js';
 import {
   createGraphQLIdempotency,
@@ -15,14 +15,15 @@ import {
   type StoredResult,
 } from '../graphql/index.js';
 import { idempotencyErrorResult } from './refusal.js';
-import { httpRequestOf, readHeader } from './request-header.js';
+import { headerSourceOf } from './request-header.js';
 import { withUnexpectedErrorsMasked } from './unexpected-errors.js';
 import { producedHeaderNames, toReplayedResult, toStoredResult } from './yoga-result.js';
 
 /**
  * Options of {@link useIdempotency}: every engine option plus the GraphQL ones, read against the
  * Envelop context (Yoga's by default). The header is read from the operation's HTTP request
- * (`context.request`); `shouldStore` sees the result as Yoga sends it, after error masking.
+ * (`context.request`, Node's `context.req`, or `context.headers`); `shouldStore` sees the result as
+ * Yoga sends it, after error masking.
  */
 export type UseIdempotencyOptions<TContext = YogaInitialContext> = GraphQLIdempotencyOptions<TContext>;
 
@@ -48,6 +49,8 @@ export const useIdempotencyDefaults = graphqlIdempotencyDefaults;
  * createYoga({ schema, plugins: [useIdempotency({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
  */
 export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempotencyOptions<TContext>): Plugin {
+  /** Yoga's HTTP requests that carry a batch of more than one operation (`batching: true`). */
+  const batches = new WeakSet<object>();
   const { admit } = createGraphQLIdempotency(options, 'useIdempotency');
   const headerName = options.headerName ?? graphqlIdempotencyDefaults.headerName;
   /** How long after execution returned this plugin waits for its own onExecuteDone before ending the attempt itself. */
@@ -60,22 +63,25 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
 
   const lastPlugin: Plugin<{ idempotency?: GraphQLIdempotencyContext }> = {
     async onExecute({ args, context, extendContext, setResultAndStopExecution, executeFn, setExecuteFn }) {
-      const http = httpRequestOf(context);
+      const source = headerSourceOf(context);
+      const http = source.http;
+      const request = (context as { request?: unknown }).request;
       const admission = await admit({
         schema: args.schema,
         document: args.document,
         operationName: args.operationName,
         variableValues: args.variableValues,
         context: context as unknown as TContext,
-        header: http ? readHeader(context, http, headerName) : undefined,
+        header: () => source.read(headerName),
+        batched: typeof request === 'object' && request !== null && batches.has(request),
       });
       if (!admission) return undefined;
       if ('replay' in admission) {
-        setResultAndStopExecution(toReplayedResult(admission.replay, http !== undefined));
+        setResultAndStopExecution(toReplayedResult(admission.replay, http));
         return undefined;
       }
       if ('refusal' in admission) {
-        setResultAndStopExecution(idempotencyErrorResult(admission.refusal, http !== undefined));
+        setResultAndStopExecution(idempotencyErrorResult(admission.refusal, http));
         return undefined;
       }
       const mutation = admission.running;
@@ -124,13 +130,20 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
           clearTimeout(fallback);
           // The writes made through tx() did not commit: the error, never the value.
           const refusal = await mutation.finish(storedForm((sent) => sent, result, produced));
-          if (refusal) setResult(idempotencyErrorResult(refusal, http !== undefined));
+          if (refusal) setResult(idempotencyErrorResult(refusal, http));
         },
       };
     },
   };
 
-  return {
+  const plugin: Plugin & Pick<YogaPlugin, 'onRequestParse'> = {
+    onRequestParse({ request }) {
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          if (Array.isArray(requestParserResult) && requestParserResult.length > 1) batches.add(request);
+        },
+      };
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(IdempotentDirectiveOnRootMutationRule);
     },
@@ -139,6 +152,7 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
       plugins.push(lastPlugin as Plugin);
     },
   };
+  return plugin;
 }
 
 /**

@@ -28,8 +28,17 @@ export interface GraphQLExecution<TContext> {
   variableValues?: Readonly<Record<string, unknown>> | null;
   /** The execution's context object, handed to `scope` and `getKey`. */
   context: TContext;
-  /** The key header's raw value(s), where the operation came in an HTTP request; `undefined` otherwise. */
-  header: RawKey;
+  /**
+   * Reads the key header's raw value(s), where the operation came in an HTTP request; `undefined`
+   * otherwise. Called for mutations only; may throw an {@link IdempotencyKeyInvalidError} (a refusal)
+   * or any other error (a set-up fault: the server answers 500, nothing runs).
+   */
+  header: () => RawKey;
+  /**
+   * Whether the operation shares its HTTP request with other operations (an HTTP batch): a key
+   * header would be one key for all of them, so a keyed header is refused.
+   */
+  batched: boolean;
 }
 
 /**
@@ -75,7 +84,12 @@ export type Admission =
 export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOptions<TContext>, adapter: string) {
   assertSupportedGraphQL(adapter);
   const scope = assertScopeOption(options.scope, adapter);
-  const { argumentName = graphqlIdempotencyDefaults.argumentName, getKey, shouldStore } = options;
+  const {
+    argumentName = graphqlIdempotencyDefaults.argumentName,
+    headerName = graphqlIdempotencyDefaults.headerName,
+    getKey,
+    shouldStore,
+  } = options;
   const engine = createIdempotencyEngine(options);
   const storeIf = shouldStore && ((result: StoredResult) => result === UNSTORABLE_RESULT || shouldStore(result.body));
 
@@ -88,8 +102,13 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
           'A mutation whose root fields take fragment arguments (...F(arg: …)) cannot be read for its idempotency key; pass the values as operation variables.',
         );
       const variables = coerceVariables(execution.schema, mutation.definition, execution.variableValues);
+      const header = execution.header();
+      if (execution.batched && header !== undefined && header !== null)
+        throw new IdempotencyKeyInvalidError(
+          `An "${headerName}" header cannot key an HTTP batch: it would be one key for every operation of the batch, and a retry would answer them all with one result. Send one operation per request under its own key header, or send each operation's key as its "${argumentName}" argument.`,
+        );
       const key = engine.resolveKey({
-        header: execution.header,
+        header,
         custom: getKey ? await getKey(execution.context) : undefined,
         argument: findKeyArgument(execution.schema, mutation, variables, argumentName),
         directive: findKeyDirective(execution.schema, mutation, variables),

@@ -1,6 +1,7 @@
 import { getNamedType, isInputObjectType, type GraphQLField, type GraphQLSchema } from 'graphql';
 import { argumentValues, type CoercedVariables } from './graphql-compat.js';
 import { oneKey, readKeyCarrier } from './key-carrier.js';
+import { assertNoMisplacedKeyArgument } from './misplaced-key-argument.js';
 import type { MutationOperation } from './mutation.js';
 
 /**
@@ -8,7 +9,8 @@ import type { MutationOperation } from './mutation.js';
  * its input object arguments, with the coerced variables (see `coerceVariables`) applied. Returns
  * `undefined` when no root field carries one, or when the variables did not coerce (execution then
  * reports that error and runs no resolver). Throws {@link IdempotencyKeyInvalidError} when the root
- * fields carry different keys or an argument value does not coerce, and an error naming the field
+ * fields carry different keys, an argument value does not coerce, or an `argumentName` value sits
+ * where it is not read (see {@link assertNoMisplacedKeyArgument}), and an error naming the field
  * when its arguments cannot be read at all: never "no key" for a carrier it could not read.
  */
 export function findKeyArgument(
@@ -19,6 +21,7 @@ export function findKeyArgument(
 ): unknown {
   const mutationFields = schema.getMutationType()?.getFields();
   if (!mutationFields || !variables) return undefined;
+  assertNoMisplacedKeyArgument(schema, mutation, variables, argumentName);
   const keys = mutation.rootFields.map((node) => {
     const field = mutationFields[node.name.value];
     if (!field) return undefined;

@@ -16,6 +16,8 @@ export interface MutationOperation {
   definition: OperationDefinitionNode;
   /** Root fields, fragments at the root resolved; `__typename` left out. */
   rootFields: FieldNode[];
+  /** The document's fragment definitions by name. */
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   /** Operation identity: the sorted, distinct names (not aliases) of the root fields, joined by `,`. */
   identity: string;
   /**
@@ -58,6 +60,7 @@ function analyse(document: DocumentNode, operationName?: string | null): Mutatio
   return {
     definition,
     rootFields,
+    fragments: byName,
     identity: [...new Set(rootFields.map((field) => field.name.value))].sort().join(','),
     // The name is left out (it does not change what runs); operation directives (`mutation @dryRun`) are not.
     shape: {

@@ -31,6 +31,7 @@ const typeDefs = /* GraphQL */ `
 async function start(options: {
   before?: ApolloServerPlugin<Context>[];
   after?: ApolloServerPlugin<Context>[];
+  batching?: boolean;
   label: string;
 }) {
   const runs = { pay: 0, declined: 0 };
@@ -52,6 +53,7 @@ async function start(options: {
     },
     pluginsBefore: options.before,
     pluginsAfter: options.after,
+    batching: options.batching,
     idempotency: { store: redisStore(options.label) },
   });
   onClose(() => server.close());
@@ -120,6 +122,39 @@ describe.skipIf(graphqlMajor !== 16)('Apollo Server: other plugins around the id
     const ran = await post(url, { query }, as('alice', '"apollo-answer"'));
     expect(ran.json.data).toEqual({ pay: { id: 'p1' } });
     expect(runs.pay).toBe(1);
+  });
+});
+
+describe.skipIf(graphqlMajor !== 16)('Apollo Server: batched HTTP requests carrying one key header', () => {
+  it('two identical operations in one batch under one header key: both refused (IDEMPOTENCY_KEY_INVALID), nothing runs; the retry of the batch too', async () => {
+    const { url, runs } = await start({ batching: true, label: 'apollo-batch' });
+    const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
+    const first = await post(url, [op, op], as('alice', '"apollo-batch"'));
+    const retry = await post(url, [op, op], as('alice', '"apollo-batch"'));
+    for (const sent of [first, retry]) {
+      expect(sent.status).toBe(400);
+      expect(sent.json.map((result) => codes(result))).toEqual([
+        ['IDEMPOTENCY_KEY_INVALID'],
+        ['IDEMPOTENCY_KEY_INVALID'],
+      ]);
+    }
+    expect(first.json[0]?.errors?.[0]?.message).toMatch(/one key for every operation of the batch/);
+    expect(runs.pay).toBe(0);
+  });
+
+  it('a batch of one operation under a header key is refused too (Apollo Server does not say how many a batch holds)', async () => {
+    const { url, runs } = await start({ batching: true, label: 'apollo-batch-one' });
+    const sent = await post(url, [{ query: 'mutation { pay(amount: 5) { id amount } }' }], as('alice', '"apollo-one"'));
+    expect(sent.json.map((result) => codes(result))).toEqual([['IDEMPOTENCY_KEY_INVALID']]);
+    expect(runs.pay).toBe(0);
+  });
+
+  it('a batch without a key header runs each operation unkeyed, as before', async () => {
+    const { url, runs } = await start({ batching: true, label: 'apollo-batch-unkeyed' });
+    const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
+    const sent = await post(url, [op, op], as('alice'));
+    expect(sent.json.map((result) => result.errors)).toEqual([undefined, undefined]);
+    expect(runs.pay).toBe(2);
   });
 });
 

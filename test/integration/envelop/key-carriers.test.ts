@@ -1,6 +1,9 @@
 /**
  * A `getKey` that returns a value that is not a string (a number from client-controlled connection
- * params or body fields) is a malformed key in Yoga too: 400, nothing runs. Origin: issue #18, December 2026.
+ * params or body fields) is a malformed key in Yoga too: 400, nothing runs; an array is read as a
+ * repeated header. A key argument where the plugin does not read it (a nested field, a list of input
+ * objects) is refused, never dropped. Origin: issue #18, December 2026.
+ * Includes reproductions from the adversarial review of December 2026.
  */
 import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
@@ -69,11 +72,162 @@ describe('a getKey value that is not a string', () => {
     expect(runs.pay).toBe(0);
   });
 
+  it('an empty array is a malformed key: 400 IDEMPOTENCY_KEY_INVALID, nothing runs', async () => {
+    const { pay, runs } = yogaWithKey(() => []);
+    for (const answer of [await pay(), await pay()]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
+    }
+    expect(runs.pay).toBe(0);
+  });
+
+  it("an array of one string is read as a header sent once: ['k'] is the key k, the mutation runs once", async () => {
+    const { pay, runs } = yogaWithKey(() => ['k-arr']);
+    const answers = [await pay(), await pay()];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(answers.map((answer) => answer.body.errors)).toEqual([undefined, undefined]);
+    expect(runs.pay).toBe(1);
+  });
+
   it('`undefined` and `null` carry no key: the mutation runs unkeyed', async () => {
     for (const getKey of [() => undefined, () => null]) {
       const { pay, runs } = yogaWithKey(getKey);
       expect((await pay()).status).toBe(200);
       expect(runs.pay).toBe(1);
     }
+  });
+});
+
+/** A Yoga app (fetch, real Redis, no scope) on `typeDefs`; `mutate` posts a document. */
+function yogaOn(typeDefs: string, resolvers: Record<string, unknown>) {
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs, resolvers: resolvers as never }),
+    plugins: [
+      useIdempotency({
+        store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('envelop-misplaced') }),
+        scope: false,
+      }),
+    ],
+  });
+  return async (query: string, variables?: Record<string, unknown>) => {
+    const response = await yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        data?: unknown;
+        errors?: { message: string; extensions?: { code?: string } }[];
+      },
+    };
+  };
+}
+
+describe('a key argument where it is not read is refused, never dropped', () => {
+  const listTypeDefs = /* GraphQL */ `
+    type Query {
+      ok: Boolean!
+    }
+    input PaymentInput {
+      amount: Int!
+      idempotencyKey: String
+    }
+    input Order {
+      payment: PaymentInput!
+    }
+    type Mutation {
+      createPayments(inputs: [PaymentInput!]!): Int!
+      createPayment(input: PaymentInput!): Int!
+      placeOrder(order: Order!): Int!
+    }
+  `;
+  function payments() {
+    const runs = { count: 0 };
+    const mutate = yogaOn(listTypeDefs, {
+      Query: { ok: () => true },
+      Mutation: {
+        createPayments: () => ++runs.count,
+        createPayment: () => ++runs.count,
+        placeOrder: () => ++runs.count,
+      },
+    });
+    return { runs, mutate };
+  }
+
+  it.each([
+    [
+      'a list of input objects (literal)',
+      'mutation { createPayments(inputs: [{ amount: 5, idempotencyKey: "k-1" }]) }',
+      undefined,
+    ],
+    [
+      'a list of input objects (variables)',
+      'mutation ($inputs: [PaymentInput!]!) { createPayments(inputs: $inputs) }',
+      {
+        inputs: [
+          { amount: 5, idempotencyKey: 'k-2' },
+          { amount: 6, idempotencyKey: 'k-3' },
+        ],
+      },
+    ],
+    [
+      'an input object inside another',
+      'mutation { placeOrder(order: { payment: { amount: 5, idempotencyKey: "k-4" } }) }',
+      undefined,
+    ],
+  ])('%s: 400 IDEMPOTENCY_KEY_INVALID naming where the key belongs, nothing runs', async (_, query, variables) => {
+    const { runs, mutate } = payments();
+    for (const answer of [await mutate(query, variables), await mutate(query, variables)]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
+      expect(answer.body.errors?.[0]?.message).toMatch(/root mutation field's "idempotencyKey" argument/);
+    }
+    expect(runs.count).toBe(0);
+  });
+
+  it('the same key in a top-level input object is read: runs once; a list without keys runs unkeyed', async () => {
+    const { runs, mutate } = payments();
+    const keyed = 'mutation { createPayment(input: { amount: 5, idempotencyKey: "k-top" }) }';
+    expect([(await mutate(keyed)).body.data, (await mutate(keyed)).body.data]).toEqual([
+      { createPayment: 1 },
+      { createPayment: 1 },
+    ]);
+    const unkeyed = 'mutation { createPayments(inputs: [{ amount: 5 }]) }';
+    expect([(await mutate(unkeyed)).body.data, (await mutate(unkeyed)).body.data]).toEqual([
+      { createPayments: 2 },
+      { createPayments: 3 },
+    ]);
+    expect(runs.count).toBe(3);
+  });
+
+  it('a key argument on a nested (namespaced) mutation field: 400 IDEMPOTENCY_KEY_INVALID, nothing runs', async () => {
+    let runs = 0;
+    const mutate = yogaOn(
+      /* GraphQL */ `
+        type Query {
+          ok: Boolean!
+        }
+        type BillingMutations {
+          charge(amount: Int!, idempotencyKey: String): Int!
+        }
+        type Mutation {
+          billing: BillingMutations!
+        }
+      `,
+      { Query: { ok: () => true }, Mutation: { billing: () => ({}) }, BillingMutations: { charge: () => ++runs } },
+    );
+    const query = 'mutation { billing { ... on BillingMutations { charge(amount: 5, idempotencyKey: "k-ns") } } }';
+    for (const answer of [await mutate(query), await mutate(query)]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
+      expect(answer.body.errors?.[0]?.message).toMatch(/BillingMutations\.charge/);
+    }
+    expect(runs).toBe(0);
+    // The nested argument left out (or null): nothing is misplaced, the mutation runs unkeyed.
+    expect((await mutate('mutation { billing { charge(amount: 5, idempotencyKey: null) } }')).body.data).toEqual({
+      billing: { charge: 1 },
+    });
   });
 });

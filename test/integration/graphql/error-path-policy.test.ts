@@ -3,6 +3,7 @@
  * re-throws a downstream service's 503 whose path points below the root field threw, so the key is
  * freed and the retry runs (Yoga over `yoga.fetch`, Apollo Server standalone over HTTP, real Redis).
  * Origin: issue #18, December 2026.
+ * Includes reproductions from the adversarial review of December 2026.
  */
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -14,6 +15,7 @@ import { useIdempotency } from '../../../src/envelop/index.js';
 import { graphqlMajor } from '../../../src/graphql/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { as, post, startYoga } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {
@@ -121,5 +123,38 @@ describe('a root resolver that throws a 503 whose path points below the root fie
     } finally {
       await apollo.stop();
     }
+  });
+});
+
+describe('Yoga on node:http: a coded SERVICE_UNAVAILABLE 503 thrown by the root resolver', () => {
+  it.each([
+    ['whose path points below the root field', ['ledger', 'debit']],
+    ['without a path', undefined],
+  ])('%s frees the key: the retry runs the resolver again', async (_, path) => {
+    let runs = 0;
+    const server = await startYoga({
+      typeDefs: 'type Query { ok: Boolean! } type Mutation { pay(amount: Int!): Int! }',
+      resolvers: {
+        Query: { ok: () => true },
+        Mutation: {
+          pay: () => {
+            runs++;
+            if (runs === 1)
+              throw new GraphQLError('ledger service unavailable', {
+                ...(path ? { path } : {}),
+                extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
+              });
+            return runs;
+          },
+        },
+      },
+      label: 'error-path-503',
+    });
+    const body = { query: 'mutation { pay(amount: 5) }' };
+    const first = await post(server.url, body, as('alice', '"k-503"'));
+    expect(first.json.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    const retry = await post(server.url, body, as('alice', '"k-503"'));
+    expect(runs).toBe(2);
+    expect(retry.json.data).toEqual({ pay: 2 });
   });
 });
