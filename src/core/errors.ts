@@ -17,6 +17,7 @@ export type IdempotencyErrorCode =
   | 'IDEMPOTENCY_LEASE_LOST'
   | 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN'
   | 'IDEMPOTENCY_COMMIT_FAILED'
+  | 'IDEMPOTENCY_TRANSACTION_ENDED'
   | 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE';
 
 /** Base class of every error this library throws on purpose. */
@@ -164,6 +165,23 @@ export class IdempotencyCommitFailedError extends IdempotencyError {
     super("The mutation's database transaction failed to commit: nothing was written, and a retry runs it again.", {
       cause,
     });
+  }
+}
+
+/**
+ * The body ended the transaction `ctx.idempotency.tx()` gave it (its own `COMMIT` or `ROLLBACK`, or
+ * an ORM's `transaction()` run on that client): its writes may have committed outside the stored
+ * result's transaction, so the key is never run again — every repeat is refused. Use the client
+ * inside the open transaction as it is (e.g. `drizzle(client)` without `.transaction()`). HTTP 500.
+ */
+export class IdempotencyTransactionEndedError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_TRANSACTION_ENDED';
+  readonly status = 500;
+  constructor(cause?: unknown) {
+    super(
+      "The mutation ended its own tx() transaction (COMMIT, ROLLBACK or an ORM's transaction()): its writes may have committed, so this key is not run again. Write through the transaction tx() gives, without ending it.",
+      { cause },
+    );
   }
 }
 

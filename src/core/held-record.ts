@@ -1,5 +1,10 @@
 import type { ResultCodec } from './attempt.js';
-import { IdempotencyCommitFailedError, IdempotencyLeaseLostError, isIdempotencyError } from './errors.js';
+import {
+  IdempotencyCommitFailedError,
+  IdempotencyLeaseLostError,
+  IdempotencyTransactionEndedError,
+  isIdempotencyError,
+} from './errors.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Report } from './instrumentation.js';
 import { callPersistently } from './persistent-call.js';
@@ -125,6 +130,11 @@ export function createRecordHolding(settings: HoldSettings) {
       committed = await transaction.commit(result, settings.ttl);
     } catch (error) {
       emit('store-error', { ...event, error });
+      if (error instanceof IdempotencyTransactionEndedError) {
+        // The body's own COMMIT may have kept its writes: the record keeps a refusal, never freed.
+        await end(held, NOT_STORED, stopHeartbeat);
+        throw error;
+      }
       if (isIdempotencyError(error)) {
         stopHeartbeat(); // outcome unknown: the lease lapses, and a retry finds the truth
         throw error;

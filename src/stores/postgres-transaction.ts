@@ -1,8 +1,8 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { IdempotencyCommitOutcomeUnknownError } from '../core/errors.js';
+import { IdempotencyCommitOutcomeUnknownError, IdempotencyTransactionEndedError } from '../core/errors.js';
 import type { OwnerRequest, StoreTransaction } from '../core/store.js';
 import { isServerError, sleep, withDeadline } from './postgres-deadline.js';
-import { RECORD_LOST_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
+import { RECORD_LOST_SQLSTATE, TRANSACTION_ENDED_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
 
 /**
  * A commit whose connection was lost (or that did not answer in time) and whose outcome could not be
@@ -65,9 +65,17 @@ export async function openPostgresTransaction(
   const onError = (error: Error) => (broken ??= error);
   client.on('error', onError);
   let ended = false;
+  let givenBack = false;
+  /** Returns the connection to the pool, once (a body that released it itself must not make a commit fail). */
   const giveBack = (error?: Error) => {
+    if (givenBack) return;
+    givenBack = true;
     client.removeListener('error', onError);
-    client.release(error ?? broken ?? false);
+    try {
+      client.release(error ?? broken ?? false);
+    } catch {
+      // Released already (by the body): the pool has it back.
+    }
   };
   /** One round trip on the transaction's connection, bounded by the store timeout. */
   const send = (text: string, what: string) => withDeadline(client.query(text), settings.timeout, what);
@@ -121,6 +129,7 @@ export async function openPostgresTransaction(
         }
         await rollBackAndGiveBack();
         if (error.code === RECORD_LOST_SQLSTATE) return false;
+        if (error.code === TRANSACTION_ENDED_SQLSTATE) throw new IdempotencyTransactionEndedError(error);
         throw error;
       }
       giveBack();
