@@ -94,7 +94,10 @@ function readLine(buffer: Buffer, offset: number): { type: string; text: string;
   };
 }
 
-/** Where the RESP2 value at `offset` ends; `undefined` while `buffer` does not hold all of it. */
+/**
+ * Where the RESP2 or RESP3 value at `offset` ends; `undefined` while `buffer` does not hold all of it
+ * (clients that speak RESP3, as ioredis 6 and node-redis 6 do by default, send HELLO 3 first).
+ */
 function replyEnd(buffer: Buffer, offset: number): number | undefined {
   const line = readLine(buffer, offset);
   if (!line) return undefined;
@@ -103,16 +106,29 @@ function replyEnd(buffer: Buffer, offset: number): number | undefined {
     case '+':
     case '-':
     case ':':
+    case '_': // RESP3 null
+    case '#': // RESP3 boolean
+    case ',': // RESP3 double
+    case '(': // RESP3 big number
       return line.next;
-    case '$': {
+    case '$':
+    case '!': // RESP3 blob error
+    case '=': {
+      // RESP3 verbatim string
       if (length < 0) return line.next; // null bulk string
       const end = line.next + length + 2;
       return end <= buffer.length ? end : undefined;
     }
-    case '*': {
+    case '*':
+    case '~': // RESP3 set
+    case '>': // RESP3 push
+    case '%': // RESP3 map: a key and a value per entry
+    case '|': {
+      // RESP3 attribute: a map, then the reply it describes
+      const elements = line.type === '%' || line.type === '|' ? length * 2 : length;
       let at: number | undefined = line.next; // a null array (-1) has no elements
-      for (let i = 0; i < length && at !== undefined; i++) at = replyEnd(buffer, at);
-      return at;
+      for (let i = 0; i < elements && at !== undefined; i++) at = replyEnd(buffer, at);
+      return line.type === '|' && at !== undefined ? replyEnd(buffer, at) : at;
     }
     default:
       throw new Error(`fault proxy: unexpected RESP reply type ${JSON.stringify(line.type)}`);
