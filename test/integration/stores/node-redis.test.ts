@@ -1,9 +1,10 @@
 // node-redis (the `redis` package) as well as ioredis behind one scripting client: the store contract on both.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectNodeRedis } from '../../support/node-redis-client.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 import { beginRequest, describeStoreContract } from '../../support/stores/store-contract.js';
 
 let client: Awaited<ReturnType<typeof connectNodeRedis>>;
@@ -16,14 +17,24 @@ describeStoreContract('redis (node-redis)', () =>
 );
 
 describe('redis store scripts after SCRIPT FLUSH (NOSCRIPT: EVALSHA falls back to EVAL)', () => {
+  // A server of its own: SCRIPT FLUSH on the run's shared server would race other files' scripts.
+  let server: RedisServer;
+  let flusher: Awaited<ReturnType<typeof connectNodeRedis>>;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    flusher = await connectNodeRedis(server.url);
+  });
+  afterAll(() => server.stop()); // the clients are closed by their support modules
+
   for (const [name, connect] of [
-    ['node-redis', () => client],
-    ['ioredis', () => connectRedis()],
+    ['node-redis', () => flusher],
+    ['ioredis', () => connectRedis({}, server.url)],
   ] as const) {
     it(`${name}: every transition still runs once, as the first did`, async () => {
       const redis = connect();
       const store = createRedisStore({ redis, prefix: uniquePrefix(`flush-${name}`) });
       const id = randomUUID();
+      const client = flusher;
       await client.scriptFlush();
       await expect(store.begin(beginRequest(id, 'owner'))).resolves.toEqual({
         status: 'acquired',
