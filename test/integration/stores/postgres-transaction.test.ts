@@ -224,7 +224,10 @@ describe('postgres store: the completion commits inside the mutation’s transac
     await store.begin(beginRequest(id, owner));
     const tx = await store.openTransaction({ id, owner });
     await tx.client.query('COMMIT');
-    await expect(tx.commit('"r"', HOUR)).rejects.toMatchObject({ code: TRANSACTION_ENDED_SQLSTATE });
+    await expect(tx.commit('"r"', HOUR)).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_TRANSACTION_ENDED',
+      cause: expect.objectContaining({ code: TRANSACTION_ENDED_SQLSTATE }),
+    });
     await expect(store.begin(beginRequest(id, randomUUID()))).resolves.toMatchObject({ status: 'running' });
     await expect(store.release({ id, owner })).resolves.toBe(true);
   });
