@@ -42,14 +42,14 @@ describe('the key header over HTTP', () => {
       idempotency: { concurrent: { wait: 10_000 } },
       label: 'hdr-wait',
     });
-    const answers = await Promise.all(Array.from({ length: 5 }, () => post(server.url, PAY, as('alice', '"w-1"'))));
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post(server, PAY, as('alice', '"w-1"'))));
     expect(answers.map((answer) => answer.json.data)).toEqual(Array.from({ length: 5 }, () => ({ pay: 1 })));
     expect(runs.pay).toBe(1);
   });
 
   it('a header sent twice (whose joined value would parse as one string) is refused with 400, nothing runs', async () => {
     const { runs, resolvers } = counted();
-    const server = await startYoga({ typeDefs, resolvers, label: 'hdr-twice' });
+    const server = await startYoga({ typeDefs, resolvers, label: 'hdr-twice', transport: 'http' }); // a raw Node request
     const status = await new Promise<number>((resolve, reject) => {
       const headers = [
         'content-type',
@@ -80,9 +80,9 @@ describe('the key header over HTTP', () => {
     const { runs, resolvers } = counted();
     const server = await startYoga({ typeDefs, resolvers, label: 'hdr-forms' });
     const answers = [
-      await post(server.url, PAY, { 'x-user': 'alice', 'Idempotency-Key': 'odd-1' }),
-      await post(server.url, PAY, { 'x-user': 'alice', 'Idempotency-Key': '  "odd-1"\t' }),
-      await post(server.url, PAY, { 'x-user': 'alice', 'idempotency-key': '"odd-1";v=2' }),
+      await post(server, PAY, { 'x-user': 'alice', 'Idempotency-Key': 'odd-1' }),
+      await post(server, PAY, { 'x-user': 'alice', 'Idempotency-Key': '  "odd-1"\t' }),
+      await post(server, PAY, { 'x-user': 'alice', 'idempotency-key': '"odd-1";v=2' }),
     ];
     expect(answers.map((answer) => answer.json.data)).toEqual([{ pay: 1 }, { pay: 1 }, { pay: 1 }]);
     expect(runs.pay).toBe(1);
@@ -92,7 +92,7 @@ describe('the key header over HTTP', () => {
     const { runs, resolvers } = counted();
     const server = await startYoga({ typeDefs, resolvers, label: 'hdr-disagree' });
     const answer = await post(
-      server.url,
+      server,
       { query: 'mutation { pay(amount: 5, idempotencyKey: "x") }' },
       as('alice', '"y"'),
     );

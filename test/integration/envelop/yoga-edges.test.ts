@@ -77,8 +77,8 @@ describe('batched HTTP requests (Yoga batching) carrying one key header', () => 
     const { runs, resolvers } = payments();
     const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'batch-one' });
     const op = { query: 'mutation { pay(amount: 3) { id amount } }' };
-    const first = await post(server.url, [op], as('alice', '"batch-3"'));
-    const retry = await post(server.url, [op], as('alice', '"batch-3"'));
+    const first = await post(server, [op], as('alice', '"batch-3"'));
+    const retry = await post(server, [op], as('alice', '"batch-3"'));
     expect(retry.json[0]?.data).toEqual(first.json[0]?.data);
     expect(retry.json[0]?.extensions).toEqual({ idempotency: { replayed: true } });
     expect(runs.pay).toBe(1);

@@ -151,9 +151,9 @@ describe('Yoga on node:http: a coded SERVICE_UNAVAILABLE 503 thrown by the root 
       label: 'error-path-503',
     });
     const body = { query: 'mutation { pay(amount: 5) }' };
-    const first = await post(server.url, body, as('alice', '"k-503"'));
+    const first = await post(server, body, as('alice', '"k-503"'));
     expect(first.json.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    const retry = await post(server.url, body, as('alice', '"k-503"'));
+    const retry = await post(server, body, as('alice', '"k-503"'));
     expect(runs).toBe(2);
     expect(retry.json.data).toEqual({ pay: 2 });
   });
