@@ -122,20 +122,20 @@ export function describeStoreContract(name: string, makeStore: () => Idempotency
 
     it('lets the owner extend its lease so it is not taken over', async () => {
       const { store, id, owner } = fresh();
-      await store.begin(beginRequest(id, owner, { leaseMs: 100 }));
+      await store.begin(beginRequest(id, owner, { leaseMs: 400 }));
       await sleep(60);
       await expect(store.extend({ id, owner, leaseMs: 5_000 })).resolves.toBe(true);
-      await sleep(80);
+      await sleep(500); // past the first lease: only the renewal keeps it (margins for a busy machine)
       const outcome = await store.begin(beginRequest(id, randomUUID()));
       expect(outcome.status).toBe('running');
     });
 
     it('keeps a record alive while its owner renews the lease, even past the ttl it began with', async () => {
       const { store, id, owner } = fresh();
-      await store.begin(beginRequest(id, owner, { leaseMs: 100, ttlMs: 100 }));
+      await store.begin(beginRequest(id, owner, { leaseMs: 400, ttlMs: 400 }));
       await sleep(50);
-      await expect(store.extend({ id, owner, leaseMs: 500 })).resolves.toBe(true);
-      await sleep(150);
+      await expect(store.extend({ id, owner, leaseMs: 5_000 })).resolves.toBe(true);
+      await sleep(500); // past the ttl it began with (margins for a busy machine)
       const outcome = await store.begin(beginRequest(id, randomUUID()));
       expect(outcome.status).toBe('running');
     });

@@ -95,7 +95,16 @@ describe('the result serializer', () => {
         } catch {
           return;
         }
-        expect(serializer.parse(text)).toEqual(reference.parse(text));
+        // superjson cannot always read its own text (a toJSON that drops paths its meta still names):
+        // then ours must throw too.
+        const outcome = (read: () => unknown) => {
+          try {
+            return { value: read() };
+          } catch {
+            return { threw: true };
+          }
+        };
+        expect(outcome(() => serializer.parse(text))).toEqual(outcome(() => reference.parse(text)));
       }),
       { numRuns: 3_000 },
     );
