@@ -119,7 +119,7 @@ describe('createIdempotencyTelemetry on the engine', () => {
     const engine = createIdempotencyEngine({
       store: telemetry.store(broken),
       instrument: telemetry.instrument,
-      completionRetry: 60,
+      completionRetry: 600, // room for at least two attempts on a busy machine
     });
     await expect(engine.execute({ ...request, run: async () => 'charged' })).resolves.toEqual({
       value: 'charged',
