@@ -221,7 +221,14 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     );
     if (outcome === undefined) {
       // Failed open: no record to commit with, so no writes are allowed to commit unprotected.
-      const context = recordedRunContext(key, id, undefined, false, '', refusedTransaction('store-unavailable'));
+      const context = recordedRunContext(
+        key,
+        id,
+        undefined,
+        false,
+        store.namespace,
+        refusedTransaction('store-unavailable'),
+      );
       return unrecordedAttempt(context, execution);
     }
     if (outcome.status === 'mismatch') {
@@ -237,7 +244,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     const held: Held = { id, owner, operation, fence: outcome.fence, report: emit };
     if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });
     const transaction = attemptTransaction(store, { id, owner });
-    const context = recordedRunContext(key, id, held.fence, outcome.takeover, '', transaction.tx);
+    const context = recordedRunContext(key, id, held.fence, outcome.takeover, store.namespace, transaction.tx);
     return runningAttempt(request, context, held, transaction, execution);
   }
 

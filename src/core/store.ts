@@ -46,6 +46,13 @@ export interface OwnerRequest {
 
 /** A persistence backend for idempotency records. Every method is one atomic transition. */
 export interface IdempotencyStore {
+  /**
+   * What separates this store's records from another store's on the same backend (the Redis key
+   * prefix, the PostgreSQL table): `derive(name)` includes it, so a GraphQL field and a tRPC
+   * procedure of the same name, kept apart by two prefixes, never hand a provider the same derived
+   * key. Defaults to none.
+   */
+  readonly namespace?: string;
   /** Claims the record, or reports it completed, running or mismatched. Takes over an expired lease. */
   begin(request: BeginRequest): Promise<BeginOutcome>;
   /** Renews the owner's lease; resolves `false` when the owner no longer holds the record. */

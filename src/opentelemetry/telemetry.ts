@@ -203,7 +203,12 @@ function timeStore(store: IdempotencyStore, instruments: () => Instruments): Ide
     extend: timed('extend', (request) => store.extend(request)),
     complete: timed('complete', (request) => store.complete(request)),
     release: timed('release', (request) => store.release(request)),
-    // ctx.idempotency.tx() needs the store's transactions (PostgreSQL): passed through, untimed.
+    // Passed through, untimed: the namespace (derived keys must not change when telemetry is on),
+    // transactions for ctx.idempotency.tx() (PostgreSQL), and the operator methods.
+    ...(store.namespace !== undefined && { namespace: store.namespace }),
     ...(store.openTransaction && { openTransaction: store.openTransaction.bind(store) }),
+    ...(store.ping && { ping: store.ping.bind(store) }),
+    ...(store.inspect && { inspect: store.inspect.bind(store) }),
+    ...(store.forget && { forget: store.forget.bind(store) }),
   };
 }

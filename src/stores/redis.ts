@@ -59,6 +59,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const bounded = createDeadlines(timeout, () => new Error(`Redis did not answer within ${timeout} ms`));
 
   return {
+    // The default prefix adds nothing, so derived keys stay what they were before namespaces.
+    ...(prefix !== redisStoreDefaults.prefix && { namespace: prefix }),
     async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
       let reply: ScriptReply;
       try {

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { IdempotencyEvent } from '../../../src/core/events.js';
+import { graphqlMajor } from '../../../src/graphql/index.js';
 import type { RedisOptions } from 'ioredis';
 import { ADAPTER_NAMES, RECOMMENDED, startAdapter, type Adapter, type AdapterKind } from './support/fault-adapters.js';
 import { labelOf, runCell, runLength, violations, type FaultPlan, type Timing } from './support/fault-cell.js';
@@ -59,7 +60,8 @@ const PLANS: FaultPlan[] = [
   },
 ];
 
-const KINDS: AdapterKind[] = ['yoga', 'apollo', 'trpc'];
+// Apollo Server 5 needs graphql 16: on graphql 17 the plugin refuses to start, so its rows are left out.
+const KINDS: AdapterKind[] = graphqlMajor === 16 ? ['yoga', 'apollo', 'trpc'] : ['yoga', 'trpc'];
 /** The app's ioredis client options: the README's recommended ones, and ioredis' defaults (offline queue on, 20 retries per command). */
 const CLIENTS: Record<string, RedisOptions> = { recommended: RECOMMENDED, 'ioredis defaults': {} };
 const ROWS = KINDS.flatMap((kind) =>
