@@ -6,12 +6,12 @@
 import { ApolloClient, gql, HttpLink, InMemoryCache, ApolloLink } from '@apollo/client';
 import { MutationObserver, QueryClient } from '@tanstack/query-core';
 import { initTRPC } from '@trpc/server';
-import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { describe, expect, it } from 'vitest';
 import { createIdempotencyLink } from '../../../src/apollo-client/index.js';
 import { idempotentMutationFn } from '../../../src/tanstack-query/index.js';
 import { idempotency } from '../../../src/trpc/index.js';
-import { listen, redisStore, startYogaUrl as startYoga } from '../../support/servers/yoga.js';
+import { serve, userOf } from '../../support/servers/trpc/servers.js';
+import { redisStore, startYogaUrl as startYoga } from '../../support/servers/yoga.js';
 
 const PAY = 'mutation Pay($amount: Int!) { pay(amount: $amount) }';
 
@@ -71,12 +71,8 @@ describe('tRPC httpBatchLink-style batch under one Idempotency-Key header, the c
         .input((raw: unknown) => raw as { to: string })
         .mutation(({ input }) => ({ run: ++runs, to: input.to })),
     });
-    const server = createHTTPServer({
-      router,
-      createContext: ({ req }) => ({ headers: req.headers, user: req.headers['x-user'] as string | undefined }),
-    });
-    const port = await listen(server as never);
-    const response = await fetch(`http://127.0.0.1:${port}/pay,pay?batch=1`, {
+    const url = await serve(router, ({ req }) => ({ headers: req.headers, user: userOf({ req }) }));
+    const response = await fetch(`${url}/pay,pay?batch=1`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': '"batch-1"' },
       body: JSON.stringify({ 0: { to: 'bob' }, 1: { to: 'carol' } }),

@@ -1,11 +1,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIdempotentFetch, type FetchLike, type IdempotentFetchOptions } from '../../../src/client/index.js';
 import type { IdempotencyEvent } from '../../../src/core/events.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-import { post, replayOf, startTestServer, type TestServerOptions } from '../../support/servers/yoga.js';
+import { listen, post, replayOf, startTestServer, type TestServerOptions } from '../../support/servers/yoga.js';
 
 const CREATE = {
   query: 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key } }',
@@ -14,18 +11,13 @@ const CREATE = {
 const UUID_KEY = /^"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/;
 const fast: IdempotentFetchOptions = { baseDelay: 5, maxDelay: 20 };
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
 /** A GraphQL server on the Redis store; records the Idempotency-Key header of every request. */
 async function startGraphQL(options: TestServerOptions & { onEvent?: (event: IdempotencyEvent) => void } = {}) {
   const keysSeen: (string | undefined)[] = [];
-  const store = createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('client') });
   const server = await startTestServer({
     ...options,
-    idempotency: { store, onEvent: options.onEvent },
+    label: 'client',
+    idempotency: { onEvent: options.onEvent },
     wrap: (handler) => {
       const inner = options.wrap ? options.wrap(handler) : handler;
       return (req, res) => {
@@ -34,7 +26,6 @@ async function startGraphQL(options: TestServerOptions & { onEvent?: (event: Ide
       };
     },
   });
-  closers.push(server.close);
   return { ...server, keysSeen };
 }
 
@@ -46,9 +37,7 @@ async function startStatusServer(status: number) {
     req.resume();
     res.writeHead(status, { 'content-type': 'application/json' }).end('{"errors":[{"message":"unavailable"}]}');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, requests };
+  return { url: `http://127.0.0.1:${await listen(server)}/graphql`, requests };
 }
 
 /** What graphql-request, urql and Apollo Client do with the `fetch` they are given. */

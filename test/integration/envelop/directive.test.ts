@@ -1,22 +1,8 @@
 /** Shopify's `@idempotent(key:)` directive through useIdempotency on Yoga, over real HTTP and real Redis. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { describe, expect, it } from 'vitest';
 import { post, replayOf, startTestServer, type TestServer } from '../../support/servers/yoga.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(): Promise<TestServer> {
-  const server = await startTestServer({
-    transport: 'fetch',
-    idempotency: { store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('directive') }) },
-  });
-  servers.push(server);
-  return server;
-}
+const start = (): Promise<TestServer> => startTestServer({ label: 'directive', transport: 'fetch' });
 
 const PAY =
   'mutation Pay($amount: Int!, $key: String!) { createPayment(amount: $amount) @idempotent(key: $key) { id amount key } }';

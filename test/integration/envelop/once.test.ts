@@ -6,10 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import type { Plugin } from 'graphql-yoga';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { describe, expect, it } from 'vitest';
 import {
+  as,
   post,
   replayOf,
   startTestServer,
@@ -17,26 +16,8 @@ import {
   type TestServerOptions,
 } from '../../support/servers/yoga.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  const store = createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('graphql-once') });
-  const server = await startTestServer({
-    ...options,
-    transport: 'fetch',
-    idempotency: { store, ...options.idempotency },
-  });
-  servers.push(server);
-  return server;
-}
-
-const as = (user: string | undefined, key?: string): Record<string, string> => ({
-  ...(user === undefined ? {} : { 'x-user': user }),
-  ...(key === undefined ? {} : { 'idempotency-key': key }),
-});
+const start = (options: TestServerOptions = {}): Promise<TestServer> =>
+  startTestServer({ label: 'graphql-once', transport: 'fetch', ...options });
 
 describe('a keyed GraphQL mutation runs at most once', () => {
   it('stores the outcome when a non-null child field fails after the root resolver returned (null bubbles to data: null)', async () => {

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../../src/envelop/index.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import {
+  as,
   post,
   replayOf,
   startTestServer,
@@ -11,22 +10,8 @@ import {
 } from '../../support/servers/yoga.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  const store = createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('graphql') });
-  const server = await startTestServer({ ...options, idempotency: { store, ...options.idempotency } });
-  servers.push(server);
-  return server;
-}
-
-const as = (user: string, key?: string): Record<string, string> => ({
-  'x-user': user,
-  ...(key === undefined ? {} : { 'idempotency-key': key }),
-});
+const start = (options: TestServerOptions = {}): Promise<TestServer> =>
+  startTestServer({ label: 'graphql', ...options });
 
 describe('useIdempotency over HTTP with the Redis store', () => {
   it('runs a keyed mutation once and replays the identical JSON with the replay header', async () => {

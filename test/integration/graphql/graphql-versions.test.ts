@@ -3,38 +3,33 @@
  * `scripts/with-peers.sh`): an argument or `@idempotent(key:)` key is read, a disagreeing header is
  * refused, a carrier that cannot be read refuses the request instead of meaning "no key", variables
  * that do not coerce run nothing, and a graphql major the kit does not know is refused at start-up.
+ * Yoga through the harness; the plain `envelop()` executor is built here (no Yoga, no validation).
  * Origin: issue #18, December 2026 (on graphql 17.1 the argument and directive keys were ignored).
  */
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { execute, parse, subscribe, validate, versionInfo, type DocumentNode, type ExecutionResult } from 'graphql';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { createSchema } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { idempotencyPlugin } from '../../../src/apollo-server/index.js';
 import { idempotentDirectiveTypeDefs, useIdempotency } from '../../../src/envelop/index.js';
 import { assertSupportedGraphQL, graphqlMajor } from '../../../src/graphql/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { connectRedis } from '../../support/redis/client.js';
+import { post, redisStore, startYoga } from '../../support/servers/yoga.js';
+
+const typeDefs = /* GraphQL */ `
+  ${idempotentDirectiveTypeDefs}
+  type Query {
+    ping: String!
+  }
+  type Mutation {
+    pay(amount: Int!, idempotencyKey: String): Int!
+  }
+`;
 
 function payments() {
   const runs = { pay: 0 };
-  const schema = createSchema({
-    typeDefs: /* GraphQL */ `
-      ${idempotentDirectiveTypeDefs}
-      type Query {
-        ping: String!
-      }
-      type Mutation {
-        pay(amount: Int!, idempotencyKey: String): Int!
-      }
-    `,
-    resolvers: { Query: { ping: () => 'pong' }, Mutation: { pay: () => ++runs.pay } },
-  });
-  const plugin = () =>
-    useIdempotency({
-      store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('gql-versions') }),
-      scope: false,
-    });
-  return { runs, schema, plugin };
+  return { runs, resolvers: { Query: { ping: () => 'pong' }, Mutation: { pay: () => ++runs.pay } } };
 }
 
 interface Body {
@@ -43,23 +38,38 @@ interface Body {
   extensions?: { idempotency?: { replayed?: boolean } };
 }
 
-function yogaPayments() {
-  const { runs, schema, plugin } = payments();
-  const yoga = createYoga({ schema, plugins: [plugin()], logging: false });
+/** The payments schema on the Yoga harness (in-process), no scope. */
+async function yogaPayments() {
+  const { runs, resolvers } = payments();
+  const server = await startYoga({ typeDefs, resolvers, label: 'gql-versions', idempotency: { scope: false } });
   const send = async (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
-    const response = await yoga.fetch('http://yoga/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: response.status, body: (await response.json()) as Body };
+    const response = await post(server, { query, variables }, headers);
+    return { status: response.status, body: response.json as Body };
   };
   return { runs, send };
 }
 
+/** The payments schema behind a plain `envelop()` executor (no HTTP, no validation): `run` executes a document. */
+function plainExecutor() {
+  const { runs, resolvers } = payments();
+  const getEnveloped = envelop({
+    plugins: [
+      useEngine({ parse, validate, execute, subscribe }),
+      useSchema(createSchema({ typeDefs, resolvers })),
+      useIdempotency({ store: redisStore('gql-versions'), scope: false }),
+    ],
+  });
+  const { execute: run, schema, contextFactory } = getEnveloped({});
+  return {
+    runs,
+    run: async (document: DocumentNode) =>
+      (await run({ schema, document, contextValue: await contextFactory() })) as ExecutionResult,
+  };
+}
+
 describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, () => {
   it('reads a key sent as an argument, through a variable: runs once, replays', async () => {
-    const { runs, send } = yogaPayments();
+    const { runs, send } = await yogaPayments();
     const query = 'mutation ($key: String) { pay(amount: 1, idempotencyKey: $key) }';
     const first = await send(query, { key: 'arg-1' });
     const retry = await send(query, { key: 'arg-1' });
@@ -69,7 +79,7 @@ describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, ()
   });
 
   it('reads a key sent in @idempotent(key:): runs once, replays', async () => {
-    const { runs, send } = yogaPayments();
+    const { runs, send } = await yogaPayments();
     const query = 'mutation ($key: String!) { pay(amount: 1) @idempotent(key: $key) }';
     await send(query, { key: 'dir-1' });
     const retry = await send(query, { key: 'dir-1' });
@@ -78,7 +88,7 @@ describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, ()
   });
 
   it('refuses a header that disagrees with the argument: 400, nothing runs', async () => {
-    const { runs, send } = yogaPayments();
+    const { runs, send } = await yogaPayments();
     const answer = await send(
       'mutation { pay(amount: 1, idempotencyKey: "arg-2") }',
       {},
@@ -90,7 +100,7 @@ describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, ()
   });
 
   it('variables that do not coerce run nothing and leave the key free', async () => {
-    const { runs, send } = yogaPayments();
+    const { runs, send } = await yogaPayments();
     const query = 'mutation ($amount: Int!) { pay(amount: $amount) }';
     const bad = await send(query, { amount: 'lots' }, { 'idempotency-key': 'coerce-1' });
     expect(bad.body.errors?.length).toBeGreaterThan(0);
@@ -101,17 +111,8 @@ describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, ()
   });
 
   it('a key argument that cannot be read refuses the request (plain executor, no validation): never "no key"', async () => {
-    const { runs, schema, plugin } = payments();
-    const getEnveloped = envelop({
-      plugins: [useEngine({ parse, validate, execute, subscribe }), useSchema(schema), plugin()],
-    });
-    const { execute: run, schema: enveloped, contextFactory } = getEnveloped({});
-    const document = parse('mutation { pay(amount: "not a number", idempotencyKey: "lit-1") }');
-    const result = (await run({
-      schema: enveloped,
-      document,
-      contextValue: await contextFactory(),
-    })) as ExecutionResult;
+    const { runs, run } = plainExecutor();
+    const result = await run(parse('mutation { pay(amount: "not a number", idempotencyKey: "lit-1") }'));
     expect(result.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
     expect(runs.pay).toBe(0);
   });
@@ -119,23 +120,14 @@ describe(`key carriers on graphql ${versionInfo.major}.${versionInfo.minor}`, ()
   it.skipIf(graphqlMajor < 17)(
     'a key passed through fragment arguments (graphql 17, experimental) is refused, not ignored',
     async () => {
-      const { runs, schema, plugin } = payments();
-      const getEnveloped = envelop({
-        plugins: [useEngine({ parse, validate, execute, subscribe }), useSchema(schema), plugin()],
-      });
-      const { execute: run, schema: enveloped, contextFactory } = getEnveloped({});
+      const { runs, run } = plainExecutor();
       const parseWithFragmentArguments = parse as (source: string, options: Record<string, unknown>) => DocumentNode;
       const document = parseWithFragmentArguments(
         'mutation { ...Pay(key: "frag-1") } fragment Pay($key: String) on Mutation { pay(amount: 1, idempotencyKey: $key) }',
         { experimentalFragmentArguments: true },
       );
       for (let attempt = 0; attempt < 2; attempt++) {
-        const result = (await run({
-          schema: enveloped,
-          document,
-          contextValue: await contextFactory(),
-        })) as ExecutionResult;
-        expect(result.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
+        expect((await run(document)).errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
       }
       expect(runs.pay).toBe(0);
     },

@@ -1,4 +1,4 @@
 import { describeTelemetry } from './support/scenarios.js';
-import { trpc } from './support/transports.js';
+import { trpc } from './support/trpc-transport.js';
 
 describeTelemetry(trpc);

@@ -1,4 +1,4 @@
 import { describeTelemetry } from './support/scenarios.js';
-import { yoga } from './support/transports.js';
+import { yoga } from './support/yoga-transport.js';
 
 describeTelemetry(yoga);

@@ -4,17 +4,17 @@
  */
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import superjson from 'superjson';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
-import { createMemoryStore } from '../../../src/stores/memory.js';
-import { idempotency } from '../../../src/trpc/index.js';
+import { describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
-import * as trpcSupport from './support.js';
-import { startExpressServer, startFetchServer, startStandaloneServer } from '../../support/servers/trpc/servers.js';
+import {
+  serve,
+  startExpressServer,
+  startFetchServer,
+  startStandaloneServer,
+} from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 const newApp = () =>
@@ -100,55 +100,16 @@ describe('idempotency() in an httpBatchLink batch of several calls', () => {
 
   it('sees the batch in ctx.info when the context keeps it and exposes no request URL', async () => {
     const app = newApp();
-    const server = createHTTPServer({
-      router: app.router as AnyTRPCRouter,
-      createContext: ({ req, info }) => ({
-        info,
-        headers: req.headers,
-        user: req.headers['x-user'] as string | undefined,
-      }),
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-    const client = batchClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
-      'x-user': 'alice',
-      'idempotency-key': '"cart-8"',
-    });
+    const url = await serve(app.router, ({ req, info }) => ({
+      info,
+      headers: req.headers,
+      user: req.headers['x-user'] as string | undefined,
+    }));
+    const client = batchClient(url, { 'x-user': 'alice', 'idempotency-key': '"cart-8"' });
 
     const outcomes = await settle([client.pay.mutate({ amount: 5 }), client.pay.mutate({ amount: 5 })]);
 
     expect(outcomes).toEqual([refused, refused]);
     expect(app.probe.runs('pay')).toBe(0);
-  });
-});
-
-const servers: ReturnType<typeof createHTTPServer>[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
-});
-
-describe('a batch of two keyed calls sharing one header, with a context of `req` and `res`', () => {
-  it('is refused: both calls rejected, nothing runs', async () => {
-    const t = trpcSupport.makeT();
-    let runs = 0;
-    const router = t.router({
-      pay: t.procedure
-        .use(idempotency({ store: createMemoryStore(), scope: ({ ctx }) => ctx.user }))
-        .input((raw: unknown) => raw as { amount: number })
-        .mutation(() => ++runs),
-    });
-    const url = await trpcSupport.serve(router, (opts) => ({
-      req: opts.req,
-      res: opts.res,
-      user: trpcSupport.userOf(opts),
-    }));
-    const client = createTRPCClient<typeof router>({
-      links: [
-        httpBatchLink({ url, transformer: superjson, headers: { 'x-user': 'a', 'Idempotency-Key': 'kb' } }) as never,
-      ],
-    });
-    const outcomes = await Promise.allSettled([client.pay.mutate({ amount: 1 }), client.pay.mutate({ amount: 1 })]);
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
-    expect(runs).toBe(0);
   });
 });

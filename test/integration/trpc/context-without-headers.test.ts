@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src/stores/memory.js';
 import { idempotency } from '../../../src/trpc/index.js';
-import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
+import { clientFor, rejection } from '../../support/servers/trpc/client.js';
+import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
 
 function app(options: { required?: boolean; getKey?: boolean } = {}) {
   const t = makeT();

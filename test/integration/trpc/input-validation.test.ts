@@ -10,7 +10,8 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency } from '../../../src/trpc/index.js';
-import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
+import { clientFor, rejection } from '../../support/servers/trpc/client.js';
+import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
 
 const schema = z.object({ amount: z.number().positive() });
 

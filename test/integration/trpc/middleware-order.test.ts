@@ -6,7 +6,8 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
-import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
+import { clientFor, rejection } from '../../support/servers/trpc/client.js';
+import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
 
 function app() {
   const t = makeT();

@@ -9,7 +9,8 @@ import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone'
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src/stores/memory.js';
 import { idempotency } from '../../../src/trpc/index.js';
-import { clientFor, counter, makeT, redisStore, rejection, serve, userOf } from './support.js';
+import { clientFor, rejection } from '../../support/servers/trpc/client.js';
+import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
 
 /** The context shapes a `createContext` may return: the request, its plain headers, its headers and `info`. */
 const contexts = {

@@ -11,7 +11,8 @@ import { createMemoryStore, type IdempotencyStore } from '../../../src/index.js'
 import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
 import { idempotency } from '../../../src/trpc/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
-import { clientFor, rejection, serve } from './support.js';
+import { clientFor, rejection } from '../../support/servers/trpc/client.js';
+import { serve } from '../../support/servers/trpc/servers.js';
 
 let database: TestDatabase;
 let store: PostgresStore;

@@ -3,14 +3,11 @@
  * Includes reproductions from the adversarial review of December 2026.
  */
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../../src/stores/memory.js';
-import { idempotency } from '../../../src/trpc/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import type { TrpcIdempotencyOptions } from '../../../src/trpc/index.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { createTestClient, rejection } from '../../support/servers/trpc/client.js';
 import { createTestRouter, type TestContext, type TestRouter } from '../../support/servers/trpc/router.js';
-import * as trpcSupport from './support.js';
 import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
@@ -67,22 +64,10 @@ describe('idempotency() with scope: false', () => {
 
 describe('a scope that returns an object instead of a string', () => {
   it('fails loudly naming the scope, nothing runs', async () => {
-    const t = trpcSupport.makeT();
-    let runs = 0;
-    const router = t.router({
-      pay: t.procedure
-        .use(idempotency({ store: createMemoryStore(), scope: ({ ctx }) => ({ id: ctx.user }) as never }))
-        .input((raw: unknown) => raw as { amount: number })
-        .mutation(() => ++runs),
-    });
-    const url = await trpcSupport.serve(router, (opts) => ({
-      req: opts.req,
-      res: opts.res,
-      user: trpcSupport.userOf(opts),
-    }));
-    const client = trpcSupport.clientFor<typeof router>(url, { 'x-user': 'a', 'Idempotency-Key': 'k8' });
-    const error = await trpcSupport.rejection(client.pay.mutate({ amount: 1 }));
+    const app = await serve(({ ctx }) => ({ id: ctx.user }) as never);
+    const { client } = app.client('a');
+    const error = await rejection(client.pay.mutate({ amount: 1 }, { context: { idempotencyKey: 'k8' } }));
     expect(error.message).toMatch(/scope/);
-    expect(runs).toBe(0);
+    expect(app.probe.runs('pay')).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, inject } from 'vitest';
+import { createRedisStore } from '../../../src/stores/redis.js';
 
 const opened: Redis[] = [];
 try {
@@ -20,4 +21,9 @@ export function connectRedis(options: RedisOptions = {}, url = inject('redisUrl'
 /** A unique prefix so tests sharing one redis-server never see each other's records. */
 export function uniquePrefix(label: string): string {
   return `test:${label}:${Math.random().toString(36).slice(2)}:`;
+}
+
+/** A Redis store on the run's redis-server, under a prefix of its own that `label` names. */
+export function redisStore(label: string) {
+  return createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
 }

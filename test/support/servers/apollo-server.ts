@@ -1,8 +1,8 @@
 /**
  * The one Apollo Server harness of the tests: `startApollo` serves a schema of the test's own with
  * idempotencyPlugin, standalone or through Express 5, batching and other plugins as options;
- * `startTestServer` is it with the payments schema most Apollo tests share. Request helpers
- * (`post`, `as`, `codes`, `replayOf`) read Apollo Server's answers.
+ * `startTestServer` is it with the payments schema (payments.ts) most Apollo tests share. Request
+ * helpers (`post`, `as`, `codes` of graphql-requests.ts, `replayOf`) read Apollo Server's answers.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,13 +17,17 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError } from 'graphql';
 import {
   idempotencyPlugin,
   type GraphQLIdempotencyContext,
   type IdempotencyPluginOptions,
 } from '../../../src/apollo-server/index.js';
-import { idempotentDirectiveTypeDefs } from '../../../src/envelop/index.js';
+import { redisStore } from '../redis/client.js';
+import { closeOnce, onClose } from './after-test.js';
+import type { GraphQLBody } from './graphql-requests.js';
+import { paymentsResolvers, paymentsTypeDefs } from './payments.js';
+
+export { as, codes, post, type GraphQLBody } from './graphql-requests.js';
 
 /** The test servers' context: the caller from the `x-user` header, and what the plugin adds. */
 export interface Context {
@@ -32,29 +36,6 @@ export interface Context {
   key?: string;
   idempotency?: GraphQLIdempotencyContext;
 }
-
-const typeDefs = /* GraphQL */ `
-  ${idempotentDirectiveTypeDefs}
-  type Query {
-    ping: String!
-  }
-  type Receipt {
-    number: String!
-  }
-  type Payment {
-    id: ID!
-    amount: Int!
-    key: String
-    fence: Int
-    "Throws: a child field that fails after the root resolver charged."
-    receipt: Receipt!
-  }
-  type Mutation {
-    createPayment(amount: Int!, idempotencyKey: String): Payment!
-    "Throws a coded error with HTTP status 403 and an x-limit header, after charging."
-    forbidden(amount: Int!): Payment
-  }
-`;
 
 /** The two ways of serving Apollo Server the tests cover. */
 export type Integration = 'standalone' | 'express';
@@ -145,6 +126,8 @@ export interface TestServerOptions extends Omit<
 > {
   /** Awaited inside every mutation resolver before it returns. */
   beforeResolve?: () => Promise<void>;
+  /** The store is the run's Redis under this label, unless `idempotency.store` is given. Defaults to the memory store. */
+  label?: string;
 }
 
 /** The payments server most Apollo tests share: `startApollo` with the payments schema. */
@@ -153,63 +136,24 @@ export interface TestServer extends ApolloTestServer {
   runs: Record<string, number>;
 }
 
+/** The payments schema (payments.ts) on an Apollo Server, closed after the test. */
 export async function startTestServer(integration: Integration, options: TestServerOptions = {}): Promise<TestServer> {
-  const runs: Record<string, number> = {};
-  const ran = async (field: string, amount: number, context: Context) => {
-    runs[field] = (runs[field] ?? 0) + 1;
-    await options.beforeResolve?.();
-    return { id: `${field}-${runs[field]}`, amount, key: context.idempotency?.key, fence: context.idempotency?.fence };
-  };
-  const resolvers = {
-    Query: {
-      ping: () => {
-        runs.ping = (runs.ping ?? 0) + 1;
-        return 'pong';
-      },
-    },
-    Mutation: {
-      createPayment: (_: unknown, args: { amount: number }, context: Context) =>
-        ran('createPayment', args.amount, context),
-      forbidden: async (_: unknown, args: { amount: number }, context: Context) => {
-        await ran('forbidden', args.amount, context);
-        // Apollo Server's form of `extensions.http`: its headers are a HeaderMap.
-        const extensions: Record<string, unknown> = {
-          code: 'FORBIDDEN',
-          http: { status: 403, headers: new HeaderMap([['x-limit', '10']]) },
-        };
-        throw new GraphQLError('Limit exceeded.', { extensions });
-      },
-    },
-    Payment: {
-      receipt: () => {
-        throw new Error('receipt printer on fire');
-      },
-    },
-  };
-  const { beforeResolve: _, ...apolloOptions } = options;
-  return { ...(await startApollo({ ...apolloOptions, typeDefs, resolvers, integration })), runs };
-}
-
-export interface GraphQLBody {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
-
-/** A GraphQL POST (one operation or a batch) over real HTTP; returns status, headers and the body as text and JSON. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-    body: JSON.stringify(body),
+  const { beforeResolve, label, ...apolloOptions } = options;
+  // Apollo Server's form of `extensions.http`: its headers are a HeaderMap.
+  const { runs, resolvers } = paymentsResolvers({
+    beforeResolve,
+    httpHeaders: (headers) => new HeaderMap(Object.entries(headers)),
   });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    json: JSON.parse(text) as GraphQLBody & GraphQLBody[],
-  };
+  const server = await startApollo({
+    ...apolloOptions,
+    typeDefs: paymentsTypeDefs,
+    resolvers,
+    integration,
+    idempotency: { ...(label ? { store: redisStore(label) } : {}), ...options.idempotency },
+  });
+  const close = closeOnce(server.close);
+  onClose(close);
+  return { ...server, close, runs };
 }
 
 /**
@@ -220,12 +164,3 @@ export function replayOf(firstText: string): string {
   const first = JSON.parse(firstText) as GraphQLBody;
   return `${JSON.stringify({ ...first, extensions: { ...first.extensions, idempotency: { replayed: true } } })}\n`;
 }
-
-/** Request headers of a caller (`x-user`) and, if given, its key. */
-export const as = (user: string | undefined, key?: string): Record<string, string> => ({
-  ...(user === undefined ? {} : { 'x-user': user }),
-  ...(key === undefined ? {} : { 'idempotency-key': key }),
-});
-
-/** The codes of a response's errors. */
-export const codes = (body: GraphQLBody): unknown[] | undefined => body.errors?.map((error) => error.extensions?.code);

@@ -5,69 +5,37 @@
  * included when asked. Request/response tests drive the app in-process through `yoga.fetch`
  * (`transport: 'fetch'`); a real socket (`transport: 'http'`) is for what the transport decides:
  * graphql-ws, SSE, multipart, raw Node requests, fault proxies, real HTTP clients. `post`, `as`,
- * `codes`, `replayOf` read the answers. The stores are the run's redis-server (vitest global setup)
+ * `codes` (graphql-requests.ts) and `replayOf` read the answers. The stores are the run's redis-server (vitest global setup)
  * unless a test passes its own. Child processes (yoga-ws-process.ts) build through the same functions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError } from 'graphql';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { createSchema, createYoga, type Plugin, type YogaInitialContext, type YogaServerInstance } from 'graphql-yoga';
-import { afterEach } from 'vitest';
 import { WebSocketServer } from 'ws';
 import {
-  idempotentDirectiveTypeDefs,
   useIdempotency,
   type GraphQLIdempotencyContext,
   type UseIdempotencyOptions,
 } from '../../../src/envelop/index.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../redis/client.js';
+import { redisStore } from '../redis/client.js';
+import { closeOnce, onClose } from './after-test.js';
+import { type GraphQLBody, type HttpTarget } from './graphql-requests.js';
+import { paymentsResolvers, paymentsTypeDefs } from './payments.js';
+
+export { redisStore } from '../redis/client.js';
+export { onClose } from './after-test.js';
+export { as, asSfString, codes, post, type GraphQLBody } from './graphql-requests.js';
 
 type PaymentsContext = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
-
-const typeDefs = /* GraphQL */ `
-  ${idempotentDirectiveTypeDefs}
-  type Query {
-    ping: String!
-  }
-  input TransferInput {
-    amount: Int!
-    idempotencyKey: String
-  }
-  type Receipt {
-    number: String!
-  }
-  type Payment {
-    id: ID!
-    amount: Int!
-    key: String
-    fence: Int
-    "Throws: a child field that fails after the root resolver charged."
-    receipt: Receipt!
-  }
-  type Mutation {
-    createPayment(amount: Int!, idempotencyKey: String): Payment!
-    transfer(input: TransferInput!): Payment!
-    refund(amount: Int!): Payment
-    failing(amount: Int!): Payment
-    declined(amount: Int!): Payment
-    forbidden(amount: Int!): Payment
-    throttled(amount: Int!): Payment
-  }
-`;
 
 /** How a test reaches its Yoga app. */
 export type YogaTransport = 'fetch' | 'http';
 
-/** Where a test sends its requests: `url` through `fetch` (Yoga's in-process `yoga.fetch`, or the real socket). */
-export interface YogaTarget {
-  url: string;
-  /** The fetch that reaches the app: `yoga.fetch` in-process, the global fetch over a real socket. */
-  fetch: typeof fetch;
-}
+/** Where a test sends its requests: `url` through `fetch` (Yoga's in-process `yoga.fetch`, or the global fetch over the real socket). */
+export type YogaTarget = HttpTarget;
 
 /** A test GraphQL server: a Yoga app with useIdempotency, in-process or on a real node:http server. */
 export interface TestServer extends YogaTarget {
@@ -93,60 +61,23 @@ export interface TestServerOptions {
    * OpenTelemetry instrumentations).
    */
   transport?: YogaTransport;
+  /** The store is the run's Redis under this label, unless `idempotency.store` is given. Defaults to the memory store. */
+  label?: string;
 }
 
+/** The payments schema (payments.ts) on a Yoga app, closed after the test. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const runs: Record<string, number> = {};
-  const ran = async (field: string, amount: number, context: PaymentsContext) => {
-    runs[field] = (runs[field] ?? 0) + 1;
-    await options.beforeResolve?.();
-    return { id: `${field}-${runs[field]}`, amount, key: context.idempotency?.key, fence: context.idempotency?.fence };
-  };
-  const resolvers = {
-    Query: {
-      ping: () => {
-        runs.ping = (runs.ping ?? 0) + 1;
-        return 'pong';
-      },
-    },
-    Mutation: {
-      createPayment: (_: unknown, args: { amount: number }, context: PaymentsContext) =>
-        ran('createPayment', args.amount, context),
-      transfer: (_: unknown, args: { input: { amount: number } }, context: PaymentsContext) =>
-        ran('transfer', args.input.amount, context),
-      refund: (_: unknown, args: { amount: number }, context: PaymentsContext) => ran('refund', args.amount, context),
-      failing: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
-        await ran('failing', args.amount, context);
-        throw new Error('database connection lost');
-      },
-      declined: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
-        await ran('declined', args.amount, context);
-        throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
-      },
-      throttled: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
-        await ran('throttled', args.amount, context);
-        throw new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED', http: { status: 429 } } });
-      },
-      forbidden: async (_: unknown, args: { amount: number }, context: PaymentsContext) => {
-        await ran('forbidden', args.amount, context);
-        throw new GraphQLError('Limit exceeded.', {
-          extensions: { code: 'FORBIDDEN', http: { status: 403, headers: { 'x-limit': '10' } } },
-        });
-      },
-    },
-    Payment: {
-      receipt: () => {
-        throw new Error('receipt printer on fire');
-      },
-    },
-  };
+  const { runs, resolvers } = paymentsResolvers({ beforeResolve: options.beforeResolve });
   const yoga = createTestYoga<PaymentsContext>({
-    typeDefs,
+    typeDefs: paymentsTypeDefs,
     resolvers,
     plugins: options.plugins,
-    idempotency: options.idempotency,
+    idempotency: { ...(options.label ? { store: redisStore(options.label) } : {}), ...options.idempotency },
   });
-  return { ...(await reach(yoga, options.transport ?? 'http', { wrap: options.wrap })), runs };
+  const server = await reach(yoga, options.transport ?? 'http', { wrap: options.wrap });
+  const close = closeOnce(server.close);
+  onClose(close);
+  return { ...server, close, runs };
 }
 
 /** What `createTestYoga` builds: a schema of the test's own, useIdempotency among the plugins. */
@@ -250,19 +181,6 @@ export function replayOf(firstText: string): string {
 
 export type Ctx = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext; user?: string | null };
 
-const closers: (() => Promise<void>)[] = [];
-try {
-  afterEach(async () => {
-    await Promise.all(closers.splice(0).map((close) => close().catch(() => undefined)));
-  });
-} catch {
-  // Outside a vitest worker (a child process serving an app): its owner closes what it starts.
-}
-
-export function redisStore(label: string) {
-  return createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(`adversarial-graphql:${label}`) });
-}
-
 export interface YogaTestServer extends YogaTarget {
   close(): Promise<void>;
 }
@@ -284,43 +202,9 @@ export async function startYoga(
     idempotency: { store: redisStore(options.label ?? 'yoga'), ...options.idempotency },
   });
   const server = await reach(yoga, options.transport ?? 'fetch');
-  closers.push(server.close);
+  onClose(server.close);
   return server;
 }
-
-export function onClose(close: () => Promise<void>): void {
-  closers.push(close);
-}
-
-export interface GraphQLBody {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
-
-/** A GraphQL POST to a URL over real HTTP, or to a harness server however it is reached. */
-export async function post(target: string | YogaTarget, body: unknown, headers: Record<string, string> = {}) {
-  const { url, fetch } = typeof target === 'string' ? { url: target, fetch: globalThis.fetch } : target;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    json: JSON.parse(text) as GraphQLBody & GraphQLBody[],
-  };
-}
-
-export const as = (user: string | undefined, key?: string): Record<string, string> => ({
-  ...(user === undefined ? {} : { 'x-user': user }),
-  ...(key === undefined ? {} : { 'idempotency-key': key }),
-});
-
-export const codes = (body: GraphQLBody): unknown[] | undefined => body.errors?.map((error) => error.extensions?.code);
 
 /** Listens on a free loopback port, closed after the test; returns the port. */
 export async function listen(server: Server): Promise<number> {
@@ -367,11 +251,6 @@ export const dryRunPay =
     return { charged: !dryRun, amount };
   };
 
-/** Headers of `user` with `key` sent as an RFC 8941 string. */
-export const asSfString = (user: string, key?: string): Record<string, string> => ({
-  'x-user': user,
-  ...(key ? { 'idempotency-key': `"${key}"` } : {}),
-});
 /** Collects the process's unhandled rejections until the test ends. */
 export function watchUnhandledRejections(): unknown[] {
   const unhandled: unknown[] = [];

@@ -1,6 +1,3 @@
-import { afterEach } from 'vitest';
-import { createRedisStore } from '../../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../../support/redis/client.js';
 import { startTestServer, type TestServer } from '../../../support/servers/yoga.js';
 
 /** The mutation every client test sends; `key` is the key the server ran it under. */
@@ -28,11 +25,6 @@ export interface LossyOptions {
   dropPerKey?: number;
 }
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
 /**
  * A Yoga server with useIdempotency on the Redis store (scope: the `x-user` header) that loses
  * responses: the request is handled in full (the resolver runs, the result is stored), then the
@@ -45,7 +37,7 @@ export async function startLossyGraphQL(options: LossyOptions = {}): Promise<Los
   let keyed = 0;
   let dropped = 0;
   const server = await startTestServer({
-    idempotency: { store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('client-libraries') }) },
+    label: 'client-libraries',
     wrap: (handler) => (req, res) => {
       const key = req.headers['idempotency-key'];
       keysSeen.push(typeof key === 'string' ? key : undefined);
@@ -60,7 +52,6 @@ export async function startLossyGraphQL(options: LossyOptions = {}): Promise<Los
       handler(req, res);
     },
   });
-  closers.push(server.close);
   return { ...server, keysSeen, dropped: () => dropped };
 }
 

@@ -17,7 +17,7 @@ import {
   useContextManager,
   type Otel,
 } from '../../../support/opentelemetry/otel.js';
-import type { App, Transport } from './transports.js';
+import type { App, Transport } from './transport.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as {
   name: string;

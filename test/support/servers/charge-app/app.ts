@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Redis } from 'ioredis';
 import type { IdempotencyOptions } from '../../../../src/core/options.js';
+import { standaloneHandler } from '../trpc/servers.js';
+import { serveYoga } from '../yoga.js';
 import { createGraphQLApp } from './graphql-app.js';
 import { createLedger, type StartedEvent } from './ledger.js';
 import { createTrpcRouter } from './trpc-app.js';
@@ -20,7 +19,6 @@ export interface AppOptions {
 }
 
 export interface RunningApp {
-  server: Server;
   /** GraphQL Yoga endpoint. */
   graphqlUrl: string;
   /** tRPC base URL (procedures at `${trpcUrl}/charge`). */
@@ -28,7 +26,10 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** One node:http server with GraphQL Yoga at `/graphql` and the tRPC standalone handler at `/trpc/`. */
+/**
+ * One node:http server (the Yoga harness's `serveYoga`) with GraphQL Yoga at `/graphql` and the tRPC
+ * harness's standalone handler at `/trpc/`.
+ */
 export async function startApp({
   redis,
   prefix,
@@ -37,27 +38,9 @@ export async function startApp({
   announce,
 }: AppOptions): Promise<RunningApp> {
   const ledger = createLedger({ redis, prefix, server: name, announce });
-  const yoga = createGraphQLApp(ledger, idempotency);
-  const trpc = createHTTPHandler({
-    router: createTrpcRouter(ledger, idempotency),
-    basePath: '/trpc/',
-    createContext: ({ req, res }) => ({
-      req,
-      res,
-      user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined,
-    }),
+  const trpc = standaloneHandler(createTrpcRouter(ledger, idempotency), { basePath: '/trpc/' });
+  const served = await serveYoga(createGraphQLApp(ledger, idempotency), {
+    wrap: (graphql) => (req, res) => (req.url?.startsWith('/trpc/') ? void trpc(req, res) : graphql(req, res)),
   });
-  const server = createServer((req, res) => (req.url?.startsWith('/trpc/') ? trpc(req, res) : yoga(req, res)));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    server,
-    graphqlUrl: `${base}/graphql`,
-    trpcUrl: `${base}/trpc`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  return { graphqlUrl: served.url, trpcUrl: `http://127.0.0.1:${served.port}/trpc`, close: served.close };
 }

@@ -1,7 +1,8 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
-import { createSchema, createYoga, type YogaInitialContext } from 'graphql-yoga';
+import type { YogaInitialContext } from 'graphql-yoga';
 import type { IdempotencyOptions } from '../../../../src/core/options.js';
-import { useIdempotency, type GraphQLIdempotencyContext } from '../../../../src/envelop/index.js';
+import type { GraphQLIdempotencyContext } from '../../../../src/envelop/index.js';
+import { createTestYoga } from '../yoga.js';
 import { isReportSize, type Ledger } from './ledger.js';
 
 type Context = YogaInitialContext & { idempotency?: GraphQLIdempotencyContext };
@@ -32,15 +33,19 @@ const JSONScalar = new GraphQLScalarType({ name: 'JSON', parseValue: (value) => 
 /** The scope of requests that send no `x-user`: one shared scope, on purpose (the tests' clients are one caller). */
 const ANONYMOUS = 'anonymous';
 
-/** A Yoga app whose mutations run the shared ledger body behind `useIdempotency` (scope: the `x-user` header, else one shared scope). */
+/** A Yoga app (the Yoga harness's) whose mutations run the shared ledger body behind `useIdempotency` (scope: the `x-user` header, else one shared scope). */
 export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
-  const schema = createSchema<Context>({
+  return createTestYoga<Context>({
     typeDefs,
     resolvers: {
       JSON: JSONScalar,
       Query: { ping: () => 'pong' },
       Mutation: {
-        charge: async (_, { amount, waitForGate }: { amount: number; waitForGate: boolean }, { idempotency }) => {
+        charge: async (
+          _: unknown,
+          { amount, waitForGate }: { amount: number; waitForGate: boolean },
+          { idempotency }: Context,
+        ) => {
           const charge = await ledger.charge({
             operation: 'graphql:charge',
             key: idempotency?.key,
@@ -50,7 +55,7 @@ export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
           });
           return { ...charge, chargedAt: charge.chargedAt.toISOString() };
         },
-        report: (_, { bytes }: { bytes: number }, { idempotency }) => {
+        report: (_: unknown, { bytes }: { bytes: number }, { idempotency }: Context) => {
           if (!isReportSize(bytes))
             throw new GraphQLError('bytes is out of range.', { extensions: { code: 'BAD_USER_INPUT' } });
           return ledger.report({
@@ -62,11 +67,7 @@ export function createGraphQLApp(ledger: Ledger, options: IdempotencyOptions) {
         },
       },
     },
-  });
-  return createYoga<Context>({
-    schema,
-    logging: false,
-    landingPage: false,
-    plugins: [useIdempotency<Context>({ ...options, scope: (ctx) => ctx.request.headers.get('x-user') ?? ANONYMOUS })],
+    yoga: { landingPage: false },
+    idempotency: { ...options, scope: (ctx) => ctx.request.headers.get('x-user') ?? ANONYMOUS },
   });
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
+import { TRPCError } from '@trpc/server';
 import type { IdempotencyOptions } from '../../../../src/core/options.js';
-import { idempotency, idempotencyErrorData } from '../../../../src/trpc/index.js';
+import { idempotency } from '../../../../src/trpc/index.js';
+import { makeT } from '../trpc/servers.js';
 import { isReportSize, type Ledger } from './ledger.js';
 
 export interface TrpcContext {
@@ -36,15 +36,9 @@ function parseReport(raw: unknown): { bytes: number } {
   return { bytes };
 }
 
-/** A tRPC router (superjson) whose mutations run the shared ledger body behind `idempotency()` (scope: the `x-user` header; without one, the shared anonymous scope on purpose, like the Yoga app). */
+/** A tRPC router (the tRPC harness's superjson `makeT`) whose mutations run the shared ledger body behind `idempotency()` (scope: the `x-user` header; without one, the shared anonymous scope on purpose, like the Yoga app). */
 export function createTrpcRouter(ledger: Ledger, options: IdempotencyOptions) {
-  const t = initTRPC.context<TrpcContext>().create({
-    transformer: superjson,
-    errorFormatter: ({ shape, error }) => ({
-      ...shape,
-      data: { ...shape.data, idempotency: idempotencyErrorData(error) },
-    }),
-  });
+  const t = makeT<TrpcContext>();
   const idempotent = t.procedure.use(
     idempotency<TrpcContext>({ ...options, scope: ({ ctx }) => ctx.user ?? 'anonymous' }),
   );

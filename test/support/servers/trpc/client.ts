@@ -112,6 +112,13 @@ export function createWsTestClient<TRouter extends AnyTRPCRouter>({
   return createTRPCClient<TRouter>({ links: [wsLink<AnyTRPCRouter>({ client: wsClient, transformer: superjson })] });
 }
 
+/** A client (superjson, one HTTP request per call, no key link) that sends `headers` with every call. */
+export function clientFor<TRouter extends AnyTRPCRouter>(url: string, headers: Record<string, string>) {
+  // The routers here all use superjson; the link's types cannot see that through a generic router.
+  const options = { url, transformer: superjson, headers } as unknown as Parameters<typeof httpLink<TRouter>>[0];
+  return createTRPCClient<TRouter>({ links: [httpLink<TRouter>(options)] });
+}
+
 /** The TRPCClientError a call rejected with. */
 export async function rejection(call: Promise<unknown>): Promise<TRPCClientError<AnyTRPCRouter>> {
   try {

@@ -1,7 +1,13 @@
+/**
+ * The one tRPC harness of the tests: each adapter (standalone, fetch, Express, WebSocket) on a free
+ * loopback port, its context `{ req, res, user }` (`user` from `x-user`) unless a test gives its own,
+ * closed after the file's tests. `standaloneHandler` is the standalone adapter's handler for a server
+ * that also serves something else (the multi-process charge app); child processes import this file too.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { initTRPC, type AnyTRPCRouter } from '@trpc/server';
-import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import { createHTTPHandler, type CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -9,9 +15,9 @@ import express from 'express';
 import superjson from 'superjson';
 import { afterAll } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createRedisStore } from '../../../../src/stores/redis.js';
 import { idempotencyErrorData, type IdempotencyMeta } from '../../../../src/trpc/index.js';
-import { connectRedis, uniquePrefix } from '../../redis/client.js';
+
+export { redisStore } from '../../redis/client.js';
 
 const USER_HEADER = 'x-user';
 
@@ -19,25 +25,30 @@ export interface TestServer {
   url: string;
   /** Drops the responses of the next `count` calls of `path`: the procedure runs, then the socket is destroyed. */
   dropResponses(path: string, count: number): void;
+  /** Closes the server now (it is closed after the file's tests anyway). */
+  close(): Promise<void>;
 }
 
 const servers: Server[] = [];
 const socketServers: WebSocketServer[] = [];
-afterAll(async () => {
-  for (const wss of socketServers.splice(0)) {
-    for (const socket of wss.clients) socket.terminate();
-    wss.close();
-  }
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise((done) => {
-          server.closeAllConnections?.();
-          server.close(done);
-        }),
-    ),
-  );
-});
+try {
+  afterAll(async () => {
+    for (const wss of socketServers.splice(0)) {
+      for (const socket of wss.clients) socket.terminate();
+      wss.close();
+    }
+    await Promise.all(servers.splice(0).map(closeServer));
+  });
+} catch {
+  // Outside a vitest worker (a child process serving an app): its owner closes what it starts.
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.closeAllConnections();
+    server.close((error) => (error ? reject(error) : resolve()));
+  });
+}
 
 async function listen(server: Server): Promise<string> {
   servers.push(server);
@@ -46,12 +57,37 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** The standalone adapter (`createHTTPServer`) on a free port; the context exposes `req` and `res`. */
-export async function startStandaloneServer(router: AnyTRPCRouter): Promise<TestServer> {
-  const server = createHTTPServer({
+/** A standalone adapter context: what the test's server exposes to its procedures. */
+export type CreateContext = (opts: CreateHTTPContextOptions) => object;
+
+/** The `x-user` header of a Node request, as a context's caller. */
+export const userOf = ({ req }: Pick<CreateHTTPContextOptions, 'req'>) => headerValue(req, USER_HEADER);
+
+/** The context of the standalone adapter unless a test gives its own: `req`, `res` and the `x-user` caller. */
+const standaloneContext: CreateContext = (opts) => ({ req: opts.req, res: opts.res, user: userOf(opts) });
+
+export interface StandaloneOptions {
+  /** Defaults to `{ req, res, user }` (`user` from the `x-user` header). */
+  createContext?: CreateContext;
+  /** Where the procedures are served (`/trpc/`). Defaults to the root. */
+  basePath?: string;
+}
+
+/** The standalone adapter's request handler (`createHTTPHandler`), for a node:http server of the caller's. */
+export function standaloneHandler(router: AnyTRPCRouter, options: StandaloneOptions = {}) {
+  return createHTTPHandler({
     router,
-    createContext: ({ req, res }) => ({ req, res, user: headerValue(req, USER_HEADER) }),
+    createContext: options.createContext ?? standaloneContext,
+    ...(options.basePath ? { basePath: options.basePath } : {}),
   });
+}
+
+/** The standalone adapter on a free port. */
+export async function startStandaloneServer(
+  router: AnyTRPCRouter,
+  options: Pick<StandaloneOptions, 'createContext'> = {},
+): Promise<TestServer> {
+  const server = createServer(standaloneHandler(router, options));
   const drops = new Map<string, number>();
   // Runs before tRPC's handler: for a dropped call, the response never leaves; the socket is destroyed instead.
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -67,7 +103,19 @@ export async function startStandaloneServer(router: AnyTRPCRouter): Promise<Test
     res.end = destroy as unknown as ServerResponse['end'];
   });
   const url = await listen(server);
-  return { url, dropResponses: (path, count) => drops.set(path, count) };
+  return {
+    url,
+    dropResponses: (path, count) => drops.set(path, count),
+    close: async () => {
+      servers.splice(servers.indexOf(server), 1);
+      await closeServer(server);
+    },
+  };
+}
+
+/** The standalone adapter on a free port, returning only its URL. */
+export async function serve(router: AnyTRPCRouter, createContext?: CreateContext): Promise<string> {
+  return (await startStandaloneServer(router, { createContext })).url;
 }
 
 /** The fetch adapter (`fetchRequestHandler`) behind a Node server; the context exposes `req` and `resHeaders`. */
@@ -166,21 +214,6 @@ export function makeT<C extends object = Ctx>() {
         data: { ...shape.data, idempotency: idempotencyErrorData(error) },
       }),
     });
-}
-
-/** A Redis store on the shared test redis-server, under a prefix of its own. */
-export const redisStore = (label: string) => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix(label) });
-
-/** The standalone adapter on a free port. `createContext` gives `{ req, res, user }` (`user` from `x-user`). */
-export async function serve(router: AnyTRPCRouter): Promise<string> {
-  const server = createHTTPServer({
-    router,
-    createContext: ({ req, res }) => {
-      const user = req.headers['x-user'];
-      return { req, res, user: typeof user === 'string' ? user : undefined };
-    },
-  }) as unknown as Server;
-  return listen(server);
 }
 
 /** Counts runs per name. */

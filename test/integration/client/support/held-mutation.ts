@@ -1,18 +1,4 @@
-import { afterEach } from 'vitest';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { startTestServer, type TestServer } from '../../support/servers/yoga.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-
-/** The mutation the client tests send; `key` is the key the server ran it under. */
-export const CREATE_PAYMENT = /* GraphQL */ `
-  mutation Create($amount: Int!) {
-    createPayment(amount: $amount) {
-      id
-      amount
-      key
-    }
-  }
-`;
+import { onClose, startTestServer, type TestServer } from '../../../support/servers/yoga.js';
 
 /** One request as the server saw it: its `Idempotency-Key` header and, once answered, its status. */
 export interface SeenRequest {
@@ -30,11 +16,6 @@ export interface HeldMutationServer extends TestServer {
   /** Resolves when `n` requests carrying `key` (the header value as sent) have been answered with `status`. */
   answered(key: string, status: number, n?: number): Promise<void>;
 }
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
 
 /**
  * A Yoga server with useIdempotency on the run's real Redis (scope: the `x-user` header) whose
@@ -61,10 +42,8 @@ export async function startHeldMutationServer(retryAfter = 1): Promise<HeldMutat
   const released = new Promise<void>((resolve) => (release = resolve));
 
   const server = await startTestServer({
-    idempotency: {
-      store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('client-409') }),
-      retryAfter,
-    },
+    label: 'client-409',
+    idempotency: { retryAfter },
     beforeResolve: async () => {
       started++;
       notify();
@@ -81,10 +60,7 @@ export async function startHeldMutationServer(retryAfter = 1): Promise<HeldMutat
       handler(req, res);
     },
   });
-  closers.push(async () => {
-    release();
-    await server.close();
-  });
+  onClose(async () => release());
   return {
     ...server,
     requests,
