@@ -49,7 +49,7 @@ import {
   trpcWs,
   type TrpcServer,
 } from '../../support/adapters/trpc.js';
-import type { Transport } from '../../support/adapters/types.js';
+import type { BatchSender, Transport } from '../../support/adapters/types.js';
 
 const LEASE = 2_000;
 const env: Env = { ledger: new Ledger(), lease: LEASE, margin: 1_000, concurrency: 20 };
@@ -81,127 +81,54 @@ function both<S, T extends Transport & { close?: () => Promise<void> }>(
   return { reject, wait };
 }
 
+const sendsBatches = (transport: Transport): transport is Transport & BatchSender => 'sendBatch' in transport;
+
+/**
+ * A row: `make` reaches both servers `pick` chooses (a batching transport is the row's batch sender
+ * too); `probe` is the transport scenario 6 sends its fresh requests through (defaults to the row's).
+ */
+function row<S, T extends Transport & { close?: () => Promise<void> }>(
+  name: string,
+  scenarios: Scenario[],
+  pick: (servers: Servers) => Record<'reject' | 'wait', S>,
+  make: (name: string, server: S) => T,
+  probe?: (servers: Servers, name: string) => Row['probe'],
+): RowSpec {
+  return {
+    name,
+    scenarios,
+    build: (servers, rowName) => {
+      const t = both(make, rowName, pick(servers));
+      return {
+        transport: t.reject,
+        waiting: t.wait,
+        probe: probe?.(servers, rowName) ?? t,
+        ...(sendsBatches(t.reject) && sendsBatches(t.wait) ? { batch: { reject: t.reject, wait: t.wait } } : {}),
+      };
+    },
+  };
+}
+
+const graphql = (s: Servers) => s.graphql;
+const trpc = (s: Servers) => s.trpc;
+const apolloVia = (carrier: 'header' | 'directive') => (label: string, server: ApolloTestServer) =>
+  graphqlHttp(label, server, carrier);
+
 const ROWS: RowSpec[] = [
-  {
-    name: 'GraphQL HTTP (fetch)',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(yogaHttp, name, s.graphql);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'GraphQL HTTP batched',
-    scenarios: [...commonScenarios, ...batchScenarios],
-    build: (s, name) => {
-      const t = both(yogaBatch, name, s.graphql);
-      return { transport: t.reject, waiting: t.wait, probe: t, batch: t };
-    },
-  },
-  {
-    name: 'GraphQL graphql-ws',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(yogaWs, name, s.graphql);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'GraphQL SSE',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(yogaSse, name, s.graphql);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'GraphQL @defer',
-    scenarios: deferScenarios,
-    build: (s, name) => {
-      const t = both(yogaDefer, name, s.graphql);
-      return { transport: t.reject, waiting: t.wait, probe: both(yogaHttp, `${name} (plain)`, s.graphql) };
-    },
-  },
-  {
-    name: 'GraphQL @idempotent',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(yogaDirective, name, s.graphql);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'Apollo standalone',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(
-        (label, server: ApolloTestServer) => graphqlHttp(label, server, 'header'),
-        name,
-        s.apollo.standalone,
-      );
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'Apollo Express 5',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both((label, server: ApolloTestServer) => graphqlHttp(label, server, 'header'), name, s.apollo.express);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'Apollo @idempotent',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(
-        (label, server: ApolloTestServer) => graphqlHttp(label, server, 'directive'),
-        name,
-        s.apollo.standalone,
-      );
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'envelop() executor',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(envelopExecutor, name, s.envelop);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'tRPC httpLink',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(trpcHttp, name, s.trpc);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'tRPC httpBatchLink',
-    scenarios: [...commonScenarios, ...batchScenarios],
-    build: (s, name) => {
-      const t = both(trpcBatch, name, s.trpc);
-      return { transport: t.reject, waiting: t.wait, probe: t, batch: t };
-    },
-  },
-  {
-    name: 'tRPC FormData',
-    scenarios: [...commonScenarios, ...formScenarios],
-    build: (s, name) => {
-      const t = both(trpcFormData, name, s.trpc);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
-  {
-    name: 'tRPC wsLink',
-    scenarios: commonScenarios,
-    build: (s, name) => {
-      const t = both(trpcWs, name, s.trpc);
-      return { transport: t.reject, waiting: t.wait, probe: t };
-    },
-  },
+  row('GraphQL HTTP (fetch)', commonScenarios, graphql, yogaHttp),
+  row('GraphQL HTTP batched', [...commonScenarios, ...batchScenarios], graphql, yogaBatch),
+  row('GraphQL graphql-ws', commonScenarios, graphql, yogaWs),
+  row('GraphQL SSE', commonScenarios, graphql, yogaSse),
+  row('GraphQL @defer', deferScenarios, graphql, yogaDefer, (s, name) => both(yogaHttp, `${name} (plain)`, s.graphql)),
+  row('GraphQL @idempotent', commonScenarios, graphql, yogaDirective),
+  row('Apollo standalone', commonScenarios, (s) => s.apollo.standalone, apolloVia('header')),
+  row('Apollo Express 5', commonScenarios, (s) => s.apollo.express, apolloVia('header')),
+  row('Apollo @idempotent', commonScenarios, (s) => s.apollo.standalone, apolloVia('directive')),
+  row('envelop() executor', commonScenarios, (s) => s.envelop, envelopExecutor),
+  row('tRPC httpLink', commonScenarios, trpc, trpcHttp),
+  row('tRPC httpBatchLink', [...commonScenarios, ...batchScenarios], trpc, trpcBatch),
+  row('tRPC FormData', [...commonScenarios, ...formScenarios], trpc, trpcFormData),
+  row('tRPC wsLink', commonScenarios, trpc, trpcWs),
 ];
 
 /** Apollo Server 5 supports graphql 16 only: its rows are left out on graphql 17 (its plugin refuses to start there). */

@@ -1,9 +1,7 @@
 import { graphqlMajor } from '../../../src/graphql/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import {
   as,
   codes,
@@ -12,26 +10,14 @@ import {
   replayOf,
   startTestServer,
   type Context,
+  type Integration,
   type TestServer,
   type TestServerOptions,
 } from '../../support/servers/apollo-server.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-const redis = connectRedis();
-
-async function start(
-  options: TestServerOptions = {},
-  integration: (typeof integrations)[number] = 'standalone',
-): Promise<TestServer> {
-  const store = createRedisStore({ redis, prefix: uniquePrefix('apollo-pipeline') });
-  const server = await startTestServer(integration, { ...options, idempotency: { store, ...options.idempotency } });
-  servers.push(server);
-  return server;
-}
+const start = (options: TestServerOptions = {}, integration: Integration = 'standalone'): Promise<TestServer> =>
+  startTestServer(integration, { label: 'apollo-pipeline', ...options });
 
 /** Calls `fail` the first time, then never again. */
 function once(fail: () => never): () => void {

@@ -1,5 +1,5 @@
 import { graphqlMajor } from '../../../src/graphql/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { freePort } from '../../support/free-port.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
@@ -16,10 +16,6 @@ import {
 } from '../../support/servers/apollo-server.js';
 
 const CREATE = 'mutation Create($amount: Int!) { createPayment(amount: $amount) { id amount key fence } }';
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
 
 describe.skipIf(graphqlMajor !== 16).each(integrations)(
   'idempotencyPlugin on Apollo Server (%s) with the Redis store',
@@ -30,9 +26,7 @@ describe.skipIf(graphqlMajor !== 16).each(integrations)(
     async function start(options: TestServerOptions = {}): Promise<TestServer> {
       prefix = uniquePrefix('apollo');
       const store = createRedisStore({ redis, prefix });
-      const server = await startTestServer(integration, { ...options, idempotency: { store, ...options.idempotency } });
-      servers.push(server);
-      return server;
+      return startTestServer(integration, { ...options, idempotency: { store, ...options.idempotency } });
     }
     const records = () => redis.keys(`${prefix}*`);
 
@@ -244,7 +238,6 @@ describe.skipIf(graphqlMajor !== 16).each(integrations)(
       const server = await startTestServer(integration, {
         idempotency: { store: createRedisStore({ redis: deadRedis, prefix: uniquePrefix('down'), timeout: 500 }) },
       });
-      servers.push(server);
 
       const response = await post(server.url, { query: CREATE, variables: { amount: 1 } }, as('alice', '"down-1"'));
       expect(response.status).toBe(503);

@@ -1,15 +1,17 @@
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { AnyTRPCRouter } from '@trpc/server';
-import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+/**
+ * The Idempotency-Key next to WebSocket handshake headers: a plain POST carrying `Upgrade` keeps its
+ * key; over WebSocket the handshake's key header is never a call's key, whatever the context
+ * exposes of the handshake.
+ */
+import { request as httpRequest } from 'node:http';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
-import { afterAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { describe, expect, it } from 'vitest';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { createWsTestClient } from '../../support/servers/trpc/client.js';
-import { createTestRouter, type TestContext, type TestRouter } from '../../support/servers/trpc/router.js';
-import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
+import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
+import { startStandaloneServer, startWebSocketServer } from '../../support/servers/trpc/servers.js';
 
 const redis = connectRedis();
 const newApp = () => createTestRouter({ store: createRedisStore({ redis, prefix: uniquePrefix('trpc-upgrade') }) });
@@ -60,27 +62,6 @@ describe('idempotency() on an HTTP call that carries WebSocket handshake headers
   );
 });
 
-const socketServers: WebSocketServer[] = [];
-afterAll(() => {
-  for (const wss of socketServers) {
-    for (const socket of wss.clients) socket.terminate();
-    wss.close();
-  }
-});
-
-/** The WebSocket adapter with a `createContext` that exposes the handshake headers in its own way. */
-async function startWebSocketServer(
-  router: AnyTRPCRouter,
-  createContext: (opts: CreateWSSContextFnOptions) => TestContext,
-) {
-  const server = createServer();
-  const wss = new WebSocketServer({ server });
-  socketServers.push(wss);
-  applyWSSHandler({ wss, router, createContext });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 const user = (info: CreateWSSContextFnOptions['info']) => info.connectionParams?.user;
 
 describe('idempotency() over WebSocket, whatever the context exposes of the handshake', () => {
@@ -93,10 +74,7 @@ describe('idempotency() over WebSocket, whatever the context exposes of the hand
     ['the upgrade request as req', ({ req, info }: CreateWSSContextFnOptions) => ({ req, user: user(info) })],
   ])("never takes the handshake header as a call's key (context with %s)", async (_name, createContext) => {
     const app = newApp();
-    const url = await startWebSocketServer(
-      app.router,
-      createContext as (opts: CreateWSSContextFnOptions) => TestContext,
-    );
+    const { url } = await startWebSocketServer(app.router, { createContext });
     const client = createWsTestClient<TestRouter>({
       url,
       connectionParams: { user: 'alice' },

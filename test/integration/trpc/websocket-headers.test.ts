@@ -3,16 +3,19 @@
  * connection, so an Idempotency-Key there is never one call's key; the input field is, per user.
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { idempotency } from '../../../src/trpc/index.js';
-import { counter, makeT, redisStore, sleep, type Ctx } from '../../support/servers/trpc/servers.js';
-import { listen } from '../../support/servers/yoga.js';
+import {
+  counter,
+  makeT,
+  redisStore,
+  sleep,
+  startWebSocketServer,
+  type Ctx,
+} from '../../support/servers/trpc/servers.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(async () => {
@@ -30,15 +33,7 @@ describe('a key in the WebSocket handshake', () => {
         .input((raw: unknown) => raw as { amount: number; idempotencyKey?: string })
         .mutation(({ input, ctx }) => ({ run: probe.ran('pay'), by: ctx.user, amount: input.amount })),
     });
-    const server = createServer();
-    const wss = new WebSocketServer({ server });
-    const handler = applyWSSHandler({
-      wss,
-      router,
-      createContext: ({ req, info }) => ({ req, user: (info.connectionParams as { user?: string } | null)?.user }),
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { url } = await startWebSocketServer(router);
     const connect = (user: string) => {
       class WithHandshakeKey extends NodeWebSocket {
         constructor(address: string, protocols?: string | string[]) {
@@ -71,9 +66,6 @@ describe('a key in the WebSocket handshake', () => {
     } finally {
       await alice.wsClient.close();
       await bob.wsClient.close();
-      handler.broadcastReconnectNotification();
-      wss.close();
-      server.close();
     }
   });
 });
@@ -97,29 +89,21 @@ describe('tRPC over WebSocket with a createContext that exposes `headers` (the d
       headers: req.headers,
       user: typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined,
     });
-    const httpServer = createServer();
-    const wss = new WebSocketServer({ server: httpServer });
-    const handler = applyWSSHandler({ wss, router, createContext });
-    const port = await listen(httpServer);
-    cleanups.push(() => {
-      for (const socket of wss.clients) socket.terminate();
-      wss.close();
-    });
+    const server = await startWebSocketServer(router, { createContext });
     // A Node client whose handshake carries a header (e.g. set once by a proxy or an SDK default).
     class KeyedSocket extends NodeWebSocket {
       constructor(url: string) {
         super(url, { headers: { 'x-user': 'alice', 'idempotency-key': '"connection-key"' } });
       }
     }
-    const wsClient = createWSClient({ url: `ws://127.0.0.1:${port}`, WebSocket: KeyedSocket as never });
+    const wsClient = createWSClient({ url: server.url, WebSocket: KeyedSocket as never });
     cleanups.push(() => void wsClient.close());
-    void handler;
     const client = createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
     const first = await client.transfer.mutate({ to: 'bob', cents: 100 });
     const second = await client.transfer.mutate({ to: 'bob', cents: 100 }).catch((error: unknown) => error);
     // Docs: "Over WebSocket … headers belong to every call on the connection: no header is read there."
     wsClient.close();
-    for (const socket of wss.clients) socket.terminate();
+    server.dropConnections();
     expect(second).not.toEqual(first);
     expect(runs).toBe(2);
     expect(first).toMatchObject({ run: 1 });

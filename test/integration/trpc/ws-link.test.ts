@@ -5,18 +5,16 @@
  * on the same socket.
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { initTRPC } from '@trpc/server';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { idempotency } from '../../../src/trpc/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startWebSocketServer } from '../../support/servers/trpc/servers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -50,25 +48,11 @@ async function start(bodyMs: number) {
         }
       }),
   });
-  const server = createServer();
-  const wss = new WebSocketServer({ server });
-  const handler = applyWSSHandler({
-    wss,
-    router,
-    createContext: ({ info }) => ({ user: (info.connectionParams as { user?: string } | null)?.user }),
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cleanups.push(async () => {
-    handler.broadcastReconnectNotification();
-    for (const s of wss.clients) s.terminate();
-    wss.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  const server = await startWebSocketServer(router);
+  cleanups.push(server.close);
   const connect = (user: string) => {
     const wsClient = createWSClient({
-      url,
+      url: server.url,
       connectionParams: { user },
       WebSocket: NodeWebSocket as unknown as typeof WebSocket,
       retryDelayMs: () => 50,
@@ -79,7 +63,7 @@ async function start(bodyMs: number) {
       client: createTRPCClient<typeof router>({ links: [wsLink({ client: wsClient, transformer: superjson })] }),
     };
   };
-  return { connect, runs: () => runs, dropSockets: () => wss.clients.forEach((s) => s.terminate()) };
+  return { connect, runs: () => runs, dropSockets: server.dropConnections };
 }
 
 const codeOf = async (p: Promise<unknown>) =>

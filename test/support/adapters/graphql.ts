@@ -217,39 +217,56 @@ const userHeader = (user: string): Record<string, string> => (user === '' ? {} :
 /** A GraphQL server over HTTP (Yoga or Apollo Server) as the single-request clients need it. */
 export type HttpEndpoint = Pick<GraphQLServer, 'httpUrl' | 'answered'>;
 
+const GRAPHQL_RESPONSE = 'application/graphql-response+json';
+
+/** A GraphQL transport: replays marked, results as JSON, the root field as the operation. */
+const graphqlTransport = (
+  name: string,
+  server: Pick<GraphQLServer, 'answered'>,
+  send: Transport['send'],
+): Transport => ({
+  name,
+  marksReplay: true,
+  typed: false,
+  operation: (op) => op,
+  answered: server.answered,
+  send,
+});
+
+/**
+ * One POST of `call` to the server: `query` of its root field, `accept` as given, the key in the
+ * `Idempotency-Key` header (or, `keyInVariables`, only in the variables). `read` reads the answer
+ * (defaults to one JSON result); a request that failed is lost.
+ */
+async function postCall(
+  server: HttpEndpoint,
+  { op, user, key, amount, signal }: Call,
+  { query, accept, keyInVariables = false }: { query: (op: Op) => string; accept: string; keyInVariables?: boolean },
+  read?: (response: Response, text: string) => Answer,
+): Promise<Answer> {
+  try {
+    const { response, text } = await postJson(
+      server.httpUrl,
+      { query: query(op), variables: keyInVariables ? { amount, key } : { amount } },
+      { accept, ...userHeader(user), ...(keyInVariables ? {} : keyHeader(key)) },
+      signal,
+    );
+    return read ? read(response, text) : answerOf(op, JSON.parse(text) as GraphQLBody, response);
+  } catch (error) {
+    return lost(error);
+  }
+}
+
 /**
  * A GraphQL server over HTTP, one operation per request (`application/graphql-response+json`), the
  * key in the `Idempotency-Key` header or in the `@idempotent(key:)` directive.
  */
 export function graphqlHttp(name: string, server: HttpEndpoint, carrier: 'header' | 'directive'): Transport {
-  return {
-    name,
-    marksReplay: true,
-    typed: false,
-    operation: (op) => op,
-    answered: server.answered,
-    async send({ op, user, key, amount, signal }: Call) {
-      const request =
-        carrier === 'header'
-          ? { query: headerKeyed(op), variables: { amount } }
-          : { query: directiveKeyed(op), variables: { amount, key } };
-      try {
-        const { response, text } = await postJson(
-          server.httpUrl,
-          request,
-          {
-            accept: 'application/graphql-response+json',
-            ...userHeader(user),
-            ...(carrier === 'header' ? keyHeader(key) : {}),
-          },
-          signal,
-        );
-        return answerOf(op, JSON.parse(text) as GraphQLBody, response);
-      } catch (error) {
-        return lost(error);
-      }
-    },
-  };
+  const request =
+    carrier === 'header'
+      ? { query: headerKeyed, accept: GRAPHQL_RESPONSE }
+      : { query: directiveKeyed, accept: GRAPHQL_RESPONSE, keyInVariables: true };
+  return graphqlTransport(name, server, (call) => postCall(server, call, request));
 }
 
 /** GraphQL Yoga over HTTP, one operation per request, the key in the `Idempotency-Key` header. */
@@ -272,7 +289,7 @@ export function yogaBatch(name: string, server: GraphQLServer): Transport & Batc
       const { response, text } = await postJson(
         server.httpUrl,
         withPing ? [...operations, { query: '{ ping }' }] : operations,
-        { accept: 'application/graphql-response+json', ...userHeader(calls[0]!.user) },
+        { accept: GRAPHQL_RESPONSE, ...userHeader(calls[0]!.user) },
         calls[0]!.signal,
       );
       const bodies = JSON.parse(text) as GraphQLBody[];
@@ -288,44 +305,24 @@ export function yogaBatch(name: string, server: GraphQLServer): Transport & Batc
     }
   }
   return {
-    name,
-    marksReplay: true,
-    typed: false,
-    operation: (op) => op,
-    answered: server.answered,
-    send: async (call) => (await sendBatch([call], true))[0]!,
+    ...graphqlTransport(name, server, async (call) => (await sendBatch([call], true))[0]!),
     sendBatch: async (calls) => ({ answers: await sendBatch(calls, false), requests: 1 }),
   };
 }
 
 /** GraphQL Yoga over HTTP asking for Server-Sent Events: Yoga answers a single result as one `next` event. */
 export function yogaSse(name: string, server: GraphQLServer): Transport {
-  return {
-    name,
-    marksReplay: true,
-    typed: false,
-    operation: (op) => op,
-    answered: server.answered,
-    async send({ op, user, key, amount, signal }: Call) {
-      try {
-        const { response, text } = await postJson(
-          server.httpUrl,
-          { query: headerKeyed(op), variables: { amount } },
-          { accept: 'text/event-stream', ...userHeader(user), ...keyHeader(key) },
-          signal,
-        );
-        const events = parseEvents(text);
-        const answer = answerOf(op, events.next[0] as GraphQLBody | undefined, response);
-        if (!response.headers.get('content-type')?.startsWith('text/event-stream'))
-          answer.problems.push(`content-type ${response.headers.get('content-type')}`);
-        if (events.next.length !== 1 || !events.complete)
-          answer.problems.push(`${events.next.length} next events, complete: ${events.complete}`);
-        return answer;
-      } catch (error) {
-        return lost(error);
-      }
-    },
-  };
+  return graphqlTransport(name, server, (call) =>
+    postCall(server, call, { query: headerKeyed, accept: 'text/event-stream' }, (response, text) => {
+      const events = parseEvents(text);
+      const answer = answerOf(call.op, events.next[0] as GraphQLBody | undefined, response);
+      if (!response.headers.get('content-type')?.startsWith('text/event-stream'))
+        answer.problems.push(`content-type ${response.headers.get('content-type')}`);
+      if (events.next.length !== 1 || !events.complete)
+        answer.problems.push(`${events.next.length} next events, complete: ${events.complete}`);
+      return answer;
+    }),
+  );
 }
 
 function parseEvents(text: string): { next: unknown[]; complete: boolean } {
@@ -349,37 +346,19 @@ function parseEvents(text: string): { next: unknown[]; complete: boolean } {
 
 /** A keyed mutation with `@defer`, as a client that accepts incremental delivery sends it (header key). */
 export function yogaDefer(name: string, server: GraphQLServer): Transport {
-  return {
-    name,
-    marksReplay: true,
-    typed: false,
-    operation: (op) => op,
-    answered: server.answered,
-    async send({ op, user, key, amount, signal }: Call) {
-      try {
-        const { response, text } = await postJson(
-          server.httpUrl,
-          { query: deferred(op), variables: { amount } },
-          {
-            accept: 'multipart/mixed;deferSpec=20220824, application/json;q=0.9',
-            ...userHeader(user),
-            ...keyHeader(key),
-          },
-          signal,
-        );
-        if (response.headers.get('content-type')?.startsWith('multipart/mixed')) {
-          return {
-            kind: 'failed',
-            label: `${response.status} streamed (multipart/mixed)`,
-            problems: ['a keyed @defer mutation was streamed'],
-          };
-        }
-        return answerOf(op, JSON.parse(text) as GraphQLBody, response);
-      } catch (error) {
-        return lost(error);
+  const request = { query: deferred, accept: 'multipart/mixed;deferSpec=20220824, application/json;q=0.9' };
+  return graphqlTransport(name, server, (call) =>
+    postCall(server, call, request, (response, text) => {
+      if (response.headers.get('content-type')?.startsWith('multipart/mixed')) {
+        return {
+          kind: 'failed',
+          label: `${response.status} streamed (multipart/mixed)`,
+          problems: ['a keyed @defer mutation was streamed'],
+        };
       }
-    },
-  };
+      return answerOf(call.op, JSON.parse(text) as GraphQLBody, response);
+    }),
+  );
 }
 
 /** GraphQL Yoga over graphql-ws (a real client per user, the user in the connection params, the key in the argument). */
@@ -400,12 +379,7 @@ export function yogaWs(name: string, server: GraphQLServer): Transport & { close
     return client;
   };
   return {
-    name,
-    marksReplay: true,
-    typed: false,
-    operation: (op) => op,
-    answered: server.answered,
-    send({ op, user, key, amount, signal }: Call) {
+    ...graphqlTransport(name, server, ({ op, user, key, amount, signal }: Call) => {
       return new Promise<Answer>((resolve) => {
         let result: ExecutionResult | undefined;
         const unsubscribe = clientOf(user).subscribe(
@@ -428,7 +402,7 @@ export function yogaWs(name: string, server: GraphQLServer): Transport & { close
           { once: true },
         );
       });
-    },
+    }),
     close: async () => {
       await Promise.all([...clients.values()].map((client) => client.dispose()));
       clients.clear();

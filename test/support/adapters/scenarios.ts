@@ -197,25 +197,88 @@ function payment(row: Row, scenario: string, overrides: Partial<Call> = {}): Cal
   return { op: 'pay' as Op, user: ALICE, key: keyFor(row, scenario), amount: 10, ...overrides };
 }
 
+/** What a one-key scenario asserts on: the answers, the body's runs of the key, what the body first returned. */
+interface Sent {
+  answers: Answer[];
+  runs: number;
+  returned: unknown;
+}
+
+/**
+ * A scenario on one key, probed afterwards: `sends` sends `call` (with `overrides`) through the row's
+ * transport to the `mode` server; the cell records the runs and what the answers were; `expectSent`
+ * asserts, then no problem may remain.
+ */
+async function oneKey(
+  row: Row,
+  cell: Cell,
+  env: Env,
+  id: string,
+  call: Call,
+  sends: (send: (overrides?: Partial<Call>) => Promise<Answer>) => Promise<Answer[]>,
+  expectSent: (sent: Sent, transport: Transport) => void,
+  { mode = 'reject', onPurpose }: { mode?: 'reject' | 'wait'; onPurpose?: string } = {},
+): Promise<void> {
+  const t = mode === 'reject' ? row.transport : row.waiting;
+  await withProbes(
+    row,
+    id,
+    env,
+    [call],
+    async () => {
+      const answers = await sends((overrides) => send(t, { ...call, ...overrides }, cell));
+      const runs = runsOf(env, t, call);
+      cell.executions(runs, onPurpose);
+      cell.seen = labels(t, answers);
+      expectSent({ answers, runs, returned: returnedOf(env, t, call)[0] }, t);
+      expect(cell.problems).toEqual([]);
+    },
+    mode,
+  );
+}
+
+/** `count` sends, one after the other. */
+async function inTurn(count: number, send: () => Promise<Answer>): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (let i = 0; i < count; i++) answers.push(await send());
+  return answers;
+}
+
+/** The same key and input sent again with another input in between: a mismatch, the original replays. */
+const expectMismatchBetween = ({ answers: [first, other, again], runs, returned }: Sent, t: Transport) => {
+  expect(runs).toBe(1);
+  expectFirstRun(t, first!);
+  expectRefused(other!, 'mismatch');
+  expectReplayOf(t, again!, returned);
+};
+
+/** Every answer refused as `refusal`, nothing ran. */
+const expectAllRefused =
+  (refusal: string) =>
+  ({ answers, runs }: Sent) => {
+    expect(runs).toBe(0);
+    answers.forEach((answer) => expectRefused(answer, refusal));
+  };
+
 /** The scenarios every row runs. */
 export const commonScenarios: Scenario[] = [
   {
     id: '1',
     title: 'first request runs once; 3 retries with the same key replay the identical result',
-    async run(row, cell, env) {
-      const t = row.transport;
-      const call = payment(row, 'retry');
-      await withProbes(row, '1', env, [call], async () => {
-        const answers: Answer[] = [];
-        for (let i = 0; i < 4; i++) answers.push(await send(t, call, cell));
-        cell.executions(runsOf(env, t, call));
-        cell.seen = labels(t, answers);
-        expect(runsOf(env, t, call)).toBe(1);
-        expectFirstRun(t, answers[0]!);
-        for (const retry of answers.slice(1)) expectReplayOf(t, retry, returnedOf(env, t, call)[0]);
-        expect(cell.problems).toEqual([]);
-      });
-    },
+    run: (row, cell, env) =>
+      oneKey(
+        row,
+        cell,
+        env,
+        '1',
+        payment(row, 'retry'),
+        (send) => inTurn(4, send),
+        ({ answers, runs, returned }, t) => {
+          expect(runs).toBe(1);
+          expectFirstRun(t, answers[0]!);
+          for (const retry of answers.slice(1)) expectReplayOf(t, retry, returned);
+        },
+      ),
   },
   {
     id: '1d',
@@ -284,60 +347,52 @@ export const commonScenarios: Scenario[] = [
   {
     id: '4',
     title: 'same key, other input — refused as a parameter mismatch, nothing runs; the original still replays',
-    async run(row, cell, env) {
-      const t = row.transport;
-      const call = payment(row, 'mismatch');
-      await withProbes(row, '4', env, [call], async () => {
-        const first = await send(t, call, cell);
-        const other = await send(t, { ...call, amount: 11 }, cell);
-        const again = await send(t, call, cell);
-        cell.executions(runsOf(env, t, call));
-        cell.seen = labels(t, [first, other, again]);
-        expect(runsOf(env, t, call)).toBe(1);
-        expectFirstRun(t, first);
-        expectRefused(other, 'mismatch');
-        expectReplayOf(t, again, returnedOf(env, t, call)[0]);
-        expect(cell.problems).toEqual([]);
-      });
-    },
+    run: (row, cell, env) =>
+      oneKey(
+        row,
+        cell,
+        env,
+        '4',
+        payment(row, 'mismatch'),
+        async (send) => [await send(), await send({ amount: 11 }), await send()],
+        expectMismatchBetween,
+      ),
   },
   {
     id: '5',
     title:
       'body throws unexpectedly: the key is freed, the retry runs (2 runs on purpose); once it returned, no retry re-runs it',
-    async run(row, cell, env) {
-      const t = row.transport;
-      const call = payment(row, 'thrown', { op: 'flaky' });
-      await withProbes(row, '5', env, [call], async () => {
-        const failed = await send(t, call, cell);
-        const retried = await send(t, call, cell);
-        const again = await send(t, call, cell);
-        cell.executions(runsOf(env, t, call), 'on purpose');
-        cell.seen = labels(t, [failed, retried, again]);
-        expect(failed.kind, JSON.stringify(failed)).toBe('failed');
-        expect(runsOf(env, t, call)).toBe(2);
-        expectFirstRun(t, retried);
-        expectReplayOf(t, again, returnedOf(env, t, call)[0]);
-        expect(cell.problems).toEqual([]);
-      });
-    },
+    run: (row, cell, env) =>
+      oneKey(
+        row,
+        cell,
+        env,
+        '5',
+        payment(row, 'thrown', { op: 'flaky' }),
+        (send) => inTurn(3, send),
+        ({ answers: [failed, retried, again], runs, returned }, t) => {
+          expect(failed!.kind, JSON.stringify(failed)).toBe('failed');
+          expect(runs).toBe(2);
+          expectFirstRun(t, retried!);
+          expectReplayOf(t, again!, returned);
+        },
+        { onPurpose: 'on purpose' },
+      ),
   },
   {
     id: 'A',
     title:
       'a keyed request without caller identity (no user header / connection param), twice — refused as unauthorized, nothing runs',
-    async run(row, cell, env) {
-      const t = row.transport;
-      const call = payment(row, 'anonymous', { user: '' });
-      await withProbes(row, 'A', env, [call], async () => {
-        const answers = [await send(t, call, cell), await send(t, call, cell)];
-        cell.executions(runsOf(env, t, call));
-        cell.seen = labels(t, answers);
-        expect(runsOf(env, t, call)).toBe(0);
-        answers.forEach((answer) => expectRefused(answer, 'unauthorized'));
-        expect(cell.problems).toEqual([]);
-      });
-    },
+    run: (row, cell, env) =>
+      oneKey(
+        row,
+        cell,
+        env,
+        'A',
+        payment(row, 'anonymous', { user: '' }),
+        (send) => inTurn(2, send),
+        expectAllRefused('unauthorized'),
+      ),
   },
 ];
 
@@ -472,22 +527,16 @@ export const formScenarios: Scenario[] = [
   {
     id: 'F',
     title: 'two different forms with the same key (same fields, another file) — refused as a mismatch, nothing runs',
-    async run(row, cell, env) {
-      const t = row.transport;
-      const call = payment(row, 'form', { amount: 5, receipt: 'receipt A' });
-      await withProbes(row, 'F', env, [call], async () => {
-        const first = await send(t, call, cell);
-        const other = await send(t, { ...call, receipt: 'receipt B' }, cell);
-        const again = await send(t, call, cell);
-        cell.executions(runsOf(env, t, call));
-        cell.seen = labels(t, [first, other, again]);
-        expect(runsOf(env, t, call)).toBe(1);
-        expectFirstRun(t, first);
-        expectRefused(other, 'mismatch');
-        expectReplayOf(t, again, returnedOf(env, t, call)[0]);
-        expect(cell.problems).toEqual([]);
-      });
-    },
+    run: (row, cell, env) =>
+      oneKey(
+        row,
+        cell,
+        env,
+        'F',
+        payment(row, 'form', { amount: 5, receipt: 'receipt A' }),
+        async (send) => [await send(), await send({ receipt: 'receipt B' }), await send()],
+        expectMismatchBetween,
+      ),
   },
 ];
 
@@ -499,42 +548,31 @@ export const deferScenarios: Scenario[] = [
   {
     id: '1',
     title: 'keyed @defer sent and retried 3 times: refused every time (400), nothing runs',
-    async run(row, cell, env) {
-      const t = row.transport;
-      const call = payment(row, 'retry');
-      await withProbes(row, '1', env, [call], async () => {
-        const answers: Answer[] = [];
-        for (let i = 0; i < 4; i++) answers.push(await send(t, call, cell));
-        cell.executions(runsOf(env, t, call));
-        cell.seen = labels(t, answers);
-        expect(runsOf(env, t, call)).toBe(0);
-        answers.forEach((answer) => expectRefused(answer, 'stream-unsupported'));
-        expect(cell.problems).toEqual([]);
-      });
-    },
+    run: (row, cell, env) =>
+      oneKey(
+        row,
+        cell,
+        env,
+        '1',
+        payment(row, 'retry'),
+        (send) => inTurn(4, send),
+        expectAllRefused('stream-unsupported'),
+      ),
   },
   ...(['2', '2w'] as const).map((id): Scenario => ({
     id,
     title: `N concurrent keyed @defer requests (${id === '2' ? 'reject' : 'wait'}): all refused, nothing runs`,
-    async run(row, cell, env) {
-      const t = id === '2' ? row.transport : row.waiting;
-      const call = payment(row, `concurrent-${id}`);
-      await withProbes(
+    run: (row, cell, env) =>
+      oneKey(
         row,
-        id,
+        cell,
         env,
-        [call],
-        async () => {
-          const answers = await Promise.all(Array.from({ length: env.concurrency }, () => send(t, call, cell)));
-          cell.executions(runsOf(env, t, call));
-          cell.seen = labels(t, answers);
-          expect(runsOf(env, t, call)).toBe(0);
-          answers.forEach((answer) => expectRefused(answer, 'stream-unsupported'));
-          expect(cell.problems).toEqual([]);
-        },
-        id === '2' ? 'reject' : 'wait',
-      );
-    },
+        id,
+        payment(row, `concurrent-${id}`),
+        (send) => Promise.all(Array.from({ length: env.concurrency }, () => send())),
+        expectAllRefused('stream-unsupported'),
+        { mode: id === '2' ? 'reject' : 'wait' },
+      ),
   })),
   {
     id: '3',

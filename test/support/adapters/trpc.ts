@@ -1,12 +1,10 @@
 /**
- * A tRPC v11 router (superjson) whose mutations sit behind `idempotency()`, served by the standalone
- * HTTP handler and the `ws` adapter on one node:http server; and the four tRPC rows of the matrix as
+ * A tRPC v11 router (superjson) whose mutations sit behind `idempotency()`, served by the tRPC
+ * harness's standalone and WebSocket adapters; and the four tRPC rows of the matrix as
  * real `@trpc/client` clients: httpLink (key header from idempotencyLink), httpBatchLink (key in the
  * input), FormData through httpLink (key in a form field) and wsLink (key in the input).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   createTRPCClient,
   createWSClient,
@@ -16,17 +14,15 @@ import {
   wsLink,
   type TRPCClient,
 } from '@trpc/client';
-import { initTRPC } from '@trpc/server';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { z } from 'zod';
 import { idempotencyHeaders, idempotencyLink } from '../../../src/client/link.js';
 import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
-import { idempotency, idempotencyErrorData } from '../../../src/trpc/index.js';
+import { idempotency } from '../../../src/trpc/index.js';
+import { makeT, startStandaloneServer, startWebSocketServer } from '../servers/trpc/servers.js';
 import { observeStore, type Ledger } from './ledger.js';
 import {
   lost,
@@ -62,13 +58,7 @@ function createRouter(
   concurrent: ConcurrentPolicy,
   onEvent?: IdempotencyEventHandler,
 ) {
-  const t = initTRPC.context<Context>().create({
-    transformer: superjson,
-    errorFormatter: ({ shape, error }) => ({
-      ...shape,
-      data: { ...shape.data, idempotency: idempotencyErrorData(error) },
-    }),
-  });
+  const t = makeT<Context>();
   const idempotent = t.procedure.use(
     idempotency<Context>({ store, lease, concurrent, scope: ({ ctx }) => ctx.user, onEvent }),
   );
@@ -106,36 +96,16 @@ export async function startTrpcServer({
 }: TrpcServerOptions): Promise<TrpcServer> {
   const observed = observeStore(store);
   const router = createRouter(ledger, observed.store, lease, concurrent, onEvent);
-  const httpServer: Server = createServer(
-    createHTTPHandler({
-      router,
-      createContext: ({ req, res }): Context => ({ req, res, user: headerValue(req, 'x-user') }),
-    }),
-  );
-  const wss = new WebSocketServer({ server: httpServer });
-  applyWSSHandler({
-    wss,
-    router,
-    createContext: ({ req, info }): Context => ({ req, user: info.connectionParams?.user }),
-  });
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const { port } = httpServer.address() as AddressInfo;
+  // The tRPC harness's standalone adapter (context `{ req, res, user }`) and WebSocket adapter (`user` from the connection params).
+  const [http, ws] = await Promise.all([startStandaloneServer(router), startWebSocketServer(router)]);
   return {
-    httpUrl: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    httpUrl: http.url,
+    wsUrl: ws.url,
     answered: observed.answered,
     close: async () => {
-      for (const socket of wss.clients) socket.terminate();
-      await new Promise((resolve) => wss.close(resolve));
-      httpServer.closeAllConnections();
-      await new Promise((resolve) => httpServer.close(resolve));
+      await Promise.all([http.close(), ws.close()]);
     },
   };
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
 }
 
 interface ErrorData {
@@ -193,6 +163,19 @@ function perUser<T>(create: (user: string) => T): (user: string) => T {
     return made.get(user)!;
   };
 }
+
+/** Sends a call through `clientOf(user)`, its key in the `idempotencyKey` input field (no header: no replay mark). */
+const sendInputKeyed =
+  (clientOf: (user: string) => TRPCClient<TrpcRouter>) =>
+  async ({ op, user, key, amount, signal }: Call): Promise<Answer> => {
+    const client = clientOf(user);
+    const procedure = op === 'pay' ? client.pay : client.flaky;
+    try {
+      return answerOfValue(await procedure.mutate({ amount, idempotencyKey: key }, { signal }), undefined);
+    } catch (error) {
+      return answerOfError(error);
+    }
+  };
 
 /** `@trpc/client` httpLink, one request per call, the key minted by idempotencyLink's context and sent with idempotencyHeaders. */
 export function trpcHttp(name: string, server: TrpcServer): Transport {
@@ -253,15 +236,7 @@ export function trpcBatch(name: string, server: TrpcServer): Transport & BatchSe
       ],
     }),
   );
-  async function send({ op, user, key, amount, signal }: Call): Promise<Answer> {
-    const client = clientOf(user);
-    const procedure = op === 'pay' ? client.pay : client.flaky;
-    try {
-      return answerOfValue(await procedure.mutate({ amount, idempotencyKey: key }, { signal }), undefined);
-    } catch (error) {
-      return answerOfError(error);
-    }
-  }
+  const send = sendInputKeyed(clientOf);
   return {
     name,
     marksReplay: false,
@@ -341,15 +316,7 @@ export function trpcWs(name: string, server: TrpcServer): Transport & { close():
     typed: true,
     operation: (op) => op,
     answered: server.answered,
-    async send({ op, user, key, amount, signal }: Call) {
-      const client = clientOf(user);
-      const procedure = op === 'pay' ? client.pay : client.flaky;
-      try {
-        return answerOfValue(await procedure.mutate({ amount, idempotencyKey: key }, { signal }), undefined);
-      } catch (error) {
-        return answerOfError(error);
-      }
-    },
+    send: sendInputKeyed(clientOf),
     close: async () => {
       await Promise.all(sockets.splice(0).map((socket) => socket.close()));
     },

@@ -10,7 +10,7 @@ import { initTRPC, type AnyTRPCRouter } from '@trpc/server';
 import { createHTTPHandler, type CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import express from 'express';
 import superjson from 'superjson';
 import { afterAll } from 'vitest';
@@ -33,10 +33,7 @@ const servers: Server[] = [];
 const socketServers: WebSocketServer[] = [];
 try {
   afterAll(async () => {
-    for (const wss of socketServers.splice(0)) {
-      for (const socket of wss.clients) socket.terminate();
-      wss.close();
-    }
+    await Promise.all(socketServers.splice(0).map(closeSockets));
     await Promise.all(servers.splice(0).map(closeServer));
   });
 } catch {
@@ -48,6 +45,17 @@ function closeServer(server: Server): Promise<void> {
     server.closeAllConnections();
     server.close((error) => (error ? reject(error) : resolve()));
   });
+}
+
+function closeSockets(wss: WebSocketServer): Promise<void> {
+  for (const socket of wss.clients) socket.terminate();
+  return new Promise((resolve) => wss.close(() => resolve()));
+}
+
+/** Closes `server` now, and not again after the file's tests. */
+async function forget(server: Server): Promise<void> {
+  servers.splice(servers.indexOf(server), 1);
+  await closeServer(server);
 }
 
 async function listen(server: Server): Promise<string> {
@@ -106,10 +114,7 @@ export async function startStandaloneServer(
   return {
     url,
     dropResponses: (path, count) => drops.set(path, count),
-    close: async () => {
-      servers.splice(servers.indexOf(server), 1);
-      await closeServer(server);
-    },
+    close: () => forget(server),
   };
 }
 
@@ -152,25 +157,48 @@ export async function startExpressServer(router: AnyTRPCRouter): Promise<{ url: 
   return { url: `${await listen(createServer(app))}/trpc` };
 }
 
+/** A WebSocket server of the harness: its URL, a server-side drop of every connection, and `close`. */
+export interface WebSocketTestServer {
+  url: string;
+  /** Terminates every open connection, as a server-side drop would. */
+  dropConnections(): void;
+  /** Closes the server now (it is closed after the file's tests anyway). */
+  close(): Promise<void>;
+}
+
 /**
- * The WebSocket adapter (`applyWSSHandler` on a `ws` server) at a `ws://` URL. The context exposes the
- * upgrade request as `req` (as a `createContext` shared with the HTTP adapters would), the connection
- * params, and the user named by the `user` connection param.
+ * The WebSocket adapter (`applyWSSHandler` on a `ws` server) at a `ws://` URL. The context, unless
+ * a test gives its own, exposes the upgrade request as `req` (as a `createContext` shared with the
+ * HTTP adapters would), the connection params, and the user named by the `user` connection param.
  */
-export async function startWebSocketServer(router: AnyTRPCRouter): Promise<{ url: string }> {
+export async function startWebSocketServer(
+  router: AnyTRPCRouter,
+  options: { createContext?: (opts: CreateWSSContextFnOptions) => object } = {},
+): Promise<WebSocketTestServer> {
   const server = createServer();
   const wss = new WebSocketServer({ server });
   socketServers.push(wss);
   applyWSSHandler({
     wss,
     router,
-    createContext: ({ req, info }) => ({
-      req,
-      connectionParams: info.connectionParams,
-      user: info.connectionParams?.user,
-    }),
+    createContext:
+      options.createContext ??
+      (({ req, info }) => ({
+        req,
+        connectionParams: info.connectionParams,
+        user: info.connectionParams?.user,
+      })),
   });
-  return { url: (await listen(server)).replace(/^http/, 'ws') };
+  const url = (await listen(server)).replace(/^http/, 'ws');
+  return {
+    url,
+    dropConnections: () => wss.clients.forEach((socket) => socket.terminate()),
+    close: async () => {
+      socketServers.splice(socketServers.indexOf(wss), 1);
+      await closeSockets(wss);
+      await forget(server);
+    },
+  };
 }
 
 async function toRequest(req: IncomingMessage): Promise<Request> {
