@@ -1,13 +1,23 @@
-import { graphqlMajor } from '../../../src/graphql/index.js';
 /**
- * Apollo Server 5 (standalone, real HTTP, real Redis) edges of the promises.
- * Includes reproductions from the adversarial reviews of November and December 2026.
+ * Apollo Server 5 (standalone, real HTTP, real Redis) edges of the promises: other plugins around
+ * ours, batched requests under one key header (standalone and Express 5), a server-wide fieldResolver.
+ * Includes reproductions from the adversarial reviews of November and December 2026; the batch under
+ * Express 5 came from the review's express5 reproduction.
  */
+import { graphqlMajor } from '../../../src/graphql/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { as, codes, post, startApollo, type Context } from '../../support/servers/apollo-server.js';
+import {
+  as,
+  codes,
+  integrations,
+  post,
+  startApollo,
+  type Context,
+  type Integration,
+} from '../../support/servers/apollo-server.js';
 import { onClose, redisStore } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
@@ -32,6 +42,7 @@ async function start(options: {
   before?: ApolloServerPlugin<Context>[];
   after?: ApolloServerPlugin<Context>[];
   batching?: boolean;
+  integration?: Integration;
   label: string;
 }) {
   const runs = { pay: 0, declined: 0 };
@@ -54,6 +65,7 @@ async function start(options: {
     pluginsBefore: options.before,
     pluginsAfter: options.after,
     batching: options.batching,
+    integration: options.integration,
     idempotency: { store: redisStore(options.label) },
   });
   onClose(() => server.close());
@@ -125,38 +137,46 @@ describe.skipIf(graphqlMajor !== 16)('Apollo Server: other plugins around the id
   });
 });
 
-describe.skipIf(graphqlMajor !== 16)('Apollo Server: batched HTTP requests carrying one key header', () => {
-  it('two identical operations in one batch under one header key: both refused (IDEMPOTENCY_KEY_INVALID), nothing runs; the retry of the batch too', async () => {
-    const { url, runs } = await start({ batching: true, label: 'apollo-batch' });
-    const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
-    const first = await post(url, [op, op], as('alice', '"apollo-batch"'));
-    const retry = await post(url, [op, op], as('alice', '"apollo-batch"'));
-    for (const sent of [first, retry]) {
-      expect(sent.status).toBe(400);
-      expect(sent.json.map((result) => codes(result))).toEqual([
-        ['IDEMPOTENCY_KEY_INVALID'],
-        ['IDEMPOTENCY_KEY_INVALID'],
-      ]);
-    }
-    expect(first.json[0]?.errors?.[0]?.message).toMatch(/one key for every operation of the batch/);
-    expect(runs.pay).toBe(0);
-  });
+describe.skipIf(graphqlMajor !== 16).each(integrations)(
+  'Apollo Server (%s): batched HTTP requests carrying one key header',
+  (integration) => {
+    it('two identical operations in one batch under one header key: both refused (IDEMPOTENCY_KEY_INVALID), nothing runs; the retry of the batch too', async () => {
+      const { url, runs } = await start({ batching: true, integration, label: 'apollo-batch' });
+      const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
+      const first = await post(url, [op, op], as('alice', '"apollo-batch"'));
+      const retry = await post(url, [op, op], as('alice', '"apollo-batch"'));
+      for (const sent of [first, retry]) {
+        expect(sent.status).toBe(400);
+        expect(sent.json.map((result) => codes(result))).toEqual([
+          ['IDEMPOTENCY_KEY_INVALID'],
+          ['IDEMPOTENCY_KEY_INVALID'],
+        ]);
+        expect(sent.json.every((result) => result.data === undefined)).toBe(true);
+      }
+      expect(first.json[0]?.errors?.[0]?.message).toMatch(/one key for every operation of the batch/);
+      expect(runs.pay).toBe(0);
+    });
 
-  it('a batch of one operation under a header key is refused too (Apollo Server does not say how many a batch holds)', async () => {
-    const { url, runs } = await start({ batching: true, label: 'apollo-batch-one' });
-    const sent = await post(url, [{ query: 'mutation { pay(amount: 5) { id amount } }' }], as('alice', '"apollo-one"'));
-    expect(sent.json.map((result) => codes(result))).toEqual([['IDEMPOTENCY_KEY_INVALID']]);
-    expect(runs.pay).toBe(0);
-  });
+    it('a batch of one operation under a header key is refused too (Apollo Server does not say how many a batch holds)', async () => {
+      const { url, runs } = await start({ batching: true, integration, label: 'apollo-batch-one' });
+      const sent = await post(
+        url,
+        [{ query: 'mutation { pay(amount: 5) { id amount } }' }],
+        as('alice', '"apollo-one"'),
+      );
+      expect(sent.json.map((result) => codes(result))).toEqual([['IDEMPOTENCY_KEY_INVALID']]);
+      expect(runs.pay).toBe(0);
+    });
 
-  it('a batch without a key header runs each operation unkeyed, as before', async () => {
-    const { url, runs } = await start({ batching: true, label: 'apollo-batch-unkeyed' });
-    const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
-    const sent = await post(url, [op, op], as('alice'));
-    expect(sent.json.map((result) => result.errors)).toEqual([undefined, undefined]);
-    expect(runs.pay).toBe(2);
-  });
-});
+    it('a batch without a key header runs each operation unkeyed, as before', async () => {
+      const { url, runs } = await start({ batching: true, integration, label: 'apollo-batch-unkeyed' });
+      const op = { query: 'mutation { pay(amount: 5) { id amount } }' };
+      const sent = await post(url, [op, op], as('alice'));
+      expect(sent.json.map((result) => result.errors)).toEqual([undefined, undefined]);
+      expect(runs.pay).toBe(2);
+    });
+  },
+);
 
 describe.skipIf(graphqlMajor !== 16)(
   'Apollo Server: a server-wide fieldResolver (root mutation fields without their own resolver)',

@@ -5,19 +5,18 @@
  * objects) is refused, never dropped. Origin: issue #18, December 2026.
  * Includes reproductions from the adversarial review of December 2026.
  */
-import { createSchema, createYoga } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { useIdempotency } from '../../../src/envelop/index.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { post, startYoga } from '../../support/servers/yoga.js';
 
 interface Context {
   request: Request;
 }
 
-function yogaWithKey(getKey: (context: Context) => unknown) {
+/** A Yoga app through the harness (in-process, real Redis, no scope) whose key is what `getKey` returns. */
+async function yogaWithKey(getKey: (context: Context) => unknown) {
   const runs = { pay: 0 };
-  const schema = createSchema<Context>({
+  const server = await startYoga({
+    label: 'envelop-carriers',
     typeDefs: /* GraphQL */ `
       type Query {
         ping: String!
@@ -26,31 +25,12 @@ function yogaWithKey(getKey: (context: Context) => unknown) {
         pay(amount: Int!): Int!
       }
     `,
-    resolvers: {
-      Query: { ping: () => 'pong' },
-      Mutation: { pay: () => ++runs.pay },
-    },
-  });
-  const yoga = createYoga<Context>({
-    schema,
-    plugins: [
-      useIdempotency<Context>({
-        store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('envelop-carriers') }),
-        scope: false,
-        getKey: getKey as never,
-      }),
-    ],
+    resolvers: { Query: { ping: () => 'pong' }, Mutation: { pay: () => ++runs.pay } },
+    idempotency: { scope: false, getKey: getKey as never },
   });
   const pay = async () => {
-    const response = await yoga.fetch('http://yoga/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-client-key': '12345' },
-      body: JSON.stringify({ query: 'mutation { pay(amount: 5) }' }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] },
-    };
+    const { status, json } = await post(server, { query: 'mutation { pay(amount: 5) }' }, { 'x-client-key': '12345' });
+    return { status, body: json };
   };
   return { pay, runs };
 }
@@ -61,7 +41,7 @@ describe('a getKey value that is not a string', () => {
     ['an array-like object', () => ({ 0: 'k', length: 1 })],
     ['a boolean', () => true],
   ])('%s is a malformed key: 400 IDEMPOTENCY_KEY_INVALID, nothing runs', async (_, getKey) => {
-    const { pay, runs } = yogaWithKey(getKey);
+    const { pay, runs } = await yogaWithKey(getKey);
     const first = await pay();
     const retry = await pay();
 
@@ -73,7 +53,7 @@ describe('a getKey value that is not a string', () => {
   });
 
   it('an empty array is a malformed key: 400 IDEMPOTENCY_KEY_INVALID, nothing runs', async () => {
-    const { pay, runs } = yogaWithKey(() => []);
+    const { pay, runs } = await yogaWithKey(() => []);
     for (const answer of [await pay(), await pay()]) {
       expect(answer.status).toBe(400);
       expect(answer.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
@@ -82,7 +62,7 @@ describe('a getKey value that is not a string', () => {
   });
 
   it("an array of one string is read as a header sent once: ['k'] is the key k, the mutation runs once", async () => {
-    const { pay, runs } = yogaWithKey(() => ['k-arr']);
+    const { pay, runs } = await yogaWithKey(() => ['k-arr']);
     const answers = [await pay(), await pay()];
     expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
     expect(answers.map((answer) => answer.body.errors)).toEqual([undefined, undefined]);
@@ -91,37 +71,19 @@ describe('a getKey value that is not a string', () => {
 
   it('`undefined` and `null` carry no key: the mutation runs unkeyed', async () => {
     for (const getKey of [() => undefined, () => null]) {
-      const { pay, runs } = yogaWithKey(getKey);
+      const { pay, runs } = await yogaWithKey(getKey);
       expect((await pay()).status).toBe(200);
       expect(runs.pay).toBe(1);
     }
   });
 });
 
-/** A Yoga app (fetch, real Redis, no scope) on `typeDefs`; `mutate` posts a document. */
-function yogaOn(typeDefs: string, resolvers: Record<string, unknown>) {
-  const yoga = createYoga({
-    schema: createSchema({ typeDefs, resolvers: resolvers as never }),
-    plugins: [
-      useIdempotency({
-        store: createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('envelop-misplaced') }),
-        scope: false,
-      }),
-    ],
-  });
+/** A Yoga app through the harness (in-process, real Redis, no scope) on `typeDefs`; `mutate` posts a document. */
+async function yogaOn(typeDefs: string, resolvers: Record<string, unknown>) {
+  const server = await startYoga({ label: 'envelop-misplaced', typeDefs, resolvers, idempotency: { scope: false } });
   return async (query: string, variables?: Record<string, unknown>) => {
-    const response = await yoga.fetch('http://yoga/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as {
-        data?: unknown;
-        errors?: { message: string; extensions?: { code?: string } }[];
-      },
-    };
+    const { status, json } = await post(server, { query, variables });
+    return { status, body: json };
   };
 }
 
@@ -143,9 +105,9 @@ describe('a key argument where it is not read is refused, never dropped', () => 
       placeOrder(order: Order!): Int!
     }
   `;
-  function payments() {
+  async function payments() {
     const runs = { count: 0 };
-    const mutate = yogaOn(listTypeDefs, {
+    const mutate = await yogaOn(listTypeDefs, {
       Query: { ok: () => true },
       Mutation: {
         createPayments: () => ++runs.count,
@@ -178,7 +140,7 @@ describe('a key argument where it is not read is refused, never dropped', () => 
       undefined,
     ],
   ])('%s: 400 IDEMPOTENCY_KEY_INVALID naming where the key belongs, nothing runs', async (_, query, variables) => {
-    const { runs, mutate } = payments();
+    const { runs, mutate } = await payments();
     for (const answer of [await mutate(query, variables), await mutate(query, variables)]) {
       expect(answer.status).toBe(400);
       expect(answer.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_INVALID');
@@ -188,7 +150,7 @@ describe('a key argument where it is not read is refused, never dropped', () => 
   });
 
   it('the same key in a top-level input object is read: runs once; a list without keys runs unkeyed', async () => {
-    const { runs, mutate } = payments();
+    const { runs, mutate } = await payments();
     const keyed = 'mutation { createPayment(input: { amount: 5, idempotencyKey: "k-top" }) }';
     expect([(await mutate(keyed)).body.data, (await mutate(keyed)).body.data]).toEqual([
       { createPayment: 1 },
@@ -204,7 +166,7 @@ describe('a key argument where it is not read is refused, never dropped', () => 
 
   it('a key argument on a nested (namespaced) mutation field: 400 IDEMPOTENCY_KEY_INVALID, nothing runs', async () => {
     let runs = 0;
-    const mutate = yogaOn(
+    const mutate = await yogaOn(
       /* GraphQL */ `
         type Query {
           ok: Boolean!

@@ -2,20 +2,19 @@
  * useIdempotency where no HTTP request exists: Yoga's documented graphql-ws integration (a real
  * graphql-ws server and client over a real WebSocket) and a plain envelop() executor. Keys come from
  * the argument or `getKey`; answers are GraphQL errors with the same codes and no `extensions.http`.
+ * Yoga through the harness; the plain envelop() executor is built here (no Yoga, no HTTP).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { execute, parse, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { createSchema } from 'graphql-yoga';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { GraphQLIdempotencyContext, UseIdempotencyOptions } from '../../../src/envelop/index.js';
 import { useIdempotency } from '../../../src/envelop/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-import { serveOverGraphqlWs } from '../../support/servers/yoga.js';
+import { createTestYoga, serveYoga, type ServedYoga } from '../../support/servers/yoga.js';
 
 interface Context {
   user?: string;
@@ -24,10 +23,10 @@ interface Context {
 }
 
 /** A schema whose `pay` resolver counts its runs and can be held open. */
-function paymentsSchema() {
+function payments() {
   const runs = { pay: 0 };
   let gate: Promise<void> = Promise.resolve();
-  const schema = createSchema<Context>({
+  const schema = {
     typeDefs: /* GraphQL */ `
       type Query {
         ping: String!
@@ -51,8 +50,8 @@ function paymentsSchema() {
         },
       },
     },
-  });
-  return { schema, runs, hold: (until: Promise<void>) => (gate = until) };
+  };
+  return { ...schema, runs, hold: (until: Promise<void>) => (gate = until) };
 }
 
 function options(extra: Partial<UseIdempotencyOptions<Context>> = {}): UseIdempotencyOptions<Context> {
@@ -67,11 +66,11 @@ const PAY =
   'mutation Pay($amount: Int!, $key: String) { pay(amount: $amount, idempotencyKey: $key) { id amount fence } }';
 
 describe('useIdempotency in a plain envelop() executor', () => {
-  const { schema, runs, hold } = paymentsSchema();
+  const { typeDefs, resolvers, runs, hold } = payments();
   const getEnveloped = envelop({
     plugins: [
       useEngine({ parse, validate, execute, subscribe, specifiedRules }),
-      useSchema(schema),
+      useSchema(createSchema<Context>({ typeDefs, resolvers })),
       useIdempotency<Context>(options()),
     ],
   });
@@ -116,35 +115,34 @@ describe('useIdempotency in a plain envelop() executor', () => {
 });
 
 describe('useIdempotency over graphql-ws (Yoga’s documented integration, real client and server)', () => {
-  const { schema, runs } = paymentsSchema();
-  const yoga = createYoga<Context>({
-    schema,
-    logging: false,
-    plugins: [useIdempotency<Context>(options({ getKey: (context) => context.connectionKey }))],
-  });
-  let httpServer: Server;
+  const { typeDefs, resolvers, runs } = payments();
+  let served: ServedYoga | undefined;
   let url: string;
   const clients: Client[] = [];
 
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.dispose()));
-    httpServer?.closeAllConnections();
-    await new Promise((resolve) => httpServer?.close(resolve));
+    await served?.close();
   });
 
   async function startWs() {
-    httpServer = createServer(yoga);
-    serveOverGraphqlWs(yoga, httpServer, (ctx) => {
-      const connection = ctx.connectionParams as { user?: string; key?: string } | undefined;
-      return {
-        req: ctx.extra.request,
-        socket: ctx.extra.socket,
-        user: connection?.user,
-        connectionKey: connection?.key,
-      };
+    const yoga = createTestYoga<Context>({
+      typeDefs,
+      resolvers,
+      idempotency: options({ getKey: (context) => context.connectionKey }),
     });
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    url = `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}${yoga.graphqlEndpoint}`;
+    served = await serveYoga(yoga, {
+      graphqlWs: (ctx) => {
+        const connection = ctx.connectionParams as { user?: string; key?: string } | undefined;
+        return {
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          user: connection?.user,
+          connectionKey: connection?.key,
+        };
+      },
+    });
+    url = served.url.replace('http://', 'ws://');
   }
 
   function client(connectionParams: Record<string, string>): Client {
@@ -190,31 +188,24 @@ describe('useIdempotency over graphql-ws (Yoga’s documented integration, real 
 
 describe('a Yoga whose getKey reads graphql-ws connection params, also serving HTTP (as docs/envelop-and-graphql-ws.md shows)', () => {
   type HttpContext = Context & { request?: Request };
-  const { schema, runs } = paymentsSchema();
-  const yoga = createYoga<HttpContext>({
-    schema,
-    logging: false,
-    plugins: [
-      useIdempotency<HttpContext>(
-        options({
-          scope: (context: HttpContext) => context.request?.headers.get('x-user') ?? context.user,
-          getKey: (context: HttpContext) => context.request?.headers.get('x-connection-key') ?? context.connectionKey,
-        }),
-      ),
-    ],
-  });
-  let server: Server;
+  const { typeDefs, resolvers, runs } = payments();
+  let served: ServedYoga | undefined;
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    await served?.close();
   });
 
   async function post(amount: number, headers: Record<string, string>) {
-    if (!server) {
-      server = createServer(yoga);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    }
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, {
+    served ??= await serveYoga(
+      createTestYoga<HttpContext>({
+        typeDefs,
+        resolvers,
+        idempotency: options({
+          scope: (context: HttpContext) => context.request?.headers.get('x-user') ?? context.user,
+          getKey: (context: HttpContext) => context.request?.headers.get('x-connection-key') ?? context.connectionKey,
+        }) as UseIdempotencyOptions<HttpContext>,
+      }),
+    );
+    const response = await fetch(served.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-user': 'carol', ...headers },
       body: JSON.stringify({ query: PAY, variables: { amount } }),

@@ -2,19 +2,17 @@
  * Transports other than one plain JSON POST — SSE, persisted operations resolved
  * in `onParams`, graphql-ws with a connection lost mid-mutation, and a plain `envelop()` executor
  * whose context object is reused across executions (a job runner with one service identity).
+ * Yoga through the harness; the plain envelop() executors are built here (no Yoga, no HTTP).
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { execute, parse, specifiedRules, subscribe, validate, type ExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import { createSchema, type Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { useIdempotency, type GraphQLIdempotencyContext } from '../../../src/envelop/index.js';
-import { as, onClose, post, redisStore, startYoga } from '../../support/servers/yoga.js';
-import { serveOverGraphqlWs } from '../../support/servers/yoga.js';
+import { as, createTestYoga, onClose, post, redisStore, serveYoga, startYoga } from '../../support/servers/yoga.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {
@@ -98,36 +96,24 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
       user?: string;
       idempotency?: GraphQLIdempotencyContext;
     }
-    const yoga = createYoga<WsCtx>({
-      logging: false,
-      schema: createSchema<WsCtx>({
-        typeDefs,
-        resolvers: {
-          Mutation: {
-            pay: async (_: unknown, { amount }: { amount: number }) => {
-              runs++;
-              await gate;
-              return { id: `p${runs}`, amount };
-            },
+    const yoga = createTestYoga<WsCtx>({
+      typeDefs,
+      resolvers: {
+        Mutation: {
+          pay: async (_: unknown, { amount }: { amount: number }) => {
+            runs++;
+            await gate;
+            return { id: `p${runs}`, amount };
           },
         },
-      }),
-      plugins: [useIdempotency<WsCtx>({ store: redisStore('ws'), scope: (ctx) => ctx.user })],
+      },
+      idempotency: { store: redisStore('ws'), scope: (ctx) => ctx.user },
     });
-    const httpServer: Server = createServer(yoga);
-    const wsServer = serveOverGraphqlWs(yoga, httpServer, (ctx) => ({
-      user: (ctx.connectionParams as { user?: string } | undefined)?.user,
-    }));
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    onClose(
-      () =>
-        new Promise<void>((resolve) => {
-          wsServer.close();
-          httpServer.closeAllConnections();
-          httpServer.close(() => resolve());
-        }),
-    );
-    const url = `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}${yoga.graphqlEndpoint}`;
+    const served = await serveYoga(yoga, {
+      graphqlWs: (ctx) => ({ user: (ctx.connectionParams as { user?: string } | undefined)?.user }),
+    });
+    onClose(served.close);
+    const url = served.url.replace('http://', 'ws://');
     const query = 'mutation ($k: String) { pay(amount: 7, idempotencyKey: $k) { id amount } }';
     const send = (client: ReturnType<typeof createClient>) =>
       new Promise<ExecutionResult>((resolve, reject) => {

@@ -1,21 +1,16 @@
 /**
  * The error policy judges what the root resolver did, not an error's `path`: a root resolver that
- * re-throws a downstream service's 503 whose path points below the root field threw, so the key is
- * freed and the retry runs (Yoga over `yoga.fetch`, Apollo Server standalone over HTTP, real Redis).
- * Origin: issue #18, December 2026.
+ * re-throws a downstream service's 503 (coded or not, its path below the root field or none) threw,
+ * so the key is freed and the retry runs; the retry's result is stored and replayed. On each GraphQL
+ * server through its harness: Yoga (in-process), Apollo Server standalone and under Express 5 (a
+ * context that holds only the caller). Real Redis. Origin: issue #18, December 2026.
  * Includes reproductions from the adversarial review of December 2026.
  */
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { GraphQLError } from 'graphql';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { idempotencyPlugin } from '../../../src/apollo-server/index.js';
-import { useIdempotency } from '../../../src/envelop/index.js';
 import { graphqlMajor } from '../../../src/graphql/index.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
-import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
-import { as, post, startYoga } from '../../support/servers/yoga.js';
+import { onClose, post, redisStore, startYoga } from '../../support/servers/yoga.js';
+import { startApollo, type Integration } from '../../support/servers/apollo-server.js';
 
 const typeDefs = /* GraphQL */ `
   type Query {
@@ -30,19 +25,31 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-/** A resolver whose first call fails as a downstream GraphQL service's 503, re-thrown with its deep path. */
-function downstreamThatRecovers() {
+/** The errors a downstream service's 503 arrives as. */
+const ERRORS: [string, GraphQLErrorOptions][] = [
+  [
+    'an uncoded 503 whose path points below the root field',
+    { path: ['createCharge', 'status'], extensions: { http: { status: 503 } } },
+  ],
+  [
+    'a coded SERVICE_UNAVAILABLE 503 whose path points below the root field',
+    { path: ['ledger', 'debit'], extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } },
+  ],
+  [
+    'a coded SERVICE_UNAVAILABLE 503 without a path',
+    { extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } } },
+  ],
+];
+
+/** A resolver whose first call fails with `error` (a downstream service's 503, re-thrown as it came). */
+function downstreamThatRecovers(error: GraphQLErrorOptions) {
   const runs = { createCharge: 0 };
   const resolvers = {
     Query: { ping: () => 'pong' },
     Mutation: {
       createCharge: (_: unknown, { amount }: { amount: number }) => {
         runs.createCharge++;
-        if (runs.createCharge === 1)
-          throw new GraphQLError('Payments service unavailable.', {
-            path: ['createCharge', 'status'],
-            extensions: { http: { status: 503 } },
-          });
+        if (runs.createCharge === 1) throw new GraphQLError('Payments service unavailable.', error);
         return { id: `ch_${runs.createCharge}`, status: `paid ${amount}` };
       },
     },
@@ -50,111 +57,54 @@ function downstreamThatRecovers() {
   return { runs, resolvers };
 }
 
-const store = () => createRedisStore({ redis: connectRedis(), prefix: uniquePrefix('error-path') });
-const MUTATION = 'mutation { createCharge(amount: 5) { id status } }';
+type Resolvers = ReturnType<typeof downstreamThatRecovers>['resolvers'];
+/** Serves `resolvers` with no scope; returns where to post. */
+type Serve = (resolvers: Resolvers) => Promise<Parameters<typeof post>[0]>;
 
-interface Answer {
-  status: number;
-  replayed: string | null;
-  body: { data?: unknown; errors?: { message: string }[]; extensions?: unknown };
-}
-
-/** Sends the mutation three times with one key: the 503, the retry that runs, and a replay of that retry. */
-async function threeTries(send: () => Promise<Answer>, runs: { createCharge: number }) {
-  const failed = await send();
-  expect(failed.status).toBe(503);
-  expect(failed.body.errors?.[0]?.message).toBe('Payments service unavailable.');
-
-  const retry = await send();
-  expect(retry.status).toBe(200);
-  expect(retry.replayed).toBeNull();
-  expect(retry.body.data).toEqual({ createCharge: { id: 'ch_2', status: 'paid 5' } });
-
-  const replay = await send();
-  expect(replay.replayed).toBe('true');
-  expect(replay.body.data).toEqual(retry.body.data);
-  expect(runs.createCharge).toBe(2);
-}
-
-describe('a root resolver that throws a 503 whose path points below the root field', () => {
-  it('Yoga: the 503 frees the key, the retry runs and is stored', async () => {
-    const { runs, resolvers } = downstreamThatRecovers();
-    const yoga = createYoga({
-      schema: createSchema({ typeDefs, resolvers }),
-      plugins: [useIdempotency({ store: store(), scope: false })],
-      logging: false,
-    });
-    await threeTries(async () => {
-      const response = await yoga.fetch('http://yoga/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'charge-1' },
-        body: JSON.stringify({ query: MUTATION }),
-      });
-      return {
-        status: response.status,
-        replayed: response.headers.get('idempotent-replayed'),
-        body: (await response.json()) as Answer['body'],
-      };
-    }, runs);
-  });
-
-  it.skipIf(graphqlMajor !== 16)('Apollo Server: the 503 frees the key, the retry runs and is stored', async () => {
-    const { runs, resolvers } = downstreamThatRecovers();
-    const apollo = new ApolloServer({
+const apollo =
+  (integration: Integration): Serve =>
+  async (resolvers) => {
+    const server = await startApollo({
       typeDefs,
       resolvers,
-      plugins: [idempotencyPlugin({ store: store(), scope: false })],
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      integration,
+      idempotency: { store: redisStore('error-path'), scope: false },
     });
-    const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' } });
-    try {
-      await threeTries(async () => {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': 'charge-1' },
-          body: JSON.stringify({ query: MUTATION }),
-        });
-        return {
-          status: response.status,
-          replayed: response.headers.get('idempotent-replayed'),
-          body: (await response.json()) as Answer['body'],
-        };
-      }, runs);
-    } finally {
-      await apollo.stop();
-    }
-  });
-});
+    onClose(server.close);
+    return server.url;
+  };
 
-describe('Yoga on node:http: a coded SERVICE_UNAVAILABLE 503 thrown by the root resolver', () => {
-  it.each([
-    ['whose path points below the root field', ['ledger', 'debit']],
-    ['without a path', undefined],
-  ])('%s frees the key: the retry runs the resolver again', async (_, path) => {
-    let runs = 0;
-    const server = await startYoga({
-      typeDefs: 'type Query { ok: Boolean! } type Mutation { pay(amount: Int!): Int! }',
-      resolvers: {
-        Query: { ok: () => true },
-        Mutation: {
-          pay: () => {
-            runs++;
-            if (runs === 1)
-              throw new GraphQLError('ledger service unavailable', {
-                ...(path ? { path } : {}),
-                extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
-              });
-            return runs;
-          },
-        },
-      },
-      label: 'error-path-503',
-    });
-    const body = { query: 'mutation { pay(amount: 5) }' };
-    const first = await post(server, body, as('alice', '"k-503"'));
-    expect(first.json.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    const retry = await post(server, body, as('alice', '"k-503"'));
-    expect(runs).toBe(2);
-    expect(retry.json.data).toEqual({ pay: 2 });
+// Apollo Server 5 supports graphql 16 only: its plugin refuses to start on graphql 17.
+const SERVERS: [string, Serve][] = [
+  ['Yoga', (resolvers) => startYoga({ typeDefs, resolvers, label: 'error-path', idempotency: { scope: false } })],
+  ...(graphqlMajor === 16
+    ? ([
+        ['Apollo Server', apollo('standalone')],
+        ['Apollo Server under Express 5', apollo('express')],
+      ] as [string, Serve][])
+    : []),
+];
+
+describe.each(SERVERS)('%s: a root resolver that throws a downstream service’s 503', (_, serve) => {
+  it.each(ERRORS)('%s frees the key: the retry runs, is stored and replayed', async (_, error) => {
+    const { runs, resolvers } = downstreamThatRecovers(error);
+    const target = await serve(resolvers);
+    const send = () =>
+      post(target, { query: 'mutation { createCharge(amount: 5) { id status } }' }, { 'idempotency-key': 'charge-1' });
+
+    const failed = await send();
+    expect(failed.status).toBe(503);
+    expect(failed.json.errors?.[0]?.message).toBe('Payments service unavailable.');
+    if (error.extensions?.code) expect(failed.json.errors?.[0]?.extensions?.code).toBe(error.extensions.code);
+
+    const retry = await send();
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.json.data).toEqual({ createCharge: { id: 'ch_2', status: 'paid 5' } });
+
+    const replay = await send();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.json.data).toEqual(retry.json.data);
+    expect(runs.createCharge).toBe(2);
   });
 });

@@ -31,6 +31,17 @@ export function summarize(labels: readonly string[]): string {
   return [...counts].map(([label, count]) => (count === 1 ? label : `${label}×${count}`)).join(', ');
 }
 
+/** Runs of equal labels, in order: `['409', '409', 'ok']` → `409×2, ok` (`-` for none). */
+export function runLength(labels: readonly string[]): string {
+  const runs: [string, number][] = [];
+  for (const label of labels) {
+    const last = runs.at(-1);
+    if (last?.[0] === label) last[1]++;
+    else runs.push([label, 1]);
+  }
+  return runs.map(([label, count]) => (count > 1 ? `${label}×${count}` : label)).join(', ') || '-';
+}
+
 export class Report {
   readonly cells: Cell[] = [];
   readonly notes: string[] = [];

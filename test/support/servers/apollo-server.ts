@@ -41,46 +41,52 @@ export interface Context {
 export type Integration = 'standalone' | 'express';
 export const integrations: Integration[] = ['standalone', 'express'];
 
-/** An Apollo Server of the test's own schema, with idempotencyPlugin. */
-export interface ApolloOptions {
+/** An Apollo Server of the test's own schema, with idempotencyPlugin; `C` is the test's context. */
+export interface ApolloOptions<C extends Context = Context> {
   typeDefs: string;
-  resolvers?: ApolloServerOptionsWithTypeDefs<Context>['resolvers'];
+  resolvers?: ApolloServerOptionsWithTypeDefs<C>['resolvers'];
   /** A server-wide field resolver (for root fields without a resolver of their own). */
-  fieldResolver?: ApolloServerOptionsWithTypeDefs<Context>['fieldResolver'];
+  fieldResolver?: ApolloServerOptionsWithTypeDefs<C>['fieldResolver'];
   /** How the server is served. Defaults to `standalone`. */
   integration?: Integration;
   /** Plugin options; `scope` defaults to the `x-user` request header. */
-  idempotency?: Partial<IdempotencyPluginOptions<Context>>;
+  idempotency?: Partial<IdempotencyPluginOptions<C>>;
   /** Plugins placed before the idempotency plugin. */
-  pluginsBefore?: ApolloServerPlugin<Context>[];
+  pluginsBefore?: ApolloServerPlugin<C>[];
   /** Plugins placed after the idempotency plugin. */
-  pluginsAfter?: ApolloServerPlugin<Context>[];
+  pluginsAfter?: ApolloServerPlugin<C>[];
   /** Apollo Server's `allowBatchedHttpRequests`. Defaults to false. */
   batching?: boolean;
-  formatError?: ApolloServerOptions<Context>['formatError'];
-  rootValue?: ApolloServerOptions<Context>['rootValue'];
+  formatError?: ApolloServerOptions<C>['formatError'];
+  rootValue?: ApolloServerOptions<C>['rootValue'];
+  /** What each request's context holds beside the caller, read from its headers. Defaults to nothing. */
+  context?: (headers: IncomingHttpHeaders) => Omit<C, keyof Context>;
 }
 
 /** An Apollo Server with idempotencyPlugin on a real HTTP server. */
-export interface ApolloTestServer {
+export interface ApolloTestServer<C extends Context = Context> {
   url: string;
-  apollo: ApolloServer<Context>;
+  apollo: ApolloServer<C>;
   close(): Promise<void>;
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The caller from the `x-user` header. */
-const context = async ({ req }: { req: { headers: IncomingHttpHeaders } }): Promise<Context> => {
-  const user = req.headers['x-user'];
+function callerOf(headers: IncomingHttpHeaders): Context {
+  const user = headers['x-user'];
   return typeof user === 'string' ? { user } : {};
-};
+}
 
 /** The one Apollo Server builder of the tests: standalone or Express 5 (with the drain plugin). */
-export async function startApollo(options: ApolloOptions): Promise<ApolloTestServer> {
+export async function startApollo<C extends Context = Context>(
+  options: ApolloOptions<C>,
+): Promise<ApolloTestServer<C>> {
+  const context = async ({ req }: { req: { headers: IncomingHttpHeaders } }) =>
+    ({ ...callerOf(req.headers), ...options.context?.(req.headers) }) as C;
   const plugins = [
     ...(options.pluginsBefore ?? []),
-    idempotencyPlugin<Context>({ scope: (ctx) => ctx.user, ...options.idempotency }),
+    idempotencyPlugin<C>({ scope: (ctx) => ctx.user, ...options.idempotency }),
     ...(options.pluginsAfter ?? []),
   ];
   const config = {
@@ -95,14 +101,14 @@ export async function startApollo(options: ApolloOptions): Promise<ApolloTestSer
   };
 
   if ((options.integration ?? 'standalone') === 'standalone') {
-    const apollo = new ApolloServer<Context>({ ...config, plugins });
+    const apollo = new ApolloServer<C>({ ...config, plugins });
     const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' }, context });
     return { url, apollo, close: () => apollo.stop() };
   }
 
   const app = express();
   const httpServer = createServer(app);
-  const apollo = new ApolloServer<Context>({
+  const apollo = new ApolloServer<C>({
     ...config,
     plugins: [...plugins, ApolloServerPluginDrainHttpServer({ httpServer })],
   });

@@ -224,33 +224,6 @@ export async function startYogaUrl(options: Parameters<typeof startYoga>[0]): Pr
   return (await startYoga({ ...options, transport: 'http' })).url;
 }
 
-/** A schema whose `pay` mutation is a dry run under an operation-level `@dryRun`: `onRun` learns which. */
-export const dryRunTypeDefs = /* GraphQL */ `
-  directive @dryRun on MUTATION
-  type Query {
-    ok: Boolean
-  }
-  type Charge {
-    charged: Boolean!
-    amount: Int!
-  }
-  type Mutation {
-    pay(amount: Int!): Charge!
-  }
-`;
-export const dryRunPay =
-  (onRun: (dryRun: boolean) => void) =>
-  (
-    _: unknown,
-    { amount }: { amount: number },
-    _ctx: unknown,
-    info: { operation: { directives?: readonly { name: { value: string } }[] } },
-  ) => {
-    const dryRun = info.operation.directives?.some((d) => d.name.value === 'dryRun') ?? false;
-    onRun(dryRun);
-    return { charged: !dryRun, amount };
-  };
-
 /** Collects the process's unhandled rejections until the test ends. */
 export function watchUnhandledRejections(): unknown[] {
   const unhandled: unknown[] = [];

@@ -1,22 +1,32 @@
 /**
- * The fault matrix through each server adapter over real HTTP: GraphQL Yoga, Apollo Server 5
- * (standalone) and tRPC (httpLink), each with its Redis store behind its own fault-injecting proxy
- * (test/support/fault-proxy.ts), the README's recommended ioredis options and a short store timeout.
- * A fault is aimed at the first request of a fresh key while the client retries the same key until
- * it gets an answer other than 409/503; the body counts its own runs. Checked in every cell: the
- * body runs at most once (twice for the throwing body, on purpose), every successful answer is the
- * one execution's result, the key is answered within lease + margin of the first request being
- * answered. A report table is printed at the end.
+ * The server adapters under Redis faults, over real HTTP. The fault matrix: GraphQL Yoga, Apollo
+ * Server 5 (standalone) and tRPC (httpLink), each with its Redis store behind its own
+ * fault-injecting proxy (test/support/redis/fault-proxy.ts), the README's recommended ioredis options
+ * and a short store timeout. A fault is aimed at the first request of a fresh key while the client
+ * retries the same key until it gets an answer other than 409/503; the body counts its own runs.
+ * Checked in every cell: the body runs at most once (twice for the throwing body, on purpose), every
+ * successful answer is the one execution's result, the key is answered within lease + margin of the
+ * first request being answered. A report table is printed at the end. Then the real client's side:
+ * createIdempotentFetch retrying against Yoga (the Yoga harness on a real socket) through each fault.
+ * The matrix was the system tier's fault-matrix.test.ts (one process: it belongs here); the fetch
+ * cells were envelop/redis-faults-fetch.test.ts, reproductions from the adversarial reviews of
+ * November and December 2026.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { createIdempotentFetch } from '../../../src/client/index.js';
 import type { IdempotencyEvent } from '../../../src/core/events.js';
 import { graphqlMajor } from '../../../src/graphql/index.js';
-import type { RedisOptions } from 'ioredis';
+import { createRedisStore } from '../../../src/stores/redis.js';
 import { ADAPTER_NAMES, RECOMMENDED, startAdapter, type Adapter, type AdapterKind } from './support/fault-adapters.js';
-import { labelOf, runCell, runLength, violations, type FaultPlan, type Timing } from './support/fault-cell.js';
+import { labelOf, runCell, violations, type FaultPlan, type Timing } from './support/fault-cell.js';
 import { Ledger } from '../../support/adapters/ledger.js';
-import { Report } from '../../support/adapters/report.js';
+import { Report, runLength } from '../../support/adapters/report.js';
+import { uniquePrefix } from '../../support/redis/client.js';
+import { startFaultProxy, type Fault } from '../../support/redis/fault-proxy.js';
+import { onClose, startYoga } from '../../support/servers/yoga.js';
 
 /**
  * Short lease and store timeout. The lease outlasts a 700 ms outage by more than a heartbeat (lease / 3),
@@ -150,6 +160,72 @@ describe('adapter × fault matrix', () => {
           }
         });
       }
+    });
+  }
+});
+
+/** Yoga (the harness, on a real socket) with its Redis store behind a fault proxy of its own; `pay` retries with createIdempotentFetch. */
+async function setupFetch() {
+  const target = new URL(inject('redisUrl'));
+  const proxy = await startFaultProxy({ target: { host: target.hostname, port: Number(target.port) } });
+  const redis = new Redis(proxy.url, { ...RECOMMENDED });
+  redis.on('error', () => undefined); // the app's own client: its connection errors are the faults injected
+  onClose(async () => {
+    redis.disconnect();
+    await proxy.close();
+  });
+  let runs = 0;
+  const { url } = await startYoga({
+    transport: 'http',
+    typeDefs: 'type Query { ok: Boolean } type Payment { id: ID! } type Mutation { pay(amount: Int!): Payment! }',
+    resolvers: { Mutation: { pay: async () => ({ id: `p${++runs}` }) } },
+    idempotency: {
+      store: createRedisStore({ redis, prefix: uniquePrefix('fetch-faults'), timeout: 300 }),
+      lease: 3_000,
+    },
+  });
+  const fetchFn = createIdempotentFetch({ retries: 8, baseDelay: 100, maxDelay: 400 });
+  const pay = (key: string) =>
+    fetchFn(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': key },
+      body: JSON.stringify({ query: 'mutation { pay(amount: 1) { id } }' }),
+    }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { data?: { pay: { id: string } }; extensions?: unknown },
+    }));
+  await redis.ping().catch(() => undefined);
+  return { proxy, pay, runs: () => runs };
+}
+
+const FETCH_FAULTS: [string, Fault][] = [
+  ['drop-reply begin', { transition: 'begin', kind: 'drop-reply' }],
+  ['blackhole begin 800ms (> store timeout)', { transition: 'begin', kind: 'blackhole', ms: 800 }],
+  ['close before begin', { transition: 'begin', kind: 'close' }],
+  ['drop-reply complete', { transition: 'complete', kind: 'drop-reply' }],
+  ['blackhole complete 800ms', { transition: 'complete', kind: 'blackhole', ms: 800 }],
+  ['close before complete', { transition: 'complete', kind: 'close' }],
+  ['outage 700ms', { kind: 'outage', ms: 700 }],
+];
+
+describe('createIdempotentFetch retries through Redis faults (Yoga, fault proxy)', () => {
+  for (const [name, fault] of FETCH_FAULTS) {
+    it(`F ${name}: the body runs once, the caller ends with the one payment, a later repeat replays it`, async () => {
+      const s = await setupFetch();
+      const key = `"f-${name.replace(/\W+/g, '-')}"`;
+      void s.proxy.inject(fault);
+      const first = await s.pay(key);
+      let final = first;
+      for (let i = 0; i < 20 && final.status !== 200; i++) {
+        await sleep(250);
+        final = await s.pay(key);
+      }
+      expect(final.status).toBe(200);
+      await sleep(200);
+      const replay = await s.pay(key);
+      expect(replay.status).toBe(200);
+      expect(replay.body.data).toEqual(final.body.data);
+      expect(s.runs()).toBe(1);
     });
   }
 });

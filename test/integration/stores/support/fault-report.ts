@@ -1,3 +1,4 @@
+import { runLength } from '../../../support/adapters/report.js';
 import type { CellResult } from './fault-cell.js';
 import { labelOf } from './fault-invariants.js';
 
@@ -9,17 +10,6 @@ export interface ReportRow {
   violations: string[];
 }
 
-/** `['409', '409', 'ok']` → `409×2, ok`. */
-function runLength(labels: string[]): string {
-  const runs: [string, number][] = [];
-  for (const label of labels) {
-    const last = runs.at(-1);
-    if (last?.[0] === label) last[1]++;
-    else runs.push([label, 1]);
-  }
-  return runs.map(([label, count]) => (count > 1 ? `${label}×${count}` : label)).join(', ');
-}
-
 /** One line per cell: what ran, what every caller saw (first call | retries), what the engines reported, and the verdict. */
 export function formatReport(rows: ReportRow[]): string {
   const header = ['transition', 'fault', 'client', 'runs', 'first | retries', 'events', 'verdict'];
@@ -29,7 +19,7 @@ export function formatReport(rows: ReportRow[]): string {
     client,
     result.threw ? `${result.executions} (${result.threw} threw)` : String(result.executions),
     `${labelOf(result.first.outcome)} | ${runLength(result.retries.map(({ outcome }) => labelOf(outcome)))}`,
-    runLength(result.events) || '-',
+    runLength(result.events),
     violations.length ? `FAIL: ${violations.join('; ')}` : 'pass',
   ]);
   const widths = header.map((title, column) =>

@@ -76,17 +76,6 @@ export function labelOf(answer: Answer): string {
   }
 }
 
-/** `['409', '409', 'ok']` → `409×2, ok`. */
-export function runLength(labels: readonly string[]): string {
-  const runs: [string, number][] = [];
-  for (const label of labels) {
-    const last = runs.at(-1);
-    if (last?.[0] === label) last[1]++;
-    else runs.push([label, 1]);
-  }
-  return runs.map(([label, count]) => (count > 1 ? `${label}×${count}` : label)).join(', ') || '-';
-}
-
 /** Sends `call` once, aborted (and labelled `hang`) if it takes longer than `bound`. */
 async function attempt(adapter: Adapter, caller: string, call: Call, bound: number): Promise<Sent> {
   const controller = new AbortController();
