@@ -7,7 +7,6 @@
 import { graphqlMajor } from '../../../src/graphql/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
   as,
@@ -18,25 +17,8 @@ import {
   type Context,
   type Integration,
 } from '../../support/servers/apollo-server.js';
+import { payTypeDefs, payResolvers } from '../../support/servers/payments.js';
 import { onClose, redisStore } from '../../support/servers/yoga.js';
-
-const typeDefs = /* GraphQL */ `
-  type Query {
-    ping: String
-  }
-  type Receipt {
-    number: String!
-  }
-  type Payment {
-    id: ID!
-    amount: Int!
-    receipt: Receipt
-  }
-  type Mutation {
-    pay(amount: Int!): Payment!
-    declined(amount: Int!): Payment
-  }
-`;
 
 async function start(options: {
   before?: ApolloServerPlugin<Context>[];
@@ -45,23 +27,10 @@ async function start(options: {
   integration?: Integration;
   label: string;
 }) {
-  const runs = { pay: 0, declined: 0 };
+  const { runs, resolvers } = payResolvers();
   const server = await startApollo({
-    typeDefs,
-    resolvers: {
-      Mutation: {
-        pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs.pay}`, amount }),
-        declined: () => {
-          runs.declined++;
-          throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
-        },
-      },
-      Payment: {
-        receipt: () => {
-          throw new Error('receipt printer on fire');
-        },
-      },
-    },
+    typeDefs: payTypeDefs,
+    resolvers,
     pluginsBefore: options.before,
     pluginsAfter: options.after,
     batching: options.batching,
@@ -184,18 +153,7 @@ describe.skipIf(graphqlMajor !== 16)(
     it('the mutation still runs through the server’s fieldResolver once the plugin has wrapped the schema', async () => {
       let runs = 0;
       const server = await startApollo({
-        typeDefs: /* GraphQL */ `
-          type Query {
-            ping: String
-          }
-          type Payment {
-            id: ID!
-            amount: Int!
-          }
-          type Mutation {
-            pay(amount: Int!): Payment!
-          }
-        `,
+        typeDefs: payTypeDefs,
         // A dispatching field resolver (e.g. a command bus): Mutation.pay has no resolver of its own.
         fieldResolver: (source, args, _ctx, info) => {
           if (info.parentType.name === 'Mutation' && info.fieldName === 'pay')

@@ -4,24 +4,10 @@
  * README documents the 1 s fallback only for a plugin whose onExecuteDone *throws*.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
+import { payResolvers, payTypeDefs } from '../../support/servers/payments.js';
 import { as, post, startYoga } from '../../support/servers/yoga.js';
-
-const typeDefs = /* GraphQL */ `
-  type Query {
-    ping: String
-  }
-  type Payment {
-    id: ID!
-    amount: Int!
-  }
-  type Mutation {
-    pay(amount: Int!): Payment!
-    declined(amount: Int!): Payment
-  }
-`;
 
 /** A well-behaved plugin that awaits 1.5 s of I/O after every execution (it never throws). */
 const slowAfterExecute: Plugin = {
@@ -32,24 +18,15 @@ const slowAfterExecute: Plugin = {
   }),
 };
 
-function schema() {
-  const runs = { pay: 0, declined: 0 };
-  const resolvers = {
-    Mutation: {
-      pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs.pay}`, amount }),
-      declined: () => {
-        runs.declined++;
-        throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
-      },
-    },
-  };
-  return { runs, resolvers };
-}
-
 describe('a slow (not failing) onExecuteDone of another plugin', () => {
   it('a coded client error (stored and replayed by the policy) is not run again on retry', async () => {
-    const { runs, resolvers } = schema();
-    const server = await startYoga({ typeDefs, resolvers, plugins: [slowAfterExecute], label: 'slow-done-coded' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({
+      typeDefs: payTypeDefs,
+      resolvers,
+      plugins: [slowAfterExecute],
+      label: 'slow-done-coded',
+    });
     const query = 'mutation { declined(amount: 5) { id } }';
     const first = await post(server, { query }, as('alice', '"slow-coded"'));
     expect(first.json.errors?.[0]?.extensions?.code).toBe('CARD_DECLINED');
@@ -59,8 +36,13 @@ describe('a slow (not failing) onExecuteDone of another plugin', () => {
   });
 
   it('a root resolver that returned is stored and replayed (not refused with 500 RESULT_NOT_STORED)', async () => {
-    const { runs, resolvers } = schema();
-    const server = await startYoga({ typeDefs, resolvers, plugins: [slowAfterExecute], label: 'slow-done-ok' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({
+      typeDefs: payTypeDefs,
+      resolvers,
+      plugins: [slowAfterExecute],
+      label: 'slow-done-ok',
+    });
     const query = 'mutation { pay(amount: 5) { id amount } }';
     const first = await post(server, { query }, as('alice', '"slow-ok"'));
     expect(first.json.data).toEqual({ pay: { id: 'p1', amount: 5 } });
@@ -73,7 +55,8 @@ describe('a slow (not failing) onExecuteDone of another plugin', () => {
 
 describe('an execution timeout wrapper (another plugin) that gives up while the root resolver still runs', () => {
   it('does not free the key while the body is still running: the client retry does not run it a second time', async () => {
-    let runs = 0;
+    // A slow payment provider: the charge is being made.
+    const { runs, resolvers } = payResolvers({ before: () => sleep(800) });
     const executionTimeout: Plugin = {
       onExecute({ executeFn, setExecuteFn }) {
         setExecuteFn((args) =>
@@ -87,24 +70,16 @@ describe('an execution timeout wrapper (another plugin) that gives up while the 
       },
     };
     const server = await startYoga({
-      typeDefs,
+      typeDefs: payTypeDefs,
+      resolvers,
       label: 'exec-timeout',
       plugins: [executionTimeout],
-      resolvers: {
-        Mutation: {
-          pay: async (_: unknown, { amount }: { amount: number }) => {
-            runs++;
-            await sleep(800); // a slow payment provider: the charge is being made
-            return { id: `p${runs}`, amount };
-          },
-        },
-      },
     });
     const query = 'mutation { pay(amount: 5) { id amount } }';
     const first = await post(server, { query }, as('alice', '"timeout-1"'));
     expect(first.json.errors?.length).toBeGreaterThan(0); // timed out
     const retry = await post(server, { query }, as('alice', '"timeout-1"')); // the client retries at once
-    expect(runs).toBe(1); // the first body is still running: a retry must get 409, not a second charge
+    expect(runs.pay).toBe(1); // the first body is still running: a retry must get 409, not a second charge
     expect(retry.json.data ?? null).toBeNull();
     await sleep(1_000);
   });

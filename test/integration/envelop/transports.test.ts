@@ -13,30 +13,12 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { useIdempotency, type GraphQLIdempotencyContext } from '../../../src/envelop/index.js';
 import { as, createTestYoga, onClose, post, redisStore, serveYoga, startYoga } from '../../support/servers/yoga.js';
-
-const typeDefs = /* GraphQL */ `
-  type Query {
-    ping: String
-  }
-  type Payment {
-    id: ID!
-    amount: Int!
-    ref: String
-  }
-  type Mutation {
-    pay(amount: Int!, idempotencyKey: String): Payment!
-  }
-`;
+import { payResolvers, payTypeDefs } from '../../support/servers/payments.js';
 
 describe('Yoga over SSE (Accept: text/event-stream)', () => {
   it('a keyed mutation runs once and its retry is the replay', async () => {
-    let runs = 0;
-    const server = await startYoga({
-      transport: 'http',
-      typeDefs,
-      label: 'sse',
-      resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs}`, amount }) } },
-    });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ transport: 'http', typeDefs: payTypeDefs, label: 'sse', resolvers });
     const send = async () => {
       const response = await fetch(server.url, {
         method: 'POST',
@@ -49,13 +31,13 @@ describe('Yoga over SSE (Accept: text/event-stream)', () => {
     const retry = await send();
     expect(first).toContain('"p1"');
     expect(retry).toContain('"replayed":true');
-    expect(runs).toBe(1);
+    expect(runs.pay).toBe(1);
   });
 });
 
 describe('persisted operations resolved in onParams (documentId → query text)', () => {
   it('the same documentId and variables replay; another documentId with the same key is 422', async () => {
-    let runs = 0;
+    const { runs, resolvers } = payResolvers();
     const documents: Record<string, string> = {
       small: 'mutation ($a: Int!) { pay(amount: $a) { id amount } }',
       large: 'mutation ($a: Int!) { pay(amount: $a) { id amount ref } }',
@@ -68,12 +50,10 @@ describe('persisted operations resolved in onParams (documentId → query text)'
     };
     const server = await startYoga({
       transport: 'http',
-      typeDefs,
+      typeDefs: payTypeDefs,
       label: 'persisted',
       plugins: [persisted],
-      resolvers: {
-        Mutation: { pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs}`, amount, ref: 'r' }) },
-      },
+      resolvers,
     });
     const send = (documentId: string) =>
       post(server, { extensions: { documentId }, variables: { a: 3 } }, as('alice', '"persisted-1"'));
@@ -83,30 +63,22 @@ describe('persisted operations resolved in onParams (documentId → query text)'
     expect(retry.json.extensions).toEqual({ idempotency: { replayed: true } });
     const other = await send('large');
     expect(other.json.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_PARAMETER_MISMATCH');
-    expect(runs).toBe(1);
+    expect(runs.pay).toBe(1);
   });
 });
 
 describe('Yoga graphql-ws (documented integration): the connection dies while the mutation runs', () => {
   it('the key is not left locked, and a retry on a new connection replays (one run)', async () => {
-    let runs = 0;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    const { runs, resolvers } = payResolvers({ before: () => gate });
     interface WsCtx {
       user?: string;
       idempotency?: GraphQLIdempotencyContext;
     }
     const yoga = createTestYoga<WsCtx>({
-      typeDefs,
-      resolvers: {
-        Mutation: {
-          pay: async (_: unknown, { amount }: { amount: number }) => {
-            runs++;
-            await gate;
-            return { id: `p${runs}`, amount };
-          },
-        },
-      },
+      typeDefs: payTypeDefs,
+      resolvers,
       idempotency: { store: redisStore('ws'), scope: (ctx) => ctx.user },
     });
     const served = await serveYoga(yoga, {
@@ -131,7 +103,7 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
       retryAttempts: 0,
     });
     void send(first).catch(() => undefined);
-    await expect.poll(() => runs).toBe(1);
+    await expect.poll(() => runs.pay).toBe(1);
     await first.dispose(); // the connection is gone while the body runs
     release();
 
@@ -145,7 +117,7 @@ describe('Yoga graphql-ws (documented integration): the connection dies while th
       .poll(async () => (await send(second)).extensions, { timeout: 3_000 })
       .toEqual({ idempotency: { replayed: true } });
     await second.dispose();
-    expect(runs).toBe(1);
+    expect(runs.pay).toBe(1);
   });
 });
 
@@ -158,7 +130,7 @@ describe('plain envelop() executor with one context object per worker (a service
     const gates: (() => void)[] = [];
     const seen: Record<number, { key: string | undefined; ref: string }> = {};
     const schema = createSchema<JobCtx>({
-      typeDefs,
+      typeDefs: payTypeDefs,
       resolvers: {
         Mutation: {
           pay: async (_: unknown, { amount }: { amount: number }, ctx: JobCtx) => {
@@ -214,11 +186,8 @@ describe('plain envelop() executor with a frozen (immutable) context object', ()
       userId: string;
       jobKey: string;
     }
-    let runs = 0;
-    const schema = createSchema<JobCtx>({
-      typeDefs,
-      resolvers: { Mutation: { pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs}`, amount }) } },
-    });
+    const { runs, resolvers } = payResolvers();
+    const schema = createSchema<JobCtx>({ typeDefs: payTypeDefs, resolvers });
     const getEnveloped = envelop({
       plugins: [
         useEngine({ parse, validate, execute, subscribe, specifiedRules }),
@@ -247,7 +216,7 @@ describe('plain envelop() executor with a frozen (immutable) context object', ()
     await new Promise((resolve) => setTimeout(resolve, 900)); // three leases
     const again = await run({ userId: 'billing', jobKey: 'frozen-job-1' });
     expect(again.errors?.[0]?.extensions?.code).not.toBe('IDEMPOTENCY_CONCURRENT_REQUEST');
-    expect(again.data).toEqual({ pay: { id: `p${runs}`, amount: 4 } });
-    expect(runs).toBe(1);
+    expect(again.data).toEqual({ pay: { id: `p${runs.pay}`, amount: 4 } });
+    expect(runs.pay).toBe(1);
   });
 });

@@ -9,41 +9,13 @@ import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { useIdempotency } from '../../../src/envelop/index.js';
 import { createMemoryStore } from '../../../src/stores/memory.js';
+import { payResolvers, payTypeDefs } from '../../support/servers/payments.js';
 import { as, codes, post, startYoga, type Ctx } from '../../support/servers/yoga.js';
-
-const typeDefs = /* GraphQL */ `
-  type Query {
-    ping: String
-  }
-  type Payment {
-    id: ID!
-    amount: Int!
-  }
-  type Mutation {
-    pay(amount: Int!): Payment!
-    "Nullable, returns null when nothing was due: the body ran anyway."
-    settle(amount: Int!): Payment
-  }
-`;
-
-function payments() {
-  const runs = { pay: 0, settle: 0 };
-  const resolvers = {
-    Mutation: {
-      pay: (_: unknown, { amount }: { amount: number }) => ({ id: `p${++runs.pay}`, amount }),
-      settle: () => {
-        runs.settle++;
-        return null; // the settlement ran (side effect done); nothing to return
-      },
-    },
-  };
-  return { runs, resolvers };
-}
 
 describe('batched HTTP requests (Yoga batching) carrying one key header', () => {
   it('two identical operations under one header key: both refused (IDEMPOTENCY_KEY_INVALID), nothing runs; the retry of the batch too', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'batch-same' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, yoga: { batching: true }, label: 'batch-same' });
     const op = { query: 'mutation { pay(amount: 3) { id amount } }' };
     const answer = await post(server, [op, op], as('alice', '"batch-1"'));
     const retry = await post(server, [op, op], as('alice', '"batch-1"'));
@@ -59,8 +31,8 @@ describe('batched HTTP requests (Yoga batching) carrying one key header', () => 
   });
 
   it('two different inputs under one header key: both refused, nothing runs (no result handed to the other)', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'batch-diff' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, yoga: { batching: true }, label: 'batch-diff' });
     const answer = await post(
       server,
       [{ query: 'mutation { pay(amount: 3) { id amount } }' }, { query: 'mutation { pay(amount: 4) { id amount } }' }],
@@ -74,8 +46,8 @@ describe('batched HTTP requests (Yoga batching) carrying one key header', () => 
   });
 
   it('a batch of one operation under a header key is keyed by it: runs once, the retry replays', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, yoga: { batching: true }, label: 'batch-one' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, yoga: { batching: true }, label: 'batch-one' });
     const op = { query: 'mutation { pay(amount: 3) { id amount } }' };
     const first = await post(server, [op], as('alice', '"batch-3"'));
     const retry = await post(server, [op], as('alice', '"batch-3"'));
@@ -87,8 +59,8 @@ describe('batched HTTP requests (Yoga batching) carrying one key header', () => 
 
 describe('operation shape: aliases, fragments at the root, __typename, operationName', () => {
   it('aliased root fields through a root fragment run once per execution, replay in full, and a changed fragment is 422', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, label: 'shape' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, label: 'shape' });
     const query = (amount: number) =>
       `mutation M { __typename a: pay(amount: 1) { id } ...F } fragment F on Mutation { b: pay(amount: ${amount}) { id amount __typename } }`;
     const first = await post(server, { query: query(2), operationName: 'M' }, as('alice', '"shape-1"'));
@@ -102,8 +74,8 @@ describe('operation shape: aliases, fragments at the root, __typename, operation
   });
 
   it('operationName picks another mutation of the same document: 422, not a replay of the other one', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, label: 'opname' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, label: 'opname' });
     const query = 'mutation Small { pay(amount: 1) { id amount } } mutation Big { pay(amount: 1000) { id amount } }';
     await post(server, { query, operationName: 'Small' }, as('alice', '"opname-1"'));
     const big = await post(server, { query, operationName: 'Big' }, as('alice', '"opname-1"'));
@@ -114,8 +86,8 @@ describe('operation shape: aliases, fragments at the root, __typename, operation
 
 describe('variables that fail coercion', () => {
   it('claim nothing for longer than the request: the same key then runs once with valid variables', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, label: 'coercion' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, label: 'coercion' });
     const query = 'mutation ($amount: Int!) { pay(amount: $amount) { id amount } }';
     const bad = await post(server, { query, variables: { amount: 'lots' } }, as('alice', '"coerce-1"'));
     expect(bad.json.errors?.length).toBeGreaterThan(0);
@@ -129,7 +101,7 @@ describe('variables that fail coercion', () => {
 
 describe('plugins that answer early', () => {
   it('a plugin added with addPlugin by a plugin listed after ours, answering in onExecute, leaves no key locked, and nothing ran', async () => {
-    const { runs, resolvers } = payments();
+    const { runs, resolvers } = payResolvers();
     let limiting = true;
     const rateLimiter: Plugin = {
       onPluginInit({ addPlugin }) {
@@ -145,7 +117,7 @@ describe('plugins that answer early', () => {
         });
       },
     };
-    const server = await startYoga({ typeDefs, resolvers, pluginsAfter: [rateLimiter], label: 'early' });
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, pluginsAfter: [rateLimiter], label: 'early' });
     const query = 'mutation { pay(amount: 9) { id amount } }';
     const limited = await post(server, { query }, as('alice', '"early-1"'));
     expect(codes(limited.json)).toEqual(['RATE_LIMITED']);
@@ -158,8 +130,8 @@ describe('plugins that answer early', () => {
 
 describe('@defer hidden in a fragment of a nested field', () => {
   it('is refused up front for a keyed mutation, nothing runs', async () => {
-    const { runs, resolvers } = payments();
-    const server = await startYoga({ typeDefs, resolvers, plugins: [useDeferStream()], label: 'defer' });
+    const { runs, resolvers } = payResolvers();
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, plugins: [useDeferStream()], label: 'defer' });
     const query =
       'mutation { pay(amount: 1) { ...P } } fragment P on Payment { id ...Q } fragment Q on Payment { ... @defer { amount } }';
     const keyed = await post(server, { query }, as('alice', '"defer-1"'));
@@ -170,7 +142,7 @@ describe('@defer hidden in a fragment of a nested field', () => {
 
 describe('root resolver tracking', () => {
   it('a nullable root field whose resolver returned null is stored (it ran), even when a plugin hands execution a fresh context object', async () => {
-    const { runs, resolvers } = payments();
+    const { runs, resolvers } = payResolvers();
     // A plugin that gives execution its own context object (a per-execution child context, a
     // sanitised copy): the library's own comment says `rootReturned` covers "a plugin that replaced the context object".
     const freshContext: Plugin = {
@@ -178,7 +150,7 @@ describe('root resolver tracking', () => {
         setExecuteFn((args) => executeFn({ ...args, contextValue: { request: (args.contextValue as Ctx).request } }));
       },
     };
-    const server = await startYoga({ typeDefs, resolvers, plugins: [freshContext], label: 'fresh-ctx' });
+    const server = await startYoga({ typeDefs: payTypeDefs, resolvers, plugins: [freshContext], label: 'fresh-ctx' });
     const query = 'mutation { settle(amount: 5) { id } }';
     const first = await post(server, { query }, as('alice', '"settle-1"'));
     expect(first.json.data).toEqual({ settle: null });
@@ -187,12 +159,17 @@ describe('root resolver tracking', () => {
   });
 
   it('two useIdempotency instances (separate stores): a nullable root that returned null runs once', async () => {
-    const { runs, resolvers } = payments();
+    const { runs, resolvers } = payResolvers();
     const second = useIdempotency<Ctx>({
       store: createMemoryStore(),
       scope: (ctx) => ctx.request.headers.get('x-user'),
     });
-    const server = await startYoga({ typeDefs, resolvers, pluginsAfter: [second as Plugin], label: 'two-instances' });
+    const server = await startYoga({
+      typeDefs: payTypeDefs,
+      resolvers,
+      pluginsAfter: [second as Plugin],
+      label: 'two-instances',
+    });
     const query = 'mutation { settle(amount: 5) { id } }';
     await post(server, { query }, as('alice', '"two-1"'));
     const retry = await post(server, { query }, as('alice', '"two-1"'));
@@ -203,14 +180,14 @@ describe('root resolver tracking', () => {
 
 describe('identity (scope) values', () => {
   it('a scope function that returns a user object (not its id) never lets user B receive user A’s result', async () => {
-    const { runs, resolvers } = payments();
+    const { runs, resolvers } = payResolvers();
     // A JavaScript (or `any`-typed) context where the scope returns the user record instead of its id.
     const users: Record<string, { id: string; name: string }> = {
       alice: { id: 'u1', name: 'Alice' },
       bob: { id: 'u2', name: 'Bob' },
     };
     const server = await startYoga({
-      typeDefs,
+      typeDefs: payTypeDefs,
       resolvers,
       label: 'scope-object',
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -231,7 +208,7 @@ describe('identity (scope) values', () => {
 
 describe('a plugin that throws in onExecute, added with addPlugin by a plugin listed after useIdempotency (envelop inserts it before ours)', () => {
   it('leaves no key locked for longer than one lease once the request is gone', async () => {
-    const { runs, resolvers } = payments();
+    const { runs, resolvers } = payResolvers();
     let blocking = true;
     const guard: Plugin = {
       onPluginInit({ addPlugin }) {
@@ -244,7 +221,7 @@ describe('a plugin that throws in onExecute, added with addPlugin by a plugin li
       },
     };
     const server = await startYoga({
-      typeDefs,
+      typeDefs: payTypeDefs,
       resolvers,
       pluginsAfter: [guard],
       idempotency: { lease: 600 },

@@ -104,3 +104,59 @@ export function paymentsResolvers({ beforeResolve, httpHeaders = (headers) => he
   };
   return { runs, resolvers };
 }
+
+/**
+ * The smallest payments schema, for tests of one behaviour: `pay` returns `{ id: p<run>, amount }`,
+ * `declined` throws a coded client error after running, `settle` (nullable) returns null after
+ * running, a selected `receipt` throws.
+ */
+export const payTypeDefs = /* GraphQL */ `
+  type Query {
+    ping: String
+  }
+  type Receipt {
+    number: String!
+  }
+  type Payment {
+    id: ID!
+    amount: Int!
+    ref: String
+    "Throws: a child field that fails after the root resolver charged."
+    receipt: Receipt
+  }
+  type Mutation {
+    pay(amount: Int!, idempotencyKey: String): Payment!
+    "Throws a coded client error (CARD_DECLINED) after running."
+    declined(amount: Int!): Payment
+    "Nullable, returns null when nothing was due: the body ran anyway."
+    settle(amount: Int!): Payment
+  }
+`;
+
+/** The resolvers of `payTypeDefs` and `runs`, how often each mutation ran; `pay` awaits `before` (a slow provider) first. */
+export function payResolvers({ before }: { before?: () => Promise<unknown> } = {}) {
+  const runs = { pay: 0, declined: 0, settle: 0 };
+  const resolvers = {
+    Mutation: {
+      pay: async (_: unknown, { amount }: { amount: number }) => {
+        const run = ++runs.pay;
+        await before?.();
+        return { id: `p${run}`, amount, ref: 'r' };
+      },
+      declined: () => {
+        runs.declined++;
+        throw new GraphQLError('Card declined.', { extensions: { code: 'CARD_DECLINED' } });
+      },
+      settle: () => {
+        runs.settle++;
+        return null; // the settlement ran (side effect done); nothing to return
+      },
+    },
+    Payment: {
+      receipt: () => {
+        throw new Error('receipt printer on fire');
+      },
+    },
+  };
+  return { runs, resolvers };
+}
