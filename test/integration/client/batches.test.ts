@@ -1,17 +1,15 @@
 /**
- * Client helpers reusing keys across separate mutations, and a tRPC batch under one header
- * when the context exposes only `headers`.
+ * Client helpers reusing keys across separate mutations: one context object reused by two mutate()
+ * calls, one MutationObserver mutating twice. (A tRPC batch under one header with a `headers`-only
+ * context, once here, is a server test: trpc/batch.test.ts.)
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { ApolloClient, gql, HttpLink, InMemoryCache, ApolloLink } from '@apollo/client';
 import { MutationObserver, QueryClient } from '@tanstack/query-core';
-import { initTRPC } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { createIdempotencyLink } from '../../../src/apollo-client/index.js';
 import { idempotentMutationFn } from '../../../src/tanstack-query/index.js';
-import { idempotency } from '../../../src/trpc/index.js';
-import { serve, userOf } from '../../support/servers/trpc/servers.js';
-import { redisStore, startYogaUrl as startYoga } from '../../support/servers/yoga.js';
+import { startYogaUrl as startYoga } from '../../support/servers/yoga.js';
 
 const PAY = 'mutation Pay($amount: Int!) { pay(amount: $amount) }';
 
@@ -57,31 +55,5 @@ describe('TanStack Query: one MutationObserver (useMutation) mutating twice with
     const b = await observer.mutate(variables);
     expect([a, b]).toEqual([1, 2]);
     expect(runs.n).toBe(2);
-  });
-});
-
-describe('tRPC httpBatchLink-style batch under one Idempotency-Key header, the context exposing only `headers` (no req, no info)', () => {
-  it('no call of the batch is answered with another call’s result', async () => {
-    type C = { headers: Record<string, string | string[] | undefined>; user?: string };
-    const t = initTRPC.context<C>().create();
-    let runs = 0;
-    const router = t.router({
-      pay: t.procedure
-        .use(idempotency<C>({ store: redisStore('batch-headers'), scope: ({ ctx }) => ctx.user }))
-        .input((raw: unknown) => raw as { to: string })
-        .mutation(({ input }) => ({ run: ++runs, to: input.to })),
-    });
-    const url = await serve(router, ({ req }) => ({ headers: req.headers, user: userOf({ req }) }));
-    const response = await fetch(`${url}/pay,pay?batch=1`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-user': 'alice', 'idempotency-key': '"batch-1"' },
-      body: JSON.stringify({ 0: { to: 'bob' }, 1: { to: 'carol' } }),
-    });
-    const body = (await response.json()) as { result?: { data: { to: string } }; error?: unknown }[];
-    const tos = body.map((item) => item.result?.data.to);
-    // Every answered call carries its own recipient; the other is refused (documented), never bob's result for carol.
-    expect(tos[0] === undefined || tos[0] === 'bob').toBe(true);
-    expect(tos[1] === undefined || tos[1] === 'carol').toBe(true);
-    expect(runs).toBeLessThanOrEqual(1);
   });
 });

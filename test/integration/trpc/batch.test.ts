@@ -11,6 +11,7 @@ import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { createTestRouter, type TestRouter } from '../../support/servers/trpc/router.js';
 import {
   serve,
+  userOf,
   startExpressServer,
   startFetchServer,
   startStandaloneServer,
@@ -111,5 +112,21 @@ describe('idempotency() in an httpBatchLink batch of several calls', () => {
 
     expect(outcomes).toEqual([refused, refused]);
     expect(app.probe.runs('pay')).toBe(0);
+  });
+
+  it("answers no call with another call's result when the context exposes only `headers` (no req, no info)", async () => {
+    const app = newApp();
+    const url = await serve(app.router, ({ req }) => ({ headers: req.headers, user: userOf({ req }) }));
+    const client = batchClient(url, { 'x-user': 'alice', 'idempotency-key': '"batch-1"' });
+
+    const outcomes = await settle([client.pay.mutate({ amount: 5 }), client.pay.mutate({ amount: 6 })]);
+
+    // The batch is out of sight here: a call runs under the header's key or is refused (documented),
+    // never answered with the other call's result.
+    outcomes.forEach((outcome, index) => {
+      if (outcome.ok) expect(outcome.ok.amount).toBe([5, 6][index]);
+      else expect(outcome.idempotency).toEqual({ code: expect.stringMatching(/^IDEMPOTENCY_/) });
+    });
+    expect(app.probe.runs('pay')).toBeLessThanOrEqual(1);
   });
 });

@@ -8,7 +8,9 @@
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
-import { counter, makeT, redisStore, serve, type Ctx } from '../../support/servers/trpc/servers.js';
+import { redisStore, serve } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT, type Ctx } from '../../support/servers/trpc/t.js';
 
 async function post(url: string, path: string, body: BodyInit, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, { method: 'POST', headers, body });
@@ -88,7 +90,7 @@ superjson.registerCustom<Amount, string>(
 describe('a class instance sent through a superjson custom transformer', () => {
   it('a class with private state and no toJSON() sent through a superjson custom transformer: refused with 400, never 5 € answered for 5 000 €', async () => {
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const router = t.router({
       transfer: t.procedure
         .use(idempotency<Ctx>({ store: redisStore('rb-money'), scope: ({ ctx }) => ctx.user }))
@@ -112,7 +114,7 @@ describe('a class instance sent through a superjson custom transformer', () => {
 
   it('the same value type with a toJSON(): 5 € and 5 000 € under one key are told apart (422), the same amount replays', async () => {
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const router = t.router({
       transfer: t.procedure
         .use(idempotency<Ctx>({ store: redisStore('rb-json-money'), scope: ({ ctx }) => ctx.user }))

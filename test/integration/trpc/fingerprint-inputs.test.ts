@@ -9,7 +9,9 @@ import { octetInputParser } from '@trpc/server/http';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
-import { counter, makeT, redisStore, serve, type Ctx } from '../../support/servers/trpc/servers.js';
+import { redisStore, serve } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT, type Ctx } from '../../support/servers/trpc/t.js';
 
 /** POSTs one tRPC mutation with a superjson body. */
 async function post(url: string, path: string, input: unknown, headers: Record<string, string>) {
@@ -28,7 +30,7 @@ async function post(url: string, path: string, input: unknown, headers: Record<s
 describe('fingerprint of tRPC inputs', () => {
   it('octet-stream (File / Blob / Uint8Array through httpLink): the stream cannot be fingerprinted, so a keyed call is refused with 400 — never a replay of another file', async () => {
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const router = t.router({
       avatar: t.procedure
         .use(idempotency<Ctx>({ store: redisStore('rb-octet'), scope: ({ ctx }) => ctx.user }))
@@ -71,7 +73,7 @@ describe('fingerprint of tRPC inputs', () => {
   // A1b (two streams) and A4 (the fingerprint of a shared 1 MB string) are regression tests in test/core/fingerprint-values.test.ts.
   it('an Error input (superjson sends name, message and cause): inputs differing only in the cause must not fingerprint equal', async () => {
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const router = t.router({
       report: t.procedure
         .use(idempotency<Ctx>({ store: redisStore('rb-error-input'), scope: ({ ctx }) => ctx.user }))
@@ -108,7 +110,7 @@ describe('fingerprint of tRPC inputs', () => {
     superjson.registerSymbol(CREDIT, 'rb-credit');
     superjson.registerSymbol(DEBIT, 'rb-debit');
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const router = t.router({
       book: t.procedure
         .use(idempotency<Ctx>({ store: redisStore('rb-symbol'), scope: ({ ctx }) => ctx.user }))
@@ -163,7 +165,7 @@ describe('fingerprint of tRPC inputs', () => {
 describe('identity and carriers in tRPC', () => {
   it('a scope function that returns the user object instead of its id (ctx is `any` by default) must not merge users', async () => {
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const store = redisStore('rb-scope-object');
     const router = t.router({
       // `idempotency()` without a type argument: ctx is `any`, so this compiles.

@@ -5,11 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
 import { clientFor, rejection } from '../../support/servers/trpc/client.js';
-import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT } from '../../support/servers/trpc/t.js';
 
 function app() {
   const t = makeT();
-  const runs = counter();
+  const runs = createProbe();
   const idempotent = idempotency({ store: redisStore('trpc-header-case'), scope: ({ ctx }) => ctx.user });
   const router = t.router({
     pay: t.procedure

@@ -11,13 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { idempotency } from '../../../src/trpc/index.js';
 import { clientFor, rejection } from '../../support/servers/trpc/client.js';
-import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT } from '../../support/servers/trpc/t.js';
 
 const schema = z.object({ amount: z.number().positive() });
 
 function app() {
   const t = makeT();
-  const runs = counter();
+  const runs = createProbe();
   const idempotent = idempotency({ store: redisStore('trpc-input'), scope: ({ ctx }) => ctx.user });
   const count = (name: string) => runs.ran(name);
   const nested = t.router({

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src/stores/memory.js';
 import { idempotency } from '../../../src/trpc/index.js';
 import { clientFor, rejection } from '../../support/servers/trpc/client.js';
-import { makeT, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { serve, userOf } from '../../support/servers/trpc/servers.js';
+import { makeT } from '../../support/servers/trpc/t.js';
 
 describe('a malformed key in a carrier other than the header', () => {
   it('an input field key holding a number is refused with 400, nothing runs', async () => {

@@ -7,11 +7,13 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { idempotency } from '../../../src/trpc/index.js';
 import { clientFor, rejection } from '../../support/servers/trpc/client.js';
-import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT } from '../../support/servers/trpc/t.js';
 
 function app() {
   const t = makeT();
-  const runs = counter();
+  const runs = createProbe();
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => (release = resolve));
   let started: () => void = () => {};

@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../../src/stores/memory.js';
 import { idempotency } from '../../../src/trpc/index.js';
 import { clientFor, rejection } from '../../support/servers/trpc/client.js';
-import { counter, makeT, redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { redisStore, serve, userOf } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT } from '../../support/servers/trpc/t.js';
 
 /** The context shapes a `createContext` may return: the request, its plain headers, its headers and `info`. */
 const contexts = {
@@ -25,7 +27,7 @@ const contexts = {
 
 function app() {
   const t = makeT();
-  const runs = counter();
+  const runs = createProbe();
   const idempotent = idempotency({ store: redisStore('trpc-nested'), scope: ({ ctx }) => ctx.user });
   const mutation = t.procedure.use(idempotent);
   const writes: number[] = [];
@@ -193,7 +195,7 @@ describe('nested createCaller calls inside a keyed HTTP call', () => {
 describe('a server-side call (createCaller) whose context carries the request headers', () => {
   function payApp() {
     const t = makeT();
-    const runs = counter();
+    const runs = createProbe();
     const router = t.router({
       pay: t.procedure
         .use(idempotency({ store: redisStore('trpc-server-side'), scope: ({ ctx }) => ctx.user }))

@@ -3,19 +3,15 @@
  * connection, so an Idempotency-Key there is never one call's key; the input field is, per user.
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { idempotency } from '../../../src/trpc/index.js';
-import {
-  counter,
-  makeT,
-  redisStore,
-  sleep,
-  startWebSocketServer,
-  type Ctx,
-} from '../../support/servers/trpc/servers.js';
+import { redisStore, startWebSocketServer } from '../../support/servers/trpc/servers.js';
+import { createProbe } from '../../support/servers/trpc/probe.js';
+import { makeT, type Ctx } from '../../support/servers/trpc/t.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(async () => {
@@ -26,7 +22,7 @@ afterAll(async () => {
 describe('a key in the WebSocket handshake', () => {
   it("wsLink: the handshake header is never a call's key, the input field is; two users with one key never share, retries replay", async () => {
     const t = makeT();
-    const probe = counter();
+    const probe = createProbe();
     const router = t.router({
       pay: t.procedure
         .use(idempotency<Ctx>({ store: redisStore('rb-ws'), scope: ({ ctx }) => ctx.user }))

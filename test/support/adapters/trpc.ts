@@ -22,7 +22,8 @@ import type { IdempotencyEventHandler } from '../../../src/core/events.js';
 import type { ConcurrentPolicy } from '../../../src/core/options.js';
 import type { IdempotencyStore } from '../../../src/core/store.js';
 import { idempotency } from '../../../src/trpc/index.js';
-import { makeT, startStandaloneServer, startWebSocketServer } from '../servers/trpc/servers.js';
+import { startStandaloneServer, startWebSocketServer } from '../servers/trpc/servers.js';
+import { makeT } from '../servers/trpc/t.js';
 import { observeStore, type Ledger } from './ledger.js';
 import {
   lost,

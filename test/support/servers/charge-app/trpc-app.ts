@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TRPCError } from '@trpc/server';
 import type { IdempotencyOptions } from '../../../../src/core/options.js';
 import { idempotency } from '../../../../src/trpc/index.js';
-import { makeT } from '../trpc/servers.js';
+import { makeT } from '../trpc/t.js';
 import { isReportSize, type Ledger } from './ledger.js';
 
 export interface TrpcContext {

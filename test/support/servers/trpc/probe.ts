@@ -2,8 +2,8 @@
 export interface Probe {
   /** How often each procedure body ran, by path. */
   runs(path: string): number;
-  /** Records one run of `path`. */
-  ran(path: string): void;
+  /** Records one run of `path`; returns how often it ran, this run included. */
+  ran(path: string): number;
   /** Makes the next run of a holding procedure wait until `release()`; `started` resolves once it runs. */
   hold(): { started: Promise<void>; release(): void };
   /** Awaited by holding procedures. */
@@ -15,7 +15,11 @@ export function createProbe(): Probe {
   let pending: { start(): void; released: Promise<void> } | undefined;
   return {
     runs: (path) => counts.get(path) ?? 0,
-    ran: (path) => void counts.set(path, (counts.get(path) ?? 0) + 1),
+    ran(path) {
+      const count = (counts.get(path) ?? 0) + 1;
+      counts.set(path, count);
+      return count;
+    },
     hold() {
       const started = deferred();
       const released = deferred();

@@ -1,13 +1,7 @@
-import { initTRPC } from '@trpc/server';
-import superjson from 'superjson';
 import type { IdempotencyStore } from '../../../../src/core/store.js';
-import {
-  idempotency,
-  idempotencyErrorData,
-  type IdempotencyMeta,
-  type TrpcIdempotencyOptions,
-} from '../../../../src/trpc/index.js';
+import { idempotency, type TrpcIdempotencyOptions } from '../../../../src/trpc/index.js';
 import { createProbe } from './probe.js';
+import { makeT } from './t.js';
 
 /** What the test servers' `createContext` returns: the caller and whatever the adapter exposes. */
 export interface TestContext {
@@ -31,16 +25,7 @@ const parsePayment = (raw: unknown) => raw as { amount: number; idempotencyKey?:
 /** A router with the superjson transformer whose mutations are all idempotent; `probe` counts their runs. The error policy's cases are in policy-router.ts. */
 export function createTestRouter(options: TestRouterOptions) {
   const probe = createProbe();
-  const t = initTRPC
-    .context<TestContext>()
-    .meta<IdempotencyMeta>()
-    .create({
-      transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({
-        ...shape,
-        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
-      }),
-    });
+  const t = makeT<TestContext>();
   const idempotent = idempotency<TestContext>({ scope: ({ ctx }) => ctx.user, ...options });
   const mutation = t.procedure.use(idempotent);
 

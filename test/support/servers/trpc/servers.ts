@@ -6,16 +6,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { initTRPC, type AnyTRPCRouter } from '@trpc/server';
+import type { AnyTRPCRouter } from '@trpc/server';
 import { createHTTPHandler, type CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { applyWSSHandler, type CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import express from 'express';
-import superjson from 'superjson';
 import { afterAll } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { idempotencyErrorData, type IdempotencyMeta } from '../../../../src/trpc/index.js';
 
 export { redisStore } from '../../redis/client.js';
 
@@ -220,41 +218,3 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? value : undefined;
 }
-
-// The superjson standalone server of the review suites: one `Ctx` (`user` from `x-user`, `req`, `res`).
-
-/** The context `serve` gives every call. */
-export interface Ctx {
-  user: string | undefined;
-  req?: unknown;
-  res?: unknown;
-}
-
-/** tRPC with superjson and the idempotency error data in every error shape. */
-export function makeT<C extends object = Ctx>() {
-  return initTRPC
-    .context<C>()
-    .meta<IdempotencyMeta>()
-    .create({
-      transformer: superjson,
-      errorFormatter: ({ shape, error }) => ({
-        ...shape,
-        data: { ...shape.data, idempotency: idempotencyErrorData(error) },
-      }),
-    });
-}
-
-/** Counts runs per name. */
-export function counter() {
-  const runs = new Map<string, number>();
-  return {
-    ran(name: string): number {
-      const n = (runs.get(name) ?? 0) + 1;
-      runs.set(name, n);
-      return n;
-    },
-    runs: (name: string) => runs.get(name) ?? 0,
-  };
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
