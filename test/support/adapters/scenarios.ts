@@ -204,37 +204,47 @@ interface Sent {
   returned: unknown;
 }
 
-/**
- * A scenario on one key, probed afterwards: `sends` sends `call` (with `overrides`) through the row's
- * transport to the `mode` server; the cell records the runs and what the answers were; `expectSent`
- * asserts, then no problem may remain.
- */
-async function oneKey(
-  row: Row,
-  cell: Cell,
-  env: Env,
-  id: string,
-  call: Call,
-  sends: (send: (overrides?: Partial<Call>) => Promise<Answer>) => Promise<Answer[]>,
-  expectSent: (sent: Sent, transport: Transport) => void,
-  { mode = 'reject', onPurpose }: { mode?: 'reject' | 'wait'; onPurpose?: string } = {},
-): Promise<void> {
-  const t = mode === 'reject' ? row.transport : row.waiting;
-  await withProbes(
-    row,
+/** A scenario on one key, probed afterwards. */
+interface OneKey {
+  id: string;
+  title: string;
+  /** The call, of a fresh key. */
+  call(row: Row): Call;
+  /** Sends the call (with `overrides`) through the row's transport to the `mode` server. */
+  sends(send: (overrides?: Partial<Call>) => Promise<Answer>, env: Env): Promise<Answer[]>;
+  /** Asserts what was sent; then no problem may remain. */
+  expectSent(sent: Sent, transport: Transport): void;
+  /** The server the call goes to. Defaults to `reject`. */
+  mode?: 'reject' | 'wait';
+  /** Why the body may run more than once, for the report. */
+  onPurpose?: string;
+}
+
+/** The scenario of `spec`: the cell records the runs and what the answers were before anything is asserted. */
+function oneKey({ id, title, call: callOf, sends, expectSent, mode = 'reject', onPurpose }: OneKey): Scenario {
+  return {
     id,
-    env,
-    [call],
-    async () => {
-      const answers = await sends((overrides) => send(t, { ...call, ...overrides }, cell));
-      const runs = runsOf(env, t, call);
-      cell.executions(runs, onPurpose);
-      cell.seen = labels(t, answers);
-      expectSent({ answers, runs, returned: returnedOf(env, t, call)[0] }, t);
-      expect(cell.problems).toEqual([]);
+    title,
+    async run(row, cell, env) {
+      const t = mode === 'reject' ? row.transport : row.waiting;
+      const call = callOf(row);
+      await withProbes(
+        row,
+        id,
+        env,
+        [call],
+        async () => {
+          const answers = await sends((overrides) => send(t, { ...call, ...overrides }, cell), env);
+          const runs = runsOf(env, t, call);
+          cell.executions(runs, onPurpose);
+          cell.seen = labels(t, answers);
+          expectSent({ answers, runs, returned: returnedOf(env, t, call)[0] }, t);
+          expect(cell.problems).toEqual([]);
+        },
+        mode,
+      );
     },
-    mode,
-  );
+  };
 }
 
 /** `count` sends, one after the other. */
@@ -262,24 +272,17 @@ const expectAllRefused =
 
 /** The scenarios every row runs. */
 export const commonScenarios: Scenario[] = [
-  {
+  oneKey({
     id: '1',
     title: 'first request runs once; 3 retries with the same key replay the identical result',
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        '1',
-        payment(row, 'retry'),
-        (send) => inTurn(4, send),
-        ({ answers, runs, returned }, t) => {
-          expect(runs).toBe(1);
-          expectFirstRun(t, answers[0]!);
-          for (const retry of answers.slice(1)) expectReplayOf(t, retry, returned);
-        },
-      ),
-  },
+    call: (row) => payment(row, 'retry'),
+    sends: (send) => inTurn(4, send),
+    expectSent: ({ answers, runs, returned }, t) => {
+      expect(runs).toBe(1);
+      expectFirstRun(t, answers[0]!);
+      for (const retry of answers.slice(1)) expectReplayOf(t, retry, returned);
+    },
+  }),
   {
     id: '1d',
     title: 'response dropped while the body runs (client aborts); the retry replays what the body returned',
@@ -344,56 +347,35 @@ export const commonScenarios: Scenario[] = [
       });
     },
   },
-  {
+  oneKey({
     id: '4',
     title: 'same key, other input — refused as a parameter mismatch, nothing runs; the original still replays',
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        '4',
-        payment(row, 'mismatch'),
-        async (send) => [await send(), await send({ amount: 11 }), await send()],
-        expectMismatchBetween,
-      ),
-  },
-  {
+    call: (row) => payment(row, 'mismatch'),
+    sends: async (send) => [await send(), await send({ amount: 11 }), await send()],
+    expectSent: expectMismatchBetween,
+  }),
+  oneKey({
     id: '5',
     title:
       'body throws unexpectedly: the key is freed, the retry runs (2 runs on purpose); once it returned, no retry re-runs it',
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        '5',
-        payment(row, 'thrown', { op: 'flaky' }),
-        (send) => inTurn(3, send),
-        ({ answers: [failed, retried, again], runs, returned }, t) => {
-          expect(failed!.kind, JSON.stringify(failed)).toBe('failed');
-          expect(runs).toBe(2);
-          expectFirstRun(t, retried!);
-          expectReplayOf(t, again!, returned);
-        },
-        { onPurpose: 'on purpose' },
-      ),
-  },
-  {
+    call: (row) => payment(row, 'thrown', { op: 'flaky' }),
+    sends: (send) => inTurn(3, send),
+    expectSent: ({ answers: [failed, retried, again], runs, returned }, t) => {
+      expect(failed!.kind, JSON.stringify(failed)).toBe('failed');
+      expect(runs).toBe(2);
+      expectFirstRun(t, retried!);
+      expectReplayOf(t, again!, returned);
+    },
+    onPurpose: 'on purpose',
+  }),
+  oneKey({
     id: 'A',
     title:
       'a keyed request without caller identity (no user header / connection param), twice — refused as unauthorized, nothing runs',
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        'A',
-        payment(row, 'anonymous', { user: '' }),
-        (send) => inTurn(2, send),
-        expectAllRefused('unauthorized'),
-      ),
-  },
+    call: (row) => payment(row, 'anonymous', { user: '' }),
+    sends: (send) => inTurn(2, send),
+    expectSent: expectAllRefused('unauthorized'),
+  }),
 ];
 
 async function concurrent(row: Row, cell: Cell, env: Env, mode: 'reject' | 'wait'): Promise<void> {
@@ -524,20 +506,13 @@ export const batchScenarios: Scenario[] = [
 
 /** The FormData row: the fingerprint covers the form's content, files included. */
 export const formScenarios: Scenario[] = [
-  {
+  oneKey({
     id: 'F',
     title: 'two different forms with the same key (same fields, another file) — refused as a mismatch, nothing runs',
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        'F',
-        payment(row, 'form', { amount: 5, receipt: 'receipt A' }),
-        async (send) => [await send(), await send({ receipt: 'receipt B' }), await send()],
-        expectMismatchBetween,
-      ),
-  },
+    call: (row) => payment(row, 'form', { amount: 5, receipt: 'receipt A' }),
+    sends: async (send) => [await send(), await send({ receipt: 'receipt B' }), await send()],
+    expectSent: expectMismatchBetween,
+  }),
 ];
 
 /**
@@ -545,35 +520,23 @@ export const formScenarios: Scenario[] = [
  * so nothing runs and the key is never taken; scenario 6 then sends the same key without @defer.
  */
 export const deferScenarios: Scenario[] = [
-  {
+  oneKey({
     id: '1',
     title: 'keyed @defer sent and retried 3 times: refused every time (400), nothing runs',
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        '1',
-        payment(row, 'retry'),
-        (send) => inTurn(4, send),
-        expectAllRefused('stream-unsupported'),
-      ),
-  },
-  ...(['2', '2w'] as const).map((id): Scenario => ({
-    id,
-    title: `N concurrent keyed @defer requests (${id === '2' ? 'reject' : 'wait'}): all refused, nothing runs`,
-    run: (row, cell, env) =>
-      oneKey(
-        row,
-        cell,
-        env,
-        id,
-        payment(row, `concurrent-${id}`),
-        (send) => Promise.all(Array.from({ length: env.concurrency }, () => send())),
-        expectAllRefused('stream-unsupported'),
-        { mode: id === '2' ? 'reject' : 'wait' },
-      ),
-  })),
+    call: (row) => payment(row, 'retry'),
+    sends: (send) => inTurn(4, send),
+    expectSent: expectAllRefused('stream-unsupported'),
+  }),
+  ...(['2', '2w'] as const).map((id) =>
+    oneKey({
+      id,
+      title: `N concurrent keyed @defer requests (${id === '2' ? 'reject' : 'wait'}): all refused, nothing runs`,
+      call: (row) => payment(row, `concurrent-${id}`),
+      sends: (send, env) => Promise.all(Array.from({ length: env.concurrency }, () => send())),
+      expectSent: expectAllRefused('stream-unsupported'),
+      mode: id === '2' ? 'reject' : 'wait',
+    }),
+  ),
   {
     id: '3',
     title: 'two users, same key, keyed @defer: both refused, nothing runs',

@@ -165,6 +165,15 @@ function perUser<T>(create: (user: string) => T): (user: string) => T {
   };
 }
 
+/** A tRPC transport: results keep their types (superjson); `marksReplay` where each call has a response of its own. */
+const trpcTransport = (
+  name: string,
+  server: Pick<TrpcServer, 'answered'>,
+  marksReplay: boolean,
+  send: Transport['send'],
+  operation: Transport['operation'] = (op) => op,
+): Transport => ({ name, marksReplay, typed: true, operation, answered: server.answered, send });
+
 /** Sends a call through `clientOf(user)`, its key in the `idempotencyKey` input field (no header: no replay mark). */
 const sendInputKeyed =
   (clientOf: (user: string) => TRPCClient<TrpcRouter>) =>
@@ -198,24 +207,17 @@ export function trpcHttp(name: string, server: TrpcServer): Transport {
       ],
     }),
   );
-  return {
-    name,
-    marksReplay: true,
-    typed: true,
-    operation: (op) => op,
-    answered: server.answered,
-    async send({ op, user, key, amount, signal }: Call) {
-      const client = clientOf(user);
-      const procedure = op === 'pay' ? client.pay : client.flaky;
-      const call = randomUUID();
-      try {
-        const value = await procedure.mutate({ amount }, { context: { idempotencyKey: key, call }, signal });
-        return answerOfValue(value, recording.responseOf(call));
-      } catch (error) {
-        return answerOfError(error, recording.responseOf(call));
-      }
-    },
-  };
+  return trpcTransport(name, server, true, async ({ op, user, key, amount, signal }: Call) => {
+    const client = clientOf(user);
+    const procedure = op === 'pay' ? client.pay : client.flaky;
+    const call = randomUUID();
+    try {
+      const value = await procedure.mutate({ amount }, { context: { idempotencyKey: key, call }, signal });
+      return answerOfValue(value, recording.responseOf(call));
+    } catch (error) {
+      return answerOfError(error, recording.responseOf(call));
+    }
+  });
 }
 
 /**
@@ -239,12 +241,7 @@ export function trpcBatch(name: string, server: TrpcServer): Transport & BatchSe
   );
   const send = sendInputKeyed(clientOf);
   return {
-    name,
-    marksReplay: false,
-    typed: true,
-    operation: (op) => op,
-    answered: server.answered,
-    send,
+    ...trpcTransport(name, server, false, send),
     async sendBatch(calls) {
       const before = recording.requests();
       const answers = await Promise.all(calls.map(send));
@@ -277,13 +274,11 @@ export function trpcFormData(name: string, server: TrpcServer): Transport {
       ],
     }),
   );
-  return {
+  return trpcTransport(
     name,
-    marksReplay: true,
-    typed: true,
-    operation: (op) => (op === 'pay' ? 'payForm' : 'flakyForm'),
-    answered: server.answered,
-    async send({ op, user, key, amount, receipt, signal }: Call) {
+    server,
+    true,
+    async ({ op, user, key, amount, receipt, signal }: Call) => {
       const client = clientOf(user);
       const procedure = op === 'pay' ? client.payForm : client.flakyForm;
       const call = randomUUID();
@@ -296,7 +291,8 @@ export function trpcFormData(name: string, server: TrpcServer): Transport {
         return answerOfError(error, recording.responseOf(call));
       }
     },
-  };
+    (op) => (op === 'pay' ? 'payForm' : 'flakyForm'),
+  );
 }
 
 /** `@trpc/client` wsLink over one WebSocket per user (the user in the connection params), the key in the input field. */
@@ -312,12 +308,7 @@ export function trpcWs(name: string, server: TrpcServer): Transport & { close():
     return createTRPCClient<TrpcRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
   });
   return {
-    name,
-    marksReplay: false,
-    typed: true,
-    operation: (op) => op,
-    answered: server.answered,
-    send: sendInputKeyed(clientOf),
+    ...trpcTransport(name, server, false, sendInputKeyed(clientOf)),
     close: async () => {
       await Promise.all(sockets.splice(0).map((socket) => socket.close()));
     },
