@@ -8,26 +8,13 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { as, codes, post, startYoga } from '../../support/servers/yoga.js';
-
-/** An immutable money value object; its state is private, as in many value-object libraries. */
-class Money {
-  readonly #cents: bigint;
-  constructor(cents: bigint) {
-    this.#cents = cents;
-  }
-  get cents(): bigint {
-    return this.#cents;
-  }
-  toString(): string {
-    return String(this.#cents);
-  }
-}
+import { Money } from '../../support/money.js';
 
 const MoneyScalar = new GraphQLScalarType({
   name: 'Money',
   parseValue: (value) => new Money(BigInt(value as string)),
   parseLiteral: (ast) => (ast.kind === Kind.STRING || ast.kind === Kind.INT ? new Money(BigInt(ast.value)) : null),
-  serialize: (value) => (value as Money).toString(),
+  serialize: (value) => String((value as Money).cents),
 });
 
 describe('fingerprint of custom scalar values (coerced variables)', () => {

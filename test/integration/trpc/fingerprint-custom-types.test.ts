@@ -11,6 +11,7 @@ import { idempotency } from '../../../src/trpc/index.js';
 import { redisStore, serve } from '../../support/servers/trpc/servers.js';
 import { createProbe } from '../../support/servers/trpc/probe.js';
 import { makeT, type Ctx } from '../../support/servers/trpc/t.js';
+import { Money } from '../../support/money.js';
 
 async function post(url: string, path: string, body: BodyInit, headers: Record<string, string>) {
   const response = await fetch(`${url}/${path}`, { method: 'POST', headers, body });
@@ -22,16 +23,6 @@ async function post(url: string, path: string, body: BodyInit, headers: Record<s
 }
 const json = (input: unknown) => JSON.stringify(superjson.serialize(input));
 
-/** A value type whose state is private, sent with a superjson custom transformer (as Temporal or money types are). */
-class Money {
-  readonly #cents: bigint;
-  constructor(cents: bigint) {
-    this.#cents = cents;
-  }
-  get cents(): bigint {
-    return this.#cents;
-  }
-}
 superjson.registerCustom<Money, string>(
   {
     isApplicable: (v): v is Money => v instanceof Money,

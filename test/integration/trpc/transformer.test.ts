@@ -10,19 +10,9 @@ import { rejection } from '../../support/servers/trpc/client.js';
 import { createProbe } from '../../support/servers/trpc/probe.js';
 import type { TestContext } from '../../support/servers/trpc/router.js';
 import { startStandaloneServer } from '../../support/servers/trpc/servers.js';
+import { Money } from '../../support/money.js';
 
 const redis = connectRedis();
-
-/** A value type whose state is private: superjson without a rule for it sends `{}`. */
-class Money {
-  readonly #cents: bigint;
-  constructor(cents: bigint) {
-    this.#cents = cents;
-  }
-  get cents(): bigint {
-    return this.#cents;
-  }
-}
 
 /** Another one, which no transformer here knows. */
 class Coupon {

@@ -14,6 +14,7 @@ import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyInputInvalidError } from '../../../src/core/errors.js';
 import { fingerprint, MAX_FINGERPRINT_SIZE } from '../../../src/core/fingerprint.js';
+import { Money } from '../../support/money.js';
 
 async function expectDistinct(values: unknown[]): Promise<void> {
   const fingerprints = await Promise.all(values.map((value) => fingerprint(value)));
@@ -52,15 +53,6 @@ describe('fingerprint: streams are refused (regression: every octet-stream input
 });
 
 describe('fingerprint: class instances (GraphQL custom scalars: private state hashed as empty)', () => {
-  class Money {
-    readonly #cents: bigint;
-    constructor(cents: bigint) {
-      this.#cents = cents;
-    }
-    get cents(): bigint {
-      return this.#cents;
-    }
-  }
   class JsonMoney extends Money {
     toJSON(): string {
       return `${this.cents} cents`;
