@@ -33,6 +33,20 @@ export interface PaymentControl {
   hold?: { gate: Promise<void>; written: () => void };
 }
 
+/** What a body does once it wrote its row: waits at `control.hold` (once), throws while `control.failNext` says so. */
+export async function afterWrite(control: PaymentControl): Promise<void> {
+  const hold = control.hold;
+  if (hold) {
+    control.hold = undefined;
+    hold.written();
+    await hold.gate;
+  }
+  if (control.failNext > 0) {
+    control.failNext--;
+    throw new Error('the body threw after writing');
+  }
+}
+
 /** The resolvers: one INSERT through `context.idempotency.tx()`. */
 export function paymentResolvers(control: PaymentControl) {
   return {
@@ -45,16 +59,7 @@ export function paymentResolvers(control: PaymentControl) {
           'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid',
           [idempotency.key ?? null, amount],
         );
-        const hold = control.hold;
-        if (hold) {
-          control.hold = undefined;
-          hold.written();
-          await hold.gate;
-        }
-        if (control.failNext > 0) {
-          control.failNext--;
-          throw new Error('the body threw after writing');
-        }
+        await afterWrite(control);
         return { id: rows[0]!.id, amount, txid: rows[0]!.txid };
       },
     },

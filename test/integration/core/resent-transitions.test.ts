@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BeginRequest, RunContext } from '../../../src/index.js';
+import type { RunContext } from '../../../src/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis } from '../../support/redis/client.js';
 import { startRedisServer, type RedisServer } from '../../support/redis/server.js';
 import { counter, engineStores, instrument, setupEngine } from '../../support/engine.js';
+import { beginRequest } from '../../support/stores/store-contract.js';
 
 /**
  * The engine retries `complete` and `release` after a store error, so it relies on every transition
@@ -13,15 +14,6 @@ import { counter, engineStores, instrument, setupEngine } from '../../support/en
  * points at the stores rather than at the engine.
  */
 const HOUR = 3_600_000;
-const beginRequest = (id: string, owner: string, changes: Partial<BeginRequest> = {}): BeginRequest => ({
-  id,
-  scopeId: 'scope',
-  fingerprint: 'fp',
-  owner,
-  leaseMs: 5_000,
-  ttlMs: HOUR,
-  ...changes,
-});
 
 describe.each(engineStores('resent'))('transitions re-sent by their own owner on the %s store', (_name, makeStore) => {
   it('begin twice with the same owner: the same fence, no second acquisition', async () => {

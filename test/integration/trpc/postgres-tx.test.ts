@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore, type IdempotencyStore } from '../../../src/index.js';
 import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
 import { idempotency } from '../../../src/trpc/index.js';
+import { afterWrite, type PaymentControl } from '../../support/graphql-tx-scenarios.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { clientFor, rejection } from '../../support/servers/trpc/client.js';
 import { serve } from '../../support/servers/trpc/servers.js';
@@ -26,14 +27,9 @@ beforeAll(async () => {
 });
 afterAll(() => database?.drop());
 
-interface Control {
-  failNext: number;
-  hold?: { gate: Promise<void>; written: () => void };
-}
-
 function paymentRouter(
   idempotencyStore: IdempotencyStore,
-  control: Control,
+  control: PaymentControl,
   engine: { lease?: number; maxRunTime?: number } = {},
 ) {
   const t = initTRPC.context<object>().create({ transformer: superjson });
@@ -48,16 +44,7 @@ function paymentRouter(
           'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, created_at',
           [ctx.idempotency.key ?? null, input.amount],
         );
-        const hold = control.hold;
-        if (hold) {
-          control.hold = undefined;
-          hold.written();
-          await hold.gate;
-        }
-        if (control.failNext > 0) {
-          control.failNext--;
-          throw new Error('the body threw after writing');
-        }
+        await afterWrite(control);
         return { id: rows[0]!.id, createdAt: rows[0]!.created_at };
       }),
   });
@@ -65,7 +52,7 @@ function paymentRouter(
 type PaymentRouter = ReturnType<typeof paymentRouter>;
 
 async function start(
-  control: Control,
+  control: PaymentControl,
   engine: { lease?: number; maxRunTime?: number } = {},
   on: IdempotencyStore = store,
 ) {

@@ -9,19 +9,11 @@ import type { Outage, TransitionFault } from '../../../support/redis/fault-proxy
 import type { Ledger, Payment } from '../../../support/adapters/ledger.js';
 import { sameResult } from '../../../support/adapters/scenarios.js';
 import { REFUSAL_STATUS, type Answer, type Call } from '../../../support/adapters/types.js';
+import type { Timing as EngineTiming } from '../../stores/support/fault-cell.js';
 import type { Adapter } from './fault-adapters.js';
 
-export interface Timing {
-  /** The adapters' lease. */
-  lease: number;
-  /** The store's per-call timeout. */
-  timeout: number;
-  /** Longest a single HTTP request may take before it counts as hung (it is aborted then). */
-  requestBound: number;
-  /** Retries stop this long after the first request was sent, answered or not. */
-  retryFor: number;
-  /** Pause between two retries. */
-  retryGap: number;
+/** The engine matrix's timings (its `requestBound` bounds one HTTP request here, aborted then), and a margin. */
+export interface Timing extends EngineTiming {
   /** Added to the lease: how long the key may stay locked after the first request was answered. */
   margin: number;
 }
