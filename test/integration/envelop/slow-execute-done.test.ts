@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Plugin } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
 import { payResolvers, payTypeDefs } from '../../support/servers/payments.js';
-import { as, post, startYoga } from '../../support/servers/yoga.js';
+import { as, post, replayOf, startYoga } from '../../support/servers/yoga.js';
 
 /** A well-behaved plugin that awaits 1.5 s of I/O after every execution (it never throws). */
 const slowAfterExecute: Plugin = {
@@ -33,6 +33,7 @@ describe('a slow (not failing) onExecuteDone of another plugin', () => {
     const retry = await post(server, { query }, as('alice', '"slow-coded"'));
     expect(runs.declined).toBe(1); // policy: a coded 4xx is stored and replayed, never run again
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.text).toBe(replayOf(first.text));
   });
 
   it('a root resolver that returned is stored and replayed (not refused with 500 RESULT_NOT_STORED)', async () => {
