@@ -14,6 +14,7 @@ import type { GraphQLIdempotencyContext, UseIdempotencyOptions } from '../../../
 import { useIdempotency } from '../../../src/envelop/index.js';
 import { createRedisStore } from '../../../src/stores/redis.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { payResolvers, payTypeDefs } from '../../support/servers/payments.js';
 import { createTestYoga, serveYoga, type ServedYoga } from '../../support/servers/yoga.js';
 
 interface Context {
@@ -22,36 +23,11 @@ interface Context {
   idempotency?: GraphQLIdempotencyContext;
 }
 
-/** A schema whose `pay` resolver counts its runs and can be held open. */
+/** The pay schema (payments.ts) whose `pay` can be held open. */
 function payments() {
-  const runs = { pay: 0 };
   let gate: Promise<void> = Promise.resolve();
-  const schema = {
-    typeDefs: /* GraphQL */ `
-      type Query {
-        ping: String!
-      }
-      type Payment {
-        id: ID!
-        amount: Int!
-        fence: Int
-      }
-      type Mutation {
-        pay(amount: Int!, idempotencyKey: String): Payment!
-      }
-    `,
-    resolvers: {
-      Query: { ping: () => 'pong' },
-      Mutation: {
-        pay: async (_: unknown, args: { amount: number }, context: Context) => {
-          runs.pay++;
-          await gate;
-          return { id: `p${runs.pay}`, amount: args.amount, fence: context.idempotency?.fence };
-        },
-      },
-    },
-  };
-  return { ...schema, runs, hold: (until: Promise<void>) => (gate = until) };
+  const { runs, resolvers } = payResolvers({ before: () => gate });
+  return { typeDefs: payTypeDefs, resolvers, runs, hold: (until: Promise<void>) => (gate = until) };
 }
 
 function options(extra: Partial<UseIdempotencyOptions<Context>> = {}): UseIdempotencyOptions<Context> {

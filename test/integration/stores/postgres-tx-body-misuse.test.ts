@@ -38,52 +38,44 @@ afterAll(async () => {
   await database.drop();
 });
 
+/** A request for `key` whose body writes through `tx()` as `write` does; `runs()` counts the body's runs. */
+function paying<T>(key: string, write: (tx: pg.PoolClient) => Promise<T>) {
+  let runs = 0;
+  const run = async (context: RunContext) => {
+    runs++;
+    return write(await context.tx<pg.PoolClient>());
+  };
+  return { runs: () => runs, request: { scope: 'u', operation: 'pay', key, input: { amount: 1 }, run } };
+}
+
 describe('tx() ended or released by the body', () => {
   it('a body that COMMITs its own transaction: refused with IDEMPOTENCY_TRANSACTION_ENDED, and every repeat is refused, never run again (one row)', async () => {
     const engine = engineOn();
     const key = randomUUID();
-    let runs = 0;
-    const request = {
-      scope: 'u',
-      operation: 'pay',
-      key,
-      input: { amount: 1 },
-      run: async (context: RunContext) => {
-        runs++;
-        const tx = await context.tx<pg.PoolClient>();
-        await tx.query('BEGIN'); // what an ORM's transaction() sends on a session already in BEGIN
-        await insert(tx, key);
-        await tx.query('COMMIT');
-        return { paid: true };
-      },
-    };
+    const { runs, request } = paying(key, async (tx) => {
+      await tx.query('BEGIN'); // what an ORM's transaction() sends on a session already in BEGIN
+      await insert(tx, key);
+      await tx.query('COMMIT');
+      return { paid: true };
+    });
     expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_TRANSACTION_ENDED');
     expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_RESULT_NOT_STORED');
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await rowsOf(key)).toBe(1);
   });
 
   it('a body that releases the client itself: its writes and result commit, and the caller gets its value, then a replay', async () => {
     const engine = engineOn();
     const key = randomUUID();
-    let runs = 0;
-    const request = {
-      scope: 'u',
-      operation: 'pay',
-      key,
-      input: {},
-      run: async (context: RunContext) => {
-        runs++;
-        const tx = await context.tx<pg.PoolClient>();
-        await insert(tx, key);
-        tx.release();
-        return 'ok';
-      },
-    };
+    const { runs, request } = paying(key, async (tx) => {
+      await insert(tx, key);
+      tx.release();
+      return 'ok';
+    });
     const first = await settle(engine.execute(request));
     expect(first).toEqual({ value: { value: 'ok', replayed: false }, code: undefined });
     expect(await settle(engine.execute(request))).toEqual({ value: { value: 'ok', replayed: true }, code: undefined });
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await rowsOf(key)).toBe(1);
   });
 });

@@ -120,6 +120,7 @@ export const payTypeDefs = /* GraphQL */ `
   type Payment {
     id: ID!
     amount: Int!
+    fence: Int
     ref: String
     "Throws: a child field that fails after the root resolver charged."
     receipt: Receipt
@@ -133,15 +134,18 @@ export const payTypeDefs = /* GraphQL */ `
   }
 `;
 
-/** The resolvers of `payTypeDefs` and `runs`, how often each mutation ran; `pay` awaits `before` (a slow provider) first. */
+/**
+ * The resolvers of `payTypeDefs` and `runs`, how often each mutation ran; `pay` awaits `before` (a
+ * slow provider) first, and returns the fence it ran under.
+ */
 export function payResolvers({ before }: { before?: () => Promise<unknown> } = {}) {
   const runs = { pay: 0, declined: 0, settle: 0 };
   const resolvers = {
     Mutation: {
-      pay: async (_: unknown, { amount }: { amount: number }) => {
+      pay: async (_: unknown, { amount }: { amount: number }, context: PaymentsContext) => {
         const run = ++runs.pay;
         await before?.();
-        return { id: `p${run}`, amount, ref: 'r' };
+        return { id: `p${run}`, amount, fence: context.idempotency?.fence, ref: 'r' };
       },
       declined: () => {
         runs.declined++;

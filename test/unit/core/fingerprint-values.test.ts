@@ -1,6 +1,9 @@
 /**
- * Regression tests of review A / B: values that used to fingerprint alike although the requests
- * differ (so one request was answered with another's result), and input that was too costly to hash.
+ * Values that must not fingerprint alike when the requests differ (else one request is answered with
+ * another's result), and input too costly to hash.
+ * Origin: regressions found by reviews A / B — every octet-stream input fingerprinted the same, only
+ * an error's name and message were hashed, every symbol hashed the same, Yoga's PonyfillFile uploads
+ * were not read as blobs, a 1 MB superjson request took seconds to hash.
  * Includes reproductions from the adversarial reviews of November and December 2026.
  */
 import { Readable } from 'node:stream';
@@ -36,7 +39,7 @@ async function expectRefused(value: unknown, message: RegExp): Promise<void> {
   expect((error as Error).message).toMatch(message);
 }
 
-describe('fingerprint: streams are refused (regression: every octet-stream input fingerprinted the same)', () => {
+describe('fingerprint: streams are refused', () => {
   it('refuses a ReadableStream (a tRPC octet-stream input) with a clear 400, without reading it', async () => {
     const stream = new Response('picture of alice').body!;
     await expectRefused(stream, /^A streamed input cannot be fingerprinted; send the file in FormData or as JSON/);
@@ -116,7 +119,7 @@ describe('fingerprint: class instances (GraphQL custom scalars: private state ha
   });
 });
 
-describe('fingerprint: errors (regression: only name and message were hashed)', () => {
+describe('fingerprint: errors, whole', () => {
   it('hashes the cause, down the chain', async () => {
     const refund = (order: string) => new Error('refund failed', { cause: { order } });
     await expectSame(refund('order-1'), refund('order-1'));
@@ -155,7 +158,7 @@ describe('fingerprint: errors (regression: only name and message were hashed)', 
   });
 });
 
-describe('fingerprint: symbols (regression: every symbol hashed the same)', () => {
+describe('fingerprint: symbols, each its own', () => {
   it('hashes a symbol by its registry key or description', async () => {
     await expectSame(Symbol('credit'), Symbol('credit'));
     await expectSame(Symbol.for('credit'), Symbol.for('credit'));
@@ -174,7 +177,7 @@ describe('fingerprint: symbols (regression: every symbol hashed the same)', () =
   });
 });
 
-describe('fingerprint: blobs of other implementations (regression: Yoga uploads are PonyfillFile)', () => {
+describe('fingerprint: blobs of other implementations (Yoga uploads are PonyfillFile)', () => {
   const upload = (content: string, lastModified = Date.now(), name = 'import.csv', type = 'text/csv') =>
     new PonyfillFile([content], name, { type, lastModified });
 
@@ -215,7 +218,7 @@ describe('fingerprint: blobs of other implementations (regression: Yoga uploads 
   });
 });
 
-describe('fingerprint: the work is bounded (regression: a 1 MB superjson request took seconds to hash)', () => {
+describe('fingerprint: the work is bounded', () => {
   /** A superjson request of ~1 MB whose `referentialEqualities` point `refs` entries at one object holding a 1 MB string. */
   const sharedInput = (refs: number) =>
     superjson.deserialize<unknown[]>({
