@@ -29,7 +29,11 @@ export interface BeginRequest {
 
 /** What {@link IdempotencyStore.begin} found. */
 export type BeginOutcome =
-  /** This attempt now owns the record and may run; `takeover` is true when an expired lease was taken over. */
+  /**
+   * This attempt now owns the record and may run; `takeover` is true when a lease on the record
+   * lapsed and no attempt has completed since (it stays set through releases: a taker that threw
+   * left the crashed attempt's partial work in place).
+   */
   | { status: 'acquired'; fence: number; takeover: boolean }
   /** The record is complete; `result` is the serialized result to replay. */
   | { status: 'completed'; result: string }
