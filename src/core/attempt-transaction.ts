@@ -7,9 +7,10 @@ export interface AttemptTransaction {
   tx(): Promise<unknown>;
   /**
    * Ends the body's access (a later `tx()` rejects) and resolves with the transaction the body
-   * opened, once its opening settled; `undefined` when none was opened, or its opening failed.
+   * opened, once its opening settled; `undefined` when its opening failed. Answers `undefined` at
+   * once, no promise, when none was opened.
    */
-  close(): Promise<StoreTransaction | undefined>;
+  close(): Promise<StoreTransaction | undefined> | undefined;
 }
 
 /**
@@ -27,7 +28,7 @@ export function attemptTransaction(store: IdempotencyStore, record?: OwnerReques
       opening ??= store.openTransaction(record);
       return opening.then((transaction) => transaction.client);
     },
-    async close() {
+    close() {
       closed = true;
       return opening?.catch(() => undefined);
     },

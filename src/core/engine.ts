@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type Attempt, type AttemptRequest, firstEnding, type ResultCodec, type RunningAttempt } from './attempt.js';
 import { attemptTransaction, refusedTransaction, type AttemptTransaction } from './attempt-transaction.js';
 import {
@@ -11,8 +10,9 @@ import {
   IdempotencyStoreUnavailableError,
   isIdempotencyError,
 } from './errors.js';
-import { fingerprint, recordId } from './hashing.js';
+import { fingerprintOf, recordId } from './hashing.js';
 import { createRecordHolding, judgedOutcome, keeps, NOT_STORED, type Held } from './held-record.js';
+import { newOwner } from './owner.js';
 import { observeExecution, type ObservedExecution, type Report } from './instrumentation.js';
 import { resolveKey, type KeySources } from './key.js';
 import { DEFAULT_MAX_WAITERS, idempotencyDefaults, validateOptions, type IdempotencyOptions } from './options.js';
@@ -84,6 +84,18 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     typeof concurrent === 'object' ? (concurrent.maxWaiters ?? DEFAULT_MAX_WAITERS) : 0,
   );
 
+  /** The refusal of a record held by someone else, reported. */
+  function conflict({ id }: BeginRequest, operation: string, emit: Report): Error {
+    emit('conflict', { operation, recordId: id });
+    return new IdempotencyConcurrentRequestError(settings.retryAfter);
+  }
+
+  /** The refusal of a store that failed, reported. */
+  function unavailable({ id }: BeginRequest, operation: string, emit: Report, error: unknown): Error {
+    emit('store-error', { operation, recordId: id, error });
+    return new IdempotencyStoreUnavailableError(error);
+  }
+
   /**
    * Begins the record, waiting out a running owner when `concurrent` allows; `undefined` means
    * fail-open. Only a first `begin` that fails may fail open: once the record was seen running, a
@@ -91,34 +103,25 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
    */
   async function claim(request: BeginRequest, operation: string, emit: Report): Promise<Settled | undefined> {
     const deadline = typeof concurrent === 'object' ? Date.now() + concurrent.wait : 0;
-    const { id } = request;
-    const conflict = () => {
-      emit('conflict', { operation, recordId: id });
-      return new IdempotencyConcurrentRequestError(settings.retryAfter);
-    };
-    const unavailable = (error: unknown) => {
-      emit('store-error', { operation, recordId: id, error });
-      return new IdempotencyStoreUnavailableError(error);
-    };
     let outcome: BeginOutcome;
     try {
       outcome = await store.begin(request);
     } catch (error) {
-      const refusal = unavailable(error);
+      const refusal = unavailable(request, operation, emit, error);
       if (settings.failMode === 'open') return undefined;
       throw refusal;
     }
     while (outcome.status === 'running') {
-      if (deadline <= Date.now()) throw conflict();
+      if (deadline <= Date.now()) throw conflict(request, operation, emit);
       const waited = await waitingRoom.wait(request, deadline);
-      if ('full' in waited || 'expired' in waited) throw conflict();
-      if ('error' in waited) throw unavailable(waited.error);
+      if ('full' in waited || 'expired' in waited) throw conflict(request, operation, emit);
+      if ('error' in waited) throw unavailable(request, operation, emit, waited.error);
       if ('outcome' in waited) outcome = waited.outcome;
       else {
         try {
           outcome = await store.begin(request);
         } catch (error) {
-          throw unavailable(error);
+          throw unavailable(request, operation, emit, error);
         }
       }
     }
@@ -149,7 +152,8 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
           const judgement = { shouldStore: request.shouldStore, outcome, outcomeOf: request.outcome };
           const kept = keeps(value, judgement, held);
           const result = kept ? holding.serialize(codec, value, held) : undefined;
-          const opened = await transaction.close();
+          const closing = transaction.close();
+          const opened = closing && (await closing);
           try {
             if (!opened) await holding.end(held, result, stopHeartbeat);
             else {
@@ -166,18 +170,19 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
               );
             }
           } catch (error) {
-            await execution.track(Promise.reject(error as Error)).catch(() => undefined);
+            execution.end({ ok: false, error });
             throw error;
           }
-          await execution.track(Promise.resolve({ replayed: false }));
+          execution.end({ ok: true, replayed: false });
         }),
       abandon: (error) =>
         end(async () => {
-          const opened = await transaction.close();
+          const closing = transaction.close();
+          const opened = closing && (await closing);
           if (opened)
             await holding.endInTransaction(held, opened, { returned: false, result: undefined }, stopHeartbeat);
           else await holding.end(held, undefined, stopHeartbeat);
-          await execution.track(Promise.reject(error)).catch(() => undefined);
+          execution.end({ ok: false, error });
         }),
     };
   }
@@ -188,8 +193,8 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context,
-      finish: () => end(() => execution.track(Promise.resolve({ replayed: false })).then(() => undefined)),
-      abandon: (error) => end(() => execution.track(Promise.reject(error)).catch(() => undefined)),
+      finish: () => end(async () => execution.end({ ok: true, replayed: false })),
+      abandon: (error) => end(async () => execution.end({ ok: false, error })),
     };
   }
 
@@ -206,12 +211,13 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       emit('scope-missing', { operation, recordId: '' });
       throw new IdempotencyScopeMissingError();
     }
-    const owner = randomUUID();
+    const owner = newOwner();
+    const print = fingerprintOf(request.input);
     const outcome = await claim(
       {
         id,
         scopeId: scopeId(scope),
-        fingerprint: await fingerprint(request.input),
+        fingerprint: typeof print === 'string' ? print : await print,
         owner,
         leaseMs: settings.lease,
         ttlMs: settings.ttl,
@@ -260,9 +266,10 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     try {
       attempt = await beginKeyed(request, key, id, execution);
     } catch (error) {
-      return execution.track<never>(Promise.reject(error as Error)); // Rejects with the error, telling the observer.
+      execution.end({ ok: false, error });
+      throw error;
     }
-    if (attempt.status === 'replayed') await execution.track(Promise.resolve({ replayed: true }));
+    if (attempt.status === 'replayed') execution.end({ ok: true, replayed: true });
     return attempt;
   }
 
