@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Attempt, type AttemptRequest, firstEnding, type ResultCodec, type RunningAttempt } from './attempt.js';
 import { attemptTransaction, refusedTransaction, type AttemptTransaction } from './attempt-transaction.js';
 import {
@@ -12,7 +13,6 @@ import {
 } from './errors.js';
 import { fingerprintOf, recordId } from './hashing.js';
 import { createRecordHolding, judgedOutcome, keeps, NOT_STORED, type Held } from './held-record.js';
-import { newOwner } from './owner.js';
 import { observeExecution, type ObservedExecution, type Report } from './instrumentation.js';
 import { resolveKey, type KeySources } from './key.js';
 import { DEFAULT_MAX_WAITERS, idempotencyDefaults, validateOptions, type IdempotencyOptions } from './options.js';
@@ -211,7 +211,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       emit('scope-missing', { operation, recordId: '' });
       throw new IdempotencyScopeMissingError();
     }
-    const owner = newOwner();
+    const owner = randomUUID();
     const print = fingerprintOf(request.input);
     const outcome = await claim(
       {
