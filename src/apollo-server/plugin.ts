@@ -148,8 +148,8 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
             ...(request && {
               willResolveField({ info }) {
                 if (!isRootMutationField(info)) return undefined;
-                request.mutation.roots.started();
-                return (error) => (error ? request.mutation.roots.threw(error) : request.mutation.roots.returned());
+                const root = request.mutation.roots.started();
+                return (error) => (error ? root.threw(error) : root.returned());
               },
             }),
             async executionDidEnd(error) {

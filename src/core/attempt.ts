@@ -56,6 +56,25 @@ export interface RunningAttempt<T> {
    * store has freed it (store errors are retried for `completionRetry`); never rejects.
    */
   abandon(error: unknown): Promise<void>;
+  /**
+   * Starts one part of the body, for a body made of parts that run one after another (the root
+   * fields of a GraphQL mutation): the writes made through `tx()` from now until the next part
+   * starts belong to this part, and are rolled back alone when it ends with `threw` (with the
+   * PostgreSQL store, a savepoint), while the writes of the parts that returned commit with the
+   * result. Statements sent after the part threw, until the next one starts, are refused. A part
+   * that starts before the previous one ended, or whose writes cannot be rolled back alone, makes
+   * the whole transaction fail to commit (never a partial commit). Without a transaction, it does
+   * nothing.
+   */
+  startPart(): BodyPart;
+}
+
+/** One part of a body (see {@link RunningAttempt.startPart}): how it ended. */
+export interface BodyPart {
+  /** The part returned: its writes stay. */
+  returned(): void;
+  /** The part threw: its writes are rolled back. */
+  threw(): void;
 }
 
 /** How {@link IdempotencyEngine.begin} answered: run now, or the stored value of an earlier run. */

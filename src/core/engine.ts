@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Attempt, type AttemptRequest, firstEnding, type ResultCodec, type RunningAttempt } from './attempt.js';
+import {
+  type Attempt,
+  type AttemptRequest,
+  type BodyPart,
+  firstEnding,
+  type ResultCodec,
+  type RunningAttempt,
+} from './attempt.js';
 import { attemptTransaction, refusedTransaction, type AttemptTransaction } from './attempt-transaction.js';
 import {
   IdempotencyCommitFailedError,
@@ -22,7 +29,7 @@ import { serializer } from './serializer.js';
 import type { BeginOutcome, BeginRequest, IdempotencyStore } from './store.js';
 import { createWaitingRoom } from './waiting-room.js';
 
-export type { Attempt, AttemptRequest, ResultCodec, RunningAttempt } from './attempt.js';
+export type { Attempt, AttemptRequest, BodyPart, ResultCodec, RunningAttempt } from './attempt.js';
 export type { RunContext } from './run-context.js';
 
 /** One operation handed to {@link IdempotencyEngine.execute}: an {@link AttemptRequest} and its body. */
@@ -147,6 +154,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context,
+      startPart: transaction.startPart,
       finish: (value, outcome) =>
         end(async () => {
           const judgement = { shouldStore: request.shouldStore, outcome, outcomeOf: request.outcome };
@@ -193,6 +201,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context,
+      startPart: () => NO_PART,
       finish: () => end(async () => execution.end({ ok: true, replayed: false })),
       abandon: (error) => end(async () => execution.end({ ok: false, error })),
     };
@@ -284,6 +293,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context: unkeyedRunContext(transaction.tx),
+      startPart: transaction.startPart,
       finish: (value, outcome) =>
         end(async () => {
           const opened = await transaction.close();
@@ -318,6 +328,9 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     },
   };
 }
+
+/** The part of a body that can write nothing (its `tx()` refuses). */
+const NO_PART: BodyPart = { returned: () => {}, threw: () => {} };
 
 function withoutUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;

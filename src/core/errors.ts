@@ -191,7 +191,8 @@ export class IdempotencyTransactionEndedError extends IdempotencyError {
  *   Redis): use `createPostgresStore` from `idempotent-mutations/postgres` (HTTP 500).
  * - `'store-unavailable'`: the store could not be reached and `failMode: 'open'` let the operation run
  *   without a record; writes would commit unprotected, so none are allowed (HTTP 503).
- * - `'ended'`: the attempt already ended (its result was stored, or its key freed) (HTTP 500).
+ * - `'ended'`: the attempt already ended (its result was stored, or its key freed), or the GraphQL root
+ *   field that asks threw; also the answer to a statement sent through the client after that (HTTP 500).
  * - `'outside-attempt'`: the run context belongs to no attempt of the engine (a tRPC query, a procedure with
  *   `meta.idempotency: false`) (HTTP 500).
  */
@@ -203,7 +204,7 @@ const transactionUnavailableMessages: Record<TransactionUnavailableReason, strin
   'store-unavailable':
     'ctx.idempotency.tx() is refused: the idempotency store could not be reached, and failMode: "open" runs the operation without a record, so its writes would commit unprotected.',
   ended:
-    'ctx.idempotency.tx() was called after the operation ended (its result was stored or its key freed): await every write inside the resolver or procedure.',
+    'ctx.idempotency.tx(), or a statement sent through the client it gave, came after its operation ended (its result was stored or its key freed) or after its GraphQL root field threw: await every write inside the resolver or procedure.',
   'outside-attempt':
     'ctx.idempotency.tx() is only available in a mutation run under the idempotency plugin or middleware.',
 };

@@ -124,7 +124,9 @@ export function createRecordHolding(settings: HoldSettings) {
         stopHeartbeat();
       } catch (error) {
         emit('store-error', { ...event, error });
-        await end(held, undefined, stopHeartbeat); // the writes rolled back with the connection; free the key again
+        // The body's own COMMIT kept its writes: the record keeps a refusal, never freed. Otherwise the
+        // writes rolled back with the connection: free the key again.
+        await end(held, error instanceof IdempotencyTransactionEndedError ? NOT_STORED : undefined, stopHeartbeat);
       }
       return;
     }

@@ -1,7 +1,12 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { IdempotencyCommitOutcomeUnknownError, IdempotencyTransactionEndedError } from '../core/errors.js';
-import type { OwnerRequest, StoreTransaction } from '../core/store.js';
-import { isServerError, sleep, withDeadline } from './postgres-deadline.js';
+import {
+  IdempotencyCommitOutcomeUnknownError,
+  IdempotencyTransactionEndedError,
+  IdempotencyTransactionUnavailableError,
+} from '../core/errors.js';
+import type { OwnerRequest, StoreTransaction, TransactionOptions } from '../core/store.js';
+import { guardedClient } from './postgres-client-guard.js';
+import { isServerRefusal, sleep, withDeadline } from './postgres-deadline.js';
 import { RECORD_LOST_SQLSTATE, TRANSACTION_ENDED_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
 
 /**
@@ -49,11 +54,14 @@ const results = (reply: QueryResult | QueryResult[]) => (Array.isArray(reply) ? 
  * Opens `BEGIN` on a pooled connection with the per-transaction timeouts set (`SET LOCAL`, so
  * nothing outlives the transaction: safe behind PgBouncer in transaction mode) and learns its
  * transaction id, all in one round trip. The transaction id tells a commit whose reply was lost
- * apart: committed or aborted (`txid_status`).
+ * apart: committed or aborted (`txid_status`). The body gets the connection behind a guard (see
+ * {@link guardedClient}) that refuses its statements once the transaction ended, or once
+ * `options.refusal` says so.
  */
 export async function openPostgresTransaction(
   context: Context,
   record: OwnerRequest | undefined,
+  options: TransactionOptions = {},
 ): Promise<StoreTransaction<PoolClient>> {
   const { pool, names, settings, literal } = context;
   const client = await withDeadline(pool.connect(), settings.timeout, 'a connection for a transaction', (late) =>
@@ -66,16 +74,12 @@ export async function openPostgresTransaction(
   client.on('error', onError);
   let ended = false;
   let givenBack = false;
-  /** Returns the connection to the pool, once (a body that released it itself must not make a commit fail). */
+  /** Returns the connection to the pool, once (the body's `release()` does nothing: see guardedClient). */
   const giveBack = (error?: Error) => {
     if (givenBack) return;
     givenBack = true;
     client.removeListener('error', onError);
-    try {
-      client.release(error ?? broken ?? false);
-    } catch {
-      // Released already (by the body): the pool has it back.
-    }
+    client.release(error ?? broken ?? false);
   };
   /** One round trip on the transaction's connection, bounded by the store timeout. */
   const send = (text: string, what: string) => withDeadline(client.query(text), settings.timeout, what);
@@ -101,6 +105,9 @@ export async function openPostgresTransaction(
     if (ended) throw new Error('postgres store: this transaction already ended (commit, release or rollback).');
     ended = true;
   }
+  /** Why a statement of the body is refused now, if it is. */
+  const refusal = () => (ended ? new IdempotencyTransactionUnavailableError('ended') : options.refusal?.());
+  let savepoints = 0;
 
   /** ROLLBACK after a server error; a connection that cannot roll back is closed, which rolls back too. */
   async function rollBackAndGiveBack(): Promise<void> {
@@ -113,7 +120,19 @@ export async function openPostgresTransaction(
   }
 
   return {
-    client,
+    client: guardedClient(client, refusal),
+
+    async savepoint() {
+      if (ended) throw new IdempotencyTransactionUnavailableError('ended');
+      const name = `idempotency_part_${++savepoints}`;
+      await send(`SAVEPOINT ${name}`, 'SAVEPOINT');
+      return {
+        async rollback() {
+          if (ended) throw new IdempotencyTransactionUnavailableError('ended');
+          await send(`ROLLBACK TO SAVEPOINT ${name}`, 'ROLLBACK TO SAVEPOINT');
+        },
+      };
+    },
 
     async commit(result, ttlMs) {
       end();
@@ -123,7 +142,9 @@ export async function openPostgresTransaction(
       try {
         await send(text, 'COMMIT');
       } catch (error) {
-        if (!isServerError(error)) {
+        // Refused by a session that lives on: nothing committed. Anything else (no answer, a lost
+        // connection, an error that ended the session) leaves the outcome to be found out.
+        if (!isServerRefusal(error)) {
           giveBack(error as Error);
           return resolveLostCommit(context, xid, record, error);
         }
@@ -142,26 +163,29 @@ export async function openPostgresTransaction(
         await rollBackAndGiveBack();
         return true;
       }
+      // Frees the record, unless the body committed the transaction itself (its own COMMIT): only
+      // that commits this transaction id, and its writes then stay, so the key must never run again.
+      const releasing =
+        `SELECT CASE WHEN txid_status(${xid}) = 'committed' THEN NULL ` +
+        `ELSE ${names.release}(${literal(record.id)}, ${literal(record.owner)}) END AS released`;
+      let released: boolean | null;
       try {
-        const replies = results(
-          await send(
-            `ROLLBACK; SELECT ${names.release}(${literal(record.id)}, ${literal(record.owner)}) AS released`,
-            'ROLLBACK',
-          ),
-        );
+        const replies = results(await send(`ROLLBACK; ${releasing}`, 'ROLLBACK'));
         giveBack();
-        return (replies[1]?.rows[0] as { released: boolean }).released;
+        released = (replies[1]?.rows[0] as { released: boolean | null }).released;
       } catch (error) {
         // Closing the connection rolls the writes back (the record row is not locked by them: only
         // the commit touches it); free the record on another connection.
         giveBack(error as Error);
         const { rows } = await withDeadline(
-          pool.query<{ released: boolean }>(`SELECT ${names.release}($1, $2) AS released`, [record.id, record.owner]),
+          pool.query<{ released: boolean | null }>(releasing),
           settings.timeout,
           'release',
         );
-        return rows[0]!.released;
+        released = rows[0]!.released;
       }
+      if (released === null) throw new IdempotencyTransactionEndedError();
+      return released;
     },
 
     async rollback() {
@@ -239,7 +263,7 @@ async function transactionStatus(pool: Pool, xid: string, timeout: number): Prom
     );
     return rows[0]?.status ?? 'unknown';
   } catch (error) {
-    if (isServerError(error)) return 'unknown'; // "transaction ID … is in the future": another server's history
+    if (isServerRefusal(error)) return 'unknown'; // "transaction ID … is in the future": another server's history
     throw error;
   }
 }

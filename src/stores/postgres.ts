@@ -5,6 +5,7 @@ import type {
   OwnerRequest,
   StoredRecordView,
   StoreTransaction,
+  TransactionOptions,
 } from '../core/store.js';
 import { withDeadline } from './postgres-deadline.js';
 import { postgresStoreNames, postgresStoreSchema, type PostgresStoreLocation } from './postgres-schema.js';
@@ -79,9 +80,10 @@ export interface PostgresStore extends IdempotencyStore {
   /**
    * Opens a transaction on a pooled connection (`BEGIN`, timeouts set). With `request` (a record
    * this owner acquired) its commit stores the result as the transaction's last statement, fenced on
-   * the owner; without, it is a plain transaction. See {@link StoreTransaction}.
+   * the owner; without, it is a plain transaction. Its `client` refuses statements once the
+   * transaction ended (or `options.refusal` says so), and ignores `release()`. See {@link StoreTransaction}.
    */
-  openTransaction(request?: OwnerRequest): Promise<StoreTransaction<PoolClient>>;
+  openTransaction(request?: OwnerRequest, options?: TransactionOptions): Promise<StoreTransaction<PoolClient>>;
   /**
    * Deletes expired records, `batchSize` rows per statement, until none is left; returns how many.
    * Rows locked by a transaction (a completion in flight) are skipped (`SKIP LOCKED`), never waited
@@ -268,9 +270,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const row = await call<{ ok: boolean }>(`SELECT ${names.release}($1, $2) AS ok`, [id, owner], 'release');
       return row.ok;
     },
-    async openTransaction(request) {
+    async openTransaction(request, transactionOptions) {
       await ensureSchema();
-      return openPostgresTransaction({ pool, names, settings, literal: escape }, request);
+      return openPostgresTransaction({ pool, names, settings, literal: escape }, request, transactionOptions);
     },
     cleanup,
     async ping() {

@@ -22,6 +22,10 @@ export const paymentTypeDefs = /* GraphQL */ `
   }
   type Mutation {
     pay(amount: Int!): Payment!
+    "Writes its row through tx(), then throws."
+    payThenThrow(amount: Int!): Payment
+    "Writes its row, then a statement PostgreSQL refuses (aborting the transaction until rolled back); throws its error."
+    payThenFailSql(amount: Int!): Payment
   }
 `;
 
@@ -33,18 +37,33 @@ export interface PaymentControl {
   hold?: { gate: Promise<void>; written: () => void };
 }
 
-/** The resolvers: one INSERT through `context.idempotency.tx()`. */
+/** One payment row written through `context.idempotency.tx()`: its id and transaction id. */
+async function insertPayment(context: object, amount: number) {
+  const { idempotency } = context as { idempotency: RunContext };
+  const tx = await idempotency.tx<PoolClient>();
+  const { rows } = await tx.query<{ id: number; txid: string }>(
+    'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid',
+    [idempotency.key ?? null, amount],
+  );
+  return { tx, row: rows[0]! };
+}
+
+/** The resolvers: one INSERT through `context.idempotency.tx()` (then a throw, for the `payThen…` fields). */
 export function paymentResolvers(control: PaymentControl) {
   return {
     Query: { ping: () => 'pong' },
     Mutation: {
+      async payThenThrow(_: unknown, { amount }: { amount: number }, context: object) {
+        await insertPayment(context, amount);
+        throw new Error('payThenThrow threw after writing');
+      },
+      async payThenFailSql(_: unknown, { amount }: { amount: number }, context: object) {
+        const { tx } = await insertPayment(context, amount);
+        await tx.query('INSERT INTO payments (key, amount) VALUES (NULL, NULL)'); // 23502: amount is NOT NULL
+        return null;
+      },
       async pay(_: unknown, { amount }: { amount: number }, context: object) {
-        const { idempotency } = context as { idempotency: RunContext };
-        const tx = await idempotency.tx<PoolClient>();
-        const { rows } = await tx.query<{ id: number; txid: string }>(
-          'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid',
-          [idempotency.key ?? null, amount],
-        );
+        const { row } = await insertPayment(context, amount);
         const hold = control.hold;
         if (hold) {
           control.hold = undefined;
@@ -55,7 +74,7 @@ export function paymentResolvers(control: PaymentControl) {
           control.failNext--;
           throw new Error('the body threw after writing');
         }
-        return { id: rows[0]!.id, amount, txid: rows[0]!.txid };
+        return { id: row.id, amount, txid: row.txid };
       },
     },
   };
@@ -67,7 +86,7 @@ export interface Answer {
   headers: Headers;
   body: {
     data?: Record<string, { id: number; amount: number; txid: string } | null> | null;
-    errors?: { message: string; extensions?: { code?: string } }[];
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
   };
 }
 
@@ -170,6 +189,65 @@ export function txScenarios(serve: Serve): void {
     const data = both.body.data as Record<string, { txid: string }>;
     expect(data.a!.txid).toBe(data.b!.txid);
     expect(await rows(key)).toBe(2);
+  });
+
+  const paid = (key: string | null, amount: number) =>
+    database.count(`payments WHERE key ${key === null ? 'IS NULL' : `= '${key}'`} AND amount = ${amount}`);
+
+  it('several root fields, one that threw after writing: its row is rolled back alone, the rows of those that returned commit with the stored partial result, and the replay answers it', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const [a, b, c] = [101, 102, 103];
+    const query = `mutation { a: pay(amount: ${a}) { id amount txid } b: payThenThrow(amount: ${b}) { id } c: pay(amount: ${c}) { id amount txid } }`;
+    const first = await send(query, key);
+    expect(first.body.data?.a).toMatchObject({ amount: a });
+    expect(first.body.data?.b).toBeNull();
+    expect(first.body.data?.c).toMatchObject({ amount: c });
+    expect(first.body.errors?.map((error) => error.path)).toEqual([['b']]);
+    expect([await paid(key, a), await paid(key, b), await paid(key, c)]).toEqual([1, 0, 1]);
+    const replay = await send(query, key);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect([replay.body.data, replay.body.errors]).toEqual([first.body.data, first.body.errors]);
+    expect([await paid(key, a), await paid(key, b), await paid(key, c)]).toEqual([1, 0, 1]);
+  });
+
+  it('several root fields, the first threw after writing: its row is rolled back, the next one’s commits', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const first = await send('mutation { a: payThenThrow(amount: 111) { id } b: pay(amount: 112) { id } }', key);
+    expect(first.body.data).toMatchObject({ a: null, b: { id: expect.any(Number) } });
+    expect(first.body.errors?.map((error) => error.path)).toEqual([['a']]);
+    expect([await paid(key, 111), await paid(key, 112)]).toEqual([0, 1]);
+  });
+
+  it('several root fields, one whose statement PostgreSQL refused (the transaction aborted): its row is rolled back, its siblings’ commit', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const query =
+      'mutation { a: pay(amount: 121) { id } b: payThenFailSql(amount: 122) { id } c: pay(amount: 123) { id } }';
+    const first = await send(query, key);
+    expect(first.body.data).toMatchObject({ a: { id: expect.any(Number) }, b: null, c: { id: expect.any(Number) } });
+    expect(first.body.errors?.map((error) => error.path)).toEqual([['b']]);
+    expect([await paid(key, 121), await paid(key, 122), await paid(key, 123)]).toEqual([1, 0, 1]);
+    const replay = await send(query, key);
+    expect([replay.body.data, replay.body.errors]).toEqual([first.body.data, first.body.errors]);
+    expect([await paid(key, 121), await paid(key, 122), await paid(key, 123)]).toEqual([1, 0, 1]);
+  });
+
+  it('several root fields, every one threw after writing: nothing commits, and the retry runs them again', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const query = 'mutation { a: payThenThrow(amount: 131) { id } b: payThenThrow(amount: 132) { id } }';
+    expect((await send(query, key)).body.errors).toHaveLength(2);
+    expect((await send(query, key)).headers.get('idempotent-replayed')).toBeNull();
+    expect([await paid(key, 131), await paid(key, 132)]).toEqual([0, 0]);
+  });
+
+  it('unkeyed, several root fields: the row of the one that threw is rolled back, the other’s commits', async () => {
+    const { send } = await start({ failNext: 0 });
+    const answer = await send('mutation { a: pay(amount: 141) { id } b: payThenThrow(amount: 142) { id } }');
+    expect(answer.body.data).toMatchObject({ a: { id: expect.any(Number) }, b: null });
+    expect([await paid(null, 141), await paid(null, 142)]).toEqual([1, 0]);
   });
 
   it('unkeyed: tx() is a plain transaction, committed when the body returns and rolled back when it throws', async () => {

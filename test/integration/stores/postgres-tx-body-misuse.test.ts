@@ -1,8 +1,9 @@
 /**
  * A body that misuses the transaction `ctx.idempotency.tx()` gives it (ends it with its own COMMIT,
- * as an ORM's `transaction()` does on a client already in BEGIN; releases the client itself): the
- * key is never run again, and no caller is told "nothing committed" when something did.
- * Includes reproductions from the adversarial review of December 2026.
+ * as an ORM's `transaction()` does on a client already in BEGIN; releases the client itself; keeps
+ * the client and writes after it returned): the key is never run again, no caller is told "nothing
+ * committed" when something did, and no statement lands in a transaction it does not belong to.
+ * Includes reproductions from the adversarial reviews of December 2026.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -15,10 +16,12 @@ import { createTestDatabase, type TestDatabase } from '../../support/postgres-da
 let database: TestDatabase;
 const closers: (() => void)[] = [];
 
-function engineOn() {
-  const store = createPostgresStore({ pool: database.pool({ max: 10 }), cleanupInterval: 0 });
+/** An engine on a store of its own pool (`max` connections), and that pool. */
+function engineOn(max = 10) {
+  const pool = database.pool({ max });
+  const store = createPostgresStore({ pool, cleanupInterval: 0 });
   closers.push(() => store.close());
-  return createIdempotencyEngine({ store });
+  return { engine: createIdempotencyEngine({ store }), pool };
 }
 
 const rowsOf = (key: string) => database.count(`payments WHERE key = '${key}'`);
@@ -28,6 +31,16 @@ const settle = <T>(promise: Promise<T>) =>
     (value) => ({ value, code: undefined }),
     (error: { code?: string }) => ({ value: undefined, code: error.code }),
   );
+/** How a statement sent after its attempt ended was answered: its error's code and reason. */
+const refusalOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ran',
+    (error: { code?: string; reason?: string }) => `${error.code}/${error.reason}`,
+  );
+const REFUSED = 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE/ended';
+/** The server process behind a client: the same number means the same connection. */
+const backendOf = async (client: pg.PoolClient) =>
+  (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -40,7 +53,7 @@ afterAll(async () => {
 
 describe('tx() ended or released by the body', () => {
   it('a body that COMMITs its own transaction: refused with IDEMPOTENCY_TRANSACTION_ENDED, and every repeat is refused, never run again (one row)', async () => {
-    const engine = engineOn();
+    const { engine } = engineOn();
     const key = randomUUID();
     let runs = 0;
     const request = {
@@ -63,8 +76,8 @@ describe('tx() ended or released by the body', () => {
     expect(await rowsOf(key)).toBe(1);
   });
 
-  it('a body that releases the client itself: its writes and result commit, and the caller gets its value, then a replay', async () => {
-    const engine = engineOn();
+  it('a body that COMMITs its own transaction, then throws: its writes stay, so the key is never freed; every repeat is refused, never run again (one row)', async () => {
+    const { engine } = engineOn();
     const key = randomUUID();
     let runs = 0;
     const request = {
@@ -76,14 +89,147 @@ describe('tx() ended or released by the body', () => {
         runs++;
         const tx = await context.tx<pg.PoolClient>();
         await insert(tx, key);
+        await tx.query('COMMIT');
+        throw new Error('threw after its own COMMIT');
+      },
+    };
+    await expect(engine.execute(request)).rejects.toThrow('threw after its own COMMIT');
+    expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_RESULT_NOT_STORED');
+    expect(runs).toBe(1);
+    expect(await rowsOf(key)).toBe(1);
+  });
+
+  it('a body that releases the client itself: ignored, the connection stays with the attempt (a query another caller sends meanwhile waits, and is not rolled back with it); its writes and result commit, then a replay', async () => {
+    const { engine, pool } = engineOn(1);
+    const key = randomUUID();
+    const foreign = `${key}-foreign`;
+    let runs = 0;
+    let waiting: Promise<unknown> | undefined;
+    const request = {
+      scope: 'u',
+      operation: 'pay',
+      key,
+      input: {},
+      run: async (context: RunContext) => {
+        runs++;
+        const tx = await context.tx<pg.PoolClient>();
+        await insert(tx, key);
         tx.release();
+        waiting = pool.query('INSERT INTO payments (key) VALUES ($1)', [foreign]); // the pool's one connection
+        await insert(tx, key); // still the attempt's transaction
         return 'ok';
       },
     };
     const first = await settle(engine.execute(request));
     expect(first).toEqual({ value: { value: 'ok', replayed: false }, code: undefined });
+    await waiting;
     expect(await settle(engine.execute(request))).toEqual({ value: { value: 'ok', replayed: true }, code: undefined });
     expect(runs).toBe(1);
+    expect(await rowsOf(key)).toBe(2);
+    expect(await rowsOf(foreign)).toBe(1);
+
+    // The same with a body that throws after releasing: the other caller's row is not rolled back with its writes.
+    const thrown = randomUUID();
+    const failed = engine.execute({
+      ...request,
+      key: thrown,
+      run: async (context: RunContext) => {
+        const tx = await context.tx<pg.PoolClient>();
+        await insert(tx, thrown);
+        tx.release();
+        waiting = pool.query('INSERT INTO payments (key) VALUES ($1)', [`${thrown}-foreign`]);
+        throw new Error('after releasing');
+      },
+    });
+    await expect(failed).rejects.toThrow('after releasing');
+    await waiting;
+    expect(await rowsOf(thrown)).toBe(0);
+    expect(await rowsOf(`${thrown}-foreign`)).toBe(1);
+  });
+});
+
+describe('the client tx() gave, kept past the end of its attempt', () => {
+  it.each([
+    ['keyed', 'returns', true],
+    ['keyed', 'throws', true],
+    ['unkeyed', 'returns', false],
+    ['unkeyed', 'throws', false],
+  ])(
+    '%s: a write sent after the body returned is refused and lands in neither its transaction nor the next attempt’s on the same connection (the next body %s)',
+    async (_, next, keyed) => {
+      const { engine } = engineOn(1); // one connection: the next attempt's transaction runs on it
+      const [first, second] = [randomUUID(), randomUUID()];
+      const late = `${first}-late`;
+      let sendLate!: () => void;
+      const gate = new Promise<void>((resolve) => (sendLate = resolve));
+      let refusal!: Promise<string>;
+      const backends: number[] = [];
+      const call = (key: string, run: (context: RunContext) => Promise<string>) =>
+        engine.execute({ scope: 'u', operation: 'pay', key: keyed ? key : undefined, input: {}, run });
+
+      await call(first, async (context) => {
+        const tx = await context.tx<pg.PoolClient>();
+        await insert(tx, first);
+        backends.push(await backendOf(tx));
+        refusal = refusalOf(gate.then(() => insert(tx, late))); // not awaited: sent once the next attempt runs
+        return 'first';
+      });
+      const answer = await settle(
+        call(second, async (context) => {
+          const tx = await context.tx<pg.PoolClient>();
+          backends.push(await backendOf(tx));
+          sendLate();
+          expect(await refusal).toBe(REFUSED);
+          await insert(tx, second);
+          if (next === 'throws') throw Object.assign(new Error('the next body threw'), { code: 'NEXT_THREW' });
+          return 'second';
+        }),
+      );
+      expect(answer.code).toBe(next === 'throws' ? 'NEXT_THREW' : undefined);
+      expect(backends[1]).toBe(backends[0]);
+      expect(await rowsOf(first)).toBe(1);
+      expect(await rowsOf(second)).toBe(next === 'throws' ? 0 : 1);
+      expect(await rowsOf(late)).toBe(0);
+    },
+  );
+
+  it('every form of query is refused after the attempt ended (promise, callback, Submittable), and release() does nothing', async () => {
+    const { engine, pool } = engineOn(1);
+    const key = randomUUID();
+    let tx!: pg.PoolClient;
+    await engine.execute({
+      scope: 'u',
+      operation: 'pay',
+      key,
+      input: {},
+      run: async (context) => {
+        tx = await context.tx<pg.PoolClient>();
+        await insert(tx, key);
+        return 'ok';
+      },
+    });
+    const text = 'INSERT INTO payments (key) VALUES ($1)';
+    const late = [`${key}-promise`, `${key}-config`, `${key}-callback`, `${key}-values-callback`, `${key}-submit`];
+    expect(await refusalOf(tx.query(text, [late[0]]))).toBe(REFUSED);
+    expect(await refusalOf(tx.query({ text, values: [late[1]] }))).toBe(REFUSED);
+    const viaCallback = (send: (done: (error: Error | null) => void) => void) =>
+      refusalOf(new Promise<void>((resolve, reject) => send((error) => (error ? reject(error) : resolve()))));
+    expect(await viaCallback((done) => tx.query(text, [late[2]], done))).toBe(REFUSED);
+    expect(await viaCallback((done) => tx.query({ text, values: [late[3]], callback: done } as pg.QueryConfig))).toBe(
+      REFUSED,
+    );
+    let submitted = false;
+    const submittable = await refusalOf(
+      new Promise<void>((resolve, reject) => {
+        const query = { submit: () => ((submitted = true), resolve()), handleError: reject };
+        expect(tx.query(query as unknown as pg.Submittable)).toBe(query);
+      }),
+    );
+    expect(submittable).toBe(REFUSED);
+    expect(submitted).toBe(false);
+    tx.release(); // does nothing: the store gave the connection back, once
+    expect(await pool.query('SELECT 1 AS one')).toMatchObject({ rows: [{ one: 1 }] });
     expect(await rowsOf(key)).toBe(1);
+    for (const each of late) expect(await rowsOf(each)).toBe(0);
   });
 });
