@@ -109,13 +109,21 @@ export async function openPostgresTransaction(
   const refusal = () => (ended ? new IdempotencyTransactionUnavailableError('ended') : options.refusal?.());
   let savepoints = 0;
 
-  /** ROLLBACK after a server error; a connection that cannot roll back is closed, which rolls back too. */
-  async function rollBackAndGiveBack(): Promise<void> {
+  /**
+   * ROLLBACK (after a server error); a connection that cannot roll back is closed, which rolls back
+   * too. Resolves `true` when the transaction had committed all the same: only the body's own
+   * COMMIT commits this transaction id.
+   */
+  async function rollBackAndGiveBack(): Promise<boolean> {
     try {
-      await send('ROLLBACK', 'ROLLBACK');
+      const replies = results(
+        await send(`ROLLBACK; SELECT txid_status(${xid}) = 'committed' AS committed`, 'ROLLBACK'),
+      );
       giveBack();
+      return (replies[1]?.rows[0] as { committed: boolean | null }).committed === true;
     } catch (error) {
       giveBack(error as Error);
+      return false;
     }
   }
 
@@ -148,9 +156,10 @@ export async function openPostgresTransaction(
           giveBack(error as Error);
           return resolveLostCommit(context, xid, record, error);
         }
-        await rollBackAndGiveBack();
+        const committedByBody = await rollBackAndGiveBack();
+        if (committedByBody || error.code === TRANSACTION_ENDED_SQLSTATE)
+          throw new IdempotencyTransactionEndedError(error);
         if (error.code === RECORD_LOST_SQLSTATE) return false;
-        if (error.code === TRANSACTION_ENDED_SQLSTATE) throw new IdempotencyTransactionEndedError(error);
         throw error;
       }
       giveBack();

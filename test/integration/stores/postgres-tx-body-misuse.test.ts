@@ -99,6 +99,30 @@ describe('tx() ended or released by the body', () => {
     expect(await rowsOf(key)).toBe(1);
   });
 
+  it('a body that COMMITs its own transaction, then fails a statement in a block of its own (the commit refused, 25P02): still IDEMPOTENCY_TRANSACTION_ENDED, never COMMIT_FAILED with the key freed (one row)', async () => {
+    const { engine } = engineOn();
+    const key = randomUUID();
+    let runs = 0;
+    const request = {
+      scope: 'u',
+      operation: 'pay',
+      key,
+      input: {},
+      run: async (context: RunContext) => {
+        runs++;
+        const tx = await context.tx<pg.PoolClient>();
+        await insert(tx, key);
+        await tx.query('COMMIT; BEGIN');
+        await tx.query('SELECT 1 / 0').catch(() => undefined); // aborts the body's own block
+        return 'ok';
+      },
+    };
+    expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_TRANSACTION_ENDED');
+    expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_RESULT_NOT_STORED');
+    expect(runs).toBe(1);
+    expect(await rowsOf(key)).toBe(1);
+  });
+
   it('a body that releases the client itself: ignored, the connection stays with the attempt (a query another caller sends meanwhile waits, and is not rolled back with it); its writes and result commit, then a replay', async () => {
     const { engine, pool } = engineOn(1);
     const key = randomUUID();
