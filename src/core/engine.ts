@@ -109,7 +109,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
    * later store error is a 503, never a run beside the holder.
    */
   async function claim(request: BeginRequest, operation: string, emit: Report): Promise<Settled | undefined> {
-    const deadline = typeof concurrent === 'object' ? Date.now() + concurrent.wait : 0;
+    const deadline = typeof concurrent === 'object' ? performance.now() + concurrent.wait : 0;
     let outcome: BeginOutcome;
     try {
       outcome = await store.begin(request);
@@ -119,7 +119,7 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       throw refusal;
     }
     while (outcome.status === 'running') {
-      if (deadline <= Date.now()) throw conflict(request, operation, emit);
+      if (deadline <= performance.now()) throw conflict(request, operation, emit);
       const waited = await waitingRoom.wait(request, deadline);
       if ('full' in waited || 'expired' in waited) throw conflict(request, operation, emit);
       if ('error' in waited) throw unavailable(request, operation, emit, waited.error);
@@ -252,9 +252,11 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     }
     if (outcome.status === 'completed') {
       if (outcome.result === NOT_STORED) throw new IdempotencyResultNotStoredError();
-      emit('replayed', { operation, recordId: id });
       const codec = request.codec ?? (serializer as ResultCodec<T>);
-      return { status: 'replayed', value: codec.parse(outcome.result) };
+      // Read first: a stored text that cannot be read is an error, not a replay, for observers too.
+      const value = codec.parse(outcome.result);
+      emit('replayed', { operation, recordId: id });
+      return { status: 'replayed', value };
     }
     const held: Held = { id, owner, operation, fence: outcome.fence, report: emit };
     if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });

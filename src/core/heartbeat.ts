@@ -44,7 +44,7 @@ export function createHeartbeat<T>({ renew, everyMs, limitMs, onError, onLimit }
   function fire(): void {
     timer = undefined;
     if (beats.size === 0) return; // idle for a whole period: the timer stops until the next start
-    const now = Date.now();
+    const now = performance.now();
     const renewing = now >= renewAt;
     for (const beat of beats) {
       if (beat.deadline <= now) {
@@ -68,7 +68,7 @@ export function createHeartbeat<T>({ renew, everyMs, limitMs, onError, onLimit }
   return {
     /** Starts renewing the lease of `held`; returns how to stop. */
     start(held: T): () => void {
-      const now = Date.now();
+      const now = performance.now();
       const beat: Beat<T> = { held, deadline: now + limitMs };
       beats.add(beat);
       if (timer === undefined) {

@@ -65,7 +65,8 @@ export function observeExecution(
       if (observer) swallow(() => observer.onEvent?.(event));
     },
     end(ending) {
-      if (observer?.end) swallow(() => observer.end!(ending));
+      // `end` read inside too: an accessor that throws is swallowed like the call.
+      if (observer) swallow(() => observer.end?.(ending));
     },
   };
 }
