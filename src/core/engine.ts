@@ -9,6 +9,7 @@ import {
 } from './attempt.js';
 import { attemptTransaction, refusedTransaction, type AttemptTransaction } from './attempt-transaction.js';
 import {
+  IdempotencyCommitAbortedError,
   IdempotencyCommitFailedError,
   IdempotencyConcurrentRequestError,
   IdempotencyKeyMismatchError,
@@ -287,7 +288,8 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
   /**
    * The attempt of an operation sent without a key: nothing to hold, nothing to store. A
    * transaction the body opened is a plain one: committed when the body returned, rolled back when
-   * it threw; `finish` rejects with the typed error when the commit failed.
+   * it threw; `finish` rejects with the typed error when the commit failed or did not take effect,
+   * never resolves over writes that were discarded.
    */
   function unkeyedAttempt<T>(request: AttemptRequest<T>): RunningAttempt<T> {
     const transaction = attemptTransaction(store);
@@ -301,11 +303,14 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
           const opened = await transaction.close();
           if (!opened) return;
           if (!judgedOutcome(value, { outcome, outcomeOf: request.outcome }).returned) return opened.rollback();
+          let committed: boolean;
           try {
-            await opened.commit('', settings.ttl);
+            committed = await opened.commit('', settings.ttl);
           } catch (error) {
             throw isIdempotencyError(error) ? error : new IdempotencyCommitFailedError(error);
           }
+          // The transaction aborted before its COMMIT took effect (its session ended): nothing was written.
+          if (!committed) throw new IdempotencyCommitAbortedError();
         }),
       abandon: () => end(async () => (await transaction.close())?.rollback()),
     };

@@ -16,6 +16,7 @@ export type IdempotencyErrorCode =
   | 'IDEMPOTENCY_RESULT_NOT_STORED'
   | 'IDEMPOTENCY_LEASE_LOST'
   | 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN'
+  | 'IDEMPOTENCY_COMMIT_ABORTED'
   | 'IDEMPOTENCY_COMMIT_FAILED'
   | 'IDEMPOTENCY_TRANSACTION_ENDED'
   | 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE';
@@ -149,6 +150,24 @@ export class IdempotencyCommitOutcomeUnknownError extends IdempotencyError {
   readonly retryable = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * An operation sent without a key wrote through `ctx.idempotency.tx()` and returned, but its
+ * transaction did not commit: its session ended before COMMIT took effect (an
+ * `idle_in_transaction_session_timeout` while the body awaited a slow call, for one), or the
+ * connection was lost and the database answered that the transaction aborted. Nothing was written,
+ * and the value is not answered. Retryable: running the operation again writes once. HTTP 503.
+ */
+export class IdempotencyCommitAbortedError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_COMMIT_ABORTED';
+  readonly status = 503;
+  readonly retryable = true;
+  constructor() {
+    super(
+      "The mutation's database transaction ended before its COMMIT took effect (its session ended or its connection was lost): nothing was written. Retry the request.",
+    );
   }
 }
 

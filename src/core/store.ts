@@ -146,7 +146,8 @@ export interface StoreTransaction<Client = unknown> {
    * owner's, so the caller handles it as a body that threw. A store that cannot learn whether a
    * commit whose connection was lost took effect rejects with an error whose `retryable` is `true`:
    * a retry with the same key finds the truth. For a transaction opened without a record, the
-   * arguments are ignored.
+   * arguments are ignored, and `false` means it did not commit (its session ended, or its connection
+   * was lost, before COMMIT took effect): the caller answers with a retryable error, never the value.
    */
   commit(result: string, ttlMs: number): Promise<boolean>;
   /**
