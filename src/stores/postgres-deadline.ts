@@ -1,3 +1,5 @@
+import type { Pool, PoolClient } from 'pg';
+
 /** Raised when PostgreSQL did not answer one call of the store within its `timeout`. */
 export class PostgresTimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -52,6 +54,36 @@ export function isServerRefusal(error: unknown): error is Error & { code: string
     severity !== 'PANIC' &&
     !SESSION_ENDING.test(code)
   );
+}
+
+/** A connection checked out of the pool, to be given back once with {@link CheckedOut.giveBack}. */
+export interface CheckedOut {
+  client: PoolClient;
+  /** Returns the connection to the pool, once; closed (never reused) with `error`, or when it broke while out. */
+  giveBack(error?: Error): void;
+}
+
+/**
+ * A connection from `pool` within `ms`, listened to while it is out: pg gives a checked-out client
+ * no 'error' listener, so a session that ends while it is out (a connection lost mid-query, an
+ * idle-in-transaction timeout while the body waits) would be an uncaught exception that ends the
+ * process. The error is kept instead, and the connection closed when given back.
+ */
+export async function checkOut(pool: Pool, ms: number, what: string): Promise<CheckedOut> {
+  const client = await withDeadline(pool.connect(), ms, what, (late) => late.release());
+  let broken: Error | undefined;
+  const onError = (error: Error) => (broken ??= error);
+  client.on('error', onError);
+  let givenBack = false;
+  return {
+    client,
+    giveBack(error) {
+      if (givenBack) return;
+      givenBack = true;
+      client.removeListener('error', onError);
+      client.release(error ?? broken ?? false);
+    },
+  };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

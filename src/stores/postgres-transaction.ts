@@ -3,10 +3,11 @@ import {
   IdempotencyCommitOutcomeUnknownError,
   IdempotencyTransactionEndedError,
   IdempotencyTransactionUnavailableError,
+  isIdempotencyError,
 } from '../core/errors.js';
 import type { OwnerRequest, StoreTransaction, TransactionOptions } from '../core/store.js';
 import { guardedClient } from './postgres-client-guard.js';
-import { isServerRefusal, sleep, withDeadline } from './postgres-deadline.js';
+import { checkOut, isServerRefusal, sleep, withDeadline } from './postgres-deadline.js';
 import { RECORD_LOST_SQLSTATE, TRANSACTION_ENDED_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
 
 /**
@@ -64,23 +65,9 @@ export async function openPostgresTransaction(
   options: TransactionOptions = {},
 ): Promise<StoreTransaction<PoolClient>> {
   const { pool, names, settings, literal } = context;
-  const client = await withDeadline(pool.connect(), settings.timeout, 'a connection for a transaction', (late) =>
-    late.release(),
-  );
-  // A checked-out pg client has no 'error' listener: a session the server ends (an idle-in-transaction
-  // timeout while the body waits) would crash the process. Remember the error instead.
-  let broken: Error | undefined;
-  const onError = (error: Error) => (broken ??= error);
-  client.on('error', onError);
+  // Given back once the transaction ended (the body's `release()` does nothing: see guardedClient).
+  const { client, giveBack } = await checkOut(pool, settings.timeout, 'a connection for a transaction');
   let ended = false;
-  let givenBack = false;
-  /** Returns the connection to the pool, once (the body's `release()` does nothing: see guardedClient). */
-  const giveBack = (error?: Error) => {
-    if (givenBack) return;
-    givenBack = true;
-    client.removeListener('error', onError);
-    client.release(error ?? broken ?? false);
-  };
   /** One round trip on the transaction's connection, bounded by the store timeout. */
   const send = (text: string, what: string) => withDeadline(client.query(text), settings.timeout, what);
 
@@ -214,8 +201,9 @@ interface RecordRow {
  * the commit took effect, since the completion and the writes are one transaction) and through
  * `txid_status` (which can say "in progress" while the server still finishes it, or until it
  * notices the connection is gone; then it waits). Aborted: nothing committed, and a record still
- * running under this owner is freed so the retry runs at once. Unknowable within the budget: a
- * {@link PostgresCommitUnknownError}.
+ * running under this owner is freed so the retry runs at once. Committed while the record still
+ * runs under this owner: the body's own COMMIT (an {@link IdempotencyTransactionEndedError}, so the
+ * record keeps a refusal). Unknowable within the budget: a {@link PostgresCommitUnknownError}.
  */
 async function resolveLostCommit(
   { pool, names, settings }: Context,
@@ -243,18 +231,23 @@ async function resolveLostCommit(
         'the record of a lost commit',
       );
       const row = rows[0];
-      if (row?.owner === record.owner && row.state === 'done') return true;
-      // Committed, yet the record is not this owner's done record: only a record that expired and was
-      // claimed anew explains it (or a failover); say so rather than guess. Absent: expired and reaped.
+      const ours = row?.owner === record.owner;
+      if (ours && row.state === 'done') return true;
       if (status === 'committed') {
+        // Committed with the record still running under this owner: the completion, which would have
+        // made it done in the same transaction, did not commit with it; only the body's own COMMIT
+        // commits this transaction id. Its writes stay: the record must keep a refusal.
+        if (ours && row.state === 'running') throw new IdempotencyTransactionEndedError(lost);
+        // Otherwise only a record that expired and was claimed anew explains it (or a failover); say
+        // so rather than guess. Absent: expired and reaped.
         if (!row) return true;
         throw new PostgresCommitUnknownError(lost);
       }
-      if (row?.owner === record.owner && row.state === 'running')
+      if (ours && row.state === 'running')
         await pool.query(`SELECT ${names.release}($1, $2)`, [record.id, record.owner]);
       return false;
     } catch (error) {
-      if (error instanceof PostgresCommitUnknownError) throw error;
+      if (isIdempotencyError(error)) throw error; // the answer, not a failure to ask
       cause = error;
       await sleep(100);
     }

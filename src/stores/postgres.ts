@@ -7,7 +7,7 @@ import type {
   StoreTransaction,
   TransactionOptions,
 } from '../core/store.js';
-import { withDeadline } from './postgres-deadline.js';
+import { checkOut, withDeadline } from './postgres-deadline.js';
 import { postgresStoreNames, postgresStoreSchema, type PostgresStoreLocation } from './postgres-schema.js';
 import { openPostgresTransaction } from './postgres-transaction.js';
 
@@ -162,6 +162,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   );
   const createSchema = options.createSchema ?? postgresStoreDefaults.createSchema;
   const schemaSql = postgresStoreSchema(options);
+  // The schema's lock first (every table of a schema shares its CREATE SCHEMA), then the table's
+  // (which a previous version, starting beside this one, takes alone).
+  const lockSql = names.lockKeys.map((key) => `SELECT pg_advisory_xact_lock(hashtext(${escape(key)}))`).join('; ');
 
   let ready: Promise<void> | undefined;
 
@@ -169,16 +172,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   function ensureSchema(): Promise<void> {
     if (!createSchema) return Promise.resolve();
     ready ??= (async () => {
-      const client = await withDeadline(pool.connect(), settings.timeout, 'a connection', (late) => late.release());
+      const { client, giveBack } = await checkOut(pool, settings.timeout, 'a connection');
       try {
         await withDeadline(
-          client.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtext(${escape(names.lockKey)})); ${schemaSql}; COMMIT`),
+          client.query(`BEGIN; ${lockSql}; ${schemaSql}; COMMIT`),
           settings.timeout * 5,
           'the schema creation',
         );
-        client.release();
+        giveBack();
       } catch (error) {
-        client.release(error as Error); // closed: an open or failed transaction never goes back to the pool
+        giveBack(error as Error); // closed: an open or failed transaction never goes back to the pool
         throw error;
       }
     })().catch((error: unknown) => {

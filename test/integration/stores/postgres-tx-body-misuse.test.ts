@@ -4,6 +4,8 @@
  * the client and writes after it returned): the key is never run again, no caller is told "nothing
  * committed" when something did, and no statement lands in a transaction it does not belong to.
  * Includes reproductions from the adversarial reviews of December 2026.
+ * Origin (the lost reply to the completion after the body's own COMMIT): an adversarial review of
+ * the PostgreSQL store.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -12,8 +14,10 @@ import { createIdempotencyEngine } from '../../../src/engine.js';
 import type { RunContext } from '../../../src/index.js';
 import { createPostgresStore } from '../../../src/stores/postgres.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
+import { startPostgresProxy, type PostgresProxy } from '../../support/postgres-proxy.js';
 
 let database: TestDatabase;
+let proxy: PostgresProxy;
 const closers: (() => void)[] = [];
 
 /** An engine on a store of its own pool (`max` connections), and that pool. */
@@ -45,10 +49,12 @@ const backendOf = async (client: pg.PoolClient) =>
 beforeAll(async () => {
   database = await createTestDatabase();
   await database.pool({ max: 1 }).query('CREATE TABLE payments (id serial PRIMARY KEY, key text NOT NULL)');
+  proxy = await startPostgresProxy({ host: '127.0.0.1', port: 5432 });
 });
 afterAll(async () => {
   closers.forEach((close) => close());
-  await database.drop();
+  await proxy?.close();
+  await database?.drop();
 });
 
 describe('tx() ended or released by the body', () => {
@@ -121,6 +127,43 @@ describe('tx() ended or released by the body', () => {
     expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_RESULT_NOT_STORED');
     expect(runs).toBe(1);
     expect(await rowsOf(key)).toBe(1);
+  });
+
+  it('a body that COMMITs its own transaction, and the reply to the completion is lost: IDEMPOTENCY_TRANSACTION_ENDED, and the retry after the lease is refused, never run again (one row)', async () => {
+    const store = createPostgresStore({
+      pool: database.pool({ max: 4, connectionString: proxy.url(database.name) }),
+      cleanupInterval: 0,
+      idleInTransactionTimeout: 500,
+    });
+    closers.push(() => store.close());
+    await store.cleanup(); // the schema in place: the fault hits the completion
+    const engine = createIdempotencyEngine({ store, lease: 300 });
+    const key = randomUUID();
+    let runs = 0;
+    const request = {
+      scope: 'u',
+      operation: 'pay',
+      key,
+      input: {},
+      run: async (context: RunContext) => {
+        runs++;
+        const tx = await context.tx<pg.PoolClient>();
+        await insert(tx, key);
+        await tx.query('COMMIT'); // what an ORM's transaction() does on a client already in BEGIN
+        return 'paid';
+      },
+    };
+    const lost = proxy.lose('drop-reply', /_commit"\(/);
+    const first = (await settle(engine.execute(request))).code;
+    await lost;
+    await new Promise((resolve) => setTimeout(resolve, 600)); // a lease would lapse: the refusal is kept, not left to it
+    const retry = (await settle(engine.execute(request))).code;
+    expect({ first, retry, runs, rows: await rowsOf(key) }).toEqual({
+      first: 'IDEMPOTENCY_TRANSACTION_ENDED',
+      retry: 'IDEMPOTENCY_RESULT_NOT_STORED',
+      runs: 1,
+      rows: 1,
+    });
   });
 
   it('a body that releases the client itself: ignored, the connection stays with the attempt (a query another caller sends meanwhile waits, and is not rolled back with it); its writes and result commit, then a replay', async () => {
