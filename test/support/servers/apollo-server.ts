@@ -12,6 +12,7 @@ import {
   type ApolloServerOptions,
   type ApolloServerOptionsWithTypeDefs,
   type ApolloServerPlugin,
+  type GraphQLResponse,
 } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -24,6 +25,7 @@ import {
   type IdempotencyPluginOptions,
 } from '../../../src/apollo-server/index.js';
 import { idempotentDirectiveTypeDefs } from '../../../src/envelop/index.js';
+import { until } from '../engine.js';
 
 /** The test servers' context: the caller from the `x-user` header, and what the plugin adds. */
 export interface Context {
@@ -229,3 +231,23 @@ export const as = (user: string | undefined, key?: string): Record<string, strin
 
 /** The codes of a response's errors. */
 export const codes = (body: GraphQLBody): unknown[] | undefined => body.errors?.map((error) => error.extensions?.code);
+
+/**
+ * A plugin (place it before idempotencyPlugin) that watches every operation's response as Apollo
+ * Server builds it; `answered(code)` resolves once one of them carries an error with that code,
+ * e.g. so that a resolver returns only after a sibling in its batch was refused.
+ */
+export function watchResponses(): { plugin: ApolloServerPlugin<Context>; answered(code: string): Promise<void> } {
+  const responses: Partial<GraphQLResponse>[] = [];
+  const carries = (response: Partial<GraphQLResponse>, code: string) =>
+    response.body?.kind === 'single' &&
+    !!response.body.singleResult.errors?.some((error) => error.extensions?.code === code);
+  return {
+    plugin: {
+      async requestDidStart({ response }) {
+        responses.push(response);
+      },
+    },
+    answered: (code) => until(() => responses.some((response) => carries(response, code)), 30_000),
+  };
+}
