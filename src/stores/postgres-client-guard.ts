@@ -9,6 +9,34 @@ interface QueryConfigLike {
 
 type Callback = (error: Error) => void;
 
+/** The client's EventEmitter state, which `on`, `once` and `removeListener` read and write through the guard. */
+const EMITTER_STATE = new Set<string | symbol>(['_events', '_eventsCount', '_maxListeners']);
+
+/**
+ * pg's internals, out of the body's reach: its wire `connection`, and every `_`-prefixed member of
+ * the client (`_queryQueue`, `_activeQuery`, `_pulseQueryQueue`, `_queryable`, `_Promise`, …) but the
+ * EventEmitter's, through which pg's own methods (`Client.prototype.query` run with the guard as
+ * `this`) would reach the connection without asking the guard.
+ */
+function isInternal(property: string | symbol): boolean {
+  return (
+    typeof property === 'string' &&
+    (property === 'connection' ||
+      property === 'activeQuery' ||
+      (property.startsWith('_') && !EMITTER_STATE.has(property)))
+  );
+}
+
+/** What reading pg's internals, or writing to the client, through the guard throws. */
+function refusedAccess(property: string | symbol, write: boolean): TypeError {
+  const what = write
+    ? `"${String(property)}" cannot be set on`
+    : `pg's internal "${String(property)}" cannot be read through`;
+  return new TypeError(
+    `${what} the client of ctx.idempotency.tx(): it is a guard over the transaction's connection, and its statements go through query() only, so none runs outside the attempt's transaction. Use query() and pg's public API.`,
+  );
+}
+
 /**
  * The transaction's connection as the body sees it. `query`, in every form pg takes (a promise, a
  * callback, a Submittable such as pg-cursor or pg-query-stream), is refused with the error
@@ -16,8 +44,14 @@ type Callback = (error: Error) => void;
  * rejects, the callback gets the error, the Submittable's `handleError` gets it. `release()` does
  * nothing: the store ends the transaction and gives the connection back itself. So a statement the
  * body sends after its attempt ended never runs on a connection the pool lent to someone else, and
- * no one else gets the connection while the attempt's transaction is open. Everything else reads
- * through to the client (methods run with the guard as `this`, so they query through it too).
+ * no one else gets the connection while the attempt's transaction is open.
+ *
+ * It is a facade, not the client: its prototype holds only the guarded `query` and `release` (so
+ * `Object.getPrototypeOf(tx).query` is guarded too), pg's internals (`connection`, `_queryQueue`,
+ * `_pulseQueryQueue`, …) throw a `TypeError` when read through it (so pg's own
+ * `Client.prototype.query.call(tx, …)` throws before it reaches the connection), and so does a write
+ * to it, but to the EventEmitter's state (`on`, `once`). Everything else reads through to the client
+ * (methods run with the facade as `this`, so they query through it too).
  */
 export function guardedClient(client: PoolClient, refusal: () => Error | undefined): PoolClient {
   const query = (...args: unknown[]): unknown => {
@@ -26,11 +60,24 @@ export function guardedClient(client: PoolClient, refusal: () => Error | undefin
     return refuse(error, args, client);
   };
   const release = () => {};
-  return new Proxy(client, {
-    get(target, property, receiver) {
+  const front = Object.create(
+    Object.create(Object.prototype, { query: { value: query }, release: { value: release } }),
+  );
+  return new Proxy(front as PoolClient, {
+    get(_, property, receiver) {
       if (property === 'query') return query;
       if (property === 'release') return release;
-      return Reflect.get(target, property, receiver) as unknown;
+      if (isInternal(property)) throw refusedAccess(property, false);
+      return Reflect.get(client, property, receiver) as unknown;
+    },
+    has: (_, property) =>
+      property === 'query' || property === 'release' || (!isInternal(property) && property in client),
+    set(_, property, value) {
+      if (typeof property === 'symbol' || EMITTER_STATE.has(property)) return Reflect.set(client, property, value);
+      throw refusedAccess(property, true);
+    },
+    defineProperty(_, property) {
+      throw refusedAccess(property, true);
     },
   });
 }

@@ -4,11 +4,11 @@
  * the client and writes after it returned): the key is never run again, no caller is told "nothing
  * committed" when something did, and no statement lands in a transaction it does not belong to.
  * Includes reproductions from the adversarial reviews of December 2026.
- * Origin (the lost reply to the completion after the body's own COMMIT): an adversarial review of
- * the PostgreSQL store.
+ * Origin (the lost reply to the completion after the body's own COMMIT; pg internals through the
+ * client): an adversarial review of the PostgreSQL store.
  */
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotencyEngine } from '../../../src/engine.js';
 import type { RunContext } from '../../../src/index.js';
@@ -298,5 +298,62 @@ describe('the client tx() gave, kept past the end of its attempt', () => {
     expect(await pool.query('SELECT 1 AS one')).toMatchObject({ rows: [{ one: 1 }] });
     expect(await rowsOf(key)).toBe(1);
     for (const each of late) expect(await rowsOf(each)).toBe(0);
+  });
+});
+
+describe('pg internals through the client tx() gave', () => {
+  it('the query of its prototype, called with the client kept past its attempt: refused, and it lands neither in its transaction nor in the next attempt’s on the same connection', async () => {
+    const { engine } = engineOn(1);
+    const [first, second] = [randomUUID(), randomUUID()];
+    const late = `${first}-late`;
+    let kept!: pg.PoolClient;
+    const call = (key: string, run: (context: RunContext) => Promise<string>) =>
+      engine.execute({ scope: 'u', operation: 'pay', key, input: {}, run });
+    await call(first, async (context) => {
+      kept = await context.tx<pg.PoolClient>();
+      await insert(kept, first);
+      return 'first';
+    });
+    let refusal!: string;
+    await call(second, async (context) => {
+      const tx = await context.tx<pg.PoolClient>();
+      const { query } = Object.getPrototypeOf(kept) as { query: (...args: unknown[]) => Promise<unknown> };
+      refusal = await refusalOf(query.call(kept, 'INSERT INTO payments (key) VALUES ($1)', [late]));
+      await insert(tx, second);
+      return 'second';
+    });
+    expect(refusal).toBe(REFUSED);
+    expect([await rowsOf(first), await rowsOf(second), await rowsOf(late)]).toEqual([1, 1, 0]);
+  });
+
+  it('pg’s own Client.prototype.query called with the client, and its connection and queue, throw a TypeError, during the attempt and after; its public API works', async () => {
+    const { engine } = engineOn(1);
+    const key = randomUUID();
+    const text = 'INSERT INTO payments (key) VALUES ($1)';
+    const reachInternals = (tx: pg.PoolClient, tag: string) => [
+      () => (pg.Client.prototype.query as (...args: unknown[]) => unknown).call(tx, text, [`${key}-${tag}-prototype`]),
+      () => (tx as unknown as { connection: { query(text: string): void } }).connection.query(text),
+      () => (tx as unknown as { _queryQueue: unknown[] })._queryQueue.push({}),
+      () => Object.assign(tx, { _queryable: true }),
+    ];
+    let tx!: pg.PoolClient;
+    await engine.execute({
+      scope: 'u',
+      operation: 'pay',
+      key,
+      input: {},
+      run: async (context) => {
+        tx = await context.tx<pg.PoolClient>();
+        for (const reach of reachInternals(tx, 'during')) expect(reach).toThrow(TypeError);
+        expect(tx.escapeLiteral("it's")).toBe("'it''s'");
+        const listener = () => {};
+        tx.on('notice', listener).removeListener('notice', listener);
+        await insert(tx, key);
+        return 'ok';
+      },
+    });
+    for (const reach of reachInternals(tx, 'after')) expect(reach).toThrow(TypeError);
+    expect(await rowsOf(key)).toBe(1);
+    expect(await database.count(`payments WHERE key LIKE '${key}-%'`)).toBe(0);
   });
 });
