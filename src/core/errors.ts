@@ -211,11 +211,16 @@ export class IdempotencyTransactionEndedError extends IdempotencyError {
  * - `'store-unavailable'`: the store could not be reached and `failMode: 'open'` let the operation run
  *   without a record; writes would commit unprotected, so none are allowed (HTTP 503).
  * - `'ended'`: the attempt already ended (its result was stored, or its key freed), or the GraphQL root
- *   field that asks threw; also the answer to a statement sent through the client after that (HTTP 500).
+ *   field that asks threw, or the next root field started; also the answer to a statement sent through
+ *   the client after that (HTTP 500).
  * - `'outside-attempt'`: the run context belongs to no attempt of the engine (a tRPC query, a procedure with
  *   `meta.idempotency: false`) (HTTP 500).
+ * - `'outside-root-field'`: in a GraphQL mutation with several root fields, the code that asks runs in
+ *   none of them (work started before them, or a callback that lost Node's async context), so which
+ *   root field its writes belong to cannot be told (HTTP 500).
  */
-export type TransactionUnavailableReason = 'unsupported-store' | 'store-unavailable' | 'ended' | 'outside-attempt';
+export type TransactionUnavailableReason =
+  'unsupported-store' | 'store-unavailable' | 'ended' | 'outside-attempt' | 'outside-root-field';
 
 const transactionUnavailableMessages: Record<TransactionUnavailableReason, string> = {
   'unsupported-store':
@@ -223,9 +228,11 @@ const transactionUnavailableMessages: Record<TransactionUnavailableReason, strin
   'store-unavailable':
     'ctx.idempotency.tx() is refused: the idempotency store could not be reached, and failMode: "open" runs the operation without a record, so its writes would commit unprotected.',
   ended:
-    'ctx.idempotency.tx(), or a statement sent through the client it gave, came after its operation ended (its result was stored or its key freed) or after its GraphQL root field threw: await every write inside the resolver or procedure.',
+    'ctx.idempotency.tx(), or a statement sent through the client it gave, came after its operation ended (its result was stored or its key freed), or after its GraphQL root field threw or the next root field started: await every write inside the resolver or procedure.',
   'outside-attempt':
     'ctx.idempotency.tx() is only available in a mutation run under the idempotency plugin or middleware.',
+  'outside-root-field':
+    "ctx.idempotency.tx(), or a statement sent through the client it gave, came from code that runs in none of the root fields of this GraphQL mutation (work started before them, or a callback that lost Node's async context, such as a queue of your own), so which root field its writes belong to cannot be told: send it from the resolver of its root field, and await it there.",
 };
 
 /** `ctx.idempotency.tx()` cannot give a transaction here; `reason` says why, the message names the fix. */

@@ -121,7 +121,12 @@ export interface TransactionOptions {
 
 /** A savepoint inside a {@link StoreTransaction}: the writes made after it can be rolled back alone. */
 export interface TransactionSavepoint {
-  /** Rolls back the writes made since the savepoint, keeping the earlier ones; the transaction stays open. */
+  /** Settles once the savepoint is set (and the rollback asked with it done); rejects when either failed. */
+  readonly set: Promise<void>;
+  /**
+   * Rolls back the writes made since the savepoint, keeping the earlier ones; the transaction stays
+   * open. Its statement is put in line before the call returns, as `savepoint()`'s is.
+   */
   rollback(): Promise<void>;
 }
 
@@ -161,7 +166,11 @@ export interface StoreTransaction<Client = unknown> {
   rollback(): Promise<void>;
   /**
    * Optional: sets a savepoint, so the writes of one part of the body (a GraphQL root field) can be
-   * rolled back alone when that part fails. Without it, such a failure lets nothing commit.
+   * rolled back alone when that part fails. Without it, such a failure lets nothing commit. Its
+   * statement is put in line on the transaction's connection before the call returns (pg runs a
+   * client's queries in the order they were sent): a statement sent through `client` after the call
+   * runs after the savepoint, whatever the body awaited. With `rollBackTo` (a savepoint of this
+   * transaction), first rolls back to it, in the same round trip. Throws when the transaction ended.
    */
-  savepoint?(): Promise<TransactionSavepoint>;
+  savepoint?(rollBackTo?: TransactionSavepoint): TransactionSavepoint;
 }

@@ -31,7 +31,10 @@ export class RootOutcomes {
    */
   constructor(private readonly startPart?: () => BodyPart) {}
 
-  /** A root resolver started; the answer says how it ended. */
+  /**
+   * A root resolver starts; the answer says how it ended. Called right before the resolver runs, in
+   * the same synchronous call, so the resolver's code (and its child fields') runs in its part.
+   */
   started(): RootCall {
     this.startedOnce = true;
     this.pending++;

@@ -5,7 +5,7 @@ import {
   IdempotencyTransactionUnavailableError,
   isIdempotencyError,
 } from '../core/errors.js';
-import type { OwnerRequest, StoreTransaction, TransactionOptions } from '../core/store.js';
+import type { OwnerRequest, StoreTransaction, TransactionOptions, TransactionSavepoint } from '../core/store.js';
 import { guardedClient } from './postgres-client-guard.js';
 import { checkOut, isServerRefusal, sleep, withDeadline } from './postgres-deadline.js';
 import { RECORD_LOST_SQLSTATE, TRANSACTION_ENDED_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
@@ -47,6 +47,9 @@ function checkTtl(ttlMs: number): number {
     throw new TypeError(`postgres store: ttlMs must be a whole number ≥ 1, got ${ttlMs}.`);
   return ttlMs;
 }
+
+/** The name each savepoint a transaction set has in PostgreSQL. */
+const savepointNames = new WeakMap<TransactionSavepoint, string>();
 
 /** Results of a simple query holding several statements (one result each). */
 const results = (reply: QueryResult | QueryResult[]) => (Array.isArray(reply) ? reply : [reply]);
@@ -117,16 +120,21 @@ export async function openPostgresTransaction(
   return {
     client: guardedClient(client, refusal),
 
-    async savepoint() {
+    savepoint(rollBackTo) {
       if (ended) throw new IdempotencyTransactionUnavailableError('ended');
       const name = `idempotency_part_${++savepoints}`;
-      await send(`SAVEPOINT ${name}`, 'SAVEPOINT');
-      return {
+      const back = rollBackTo && savepointNames.get(rollBackTo);
+      // In line on the connection now (send() calls query() at once): statements sent after run after it.
+      const set = send(`${back ? `ROLLBACK TO SAVEPOINT ${back}; ` : ''}SAVEPOINT ${name}`, 'SAVEPOINT').then(() => {});
+      const savepoint = {
+        set,
         async rollback() {
           if (ended) throw new IdempotencyTransactionUnavailableError('ended');
           await send(`ROLLBACK TO SAVEPOINT ${name}`, 'ROLLBACK TO SAVEPOINT');
         },
       };
+      savepointNames.set(savepoint, name);
+      return savepoint;
     },
 
     async commit(result, ttlMs) {

@@ -3,14 +3,24 @@
  * transaction only records what it was asked: each part's writes follow its own savepoint, a part
  * that threw is rolled back to it, and where its writes cannot be told apart nothing commits.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { attemptTransaction } from '../../../src/core/attempt-transaction.js';
 import { createEngine } from '../../../src/core/engine.js';
-import type { IdempotencyStore, StoreTransaction, TransactionOptions } from '../../../src/core/store.js';
+import type {
+  IdempotencyStore,
+  StoreTransaction,
+  TransactionOptions,
+  TransactionSavepoint,
+} from '../../../src/core/store.js';
 import { createMemoryStore } from '../../../src/stores/memory.js';
 
 interface Client {
   write(what: string): Promise<void>;
+}
+
+interface Logged extends TransactionSavepoint {
+  mark: number;
 }
 
 /** A store whose transactions log every step; `savepoints` false leaves `savepoint` out, 'failing' makes its rollback reject. */
@@ -28,12 +38,18 @@ function loggingStore(savepoints: boolean | 'failing' = true) {
       opened++;
       log.push('begin');
       let marks = 0;
+      const rollbackTo = ({ mark }: Logged) => {
+        if (savepoints === 'failing') return Promise.reject(new Error('the connection broke'));
+        log.push(`rollback to ${mark}`);
+        return Promise.resolve();
+      };
       const transaction: StoreTransaction<Client> = {
         client: {
-          async write(what) {
+          write(what) {
             const refused = options.refusal?.();
-            if (refused) throw refused;
+            if (refused) return Promise.reject(refused);
             log.push(what);
+            return Promise.resolve();
           },
         },
         async commit() {
@@ -48,15 +64,17 @@ function loggingStore(savepoints: boolean | 'failing' = true) {
           log.push('rollback');
         },
         ...(savepoints && {
-          async savepoint() {
+          // Logged when called, as pg puts a query in line when it is sent.
+          savepoint(back?: TransactionSavepoint) {
+            const rolledBack = back && rollbackTo(back as Logged);
             const mark = ++marks;
             log.push(`savepoint ${mark}`);
-            return {
-              async rollback() {
-                if (savepoints === 'failing') throw new Error('the connection broke');
-                log.push(`rollback to ${mark}`);
-              },
+            const savepoint: Logged = {
+              mark,
+              set: rolledBack ?? Promise.resolve(),
+              rollback: () => rollbackTo(savepoint),
             };
+            return savepoint;
           },
         }),
       };
@@ -97,6 +115,56 @@ describe('attemptTransaction parts', () => {
       'c',
       'commit',
     ]);
+  });
+
+  it('a client kept from an earlier part, used as a part starts (no await): its statement runs after that part’s savepoint, and after the rollback of the part before that threw', async () => {
+    const { store, log } = loggingStore();
+    const transaction = attemptTransaction(store);
+    const a = transaction.startPart();
+    const kept = (await transaction.tx()) as Client;
+    await kept.write('a');
+    a.returned();
+    const b = transaction.startPart();
+    void kept.write('b');
+    b.threw();
+    transaction.startPart().returned();
+    void kept.write('c');
+    await (await transaction.close())!.commit('result', 1);
+    expect(log).toEqual([
+      'begin',
+      'savepoint 1',
+      'a',
+      'savepoint 2',
+      'b',
+      'rollback to 2',
+      'savepoint 3',
+      'c',
+      'commit',
+    ]);
+  });
+
+  it('a statement counts for the part whose code sends it: one of a part that returned runs until the next part starts, then it is refused (ended); one of no part is refused once parts started (outside-root-field)', async () => {
+    const { store, log } = loggingStore();
+    const transaction = attemptTransaction(store);
+    let send!: () => void;
+    const gate = new Promise<void>((resolve) => (send = resolve));
+    const noPart = new AsyncResource('code of no part'); // the async context before any part started
+    const a = transaction.startPart();
+    const client = (await transaction.tx()) as Client;
+    await client.write('a');
+    a.returned();
+    await client.write('a, after it returned'); // a child field of a, say
+    const late = gate.then(() => client.write('a, late')); // a's code, run once b started
+    const b = transaction.startPart();
+    send();
+    await expect(late).rejects.toMatchObject({ code: 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE', reason: 'ended' });
+    await expect(noPart.runInAsyncScope(() => client.write('outside'))).rejects.toMatchObject({
+      reason: 'outside-root-field',
+    });
+    await client.write('b');
+    b.returned();
+    await (await transaction.close())!.commit('result', 1);
+    expect(log).toEqual(['begin', 'savepoint 1', 'a', 'a, after it returned', 'savepoint 2', 'b', 'commit']);
   });
 
   it('a part that wrote nothing and threw before the transaction opened rolls nothing back', async () => {
