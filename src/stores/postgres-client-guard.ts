@@ -12,18 +12,19 @@ type Callback = (error: Error) => void;
 /** The client's EventEmitter state, which `on`, `once` and `removeListener` read and write through the guard. */
 const EMITTER_STATE = new Set<string | symbol>(['_events', '_eventsCount', '_maxListeners']);
 
+/** pg's internals without a `_` (older pg 8 releases name the queue and the running query so). */
+const INTERNALS = new Set<string | symbol>(['connection', 'queryQueue', 'activeQuery']);
+
 /**
- * pg's internals, out of the body's reach: its wire `connection`, and every `_`-prefixed member of
- * the client (`_queryQueue`, `_activeQuery`, `_pulseQueryQueue`, `_queryable`, `_Promise`, …) but the
- * EventEmitter's, through which pg's own methods (`Client.prototype.query` run with the guard as
- * `this`) would reach the connection without asking the guard.
+ * pg's internals, out of the body's reach: its wire `connection`, its queue, and every `_`-prefixed
+ * member of the client (`_queryQueue`, `_activeQuery`, `_pulseQueryQueue`, `_queryable`, `_Promise`,
+ * …) but the EventEmitter's, through which pg's own methods (`Client.prototype.query` run with the
+ * guard as `this`) would reach the connection without asking the guard.
  */
 function isInternal(property: string | symbol): boolean {
   return (
-    typeof property === 'string' &&
-    (property === 'connection' ||
-      property === 'activeQuery' ||
-      (property.startsWith('_') && !EMITTER_STATE.has(property)))
+    INTERNALS.has(property) ||
+    (typeof property === 'string' && property.startsWith('_') && !EMITTER_STATE.has(property))
   );
 }
 

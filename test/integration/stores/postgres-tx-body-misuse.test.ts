@@ -334,6 +334,7 @@ describe('pg internals through the client tx() gave', () => {
       () => (pg.Client.prototype.query as (...args: unknown[]) => unknown).call(tx, text, [`${key}-${tag}-prototype`]),
       () => (tx as unknown as { connection: { query(text: string): void } }).connection.query(text),
       () => (tx as unknown as { _queryQueue: unknown[] })._queryQueue.push({}),
+      () => (tx as unknown as { queryQueue: unknown[] }).queryQueue.push({}), // its name in older pg 8 releases
       () => Object.assign(tx, { _queryable: true }),
     ];
     let tx!: pg.PoolClient;
