@@ -80,16 +80,22 @@ const GUARD_NAME: Record<Guard, string> = {
   ceiling: 'the structural ceiling',
   'express-idempotency': 'express-idempotency',
   'node-idempotency': '@node-idempotency/core',
+  'postgres-store': 'this library, PostgreSQL store',
+  'postgres-ceiling': 'the PostgreSQL ceiling',
 };
 const variantName = ({ guard }: Variant) => GUARD_NAME[guard];
+/** The guards that stand in for an idempotent first execution without keeping records: they cannot replay. */
+const isCeiling = (guard: Guard) => guard === 'ceiling' || guard === 'postgres-ceiling';
 
 const bare: Variant = { guard: 'bare' };
 const plugin: Variant = { guard: 'plugin' };
 const ceiling: Variant = { guard: 'ceiling' };
 const expressIdempotency: Variant = { guard: 'express-idempotency' };
 const nodeIdempotency: Variant = { guard: 'node-idempotency' };
+const postgresStore: Variant = { guard: 'postgres-store' };
+const postgresCeiling: Variant = { guard: 'postgres-ceiling' };
 
-/** Issue #12's goals: a replay skips the mutation, so it must not cost more than running it. */
+/** A replay skips the mutation, so it must not cost more than running it. */
 const OVERHEAD_GOALS: Partial<Record<Mode, Goal>> = {
   'first execution': { comparison: '>=', target: 0.8 },
   replay: { comparison: '>=', target: 1 },
@@ -103,6 +109,10 @@ const CEILING_GOALS: Partial<Record<Mode, Goal>> = { 'first execution': { compar
 const POSTGRES_GOALS: Partial<Record<Mode, Goal>> = {
   'first execution': { comparison: '>=', target: 0.9 },
   replay: { comparison: '>=', target: 1.2 },
+};
+const POSTGRES_STORE_GOALS: Partial<Record<Mode, Goal>> = {
+  'first execution': { comparison: '>=', target: 0.9 },
+  replay: { comparison: '>=', target: 1.5 },
 };
 
 function phases(): Phase[] {
@@ -145,8 +155,13 @@ function phases(): Phase[] {
       framework,
       workload: 'postgres',
       connections: 10,
-      variants: [bare, plugin],
-      comparisons: [{ variant: plugin, baseline: bare, goals: POSTGRES_GOALS }],
+      variants: [bare, plugin, postgresStore, postgresCeiling],
+      comparisons: [
+        { variant: plugin, baseline: bare, goals: POSTGRES_GOALS },
+        { variant: postgresStore, baseline: bare, goals: POSTGRES_STORE_GOALS },
+        { variant: postgresCeiling, baseline: bare },
+        { variant: postgresStore, baseline: postgresCeiling, goals: CEILING_GOALS },
+      ],
     });
   }
   for (const framework of ['yoga', 'trpc'] as const) {
@@ -243,7 +258,7 @@ async function runPhase(
     const failed = started.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     process.stderr.write(` started ${elapsed()},`);
-    const guarded = variants.filter((variant) => variant.guard !== 'bare' && variant.guard !== 'ceiling');
+    const guarded = variants.filter((variant) => variant.guard !== 'bare' && !isCeiling(variant.guard));
     // Completed keys for the replays, 10 requests in flight per server (distinct keys: no conflicts).
     await Promise.all(
       guarded.flatMap((variant) =>
@@ -284,7 +299,7 @@ async function runPhase(
         };
       };
       // The ceiling is a first execution's: on replay keys it would still make its three round trips.
-      const loaded = mode === 'replay' ? variants.filter((variant) => variant.guard !== 'ceiling') : variants;
+      const loaded = mode === 'replay' ? variants.filter((variant) => !isCeiling(variant.guard)) : variants;
       for (const variant of loaded) await load(server(variant), framework, options(WARM_UP_SECONDS));
       const runs = new Map<string, LoadResult[]>(ids.map((id) => [id, []]));
       for (let round = 0; round < ROUNDS; round += 1) {
@@ -295,7 +310,7 @@ async function runPhase(
       }
       process.stderr.write(` ${mode} ${elapsed()},`);
       for (const spec of phase.comparisons) {
-        if (mode === 'replay' && (spec.variant.guard === 'ceiling' || spec.baseline.guard === 'ceiling')) continue;
+        if (mode === 'replay' && (isCeiling(spec.variant.guard) || isCeiling(spec.baseline.guard))) continue;
         const measured = runs.get(variantId(spec.variant)) ?? [];
         const reference = runs.get(variantId(spec.baseline)) ?? [];
         const pick = (results: LoadResult[], field: keyof LoadResult) => results.map((result) => result[field]);
@@ -421,7 +436,11 @@ function postgresSection(all: Comparison[], postgresNote: string): Section {
       method(10),
       '',
       'The mutation runs `BEGIN; INSERT INTO bench_idempotency.payments (amount, currency) VALUES ($1, $2) RETURNING id, created_at; COMMIT` with `pg` ' +
-        '(a pool of 10 connections per server); the idempotency records stay in Redis. The bench creates the schema and table itself and truncates the table before every phase. ' +
+        '(a pool of 10 connections per server). "This library" keeps its records in Redis; "this library, PostgreSQL store" keeps them in the same database and writes the row through `ctx.idempotency.tx()`, ' +
+        'so the stored result commits with the row (`SELECT <table>_commit(…); COMMIT` in one round trip) after a claim committed on its own. ' +
+        '"The PostgreSQL ceiling" is the server without idempotency doing what that structure cannot do without: a claim row inserted and committed on its own, then `BEGIN`, the `INSERT`, and an `UPDATE` of the claim sent with `COMMIT` ' +
+        '(four round trips and two durable commits where the server without idempotency makes three and one; no lease, fence, hashing or serialization). ' +
+        'The bench creates the schema and tables itself and truncates the payments table before every phase. ' +
         `${postgresNote}`,
       '',
       comparisons.length ? comparisonTable(comparisons) : '_Not measured._',

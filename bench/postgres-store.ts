@@ -9,7 +9,7 @@ import pg from 'pg';
 import { operationName, paymentInput } from './support/fixture.js';
 import { createIdempotencyEngine, createPostgresStore, createRedisStore } from './support/library.js';
 import { alternatingLatencies } from './support/measure.js';
-import { connectBenchPostgres, createPool, insertPaymentRow, PG_TABLE } from './support/postgres.js';
+import { connectBenchPostgres, createPool, insertPaymentOn, insertPaymentRow, PG_TABLE } from './support/postgres.js';
 import type { BenchRedis } from './support/redis.js';
 import {
   againstGoal,
@@ -32,20 +32,15 @@ export async function postgresStore(bench: BenchRedis): Promise<Section> {
   const onPostgres = createIdempotencyEngine({ store: pgStore });
   const onRedis = createIdempotencyEngine({ store: createRedisStore({ redis: bench.connect(), prefix: 'bench:pg:' }) });
   const run = Date.now().toString(36);
-  const insertThroughTx = async (tx: pg.PoolClient) => {
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO ${PG_TABLE} (amount, currency) VALUES ($1, $2) RETURNING id`,
-      [paymentInput.amount, paymentInput.currency],
-    );
-    return { id: `pay_${rows[0]!.id}`, ...paymentInput };
-  };
   const keyed = (
     engine: typeof onPostgres,
     key: string,
     body: (context: { tx<C>(): Promise<C> }) => Promise<unknown>,
   ) => engine.execute({ scope: 'user-1', operation: operationName, key, input: paymentInput, run: body });
   const firstOnPostgres = (i: number) =>
-    keyed(onPostgres, `${run}:pg:${i}`, async (context) => insertThroughTx(await context.tx<pg.PoolClient>()));
+    keyed(onPostgres, `${run}:pg:${i}`, async (context) =>
+      insertPaymentOn(await context.tx<pg.PoolClient>(), paymentInput),
+    );
   const firstOnRedis = (i: number) => keyed(onRedis, `${run}:redis:${i}`, () => insertPaymentRow(pool, paymentInput));
   const bare = () => insertPaymentRow(pool, paymentInput);
   await firstOnPostgres(-1);

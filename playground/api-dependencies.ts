@@ -12,8 +12,11 @@ export interface PaymentApiDependencies {
   leaseMs: number;
   /** The library's `concurrent: { wait }` of the waiting variant, in milliseconds. */
   waitMs: number;
-  /** Runs after each charge is written, before the answer; instance A never comes back from it. */
-  afterCharge?: (charge: Charge) => Promise<void>;
+  /**
+   * Runs after each charge is written, before the answer; instance A never comes back from it.
+   * `inTransaction` when the charge waits in the run's store transaction (PostgreSQL), uncommitted.
+   */
+  afterCharge?: (charge: Charge, write: { inTransaction: boolean }) => Promise<void>;
 }
 
 /**

@@ -31,7 +31,7 @@ export async function serveControl(
       case CONTROL_ROUTES.state:
         break;
       case CONTROL_ROUTES.reset:
-        demo.reset();
+        await demo.reset();
         break;
       case CONTROL_ROUTES.prepareCrash:
         await prepareCrash();
@@ -40,10 +40,10 @@ export async function serveControl(
         return false;
     }
   } catch (error) {
-    sendJson(res, route === CONTROL_ROUTES.prepareCrash ? 503 : 400, { error: (error as Error).message });
+    sendJson(res, 503, { error: (error as Error).message }); // instance A could not start, the database is away
     return true;
   }
-  sendJson(res, 200, demo.snapshot());
+  sendJson(res, 200, await demo.snapshot());
   return true;
 }
 

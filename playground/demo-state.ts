@@ -1,5 +1,5 @@
 import { zeroCounters, type Counters } from './counters.js';
-import { createLedger, type Charge, type Ledger, type LedgerWrite } from './ledger.js';
+import type { Charge, Ledger, LedgerWrite } from './ledger.js';
 import { createLostResponses, type LostResponses } from './lost-responses.js';
 import { createServerLog, type ServerEvent, type ServerLog } from './server-log.js';
 import type { StoreKind } from './store.js';
@@ -36,14 +36,16 @@ export interface DemoState {
   readonly serverLog: ServerLog;
   readonly lostResponses: LostResponses;
   readonly timing: PlaygroundTiming;
+  /** Logs a ledger write made outside this process: instance A's, through its own store transaction on PostgreSQL. */
+  recordWrite(write: LedgerWrite): void;
   /** Empties the ledger and the server log and zeroes the counters. */
-  reset(): void;
-  snapshot(): DemoSnapshot;
+  reset(): Promise<void>;
+  snapshot(): Promise<DemoSnapshot>;
 }
 
 /** Logs each ledger write as the server log's `charged`, `rewrote` or `refused-stale`, and counts takeovers. */
 function logWrite(log: ServerLog, counters: Counters, write: LedgerWrite): void {
-  const { charge, details } = write;
+  const { charge, details, inTransaction } = write;
   const kind = write.kind === 'inserted' ? 'charged' : write.kind === 'rewritten' ? 'rewrote' : 'refused-stale';
   if (details.run?.takeover && write.kind !== 'refused') counters.takeovers += 1;
   log.add({
@@ -52,20 +54,24 @@ function logWrite(log: ServerLog, counters: Counters, write: LedgerWrite): void 
     key: details.requestKey,
     fence: details.run?.fence ?? null,
     chargeId: charge.id,
+    ...(inTransaction ? { inTransaction } : {}),
   });
 }
 
-export function createDemoState(
-  store: StoreKind,
-  timing: PlaygroundTiming,
-  instances: () => InstancesStatus,
-): DemoState {
+/** What the demo state is built from. */
+export interface DemoStateOptions {
+  store: StoreKind;
+  timing: PlaygroundTiming;
+  instances: () => InstancesStatus;
+  /** Creates the ledger (in memory, or on PostgreSQL), which reports each write to `onWrite`. */
+  openLedger(onWrite: (write: LedgerWrite) => void): Ledger;
+}
+
+export function createDemoState({ store, timing, instances, openLedger }: DemoStateOptions): DemoState {
   const counters = zeroCounters();
   const serverLog = createServerLog();
-  const ledger = createLedger({
-    latencyMs: timing.chargeLatencyMs,
-    onWrite: (write) => logWrite(serverLog, counters, write),
-  });
+  const recordWrite = (write: LedgerWrite) => logWrite(serverLog, counters, write);
+  const ledger = openLedger(recordWrite);
   const lostResponses = createLostResponses();
   return {
     ledger,
@@ -73,17 +79,18 @@ export function createDemoState(
     serverLog,
     lostResponses,
     timing,
-    reset() {
-      ledger.reset();
+    recordWrite,
+    async reset() {
+      await ledger.reset();
       serverLog.reset();
       Object.assign(counters, zeroCounters());
       lostResponses.reset();
     },
-    snapshot: () => ({
+    snapshot: async () => ({
       store,
       timing: { ...timing },
       counters: { ...counters },
-      charges: ledger.charges(),
+      charges: await ledger.list(),
       serverLog: serverLog.list(),
       instances: instances(),
     }),

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunContext } from '../src/core/run-context.js';
 
 /** Which API a charge came through. */
 export type Channel = 'graphql' | 'trpc';
@@ -28,6 +29,8 @@ export interface FencedRun {
 export interface ChargeWrite {
   instance: InstanceName;
   fence: number | null;
+  /** True when the writing attempt had taken the record over from one that crashed. */
+  takeover: boolean;
   at: string;
 }
 
@@ -53,10 +56,17 @@ export interface ChargeDetails {
   run?: FencedRun;
 }
 
-/** What a write did: a new charge, the same charge written again by a newer attempt, or nothing (an older attempt). */
-export type LedgerWrite =
-  | { kind: 'inserted' | 'rewritten'; charge: Charge; details: ChargeDetails }
-  | { kind: 'refused'; charge: Charge; details: ChargeDetails };
+/**
+ * What a write did: a new charge, the same charge written again by a newer attempt, or nothing (an
+ * older attempt). `inTransaction` when it was written through the run's store transaction
+ * (PostgreSQL): it commits with the stored answer, or never.
+ */
+export interface LedgerWrite {
+  kind: 'inserted' | 'rewritten' | 'refused';
+  charge: Charge;
+  details: ChargeDetails;
+  inTransaction: boolean;
+}
 
 /** A write with a smaller fence than the one the payment already holds: a stale attempt, refused. */
 export class StaleFenceError extends Error {
@@ -65,16 +75,42 @@ export class StaleFenceError extends Error {
 
 /** What the payment APIs need from the ledger: the ledger itself, or instance A's link to it. */
 export interface LedgerAccess {
-  /** Charges once per payment id (see {@link FencedRun}); every call without a run is a new charge. Throws {@link StaleFenceError}. */
-  charge(request: ChargeRequest, details: ChargeDetails): Promise<Charge>;
+  /**
+   * True when a protected run's charge is written through the run's store transaction
+   * (`run.tx()`, the PostgreSQL ledger): it commits with the stored answer, or never.
+   */
+  readonly transactional: boolean;
+  /**
+   * Charges once per payment id (see {@link FencedRun}); every call without a run is a new charge.
+   * `run` is the protected run's context (`context.idempotency`, `ctx.idempotency`), through whose
+   * `tx()` a transactional ledger writes. Throws {@link StaleFenceError}.
+   */
+  charge(request: ChargeRequest, details: ChargeDetails, run?: RunContext): Promise<Charge>;
+  /** The charges now, oldest first. */
   list(): Promise<Charge[]>;
 }
 
-/** The playground's stand-in for a payments database, kept in the playground's process. */
+/** The playground's stand-in for a payments database: in its process, or a table on PostgreSQL. */
 export interface Ledger extends LedgerAccess {
-  /** The charges now, oldest first. */
-  charges(): Charge[];
-  reset(): void;
+  /** Empties the ledger; the next charge is `ch_1` again. */
+  reset(): Promise<void>;
+}
+
+/** The write a charge records: who wrote it, with which fence, now. */
+export function chargeWrite(details: ChargeDetails): ChargeWrite {
+  return {
+    instance: details.instance,
+    fence: details.run?.fence ?? null,
+    takeover: details.run?.takeover ?? false,
+    at: new Date().toISOString(),
+  };
+}
+
+/** The error of a write with `fence` to a payment that holds a newer one. */
+export function staleFence(charge: Charge, fence: number): StaleFenceError {
+  return new StaleFenceError(
+    `payment ${charge.id} holds fence ${charge.fence}; a write with fence ${fence} is refused`,
+  );
 }
 
 export interface LedgerOptions {
@@ -85,9 +121,10 @@ export interface LedgerOptions {
 }
 
 /**
- * Creates an empty ledger. A protected run's charge is keyed by its payment id and fenced, like the
- * README's `payments.save`: the first write inserts it, a write with an equal or larger fence
- * rewrites the same charge (no second charge), a write with a smaller fence is refused.
+ * Creates an empty ledger in this process (memory and Redis stores). A protected run's charge is
+ * keyed by its payment id and fenced, like the README's `payments.save`: the first write inserts
+ * it, a write with an equal or larger fence rewrites the same charge (no second charge), a write
+ * with a smaller fence is refused.
  */
 export function createLedger({ latencyMs, onWrite }: LedgerOptions): Ledger {
   let charges: Charge[] = [];
@@ -95,18 +132,15 @@ export function createLedger({ latencyMs, onWrite }: LedgerOptions): Ledger {
   let counter = 0;
 
   function write(request: ChargeRequest, details: ChargeDetails): Charge {
-    const at = new Date().toISOString();
-    const entry: ChargeWrite = { instance: details.instance, fence: details.run?.fence ?? null, at };
+    const entry = chargeWrite(details);
     const existing = details.run && byPayment.get(details.run.paymentId);
     if (existing && details.run) {
       if ((existing.fence ?? 0) > details.run.fence) {
-        onWrite?.({ kind: 'refused', charge: existing, details });
-        throw new StaleFenceError(
-          `payment ${existing.id} holds fence ${existing.fence}; a write with fence ${details.run.fence} is refused`,
-        );
+        onWrite?.({ kind: 'refused', charge: existing, details, inTransaction: false });
+        throw staleFence(existing, details.run.fence);
       }
       Object.assign(existing, request, { fence: details.run.fence, writes: [...existing.writes, entry] });
-      onWrite?.({ kind: 'rewritten', charge: { ...existing }, details });
+      onWrite?.({ kind: 'rewritten', charge: { ...existing }, details, inTransaction: false });
       return { ...existing };
     }
     const charge: Charge = {
@@ -116,23 +150,22 @@ export function createLedger({ latencyMs, onWrite }: LedgerOptions): Ledger {
       requestKey: details.requestKey,
       fence: entry.fence,
       writes: [entry],
-      createdAt: at,
+      createdAt: entry.at,
     };
     charges.push(charge);
     if (details.run) byPayment.set(details.run.paymentId, charge);
-    onWrite?.({ kind: 'inserted', charge: { ...charge }, details });
+    onWrite?.({ kind: 'inserted', charge: { ...charge }, details, inTransaction: false });
     return { ...charge };
   }
 
-  const charges_ = () => charges.map((charge) => ({ ...charge }));
   return {
+    transactional: false,
     async charge(request, details) {
       await sleep(latencyMs);
       return write(request, details);
     },
-    list: async () => charges_(),
-    charges: charges_,
-    reset() {
+    list: async () => charges.map((charge) => ({ ...charge })),
+    async reset() {
       charges = [];
       byPayment = new Map();
       counter = 0;

@@ -25,7 +25,9 @@ export type ServerEventKind =
   /** Instance A charged and is stuck before answering. */
   | 'stuck'
   /** Instance A was killed with SIGKILL. */
-  | 'killed';
+  | 'killed'
+  /** Instance A's charge, written in its store transaction (PostgreSQL), never committed: it is not in the ledger. */
+  | 'rolled-back';
 
 /** One line of the server log. */
 export interface ServerEvent {
@@ -38,6 +40,8 @@ export interface ServerEvent {
   status?: number;
   fence?: number | null;
   chargeId?: string;
+  /** The charge was written through the attempt's store transaction (PostgreSQL): it commits with the stored answer, or never. */
+  inTransaction?: boolean;
   pid?: number;
   /** How long the server took to answer, in milliseconds. */
   ms?: number;

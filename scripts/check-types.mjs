@@ -1,5 +1,6 @@
 // The published types as a user compiles them: packs the built package, installs the tarball with every
-// peer (the lockfile's versions; npm refuses any outside our peer ranges) into a fresh consumer project in a temp dir,
+// peer (the versions installed here: the lockfile's, or the oldest inside scripts/peer-matrix.sh; npm
+// refuses any outside our peer ranges) into a fresh consumer project in a temp dir,
 // and compiles an ESM and a CommonJS file importing every subpath export with the oldest TypeScript 5.x
 // we support and with TypeScript 7 (the native compiler), under moduleResolution node16, nodenext and
 // bundler, strict and without skipLibCheck: an error in our declarations or the consumer fails the check.
@@ -44,8 +45,9 @@ if (!existsSync(join(root, 'dist', 'index.d.ts'))) {
   console.error('check-types: dist/ is missing; run `npm run build` first.');
   process.exit(1);
 }
-const lockfile = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
-const lockedVersion = (name) => lockfile.packages[`node_modules/${name}`].version;
+/** The version installed here: the lockfile's after `npm ci`, the matrix's inside scripts/peer-matrix.sh. */
+const installedVersion = (name) =>
+  JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
 
 const consumer = mkdtempSync(join(tmpdir(), 'idempotent-mutations-types-'));
@@ -64,7 +66,7 @@ try {
       '--no-fund',
       '--ignore-scripts',
       `./${tarball}`,
-      ...TYPE_PEERS.map((name) => `${name}@${lockedVersion(name)}`),
+      ...TYPE_PEERS.map((name) => `${name}@${installedVersion(name)}`),
       ...Object.entries(TYPESCRIPT).map(([alias, version]) => `${alias}@npm:typescript@${version}`),
     ],
     consumer,

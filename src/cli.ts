@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
- * `npx idempotent-mutations inspect|forget …`: looks at or forgets one record of a Redis or
- * PostgreSQL store, for operators. Prints JSON; never the stored result unless `--include-result`.
+ * `npx idempotent-mutations inspect|forget …`: looks at or forgets one record of a Redis (one node
+ * or a Cluster) or PostgreSQL store, for operators. Prints JSON; never the stored result unless
+ * `--include-result`.
  * Exit codes: 0 done (record found or forgotten), 3 no such record, 2 bad usage, 1 the store failed.
  */
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { forgetRecord, inspectRecord, type RecordAddress } from './core/inspect.js';
 import type { IdempotencyStore } from './core/store.js';
-import { openCliStore } from './cli-store.js';
+import { openCliStore, parseClusterAddress, type CliStoreOptions } from './cli-store.js';
 
 const USAGE = `Usage:
   idempotent-mutations inspect|forget
-    (--redis <url> [--prefix <prefix>] | --postgres <url> [--schema <schema>] [--table <table>])
+    ((--redis <url> | --redis-cluster <node,…>) [--prefix <prefix>]
+     | --postgres <url> [--schema <schema>] [--table <table>])
     (--scope <scope> | --anonymous) --operation <operation> --key <key>
     [--include-result] [--timeout <ms>]
 
@@ -25,6 +27,10 @@ const USAGE = `Usage:
   --operation   GraphQL: the mutation's root field names, sorted and joined by ","
                 tRPC: the procedure path, e.g. payments.create
   --key         the Idempotency-Key the client sent
+  --redis-cluster
+                a Redis Cluster: some of its nodes, comma-separated, redis://[user:password@]host:port
+                or host:port (the client finds the others); every node takes the first's scheme
+                (rediss:// for TLS) and credentials
   --prefix      Redis key prefix of the store (default idem:)
   --timeout     longest wait for the store, in ms (default 2000)
 
@@ -41,6 +47,7 @@ function parse(argv: string[]) {
       strict: true,
       options: {
         redis: { type: 'string' },
+        'redis-cluster': { type: 'string' },
         prefix: { type: 'string' },
         postgres: { type: 'string' },
         schema: { type: 'string' },
@@ -65,9 +72,11 @@ function parse(argv: string[]) {
       command ? `unknown command "${command}": use inspect or forget.` : 'missing command: inspect or forget.',
     );
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}".`);
-  if ((values.redis === undefined) === (values.postgres === undefined))
-    throw new UsageError('give exactly one store: --redis <url> or --postgres <url>.');
-  if (values.prefix !== undefined && values.redis === undefined) throw new UsageError('--prefix goes with --redis.');
+  const stores = [values.redis, values['redis-cluster'], values.postgres].filter((value) => value !== undefined);
+  if (stores.length !== 1)
+    throw new UsageError('give exactly one store: --redis <url>, --redis-cluster <node,…> or --postgres <url>.');
+  if (values.prefix !== undefined && values.postgres !== undefined)
+    throw new UsageError('--prefix goes with --redis or --redis-cluster.');
   if ((values.schema ?? values.table) !== undefined && values.postgres === undefined)
     throw new UsageError('--schema and --table go with --postgres.');
   if ((values.scope === undefined) === (values.anonymous !== true))
@@ -83,7 +92,15 @@ function parse(argv: string[]) {
     operation: values.operation,
     key: values.key,
   };
-  return { command, address, includeResult: values['include-result'] === true, timeout, values };
+  let redisCluster;
+  try {
+    redisCluster = values['redis-cluster'] === undefined ? undefined : parseClusterAddress(values['redis-cluster']);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { redis, prefix, postgres, schema, table } = values;
+  const store: CliStoreOptions = { redis, redisCluster, prefix, postgres, schema, table };
+  return { command, address, includeResult: values['include-result'] === true, timeout, store };
 }
 
 async function run(store: IdempotencyStore, request: NonNullable<ReturnType<typeof parse>>): Promise<number> {
@@ -112,10 +129,16 @@ async function main(argv: string[]): Promise<number> {
   }
   let opened;
   try {
-    opened = await openCliStore(request.values, request.timeout);
+    opened = await openCliStore(request.store, request.timeout);
     return await run(opened.store, request);
   } catch (error) {
-    process.stderr.write(`idempotent-mutations: ${(error as Error).message}\n`);
+    const { message } = error as Error;
+    // --redis on a node of a Cluster: the record's slot is on another node.
+    const hint =
+      request.store.redis !== undefined && /^(MOVED|ASK) /.test(message)
+        ? ' (a Cluster node: use --redis-cluster)'
+        : '';
+    process.stderr.write(`idempotent-mutations: ${message}${hint}\n`);
     return 1;
   } finally {
     await opened?.close();

@@ -7,6 +7,7 @@ export { createIdempotencyEngine } from './engine.js';
 export type {
   Attempt,
   AttemptRequest,
+  BodyPart,
   ExecuteRequest,
   ExecuteResult,
   IdempotencyEngine,

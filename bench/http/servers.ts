@@ -5,25 +5,42 @@
  * transaction inserting a payment row (the realistic workload). Started in a child process by
  * `server-process.ts`.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { initTRPC } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
-import { useIdempotency } from '../support/library.js';
-import { createRedisStore } from '../support/library.js';
-import { idempotency } from '../support/library.js';
+import type { Pool, PoolClient } from 'pg';
+import type { IdempotencyStore } from '../../src/index.js';
+import { createPostgresStore, createRedisStore, idempotency, useIdempotency } from '../support/library.js';
 import { insertPayment, type Payment, type PaymentInput } from '../support/fixture.js';
-import { createPool, insertPaymentRow } from '../support/postgres.js';
+import {
+  createPool,
+  inTransaction,
+  insertPaymentOn,
+  insertPaymentRow,
+  PG_CEILING_CLAIMS,
+  PG_SCHEMA,
+} from '../support/postgres.js';
 import { createExpressApp, type ExpressGuard } from './express-app.js';
 
 export type Framework = 'yoga' | 'trpc' | 'express';
 /**
- * `bare`: no idempotency; `plugin`: this library; `ceiling`: no idempotency, but the mutation makes
- * the two extra plain Redis round trips any idempotent first execution needs (see
- * {@link withCeilingRoundTrips}); the two peers exist on Express only.
+ * `bare`: no idempotency; `plugin`: this library (Redis store); `ceiling`: no idempotency, but the
+ * mutation makes the two extra plain Redis round trips any idempotent first execution needs (see
+ * {@link withCeilingRoundTrips}); the two peers exist on Express only. On the PostgreSQL workload
+ * (Yoga and tRPC): `postgres-store`, this library with the PostgreSQL store, the row written through
+ * `ctx.idempotency.tx()`; `postgres-ceiling`, its structural ceiling (see {@link withPostgresCeiling}).
  */
-export type Guard = 'bare' | 'plugin' | 'ceiling' | 'express-idempotency' | 'node-idempotency';
+export type Guard =
+  'bare' | 'plugin' | 'ceiling' | 'express-idempotency' | 'node-idempotency' | 'postgres-store' | 'postgres-ceiling';
+
+/** What a resolver or procedure hands the mutation: its `idempotency` run context, where there is one. */
+interface MutationContext {
+  idempotency?: { tx<Client>(): Promise<Client> };
+}
+type Mutation = (input: PaymentInput, context: MutationContext) => Promise<Payment>;
 /** What the mutation does: one Redis `SET` (stand-in) or `BEGIN; INSERT …; COMMIT` in PostgreSQL. */
 export type Workload = 'redis' | 'postgres';
 
@@ -56,21 +73,14 @@ export const mutationRequest: Record<Framework, { path: string; body: string }> 
 /** A node:http server for `config`. */
 export async function createBenchServer(config: ServerConfig): Promise<Server> {
   const { framework, guard, workload, autoPipelining, redisUrl } = config;
-  if (framework !== 'express' && guard !== 'bare' && guard !== 'plugin' && guard !== 'ceiling')
+  if (framework !== 'express' && (guard === 'express-idempotency' || guard === 'node-idempotency'))
     throw new Error(`${guard} exists for Express only`);
+  const onPostgresStore = guard === 'postgres-store' || guard === 'postgres-ceiling';
+  if (onPostgresStore && (framework === 'express' || workload !== 'postgres'))
+    throw new Error(`${guard} exists for the PostgreSQL workload on Yoga and tRPC only`);
   const connect = () => new Redis(redisUrl, { enableAutoPipelining: autoPipelining });
   const idempotencyRedis = connect();
-  const insert =
-    guard === 'ceiling'
-      ? withCeilingRoundTrips(mutation(config, connect), idempotencyRedis)
-      : mutation(config, connect);
-  const store =
-    guard === 'plugin'
-      ? createRedisStore({
-          redis: idempotencyRedis,
-          prefix: `bench:http:${framework}:${workload}:${autoPipelining ? 'ap' : 'plain'}:`,
-        })
-      : undefined;
+  const { insert, store } = await guarded(config, connect, idempotencyRedis);
   if (framework === 'express') {
     const expressGuard: ExpressGuard =
       guard === 'plugin' && store
@@ -80,7 +90,7 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
           : guard === 'node-idempotency'
             ? { kind: 'node-idempotency', redisUrl }
             : { kind: 'none' };
-    return createServer(await createExpressApp(insert, expressGuard));
+    return createServer(await createExpressApp((input) => insert(input, {}), expressGuard));
   }
   if (framework === 'yoga') {
     const schema = createSchema({
@@ -101,8 +111,8 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
       resolvers: {
         Query: { ping: () => 'pong' },
         Mutation: {
-          createPayment: async (_: unknown, input: PaymentInput) => {
-            const payment = await insert(input);
+          createPayment: async (_: unknown, input: PaymentInput, context: MutationContext) => {
+            const payment = await insert(input, context);
             return { ...payment, createdAt: payment.createdAt.toISOString() };
           },
         },
@@ -118,9 +128,72 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
   const t = initTRPC.create();
   const procedure = store ? t.procedure.use(idempotency({ store, scope: false })) : t.procedure;
   const router = t.router({
-    createPayment: procedure.input((raw: unknown) => raw as PaymentInput).mutation(({ input }) => insert(input)),
+    createPayment: procedure
+      .input((raw: unknown) => raw as PaymentInput)
+      .mutation(({ input, ctx }) => insert(input, ctx as MutationContext)),
   });
   return createServer(createHTTPHandler({ router, createContext: ({ req, res }) => ({ req, res }) }));
+}
+
+/** The mutation and the store (none without idempotency) of `config.guard`. */
+async function guarded(
+  config: ServerConfig,
+  connect: () => Redis,
+  idempotencyRedis: Redis,
+): Promise<{ insert: Mutation; store: IdempotencyStore | undefined }> {
+  const { framework, guard, workload, autoPipelining } = config;
+  if (guard === 'postgres-store') {
+    const pool = postgresPool(config);
+    // A fresh records table per server process: keys of an earlier run would replay.
+    const table = `http_records_${framework}`;
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${PG_SCHEMA}; DROP TABLE IF EXISTS ${PG_SCHEMA}.${table}`);
+    const store = createPostgresStore({ pool, schema: PG_SCHEMA, table, cleanupInterval: 0 });
+    return {
+      store,
+      insert: async (input, context) => insertPaymentOn(await requireTx(context), input),
+    };
+  }
+  if (guard === 'postgres-ceiling') return { insert: withPostgresCeiling(postgresPool(config)), store: undefined };
+  const insert = mutation(config, connect);
+  if (guard === 'ceiling') return { insert: withCeilingRoundTrips(insert, idempotencyRedis), store: undefined };
+  if (guard !== 'plugin') return { insert, store: undefined };
+  const prefix = `bench:http:${framework}:${workload}:${autoPipelining ? 'ap' : 'plain'}:`;
+  return { insert, store: createRedisStore({ redis: idempotencyRedis, prefix }) };
+}
+
+function requireTx(context: MutationContext): Promise<PoolClient> {
+  if (!context.idempotency) throw new Error('the PostgreSQL-store mutation runs without ctx.idempotency');
+  return context.idempotency.tx<PoolClient>();
+}
+
+function postgresPool({ postgresUrl, poolSize }: ServerConfig): Pool {
+  if (!postgresUrl) throw new Error('the postgres workload needs postgresUrl');
+  return createPool(postgresUrl, poolSize);
+}
+
+/**
+ * The structural ceiling of the PostgreSQL store: what a first execution cannot do without when the
+ * stored result commits with the mutation's writes and the claim commits on its own before them
+ * (so a duplicate is refused, and the claim, its fence and its lease survive a crash). A claim row
+ * inserted and committed on its own (one round trip, one durable commit), then `BEGIN`, the
+ * mutation's `INSERT`, and the completion `UPDATE` sent with `COMMIT` in one round trip: four round
+ * trips and two commits where the server without idempotency makes three and one. No lease, fence,
+ * hashing, serialization or replay.
+ */
+function withPostgresCeiling(pool: Pool): Mutation {
+  const run = randomUUID();
+  let n = 0;
+  return async (input) => {
+    const id = `${run}:${(n += 1)}`;
+    await pool.query(`INSERT INTO ${PG_CEILING_CLAIMS} (id) VALUES ($1)`, [id]);
+    return inTransaction(
+      pool,
+      (client) => insertPaymentOn(client, input),
+      (client, payment) =>
+        `UPDATE ${PG_CEILING_CLAIMS} SET result = ${client.escapeLiteral(JSON.stringify(payment))} ` +
+        `WHERE id = ${client.escapeLiteral(id)}; COMMIT`,
+    );
+  };
 }
 
 /**
@@ -129,28 +202,21 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
  * the result): three round trips where the server without idempotency makes one. No script, no
  * hashing, no serialization: what no correct implementation can do with fewer round trips.
  */
-function withCeilingRoundTrips(
-  insert: (input: PaymentInput) => Promise<Payment>,
-  redis: Redis,
-): (input: PaymentInput) => Promise<Payment> {
+function withCeilingRoundTrips(insert: Mutation, redis: Redis): Mutation {
   let n = 0;
-  return async (input) => {
+  return async (input, context) => {
     const key = `bench:ceiling:${(n += 1)}`;
     await redis.set(key, 'running', 'PX', 60_000);
-    const payment = await insert(input);
+    const payment = await insert(input, context);
     await redis.set(key, JSON.stringify(payment), 'PX', 60_000);
     return payment;
   };
 }
 
 /** The mutation body for the workload. */
-function mutation(
-  { workload, postgresUrl, poolSize }: ServerConfig,
-  connect: () => Redis,
-): (input: PaymentInput) => Promise<Payment> {
-  if (workload === 'postgres') {
-    if (!postgresUrl) throw new Error('the postgres workload needs postgresUrl');
-    const pool = createPool(postgresUrl, poolSize);
+function mutation(config: ServerConfig, connect: () => Redis): Mutation {
+  if (config.workload === 'postgres') {
+    const pool = postgresPool(config);
     return (input) => insertPaymentRow(pool, input);
   }
   const database = connect();

@@ -33,8 +33,9 @@ export interface ProfileSummary {
 /** Where a frame's code lives: this library, a package of node_modules, Node itself, or V8's own pseudo-frames. */
 function packageOf(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
-  if (url.includes('/src/')) return url.includes('node_modules') ? packageName(url) : 'idempotent-mutations (src/)';
   if (url.includes('node_modules')) return packageName(url);
+  if (url.includes('/dist/')) return 'idempotent-mutations (dist/)';
+  if (url.includes('/src/')) return 'idempotent-mutations (src/)';
   if (url.startsWith('node:')) return 'node: core';
   return '(bench harness)';
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { IdempotencyStore } from '../../src/core/store.js';
 import type { PaymentApi } from '../api-dependencies.js';
 import type { InstancesStatus } from '../demo-state.js';
-import type { LedgerAccess } from '../ledger.js';
+import type { LedgerAccess, LedgerWrite } from '../ledger.js';
 import type { ServerLog } from '../server-log.js';
 import { forwardTo } from './forward.js';
 import { CONFIG_ENV, type ChildMessage, type InstanceConfig } from './messages.js';
@@ -18,8 +18,11 @@ const START_TIMEOUT_MS = 30_000;
 /** What instance A is built from. */
 export interface InstanceAOptions {
   config: InstanceConfig;
+  /** The ledger A calls over IPC (memory and Redis stores; on PostgreSQL A writes to its table itself). */
   ledger: LedgerAccess;
-  /** The memory store both instances share; `undefined` with Redis, which A connects to itself. */
+  /** Hears each write A made to the ledger's table itself (PostgreSQL). */
+  onWrite: (write: LedgerWrite) => void;
+  /** The memory store both instances share; `undefined` with Redis or PostgreSQL, which A connects to itself. */
   sharedStore: IdempotencyStore | undefined;
   log: ServerLog;
   /** How long A stays stuck after charging before it is killed. */
@@ -47,9 +50,18 @@ interface Running {
  * Manages instance A. A runs in its own Node process (`instance-a/main.ts` through tsx), so the
  * crash is real: when A reports that it charged and is stuck, the playground waits `killDelayMs`
  * and sends SIGKILL. Nothing in A runs after that: no release, no heartbeat; its lease just lapses.
- * A new process then starts in the background and stands by for the next crash.
+ * On PostgreSQL its connections close with it, so PostgreSQL rolls back the transaction its charge
+ * waited in, uncommitted (logged as `rolled-back`). A new process then starts in the background and
+ * stands by for the next crash.
  */
-export function createInstanceA({ config, ledger, sharedStore, log, killDelayMs }: InstanceAOptions): InstanceA {
+export function createInstanceA({
+  config,
+  ledger,
+  onWrite,
+  sharedStore,
+  log,
+  killDelayMs,
+}: InstanceAOptions): InstanceA {
   let state: InstancesStatus['a']['state'] = 'off';
   let current: Running | undefined;
   let lastKilledPid: number | undefined;
@@ -79,17 +91,20 @@ export function createInstanceA({ config, ledger, sharedStore, log, killDelayMs 
         void answerCall(message, ledger, sharedStore).then(
           (reply) => child.connected && child.send(reply, () => undefined),
         );
+      if (message.type === 'wrote') onWrite(message.write);
       if (message.type === 'stuck' && current === running) {
         state = 'stuck';
+        const { key, chargeId, fence, inTransaction } = message;
         log.add({
           instance: 'A',
           kind: 'stuck',
-          key: message.key,
-          chargeId: message.chargeId,
-          fence: message.fence,
+          key,
+          chargeId,
+          fence,
+          ...(inTransaction ? { inTransaction } : {}),
           pid: child.pid,
         });
-        setTimeout(() => kill(running, message.key, message.fence), killDelayMs).unref();
+        setTimeout(() => kill(running, message), killDelayMs).unref();
       }
     });
     const failed = () => {
@@ -100,12 +115,15 @@ export function createInstanceA({ config, ledger, sharedStore, log, killDelayMs 
     return running;
   }
 
-  function kill(running: Running, key: string | null, fence: number | null): void {
+  /** Kills A, stuck after `charged`; a charge still in its store transaction can never commit now. */
+  function kill(running: Running, charged: Extract<ChildMessage, { type: 'stuck' }>): void {
     if (current !== running || closing) return;
     current = undefined;
     running.child.kill('SIGKILL');
     lastKilledPid = running.child.pid;
+    const { key, fence, chargeId, inTransaction } = charged;
     log.add({ instance: 'A', kind: 'killed', key, fence, pid: running.child.pid });
+    if (inTransaction) log.add({ instance: 'A', kind: 'rolled-back', key, fence, chargeId });
     standBy();
   }
 

@@ -1,8 +1,9 @@
 /**
  * Instance A: a second app instance in its own Node process, started by the playground for the
  * crash scenario. It serves the same GraphQL and tRPC APIs with its own idempotency engines, on
- * the store both instances share, and writes to the playground's ledger. After each charge it gets
- * stuck (it never answers) and tells the playground, which then kills it with SIGKILL.
+ * the store both instances share, and writes to the playground's ledger (on PostgreSQL, to the
+ * ledger's table, through its own store transaction). After each charge it gets stuck (it never
+ * answers) and tells the playground, which then kills it with SIGKILL.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,8 @@ import type { ApiVariant, PaymentApi } from '../api-dependencies.js';
 import { sendFetchResponse, toFetchRequest } from '../fetch-bridge.js';
 import { GRAPHQL_PATH } from '../graphql-api.js';
 import { createPaymentApis } from '../payment-apis.js';
+import { joinRunSchema } from '../postgres.js';
+import { createPostgresLedger } from '../postgres-ledger.js';
 import { openStore } from '../store.js';
 import { TRPC_PATH } from '../trpc-api.js';
 import { CONFIG_ENV, VARIANT_HEADER, type InstanceConfig } from './messages.js';
@@ -22,17 +25,28 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env[CONFIG_ENV] ?? '{}') as InstanceConfig;
   const link = connectToParent();
   process.on('disconnect', () => process.exit(0)); // the playground is gone: so is A
-  const store = config.redisUrl
-    ? (await openStore({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix })).store
-    : remoteStore(link);
+  const database = config.postgres && joinRunSchema(config.postgres);
+  const store = database
+    ? database.store
+    : config.redisUrl
+      ? (await openStore({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix })).store
+      : remoteStore(link);
+  const ledger = database
+    ? createPostgresLedger({
+        pool: database.pool,
+        schema: database.location.schema,
+        latencyMs: config.chargeLatencyMs,
+        onWrite: (write) => link.notify({ type: 'wrote', write }),
+      })
+    : remoteLedger(link);
   const apis = createPaymentApis({
     instance: 'A',
-    ledger: remoteLedger(link),
+    ledger,
     store,
     leaseMs: config.leaseMs,
     waitMs: config.waitMs,
-    afterCharge: (charge) => {
-      link.notify({ type: 'stuck', key: charge.requestKey, chargeId: charge.id, fence: charge.fence });
+    afterCharge: (charge, { inTransaction }) => {
+      link.notify({ type: 'stuck', key: charge.requestKey, chargeId: charge.id, fence: charge.fence, inTransaction });
       return new Promise<void>(() => {}); // stuck for good: the heartbeat keeps the lease until the process is killed
     },
   });

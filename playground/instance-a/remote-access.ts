@@ -18,6 +18,7 @@ export function remoteStore(link: ParentLink): IdempotencyStore {
 /** The ledger (the payments database), reached from instance A. A refused stale write comes back as a `StaleFenceError`. */
 export function remoteLedger(link: ParentLink): LedgerAccess {
   return {
+    transactional: false,
     async charge(request, details) {
       try {
         return await link.call<Charge>('ledger', 'charge', [request, details]);

@@ -75,10 +75,11 @@ async function run(name: ScenarioName): Promise<void> {
       calls,
       charges: after.charges.length - before.charges.length,
       settings: switches,
+      store: before.store,
     });
   } catch (error) {
     logResult(scenarioTitles[name], { ok: false, error });
-    renderVerdict({ scenario: name, calls: [], charges: 0, settings: switches, error });
+    renderVerdict({ scenario: name, calls: [], charges: 0, settings: switches, store: before.store, error });
   }
 }
 

@@ -12,7 +12,7 @@ const took = (event: ServerEvent) => (event.ms === undefined ? '' : ` after ${ev
 function describe(event: ServerEvent): string {
   switch (event.kind) {
     case 'charged':
-      return `ran the payment: wrote charge ${event.chargeId} (${fenceText(event.fence)})`;
+      return `ran the payment: wrote charge ${event.chargeId} (${fenceText(event.fence)})${event.inTransaction ? ' in its store transaction: it commits with the stored answer, or never' : ''}`;
     case 'rewrote':
       return `took over with fence ${event.fence}: wrote the same payment ${event.chargeId} again, no new charge`;
     case 'refused-stale':
@@ -32,9 +32,11 @@ function describe(event: ServerEvent): string {
     case 'in-rotation':
       return `pid ${event.pid} (its own Node process) is now in front of the load balancer`;
     case 'stuck':
-      return `is stuck after charging ${event.chargeId}: it will never answer${event.fence == null ? '' : '; its heartbeat keeps renewing the lease'}`;
+      return `is stuck after charging ${event.chargeId}: it will never answer${event.fence == null ? '' : '; its heartbeat keeps renewing the lease'}${event.inTransaction ? '; the charge waits in its open transaction, uncommitted' : ''}`;
     case 'killed':
       return `killed with SIGKILL (pid ${event.pid})${event.fence == null ? '' : ': no release, no heartbeat; its lease lapses'}`;
+    case 'rolled-back':
+      return `its transaction never committed: PostgreSQL rolled it back as A's connection closed, so charge ${event.chargeId} (${fenceText(event.fence)}) never reached the ledger`;
   }
 }
 
@@ -52,9 +54,10 @@ const tones: Record<ServerEvent['kind'], Tone> = {
   'no-answer': 'bad',
   stuck: 'bad',
   killed: 'bad',
+  'rolled-back': 'good', // the killed instance's charge is gone: no second charge to come
 };
 
-/** `charges` is the number of `charged` events of the event's key so far, this one included. */
+/** `charges` is the number of `charged` events of the event's key so far, this one included, less those rolled back. */
 function line(event: ServerEvent, charges: number): HTMLLIElement {
   const key = event.key === undefined ? '' : ` · key ${shortKey(event.key)}`;
   const again = charges > 1 ? ` · charged this key ${times(charges)}` : '';
@@ -92,10 +95,10 @@ export function renderServerLog(events: ServerEvent[], instances: InstancesStatu
   const list = byId('server-log');
   const chargesByKey = new Map<string, number>();
   const lines = events.map((event) => {
-    if (event.kind !== 'charged' || !event.key) return line(event, 0);
-    const charges = (chargesByKey.get(event.key) ?? 0) + 1;
+    if ((event.kind !== 'charged' && event.kind !== 'rolled-back') || !event.key) return line(event, 0);
+    const charges = (chargesByKey.get(event.key) ?? 0) + (event.kind === 'charged' ? 1 : -1); // a rolled-back charge never counted
     chargesByKey.set(event.key, charges);
-    return line(event, charges);
+    return line(event, event.kind === 'charged' ? charges : 0);
   });
   fillList(list, byId('server-log-empty'), lines);
   list.scrollTop = list.scrollHeight;

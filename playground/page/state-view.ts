@@ -35,5 +35,5 @@ export function renderState(state: DemoSnapshot): void {
     if (tile) tile.dataset.tone = value === 0 ? 'none' : (tileTones[id]?.(value, state) ?? 'none');
   }
   renderServerLog(state.serverLog, state.instances);
-  renderLedger(state.charges);
+  renderLedger(state.charges, state.store);
 }

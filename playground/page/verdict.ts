@@ -1,4 +1,5 @@
 import type { Settings } from '../settings.js';
+import type { StoreKind } from '../store.js';
 import { byId } from './dom.js';
 import { euros, plural, times } from './format.js';
 import { scenarioTitles, type CallRecord, type ScenarioName } from './scenarios.js';
@@ -10,6 +11,8 @@ export interface ScenarioSummary {
   /** Charges the run added to the ledger. */
   charges: number;
   settings: Settings;
+  /** The store the run used: on PostgreSQL a killed instance's charge rolls back with its transaction. */
+  store: StoreKind;
   /** Why the run stopped before its calls ended (instance A could not start, …). */
   error?: unknown;
 }
@@ -23,7 +26,7 @@ function count(calls: CallRecord[], status: string): number {
 }
 
 /** Why a run made exactly one charge. */
-function whyOnce({ scenario, calls, settings }: ScenarioSummary): string {
+function whyOnce({ scenario, calls, settings, store }: ScenarioSummary): string {
   const conflicts = count(calls, '409');
   switch (scenario) {
     case 'pay':
@@ -48,7 +51,9 @@ function whyOnce({ scenario, calls, settings }: ScenarioSummary): string {
         conflicts > 0
           ? `B answered 409 to ${retries} while A's lease lived, then`
           : "B waited until A's lease lapsed, then";
-      return `Instance A charged (fence 1) and was killed with SIGKILL before it answered. ${meanwhile} took over with fence 2 and wrote the same payment again: one charge.`;
+      return store === 'postgres'
+        ? `Instance A wrote its charge (fence 1) in its store transaction and was killed with SIGKILL before it answered or committed: PostgreSQL rolled that transaction back, so A's charge never reached the ledger. ${meanwhile} took over with fence 2 and wrote the charge, committed with the stored answer: one charge, written by B (fence 2) only.`
+        : `Instance A charged (fence 1) and was killed with SIGKILL before it answered; its write stayed in the ledger. ${meanwhile} took over with fence 2 and wrote the same payment again (keyed by derive('payment'), fenced): one charge, written by A (fence 1) and B (fence 2).`;
     }
   }
 }
@@ -60,6 +65,10 @@ const whyDuplicate: Record<ScenarioName, string> = {
   crash: "without idempotency keys B ran the payment again after A's crash.",
 };
 
+/** Why a crash charged twice on PostgreSQL although A was killed before it answered. */
+const POSTGRES_CRASH_DUPLICATE =
+  " On PostgreSQL too: the unprotected API wrote A's charge outside any store transaction, so it committed at once and stayed.";
+
 /** Sums up a scenario run: calls, requests and charges, and why. */
 export function renderVerdict(summary: ScenarioSummary): void {
   const { scenario, calls, charges } = summary;
@@ -68,8 +77,10 @@ export function renderVerdict(summary: ScenarioSummary): void {
   const head = `${scenarioTitles[scenario]}: ${plural(calls.length, units[scenario])}, ${plural(requests, 'request')} → ${plural(charges, 'charge')}.`;
   let why: string;
   if (outcome === 'once') why = whyOnce(summary);
-  else if (outcome === 'duplicate') why = `The customer paid ${times(charges)}: ${whyDuplicate[scenario]}`;
-  else {
+  else if (outcome === 'duplicate') {
+    const postgresCrash = scenario === 'crash' && summary.store === 'postgres' ? POSTGRES_CRASH_DUPLICATE : '';
+    why = `The customer paid ${times(charges)}: ${whyDuplicate[scenario]}${postgresCrash}`;
+  } else {
     const failure = calls.map((call) => call.result).find((result) => !result.ok);
     const error = summary.error ?? (failure && !failure.ok ? failure.error : undefined);
     why = `Nothing was charged${error === undefined ? '.' : `: ${error instanceof Error ? error.message : String(error)}`}`;

@@ -10,7 +10,7 @@ import {
   type GraphQLIdempotencyOptions,
   type RunningMutation,
 } from '../graphql/index.js';
-import { replaceWithRefusal, toRefusalResponse, toReplayResponse, toStoredResult } from './response.js';
+import { operationHead, replaceWithRefusal, toRefusalResponse, toReplayResponse, toStoredResult } from './response.js';
 
 /**
  * Options of {@link idempotencyPlugin}: the same as `useIdempotency`'s ({@link GraphQLIdempotencyOptions}),
@@ -61,9 +61,11 @@ interface Pending {
  * `contextValue.idempotency`.
  *
  * In a batched HTTP request (`allowBatchedHttpRequests`), the operations share one response status and
- * header set (Apollo Server's rule), so a stored result carries the batch's status and the headers its
- * execution produced. A key header on a batched request is refused (`IDEMPOTENCY_KEY_INVALID`): it
- * would be one key for every operation; such operations carry their keys as arguments.
+ * header set (Apollo Server's rule), written by each of them: a stored result carries the status and
+ * headers of its own errors' `extensions.http` only (200 without), never a sibling's (its refusal, its
+ * replay, its errors) nor those resolvers or plugins set on the shared head. A key header on a batched
+ * request is refused (`IDEMPOTENCY_KEY_INVALID`): it would be one key for every operation; such
+ * operations carry their keys as arguments.
  *
  * @example
  * new ApolloServer<Context>({ typeDefs, resolvers, plugins: [idempotencyPlugin<Context>({ store: createRedisStore({ redis }), scope: (ctx) => ctx.user?.id })] })
@@ -89,14 +91,22 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
     return request;
   }
 
-  /** Ends a request's mutation, at most once: stores what is sent once execution ran, else frees the key. */
+  /**
+   * Ends a request's mutation, at most once: stores what is sent once execution ran, else frees the
+   * key. In a batch the stored status and headers are the operation's own (its errors'), never the
+   * shared head's: a sibling's refusal (a 409, a failed commit's 500) must not be replayed as this
+   * operation's answer forever.
+   */
   async function end(requestContext: GraphQLRequestContext<TContext>, error?: unknown): Promise<void> {
     const request = take(requestContext);
     if (!request) return;
     const { response } = requestContext;
     if (request.executing && response.body) {
+      const own = requestContext.requestIsBatched && operationHead(requestContext.errors);
       const refusal = await request.mutation.finish(
-        toStoredResult({ http: response.http, body: response.body }, request.produced ?? new Set()),
+        own
+          ? toStoredResult({ http: own, body: response.body }, new Set(own.headers.keys()))
+          : toStoredResult({ http: response.http, body: response.body }, request.produced ?? new Set()),
       );
       // The writes made through tx() did not commit: the error, never the value.
       if (refusal) replaceWithRefusal(response, refusal, !!requestContext.request.http);
@@ -148,8 +158,8 @@ export function idempotencyPlugin<TContext extends BaseContext = BaseContext>(
             ...(request && {
               willResolveField({ info }) {
                 if (!isRootMutationField(info)) return undefined;
-                request.mutation.roots.started();
-                return (error) => (error ? request.mutation.roots.threw(error) : request.mutation.roots.returned());
+                const root = request.mutation.roots.started();
+                return (error) => (error ? root.threw(error) : root.returned());
               },
             }),
             async executionDidEnd(error) {

@@ -56,6 +56,29 @@ export interface RunningAttempt<T> {
    * store has freed it (store errors are retried for `completionRetry`); never rejects.
    */
   abandon(error: unknown): Promise<void>;
+  /**
+   * Starts one part of the body, for a body made of parts that run one after another (the root
+   * fields of a GraphQL mutation). Call it right before the part's code runs, in the same
+   * synchronous call: that code and everything it starts (Node's async context: its awaits, child
+   * fields, timers) is the part's. A statement sent through `tx()`'s client counts for the part
+   * whose code sends it, whichever part's `tx()` gave the client, and runs only while that part is
+   * the latest one and has not thrown: one sent after the part threw, or after the next part
+   * started, is refused (`'ended'`), and so is one sent by code of no part once parts started
+   * (`'outside-root-field'`). The writes of a part are rolled back alone when it ends with `threw`
+   * (with the PostgreSQL store, a savepoint set in line before any later statement), while the
+   * writes of the parts that returned commit with the result. A part that starts before the
+   * previous one ended, or whose writes cannot be rolled back alone, makes the whole transaction
+   * fail to commit (never a partial commit). Without a transaction, it does nothing.
+   */
+  startPart(): BodyPart;
+}
+
+/** One part of a body (see {@link RunningAttempt.startPart}): how it ended. */
+export interface BodyPart {
+  /** The part returned: its writes stay. */
+  returned(): void;
+  /** The part threw: its writes are rolled back. */
+  threw(): void;
 }
 
 /** How {@link IdempotencyEngine.begin} answered: run now, or the stored value of an earlier run. */

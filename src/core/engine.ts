@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type Attempt, type AttemptRequest, firstEnding, type ResultCodec, type RunningAttempt } from './attempt.js';
+import {
+  type Attempt,
+  type AttemptRequest,
+  type BodyPart,
+  firstEnding,
+  type ResultCodec,
+  type RunningAttempt,
+} from './attempt.js';
 import { attemptTransaction, refusedTransaction, type AttemptTransaction } from './attempt-transaction.js';
 import {
+  IdempotencyCommitAbortedError,
   IdempotencyCommitFailedError,
   IdempotencyConcurrentRequestError,
   IdempotencyKeyMismatchError,
@@ -11,7 +19,7 @@ import {
   IdempotencyStoreUnavailableError,
   isIdempotencyError,
 } from './errors.js';
-import { fingerprint, recordId } from './hashing.js';
+import { fingerprintOf, recordId } from './hashing.js';
 import { createRecordHolding, judgedOutcome, keeps, NOT_STORED, type Held } from './held-record.js';
 import { observeExecution, type ObservedExecution, type Report } from './instrumentation.js';
 import { resolveKey, type KeySources } from './key.js';
@@ -22,7 +30,7 @@ import { serializer } from './serializer.js';
 import type { BeginOutcome, BeginRequest, IdempotencyStore } from './store.js';
 import { createWaitingRoom } from './waiting-room.js';
 
-export type { Attempt, AttemptRequest, ResultCodec, RunningAttempt } from './attempt.js';
+export type { Attempt, AttemptRequest, BodyPart, ResultCodec, RunningAttempt } from './attempt.js';
 export type { RunContext } from './run-context.js';
 
 /** One operation handed to {@link IdempotencyEngine.execute}: an {@link AttemptRequest} and its body. */
@@ -84,41 +92,44 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     typeof concurrent === 'object' ? (concurrent.maxWaiters ?? DEFAULT_MAX_WAITERS) : 0,
   );
 
+  /** The refusal of a record held by someone else, reported. */
+  function conflict({ id }: BeginRequest, operation: string, emit: Report): Error {
+    emit('conflict', { operation, recordId: id });
+    return new IdempotencyConcurrentRequestError(settings.retryAfter);
+  }
+
+  /** The refusal of a store that failed, reported. */
+  function unavailable({ id }: BeginRequest, operation: string, emit: Report, error: unknown): Error {
+    emit('store-error', { operation, recordId: id, error });
+    return new IdempotencyStoreUnavailableError(error);
+  }
+
   /**
    * Begins the record, waiting out a running owner when `concurrent` allows; `undefined` means
    * fail-open. Only a first `begin` that fails may fail open: once the record was seen running, a
    * later store error is a 503, never a run beside the holder.
    */
   async function claim(request: BeginRequest, operation: string, emit: Report): Promise<Settled | undefined> {
-    const deadline = typeof concurrent === 'object' ? Date.now() + concurrent.wait : 0;
-    const { id } = request;
-    const conflict = () => {
-      emit('conflict', { operation, recordId: id });
-      return new IdempotencyConcurrentRequestError(settings.retryAfter);
-    };
-    const unavailable = (error: unknown) => {
-      emit('store-error', { operation, recordId: id, error });
-      return new IdempotencyStoreUnavailableError(error);
-    };
+    const deadline = typeof concurrent === 'object' ? performance.now() + concurrent.wait : 0;
     let outcome: BeginOutcome;
     try {
       outcome = await store.begin(request);
     } catch (error) {
-      const refusal = unavailable(error);
+      const refusal = unavailable(request, operation, emit, error);
       if (settings.failMode === 'open') return undefined;
       throw refusal;
     }
     while (outcome.status === 'running') {
-      if (deadline <= Date.now()) throw conflict();
+      if (deadline <= performance.now()) throw conflict(request, operation, emit);
       const waited = await waitingRoom.wait(request, deadline);
-      if ('full' in waited || 'expired' in waited) throw conflict();
-      if ('error' in waited) throw unavailable(waited.error);
+      if ('full' in waited || 'expired' in waited) throw conflict(request, operation, emit);
+      if ('error' in waited) throw unavailable(request, operation, emit, waited.error);
       if ('outcome' in waited) outcome = waited.outcome;
       else {
         try {
           outcome = await store.begin(request);
         } catch (error) {
-          throw unavailable(error);
+          throw unavailable(request, operation, emit, error);
         }
       }
     }
@@ -144,12 +155,14 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context,
+      startPart: transaction.startPart,
       finish: (value, outcome) =>
         end(async () => {
           const judgement = { shouldStore: request.shouldStore, outcome, outcomeOf: request.outcome };
           const kept = keeps(value, judgement, held);
           const result = kept ? holding.serialize(codec, value, held) : undefined;
-          const opened = await transaction.close();
+          const closing = transaction.close();
+          const opened = closing && (await closing);
           try {
             if (!opened) await holding.end(held, result, stopHeartbeat);
             else {
@@ -166,18 +179,19 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
               );
             }
           } catch (error) {
-            await execution.track(Promise.reject(error as Error)).catch(() => undefined);
+            execution.end({ ok: false, error });
             throw error;
           }
-          await execution.track(Promise.resolve({ replayed: false }));
+          execution.end({ ok: true, replayed: false });
         }),
       abandon: (error) =>
         end(async () => {
-          const opened = await transaction.close();
+          const closing = transaction.close();
+          const opened = closing && (await closing);
           if (opened)
             await holding.endInTransaction(held, opened, { returned: false, result: undefined }, stopHeartbeat);
           else await holding.end(held, undefined, stopHeartbeat);
-          await execution.track(Promise.reject(error)).catch(() => undefined);
+          execution.end({ ok: false, error });
         }),
     };
   }
@@ -188,8 +202,9 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context,
-      finish: () => end(() => execution.track(Promise.resolve({ replayed: false })).then(() => undefined)),
-      abandon: (error) => end(() => execution.track(Promise.reject(error)).catch(() => undefined)),
+      startPart: () => NO_PART,
+      finish: () => end(async () => execution.end({ ok: true, replayed: false })),
+      abandon: (error) => end(async () => execution.end({ ok: false, error })),
     };
   }
 
@@ -207,11 +222,12 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
       throw new IdempotencyScopeMissingError();
     }
     const owner = randomUUID();
+    const print = fingerprintOf(request.input);
     const outcome = await claim(
       {
         id,
         scopeId: scopeId(scope),
-        fingerprint: await fingerprint(request.input),
+        fingerprint: typeof print === 'string' ? print : await print,
         owner,
         leaseMs: settings.lease,
         ttlMs: settings.ttl,
@@ -237,9 +253,11 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     }
     if (outcome.status === 'completed') {
       if (outcome.result === NOT_STORED) throw new IdempotencyResultNotStoredError();
-      emit('replayed', { operation, recordId: id });
       const codec = request.codec ?? (serializer as ResultCodec<T>);
-      return { status: 'replayed', value: codec.parse(outcome.result) };
+      // Read first: a stored text that cannot be read is an error, not a replay, for observers too.
+      const value = codec.parse(outcome.result);
+      emit('replayed', { operation, recordId: id });
+      return { status: 'replayed', value };
     }
     const held: Held = { id, owner, operation, fence: outcome.fence, report: emit };
     if (outcome.takeover) emit('takeover', { operation, recordId: id, fence: held.fence });
@@ -260,16 +278,18 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     try {
       attempt = await beginKeyed(request, key, id, execution);
     } catch (error) {
-      return execution.track<never>(Promise.reject(error as Error)); // Rejects with the error, telling the observer.
+      execution.end({ ok: false, error });
+      throw error;
     }
-    if (attempt.status === 'replayed') await execution.track(Promise.resolve({ replayed: true }));
+    if (attempt.status === 'replayed') execution.end({ ok: true, replayed: true });
     return attempt;
   }
 
   /**
    * The attempt of an operation sent without a key: nothing to hold, nothing to store. A
    * transaction the body opened is a plain one: committed when the body returned, rolled back when
-   * it threw; `finish` rejects with the typed error when the commit failed.
+   * it threw; `finish` rejects with the typed error when the commit failed or did not take effect,
+   * never resolves over writes that were discarded.
    */
   function unkeyedAttempt<T>(request: AttemptRequest<T>): RunningAttempt<T> {
     const transaction = attemptTransaction(store);
@@ -277,16 +297,20 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     return {
       status: 'running',
       context: unkeyedRunContext(transaction.tx),
+      startPart: transaction.startPart,
       finish: (value, outcome) =>
         end(async () => {
           const opened = await transaction.close();
           if (!opened) return;
           if (!judgedOutcome(value, { outcome, outcomeOf: request.outcome }).returned) return opened.rollback();
+          let committed: boolean;
           try {
-            await opened.commit('', settings.ttl);
+            committed = await opened.commit('', settings.ttl);
           } catch (error) {
             throw isIdempotencyError(error) ? error : new IdempotencyCommitFailedError(error);
           }
+          // The transaction aborted before its COMMIT took effect (its session ended): nothing was written.
+          if (!committed) throw new IdempotencyCommitAbortedError();
         }),
       abandon: () => end(async () => (await transaction.close())?.rollback()),
     };
@@ -311,6 +335,9 @@ export function createEngine(options: EngineOptions): IdempotencyEngine {
     },
   };
 }
+
+/** The part of a body that can write nothing (its `tx()` refuses). */
+const NO_PART: BodyPart = { returned: () => {}, threw: () => {} };
 
 function withoutUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;

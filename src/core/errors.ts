@@ -16,6 +16,7 @@ export type IdempotencyErrorCode =
   | 'IDEMPOTENCY_RESULT_NOT_STORED'
   | 'IDEMPOTENCY_LEASE_LOST'
   | 'IDEMPOTENCY_COMMIT_OUTCOME_UNKNOWN'
+  | 'IDEMPOTENCY_COMMIT_ABORTED'
   | 'IDEMPOTENCY_COMMIT_FAILED'
   | 'IDEMPOTENCY_TRANSACTION_ENDED'
   | 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE';
@@ -153,6 +154,24 @@ export class IdempotencyCommitOutcomeUnknownError extends IdempotencyError {
 }
 
 /**
+ * An operation sent without a key wrote through `ctx.idempotency.tx()` and returned, but its
+ * transaction did not commit: its session ended before COMMIT took effect (an
+ * `idle_in_transaction_session_timeout` while the body awaited a slow call, for one), or the
+ * connection was lost and the database answered that the transaction aborted. Nothing was written,
+ * and the value is not answered. Retryable: running the operation again writes once. HTTP 503.
+ */
+export class IdempotencyCommitAbortedError extends IdempotencyError {
+  readonly code = 'IDEMPOTENCY_COMMIT_ABORTED';
+  readonly status = 503;
+  readonly retryable = true;
+  constructor() {
+    super(
+      "The mutation's database transaction ended before its COMMIT took effect (its session ended or its connection was lost): nothing was written. Retry the request.",
+    );
+  }
+}
+
+/**
  * The body returned, but the database refused to commit its transaction (a deferred constraint, a
  * serialization failure, a timeout, or the body ended the transaction itself): nothing was
  * committed and the key was freed, as for a body that threw. The database's error is the `cause`.
@@ -191,11 +210,17 @@ export class IdempotencyTransactionEndedError extends IdempotencyError {
  *   Redis): use `createPostgresStore` from `idempotent-mutations/postgres` (HTTP 500).
  * - `'store-unavailable'`: the store could not be reached and `failMode: 'open'` let the operation run
  *   without a record; writes would commit unprotected, so none are allowed (HTTP 503).
- * - `'ended'`: the attempt already ended (its result was stored, or its key freed) (HTTP 500).
+ * - `'ended'`: the attempt already ended (its result was stored, or its key freed), or the GraphQL root
+ *   field that asks threw, or the next root field started; also the answer to a statement sent through
+ *   the client after that (HTTP 500).
  * - `'outside-attempt'`: the run context belongs to no attempt of the engine (a tRPC query, a procedure with
  *   `meta.idempotency: false`) (HTTP 500).
+ * - `'outside-root-field'`: in a GraphQL mutation with several root fields, the code that asks runs in
+ *   none of them (work started before them, or a callback that lost Node's async context), so which
+ *   root field its writes belong to cannot be told (HTTP 500).
  */
-export type TransactionUnavailableReason = 'unsupported-store' | 'store-unavailable' | 'ended' | 'outside-attempt';
+export type TransactionUnavailableReason =
+  'unsupported-store' | 'store-unavailable' | 'ended' | 'outside-attempt' | 'outside-root-field';
 
 const transactionUnavailableMessages: Record<TransactionUnavailableReason, string> = {
   'unsupported-store':
@@ -203,9 +228,11 @@ const transactionUnavailableMessages: Record<TransactionUnavailableReason, strin
   'store-unavailable':
     'ctx.idempotency.tx() is refused: the idempotency store could not be reached, and failMode: "open" runs the operation without a record, so its writes would commit unprotected.',
   ended:
-    'ctx.idempotency.tx() was called after the operation ended (its result was stored or its key freed): await every write inside the resolver or procedure.',
+    'ctx.idempotency.tx(), or a statement sent through the client it gave, came after its operation ended (its result was stored or its key freed), or after its GraphQL root field threw or the next root field started: await every write inside the resolver or procedure.',
   'outside-attempt':
     'ctx.idempotency.tx() is only available in a mutation run under the idempotency plugin or middleware.',
+  'outside-root-field':
+    "ctx.idempotency.tx(), or a statement sent through the client it gave, came from code that runs in none of the root fields of this GraphQL mutation (work started before them, or a callback that lost Node's async context, such as a queue of your own), so which root field its writes belong to cannot be told: send it from the resolver of its root field, and await it there.",
 };
 
 /** `ctx.idempotency.tx()` cannot give a transaction here; `reason` says why, the message names the fix. */

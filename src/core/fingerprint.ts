@@ -61,9 +61,17 @@ const END = ')';
  * symbol with neither a registry key nor a description, and a class instance without `toJSON()`.
  */
 export async function fingerprint(input: unknown): Promise<string> {
+  return fingerprintOf(input);
+}
+
+/**
+ * {@link fingerprint}, answered at once (no promise) when the input holds no blob: the engine's
+ * way to spare a first execution a promise. Throws, or rejects, as {@link fingerprint} rejects.
+ */
+export function fingerprintOf(input: unknown): string | Promise<string> {
   const first = encode(input, undefined);
   if (!first.blobs) return first.digest;
-  return encode(input, await digestBlobs(first.blobs)).digest;
+  return digestBlobs(first.blobs).then((digests) => encode(input, digests).digest);
 }
 
 /** Hashes each blob's content once (one in memory at a time). */
@@ -185,7 +193,7 @@ class Encoder {
   /** The properties named by `keys`, sorted by key, each as its JSON-quoted key and its value. */
   private fields(object: object, keys: string[]): void {
     const record = object as Record<string, unknown>;
-    for (const key of keys.sort()) {
+    for (const key of sortKeys(keys)) {
       this.write(JSON.stringify(key));
       this.value(record[key]);
     }
@@ -333,6 +341,21 @@ class Encoder {
       );
     }
   }
+}
+
+/** Arrays up to this long are sorted by insertion: `Array.prototype.sort` allocates a work copy first. */
+const INSERTION_SORT_MAX = 16;
+
+/** `keys` sorted in place by UTF-16 code units, as `keys.sort()` sorts strings. */
+export function sortKeys(keys: string[]): string[] {
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index]!;
+    let at = index;
+    for (; at > 0 && keys[at - 1]! > key; at--) keys[at] = keys[at - 1]!;
+    keys[at] = key;
+  }
+  return keys;
 }
 
 /** The pairs of an entry iterator as one flat sequence: name, value, name, value, … */

@@ -1,6 +1,6 @@
 import { sha256Hex } from './sha256.js';
 
-export { fingerprint } from './fingerprint.js';
+export { fingerprint, fingerprintOf } from './fingerprint.js';
 
 /**
  * The record id: SHA-256 of (scope, operation, key). Store key names are built from it, so no raw

@@ -5,7 +5,7 @@ import {
   IdempotencyTransactionEndedError,
   isIdempotencyError,
 } from './errors.js';
-import { startHeartbeat } from './heartbeat.js';
+import { createHeartbeat } from './heartbeat.js';
 import type { Report } from './instrumentation.js';
 import { callPersistently } from './persistent-call.js';
 import { keepsRecord, RETURNED, type BodyOutcome } from './policy.js';
@@ -41,19 +41,22 @@ export interface HoldSettings {
  */
 export function createRecordHolding(settings: HoldSettings) {
   const { store } = settings;
-  const heartbeatMs = Math.max(1, Math.floor(settings.lease / 3));
   /** Completion retries come at least five times a lease (and at least once a second), so one lands soon after a blip. */
   const longestRetryDelayMs = Math.max(1, Math.min(1_000, Math.floor(settings.lease / 5)));
 
+  /** One timer renews the leases of all the records this engine holds. */
+  const heartbeat = createHeartbeat<Held>({
+    renew: ({ id, owner }) => store.extend({ id, owner, leaseMs: settings.lease }),
+    everyMs: Math.max(1, Math.floor(settings.lease / 3)),
+    limitMs: settings.maxRunTime,
+    onError: ({ id, operation, fence, report: emit }, error) =>
+      emit('store-error', { operation, recordId: id, fence, error }),
+    onLimit: ({ id, operation, fence, report: emit }) => emit('run-limit-exceeded', { operation, recordId: id, fence }),
+  });
+
   /** Starts renewing the lease of `held`; returns how to stop. */
-  function hold({ id, owner, operation, fence, report: emit }: Held): () => void {
-    return startHeartbeat({
-      renew: () => store.extend({ id, owner, leaseMs: settings.lease }),
-      everyMs: heartbeatMs,
-      limitMs: settings.maxRunTime,
-      onError: (error) => emit('store-error', { operation, recordId: id, fence, error }),
-      onLimit: () => emit('run-limit-exceeded', { operation, recordId: id, fence }),
-    });
+  function hold(held: Held): () => void {
+    return heartbeat.start(held);
   }
 
   /** Stores `result` (or frees the key when it is undefined), then stops the heartbeat. Never rejects. */
@@ -121,7 +124,9 @@ export function createRecordHolding(settings: HoldSettings) {
         stopHeartbeat();
       } catch (error) {
         emit('store-error', { ...event, error });
-        await end(held, undefined, stopHeartbeat); // the writes rolled back with the connection; free the key again
+        // The body's own COMMIT kept its writes: the record keeps a refusal, never freed. Otherwise the
+        // writes rolled back with the connection: free the key again.
+        await end(held, error instanceof IdempotencyTransactionEndedError ? NOT_STORED : undefined, stopHeartbeat);
       }
       return;
     }

@@ -37,14 +37,14 @@ export type Report = (type: IdempotencyEventType, details: Omit<IdempotencyEvent
 export interface ObservedExecution {
   /** Sends an event to `onEvent`, then to the execution's observer. */
   report: Report;
-  /** Resolves or rejects as `execution` does, telling the observer how it ended. */
-  track<R extends { replayed: boolean }>(execution: Promise<R>): Promise<R>;
+  /** Tells the observer how the execution ended, once the caller's outcome is settled. */
+  end(ending: ExecutionEnd): void;
 }
 
-/** An execution nothing observes: no event is built, no promise is chained. */
+/** An execution nothing observes: no event is built, no ending told. */
 const UNOBSERVED: ObservedExecution = {
   report() {},
-  track: (execution) => execution,
+  end() {},
 };
 
 /**
@@ -57,8 +57,6 @@ export function observeExecution(
 ): ObservedExecution {
   const observer = instrument ? (swallow(() => instrument(start)) ?? undefined) : undefined;
   if (!observer && !onEvent) return UNOBSERVED;
-  const end = (ending: ExecutionEnd) => swallow(() => observer?.end?.(ending));
-  // Only an observer is told how the execution ended: without one, the execution is handed back as it is.
   return {
     report(type, details) {
       const event: IdempotencyEvent = { type, ...details };
@@ -66,19 +64,10 @@ export function observeExecution(
       if (onEvent) swallow(() => onEvent(event));
       if (observer) swallow(() => observer.onEvent?.(event));
     },
-    track: (execution) =>
-      !observer
-        ? execution
-        : execution.then(
-            (result) => {
-              end({ ok: true, replayed: result.replayed });
-              return result;
-            },
-            (error: unknown) => {
-              end({ ok: false, error });
-              throw error;
-            },
-          ),
+    end(ending) {
+      // `end` read inside too: an accessor that throws is swallowed like the call.
+      if (observer) swallow(() => observer.end?.(ending));
+    },
   };
 }
 

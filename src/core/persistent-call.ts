@@ -16,13 +16,13 @@ export async function callPersistently<T>(
   longestDelayMs: number,
   onFailure: (error: unknown) => void,
 ): Promise<T> {
-  const deadline = Date.now() + budgetMs;
+  const deadline = performance.now() + budgetMs;
   for (let delay = Math.min(FIRST_DELAY_MS, longestDelayMs); ; delay = Math.min(delay * 2, longestDelayMs)) {
     try {
       return await call();
     } catch (error) {
       onFailure(error);
-      const remaining = deadline - Date.now();
+      const remaining = deadline - performance.now();
       if (remaining <= 0) throw error;
       await sleep(Math.min(delay, remaining));
     }

@@ -12,11 +12,15 @@ export interface RunContext {
    */
   fence: number | undefined;
   /**
-   * True when this attempt took over the record of an attempt that crashed or stalled past its
-   * lease: that attempt may have done part of the work. Check downstream state before redoing it.
+   * True when an earlier attempt on this record crashed or stalled past its lease and no attempt
+   * has completed since (also after a taker that threw): that attempt may have done part of the
+   * work. Check downstream state before redoing it.
    */
   takeover: boolean;
-  /** The fencing token of the attempt that was taken over (`fence - 1`), when `takeover` is true. */
+  /**
+   * The fencing token of the attempt before this one (`fence - 1`), when `takeover` is true. Partial
+   * work may carry any fence below this attempt's: the crashed attempt's, or a later one's that threw.
+   */
   previousFence: number | undefined;
   /**
    * A key for one downstream call, stable across every attempt of this record (the same store

@@ -107,8 +107,11 @@ function toPlainJson(value: unknown, seen: Set<object>): unknown {
       seen.add(value);
       let inner: Record<string, [Annotation]> | undefined;
       if (Array.isArray(value)) {
-        // superjson walks an array's own keys: a hole or an extra property is not plain.
+        // superjson walks an array's own keys: a hole, a non-enumerable index or an extra property
+        // (a hole plus a `note` has as many keys as items) is not plain.
         if (Object.keys(value).length !== value.length) return UNPLAIN;
+        for (let index = 0; index < value.length; index++)
+          if (!Object.prototype.propertyIsEnumerable.call(value, index)) return UNPLAIN;
         const copy: unknown[] = new Array(value.length);
         for (let index = 0; index < value.length; index++) {
           const item = toPlainJson(value[index], seen);
@@ -121,7 +124,8 @@ function toPlainJson(value: unknown, seen: Set<object>): unknown {
       }
       const prototype: unknown = Object.getPrototypeOf(value);
       if (prototype === Date.prototype) {
-        if (Number.isNaN((value as Date).getTime())) return UNPLAIN;
+        // superjson reads a date through valueOf(), which an own property could replace.
+        if (Reflect.ownKeys(value).length > 0 || Number.isNaN((value as Date).getTime())) return UNPLAIN;
         lastAnnotations = ['Date'];
         return (value as Date).toISOString();
       }

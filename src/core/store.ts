@@ -29,7 +29,11 @@ export interface BeginRequest {
 
 /** What {@link IdempotencyStore.begin} found. */
 export type BeginOutcome =
-  /** This attempt now owns the record and may run; `takeover` is true when an expired lease was taken over. */
+  /**
+   * This attempt now owns the record and may run; `takeover` is true when a lease on the record
+   * lapsed and no attempt has completed since (it stays set through releases: a taker that threw
+   * left the crashed attempt's partial work in place).
+   */
   | { status: 'acquired'; fence: number; takeover: boolean }
   /** The record is complete; `result` is the serialized result to replay. */
   | { status: 'completed'; result: string }
@@ -69,7 +73,7 @@ export interface IdempotencyStore {
    * commit together or not at all. Without a record (an unkeyed call), it is a plain transaction,
    * so bodies use one code path either way.
    */
-  openTransaction?(request?: OwnerRequest): Promise<StoreTransaction>;
+  openTransaction?(request?: OwnerRequest, options?: TransactionOptions): Promise<StoreTransaction>;
   /**
    * Optional, for readiness probes: resolves once the backend answers, rejects (within the store's
    * own timeout) when it cannot be reached. Never changes a record.
@@ -104,12 +108,39 @@ export interface StoredRecordView {
   result?: string;
 }
 
+/** How the caller of {@link IdempotencyStore.openTransaction} keeps the body's use of the client in check. */
+export interface TransactionOptions {
+  /**
+   * Asked before each statement the body sends through {@link StoreTransaction.client}: an error
+   * refuses the statement (the part of the body that sends it, or its whole attempt, has ended).
+   * The client refuses on its own, with `IdempotencyTransactionUnavailableError` (`'ended'`), once
+   * `commit`, `release` or `rollback` was called. Defaults to refusing nothing before that.
+   */
+  refusal?: () => Error | undefined;
+}
+
+/** A savepoint inside a {@link StoreTransaction}: the writes made after it can be rolled back alone. */
+export interface TransactionSavepoint {
+  /** Settles once the savepoint is set (and the rollback asked with it done); rejects when either failed. */
+  readonly set: Promise<void>;
+  /**
+   * Rolls back the writes made since the savepoint, keeping the earlier ones; the transaction stays
+   * open. Its statement is put in line before the call returns, as `savepoint()`'s is.
+   */
+  rollback(): Promise<void>;
+}
+
 /**
  * A transaction opened by {@link IdempotencyStore.openTransaction}. Exactly one of `commit`,
  * `release` or `rollback` ends it; each returns the connection to its pool, whatever happens.
  */
 export interface StoreTransaction<Client = unknown> {
-  /** What the body writes through: for PostgreSQL, a pg `PoolClient` inside `BEGIN`. */
+  /**
+   * What the body writes through: for PostgreSQL, a pg `PoolClient` inside `BEGIN` whose `query`
+   * refuses once the transaction ended (or {@link TransactionOptions.refusal} says so), and whose
+   * `release()` does nothing (the store gives the connection back), so a late statement never runs
+   * on a connection the pool lent to someone else.
+   */
   readonly client: Client;
   /**
    * Stores `result` (for `ttlMs`) and commits it with the body's writes. Resolves `true` when both
@@ -120,14 +151,26 @@ export interface StoreTransaction<Client = unknown> {
    * owner's, so the caller handles it as a body that threw. A store that cannot learn whether a
    * commit whose connection was lost took effect rejects with an error whose `retryable` is `true`:
    * a retry with the same key finds the truth. For a transaction opened without a record, the
-   * arguments are ignored.
+   * arguments are ignored, and `false` means it did not commit (its session ended, or its connection
+   * was lost, before COMMIT took effect): the caller answers with a retryable error, never the value.
    */
   commit(result: string, ttlMs: number): Promise<boolean>;
   /**
    * Rolls the writes back and frees the record for the next attempt, in one round trip. Resolves as
    * {@link IdempotencyStore.release} does (`true` for a transaction opened without a record).
+   * Rejects with `IdempotencyTransactionEndedError`, leaving the record running, when the body
+   * committed the transaction itself: its writes stay, so the key must not run again.
    */
   release(): Promise<boolean>;
   /** Rolls the writes back, leaving the record untouched (for a result stored by `complete` after). */
   rollback(): Promise<void>;
+  /**
+   * Optional: sets a savepoint, so the writes of one part of the body (a GraphQL root field) can be
+   * rolled back alone when that part fails. Without it, such a failure lets nothing commit. Its
+   * statement is put in line on the transaction's connection before the call returns (pg runs a
+   * client's queries in the order they were sent): a statement sent through `client` after the call
+   * runs after the savepoint, whatever the body awaited. With `rollBackTo` (a savepoint of this
+   * transaction), first rolls back to it, in the same round trip. Throws when the transaction ended.
+   */
+  savepoint?(rollBackTo?: TransactionSavepoint): TransactionSavepoint;
 }

@@ -36,7 +36,7 @@ export function createWaitingRoom(store: IdempotencyStore, maxWaiters: number) {
       for (let pollMs = FIRST_POLL_MS; ; pollMs = Math.min(pollMs * 1.5, LONGEST_POLL_MS)) {
         if (expire(waiters) === 0) return;
         const nextDeadline = Math.min(...waiters.map((waiter) => waiter.deadline));
-        await sleep(Math.max(0, Math.min(pollMs, nextDeadline - Date.now())));
+        await sleep(Math.max(0, Math.min(pollMs, nextDeadline - performance.now())));
         if (expire(waiters) === 0) return;
         const polling = waiters[0]!;
         let result: WaitResult;
@@ -77,7 +77,7 @@ export function createWaitingRoom(store: IdempotencyStore, maxWaiters: number) {
 
 /** Tells every waiter whose deadline has passed so and drops it; returns how many are left. */
 function expire(waiters: Waiter[]): number {
-  const now = Date.now();
+  const now = performance.now();
   for (let index = waiters.length - 1; index >= 0; index--) {
     const waiter = waiters[index]!;
     if (waiter.deadline > now) continue;

@@ -62,7 +62,10 @@ export function useIdempotency<TContext = YogaInitialContext>(options: UseIdempo
   const running = new WeakMap<object, { keyed: number; unkeyed: number }>();
 
   const lastPlugin: Plugin<{ idempotency?: GraphQLIdempotencyContext }> = {
-    async onExecute({ args, context, extendContext, setResultAndStopExecution, executeFn, setExecuteFn }) {
+    async onExecute({ args, extendContext, setResultAndStopExecution, executeFn, setExecuteFn }) {
+      // The context execution gets, read as Envelop reads it: older @envelop/core 5.x (5.0.0 among
+      // them) passes no `context` to onExecute; the newer ones pass this same object.
+      const context = args.contextValue || {};
       const source = headerSourceOf(context);
       const http = source.http;
       const request = (context as { request?: unknown }).request;

@@ -123,7 +123,10 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
         ...(storeIf ? { shouldStore: storeIf } : {}),
       });
       if (attempt.status === 'replayed') return { replay: attempt.value };
-      const roots = new RootOutcomes();
+      // Each root field of a mutation with several is a part of the transaction: a root field that
+      // threw has its writes rolled back alone, while those of the root fields that returned commit.
+      const parts = mutation.rootFields.length > 1 ? attempt.startPart : undefined;
+      const roots = new RootOutcomes(parts);
       const first = firstEnding();
       let markEnded!: () => void;
       const ended = new Promise<void>((resolve) => (markEnded = resolve));
@@ -136,6 +139,10 @@ export function createGraphQLIdempotency<TContext>(options: GraphQLIdempotencyOp
           finish: (result) =>
             end(async () => {
               await roots.settled();
+              // Root fields run where the tracker could not see (another executor): where the result
+              // may carry a root field's error, that field's writes cannot be told apart, so none commit.
+              if (parts && !roots.seen && (result === UNSTORABLE_RESULT || (result.body.errors?.length ?? 0) > 0))
+                parts().threw();
               await attempt.finish(result, rootReturned(mutation, result, roots.seen) ? RETURNED : roots.outcome());
             }).then(() => undefined, asRefusal),
           // No result to store: the policy either frees the key or, where it keeps the outcome, the

@@ -25,6 +25,7 @@ export {
 export {
   isRootMutationField,
   RootOutcomes,
+  type RootCall,
   trackedRootValue,
   trackingFieldResolver,
   trackRootResolvers,

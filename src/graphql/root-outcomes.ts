@@ -1,6 +1,13 @@
 import { GraphQLError, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import type { BodyPart } from '../core/attempt.js';
 import type { BodyOutcome } from '../core/policy.js';
 import { keepsRecord } from '../core/policy.js';
+
+/** One call of a root resolver: how it ended. */
+export interface RootCall {
+  returned(): void;
+  threw(error: unknown): void;
+}
 
 /**
  * What the root mutation resolvers of one execution did. A root resolver is the operation's body:
@@ -16,27 +23,39 @@ export class RootOutcomes {
   private whenSettled: Promise<void> | undefined;
   private settle: (() => void) | undefined;
 
-  /** A root resolver started. */
-  started(): void {
+  /**
+   * `startPart`, where given, makes each root field one part of the attempt's transaction (see
+   * `RunningAttempt.startPart`): the writes of a root field that threw are rolled back alone, those
+   * of the root fields that returned commit with the result. Root mutation fields run one after
+   * another, so each part lasts from its root field's start to the next one's.
+   */
+  constructor(private readonly startPart?: () => BodyPart) {}
+
+  /**
+   * A root resolver starts; the answer says how it ended. Called right before the resolver runs, in
+   * the same synchronous call, so the resolver's code (and its child fields') runs in its part.
+   */
+  started(): RootCall {
     this.startedOnce = true;
     this.pending++;
+    const part = this.startPart?.();
+    return {
+      returned: () => {
+        part?.returned();
+        this.returnedOnce = true;
+        this.done();
+      },
+      threw: (error) => {
+        part?.threw();
+        this.thrown.push(error);
+        this.done();
+      },
+    };
   }
 
   /** Whether any root resolver was seen to start: otherwise the executor ran them where no tracker sees. */
   get seen(): boolean {
     return this.startedOnce;
-  }
-
-  /** A root resolver that started returned. */
-  returned(): void {
-    this.returnedOnce = true;
-    this.done();
-  }
-
-  /** A root resolver that started threw `error`. */
-  threw(error: unknown): void {
-    this.thrown.push(error);
-    this.done();
   }
 
   /**
@@ -58,25 +77,25 @@ export class RootOutcomes {
 
   /** Calls a root resolver, noting when it starts and whether it returned or threw. */
   track(call: () => unknown): unknown {
-    this.started();
+    const root = this.started();
     let value: unknown;
     try {
       value = call();
     } catch (error) {
-      this.threw(error);
+      root.threw(error);
       throw error;
     }
     if (!isPromiseLike(value)) {
-      this.returned();
+      root.returned();
       return value;
     }
     return Promise.resolve(value).then(
       (resolved) => {
-        this.returned();
+        root.returned();
         return resolved;
       },
       (error: unknown) => {
-        this.threw(error);
+        root.threw(error);
         throw error;
       },
     );

@@ -111,11 +111,10 @@ export function createMemoryRecords(bounds: MemoryBounds) {
     },
 
     /**
-     * Checks that a new record may be held, reclaiming expired records if a bound is hit. Throws
+     * Checks that a new record of `scopeId` holding `size` bytes may be held, reclaiming expired records if a bound is hit. Throws
      * when a bound is still hit: the key is refused (the engine answers 503), nothing is dropped.
      */
-    admit(id: string, scopeId: string, fingerprint: string, time: number): void {
-      const size = byteLength(id) + byteLength(fingerprint);
+    admit(scopeId: string, size: number, time: number): void {
       let reason = refusal(scopeId, size);
       if (reason && time >= nextExpiry) {
         sweep(time);

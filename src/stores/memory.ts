@@ -103,7 +103,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const time = now();
       const record = records.get(request.id, time);
       if (!record) {
-        records.admit(request.id, request.scopeId, request.fingerprint, time);
+        const bytes = byteLength(request.id) + byteLength(request.fingerprint);
+        records.admit(request.scopeId, bytes, time);
         records.add(request.id, {
           state: 'running',
           scopeId: request.scopeId,
@@ -113,7 +114,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           fence: 1,
           takeover: false,
           expiresAt: time + request.ttlMs,
-          bytes: byteLength(request.id) + byteLength(request.fingerprint),
+          bytes,
         });
         return { status: 'acquired', fence: 1, takeover: false };
       }

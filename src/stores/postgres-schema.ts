@@ -43,8 +43,17 @@ export interface PostgresStoreNames {
   release: string;
   commit: string;
   assertTransaction: string;
-  /** Key of the advisory lock taken while the schema is created, so concurrent first uses wait for each other. */
-  lockKey: string;
+  /**
+   * The expiry index, quoted, without a schema (an index lives in its table's): named after the whole
+   * table name, `<table>_expires_at_idx` where that fits PostgreSQL's 63 bytes (as every version named
+   * it), else `<table>_expires_idx`, so two tables of one schema never share one.
+   */
+  expiryIndex: string;
+  /**
+   * Keys of the advisory locks taken, in this order, while the schema is created, so concurrent first
+   * uses wait for each other: the schema's (its tables share `CREATE SCHEMA`), then the table's.
+   */
+  lockKeys: [schema: string, table: string];
 }
 
 /** The names the store uses for `location`; throws a TypeError on a name that is not a plain identifier. */
@@ -60,22 +69,29 @@ export function postgresStoreNames(location: PostgresStoreLocation = {}): Postgr
     release: name('_release'),
     commit: name('_commit'),
     assertTransaction: name('_assert_xact'),
-    lockKey: `idempotent-mutations:${schema}.${table}`,
+    expiryIndex: `"${expiryIndexName(table)}"`,
+    lockKeys: [`idempotent-mutations:${schema}`, `idempotent-mutations:${schema}.${table}`],
   };
+}
+
+function expiryIndexName(table: string): string {
+  const name = `${table}_expires_at_idx`;
+  return name.length <= 63 ? name : `${table}_expires_idx`;
 }
 
 const MS = "* interval '1 millisecond'";
 
 /**
  * The SQL that creates the store's schema: table, expiry index and functions. Idempotent (`IF NOT
- * EXISTS`, `CREATE OR REPLACE`); the store runs it on first use inside one transaction under an
- * advisory lock. Hand it to a migration tool instead, with `createSchema: false`, where the
- * application's role may not run DDL.
+ * EXISTS`, `CREATE OR REPLACE`); the store runs it on first use inside one transaction under
+ * advisory locks (the schema's, then the table's), so stores on several tables of one schema may
+ * start at once. Hand it to a migration tool instead, with `createSchema: false`, where the
+ * application's role may not run DDL (one run at a time: `CREATE SCHEMA IF NOT EXISTS` is not safe
+ * against a concurrent creator).
  */
 export function postgresStoreSchema(location: PostgresStoreLocation = {}): string {
   const n = postgresStoreNames(location);
   const schema = location.schema ?? postgresLocationDefaults.schema;
-  const index = `"${(location.table ?? postgresLocationDefaults.table).slice(0, 48)}_expires_at_idx"`;
   return `${schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS "${schema}";\n`}
 CREATE TABLE IF NOT EXISTS ${n.table} (
   id text PRIMARY KEY,
@@ -89,7 +105,7 @@ CREATE TABLE IF NOT EXISTS ${n.table} (
   result text,
   expires_at timestamptz NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ${index} ON ${n.table} (expires_at);
+CREATE INDEX IF NOT EXISTS ${n.expiryIndex} ON ${n.table} (expires_at);
 
 -- Reads first and claims only a new, released, expired or lapsed record, so a replay or a conflict
 -- is a plain read (no row lock, no WAL). Each statement of a volatile function takes a fresh

@@ -1,7 +1,13 @@
 import type { Pool, PoolClient, QueryResult } from 'pg';
-import { IdempotencyCommitOutcomeUnknownError, IdempotencyTransactionEndedError } from '../core/errors.js';
-import type { OwnerRequest, StoreTransaction } from '../core/store.js';
-import { isServerError, sleep, withDeadline } from './postgres-deadline.js';
+import {
+  IdempotencyCommitOutcomeUnknownError,
+  IdempotencyTransactionEndedError,
+  IdempotencyTransactionUnavailableError,
+  isIdempotencyError,
+} from '../core/errors.js';
+import type { OwnerRequest, StoreTransaction, TransactionOptions, TransactionSavepoint } from '../core/store.js';
+import { guardedClient } from './postgres-client-guard.js';
+import { checkOut, isServerRefusal, sleep, withDeadline } from './postgres-deadline.js';
 import { RECORD_LOST_SQLSTATE, TRANSACTION_ENDED_SQLSTATE, type PostgresStoreNames } from './postgres-schema.js';
 
 /**
@@ -42,6 +48,9 @@ function checkTtl(ttlMs: number): number {
   return ttlMs;
 }
 
+/** The name each savepoint a transaction set has in PostgreSQL. */
+const savepointNames = new WeakMap<TransactionSavepoint, string>();
+
 /** Results of a simple query holding several statements (one result each). */
 const results = (reply: QueryResult | QueryResult[]) => (Array.isArray(reply) ? reply : [reply]);
 
@@ -49,34 +58,19 @@ const results = (reply: QueryResult | QueryResult[]) => (Array.isArray(reply) ? 
  * Opens `BEGIN` on a pooled connection with the per-transaction timeouts set (`SET LOCAL`, so
  * nothing outlives the transaction: safe behind PgBouncer in transaction mode) and learns its
  * transaction id, all in one round trip. The transaction id tells a commit whose reply was lost
- * apart: committed or aborted (`txid_status`).
+ * apart: committed or aborted (`txid_status`). The body gets the connection behind a guard (see
+ * {@link guardedClient}) that refuses its statements once the transaction ended, or once
+ * `options.refusal` says so.
  */
 export async function openPostgresTransaction(
   context: Context,
   record: OwnerRequest | undefined,
+  options: TransactionOptions = {},
 ): Promise<StoreTransaction<PoolClient>> {
   const { pool, names, settings, literal } = context;
-  const client = await withDeadline(pool.connect(), settings.timeout, 'a connection for a transaction', (late) =>
-    late.release(),
-  );
-  // A checked-out pg client has no 'error' listener: a session the server ends (an idle-in-transaction
-  // timeout while the body waits) would crash the process. Remember the error instead.
-  let broken: Error | undefined;
-  const onError = (error: Error) => (broken ??= error);
-  client.on('error', onError);
+  // Given back once the transaction ended (the body's `release()` does nothing: see guardedClient).
+  const { client, giveBack } = await checkOut(pool, settings.timeout, 'a connection for a transaction');
   let ended = false;
-  let givenBack = false;
-  /** Returns the connection to the pool, once (a body that released it itself must not make a commit fail). */
-  const giveBack = (error?: Error) => {
-    if (givenBack) return;
-    givenBack = true;
-    client.removeListener('error', onError);
-    try {
-      client.release(error ?? broken ?? false);
-    } catch {
-      // Released already (by the body): the pool has it back.
-    }
-  };
   /** One round trip on the transaction's connection, bounded by the store timeout. */
   const send = (text: string, what: string) => withDeadline(client.query(text), settings.timeout, what);
 
@@ -101,19 +95,47 @@ export async function openPostgresTransaction(
     if (ended) throw new Error('postgres store: this transaction already ended (commit, release or rollback).');
     ended = true;
   }
+  /** Why a statement of the body is refused now, if it is. */
+  const refusal = () => (ended ? new IdempotencyTransactionUnavailableError('ended') : options.refusal?.());
+  let savepoints = 0;
 
-  /** ROLLBACK after a server error; a connection that cannot roll back is closed, which rolls back too. */
-  async function rollBackAndGiveBack(): Promise<void> {
+  /**
+   * ROLLBACK (after a server error); a connection that cannot roll back is closed, which rolls back
+   * too. Resolves `true` when the transaction had committed all the same: only the body's own
+   * COMMIT commits this transaction id.
+   */
+  async function rollBackAndGiveBack(): Promise<boolean> {
     try {
-      await send('ROLLBACK', 'ROLLBACK');
+      const replies = results(
+        await send(`ROLLBACK; SELECT txid_status(${xid}) = 'committed' AS committed`, 'ROLLBACK'),
+      );
       giveBack();
+      return (replies[1]?.rows[0] as { committed: boolean | null }).committed === true;
     } catch (error) {
       giveBack(error as Error);
+      return false;
     }
   }
 
   return {
-    client,
+    client: guardedClient(client, refusal),
+
+    savepoint(rollBackTo) {
+      if (ended) throw new IdempotencyTransactionUnavailableError('ended');
+      const name = `idempotency_part_${++savepoints}`;
+      const back = rollBackTo && savepointNames.get(rollBackTo);
+      // In line on the connection now (send() calls query() at once): statements sent after run after it.
+      const set = send(`${back ? `ROLLBACK TO SAVEPOINT ${back}; ` : ''}SAVEPOINT ${name}`, 'SAVEPOINT').then(() => {});
+      const savepoint = {
+        set,
+        async rollback() {
+          if (ended) throw new IdempotencyTransactionUnavailableError('ended');
+          await send(`ROLLBACK TO SAVEPOINT ${name}`, 'ROLLBACK TO SAVEPOINT');
+        },
+      };
+      savepointNames.set(savepoint, name);
+      return savepoint;
+    },
 
     async commit(result, ttlMs) {
       end();
@@ -123,13 +145,16 @@ export async function openPostgresTransaction(
       try {
         await send(text, 'COMMIT');
       } catch (error) {
-        if (!isServerError(error)) {
+        // Refused by a session that lives on: nothing committed. Anything else (no answer, a lost
+        // connection, an error that ended the session) leaves the outcome to be found out.
+        if (!isServerRefusal(error)) {
           giveBack(error as Error);
           return resolveLostCommit(context, xid, record, error);
         }
-        await rollBackAndGiveBack();
+        const committedByBody = await rollBackAndGiveBack();
+        if (committedByBody || error.code === TRANSACTION_ENDED_SQLSTATE)
+          throw new IdempotencyTransactionEndedError(error);
         if (error.code === RECORD_LOST_SQLSTATE) return false;
-        if (error.code === TRANSACTION_ENDED_SQLSTATE) throw new IdempotencyTransactionEndedError(error);
         throw error;
       }
       giveBack();
@@ -142,26 +167,29 @@ export async function openPostgresTransaction(
         await rollBackAndGiveBack();
         return true;
       }
+      // Frees the record, unless the body committed the transaction itself (its own COMMIT): only
+      // that commits this transaction id, and its writes then stay, so the key must never run again.
+      const releasing =
+        `SELECT CASE WHEN txid_status(${xid}) = 'committed' THEN NULL ` +
+        `ELSE ${names.release}(${literal(record.id)}, ${literal(record.owner)}) END AS released`;
+      let released: boolean | null;
       try {
-        const replies = results(
-          await send(
-            `ROLLBACK; SELECT ${names.release}(${literal(record.id)}, ${literal(record.owner)}) AS released`,
-            'ROLLBACK',
-          ),
-        );
+        const replies = results(await send(`ROLLBACK; ${releasing}`, 'ROLLBACK'));
         giveBack();
-        return (replies[1]?.rows[0] as { released: boolean }).released;
+        released = (replies[1]?.rows[0] as { released: boolean | null }).released;
       } catch (error) {
         // Closing the connection rolls the writes back (the record row is not locked by them: only
         // the commit touches it); free the record on another connection.
         giveBack(error as Error);
         const { rows } = await withDeadline(
-          pool.query<{ released: boolean }>(`SELECT ${names.release}($1, $2) AS released`, [record.id, record.owner]),
+          pool.query<{ released: boolean | null }>(releasing),
           settings.timeout,
           'release',
         );
-        return rows[0]!.released;
+        released = rows[0]!.released;
       }
+      if (released === null) throw new IdempotencyTransactionEndedError();
+      return released;
     },
 
     async rollback() {
@@ -181,8 +209,9 @@ interface RecordRow {
  * the commit took effect, since the completion and the writes are one transaction) and through
  * `txid_status` (which can say "in progress" while the server still finishes it, or until it
  * notices the connection is gone; then it waits). Aborted: nothing committed, and a record still
- * running under this owner is freed so the retry runs at once. Unknowable within the budget: a
- * {@link PostgresCommitUnknownError}.
+ * running under this owner is freed so the retry runs at once. Committed while the record still
+ * runs under this owner: the body's own COMMIT (an {@link IdempotencyTransactionEndedError}, so the
+ * record keeps a refusal). Unknowable within the budget: a {@link PostgresCommitUnknownError}.
  */
 async function resolveLostCommit(
   { pool, names, settings }: Context,
@@ -210,18 +239,23 @@ async function resolveLostCommit(
         'the record of a lost commit',
       );
       const row = rows[0];
-      if (row?.owner === record.owner && row.state === 'done') return true;
-      // Committed, yet the record is not this owner's done record: only a record that expired and was
-      // claimed anew explains it (or a failover); say so rather than guess. Absent: expired and reaped.
+      const ours = row?.owner === record.owner;
+      if (ours && row.state === 'done') return true;
       if (status === 'committed') {
+        // Committed with the record still running under this owner: the completion, which would have
+        // made it done in the same transaction, did not commit with it; only the body's own COMMIT
+        // commits this transaction id. Its writes stay: the record must keep a refusal.
+        if (ours && row.state === 'running') throw new IdempotencyTransactionEndedError(lost);
+        // Otherwise only a record that expired and was claimed anew explains it (or a failover); say
+        // so rather than guess. Absent: expired and reaped.
         if (!row) return true;
         throw new PostgresCommitUnknownError(lost);
       }
-      if (row?.owner === record.owner && row.state === 'running')
+      if (ours && row.state === 'running')
         await pool.query(`SELECT ${names.release}($1, $2)`, [record.id, record.owner]);
       return false;
     } catch (error) {
-      if (error instanceof PostgresCommitUnknownError) throw error;
+      if (isIdempotencyError(error)) throw error; // the answer, not a failure to ask
       cause = error;
       await sleep(100);
     }
@@ -239,7 +273,7 @@ async function transactionStatus(pool: Pool, xid: string, timeout: number): Prom
     );
     return rows[0]?.status ?? 'unknown';
   } catch (error) {
-    if (isServerError(error)) return 'unknown'; // "transaction ID … is in the future": another server's history
+    if (isServerRefusal(error)) return 'unknown'; // "transaction ID … is in the future": another server's history
     throw error;
   }
 }

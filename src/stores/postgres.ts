@@ -5,8 +5,9 @@ import type {
   OwnerRequest,
   StoredRecordView,
   StoreTransaction,
+  TransactionOptions,
 } from '../core/store.js';
-import { withDeadline } from './postgres-deadline.js';
+import { checkOut, withDeadline } from './postgres-deadline.js';
 import { postgresStoreNames, postgresStoreSchema, type PostgresStoreLocation } from './postgres-schema.js';
 import { openPostgresTransaction } from './postgres-transaction.js';
 
@@ -79,9 +80,10 @@ export interface PostgresStore extends IdempotencyStore {
   /**
    * Opens a transaction on a pooled connection (`BEGIN`, timeouts set). With `request` (a record
    * this owner acquired) its commit stores the result as the transaction's last statement, fenced on
-   * the owner; without, it is a plain transaction. See {@link StoreTransaction}.
+   * the owner; without, it is a plain transaction. Its `client` refuses statements once the
+   * transaction ended (or `options.refusal` says so), and ignores `release()`. See {@link StoreTransaction}.
    */
-  openTransaction(request?: OwnerRequest): Promise<StoreTransaction<PoolClient>>;
+  openTransaction(request?: OwnerRequest, options?: TransactionOptions): Promise<StoreTransaction<PoolClient>>;
   /**
    * Deletes expired records, `batchSize` rows per statement, until none is left; returns how many.
    * Rows locked by a transaction (a completion in flight) are skipped (`SKIP LOCKED`), never waited
@@ -160,6 +162,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   );
   const createSchema = options.createSchema ?? postgresStoreDefaults.createSchema;
   const schemaSql = postgresStoreSchema(options);
+  // The schema's lock first (every table of a schema shares its CREATE SCHEMA), then the table's
+  // (which a previous version, starting beside this one, takes alone).
+  const lockSql = names.lockKeys.map((key) => `SELECT pg_advisory_xact_lock(hashtext(${escape(key)}))`).join('; ');
 
   let ready: Promise<void> | undefined;
 
@@ -167,16 +172,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   function ensureSchema(): Promise<void> {
     if (!createSchema) return Promise.resolve();
     ready ??= (async () => {
-      const client = await withDeadline(pool.connect(), settings.timeout, 'a connection', (late) => late.release());
+      const { client, giveBack } = await checkOut(pool, settings.timeout, 'a connection');
       try {
         await withDeadline(
-          client.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtext(${escape(names.lockKey)})); ${schemaSql}; COMMIT`),
+          client.query(`BEGIN; ${lockSql}; ${schemaSql}; COMMIT`),
           settings.timeout * 5,
           'the schema creation',
         );
-        client.release();
+        giveBack();
       } catch (error) {
-        client.release(error as Error); // closed: an open or failed transaction never goes back to the pool
+        giveBack(error as Error); // closed: an open or failed transaction never goes back to the pool
         throw error;
       }
     })().catch((error: unknown) => {
@@ -268,9 +273,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const row = await call<{ ok: boolean }>(`SELECT ${names.release}($1, $2) AS ok`, [id, owner], 'release');
       return row.ok;
     },
-    async openTransaction(request) {
+    async openTransaction(request, transactionOptions) {
       await ensureSchema();
-      return openPostgresTransaction({ pool, names, settings, literal: escape }, request);
+      return openPostgresTransaction({ pool, names, settings, literal: escape }, request, transactionOptions);
     },
     cleanup,
     async ping() {

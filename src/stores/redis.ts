@@ -63,14 +63,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     ...(prefix !== redisStoreDefaults.prefix && { namespace: prefix }),
     async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
       let reply: ScriptReply;
+      const call = redis.evalScript(scripts.begin, keyOf(id), [fingerprint, owner, leaseMs, ttlMs]);
       try {
-        reply = (await bounded(
-          redis.evalScript(scripts.begin, keyOf(id), [fingerprint, owner, leaseMs, ttlMs]),
-        )) as ScriptReply;
+        reply = (await bounded(call)) as ScriptReply;
       } catch (error) {
         // A failed begin may still reach Redis later (the client's offline queue replays it after a
         // reconnect) and would hold the key for a lease; queue a release for the same owner behind it.
-        redis.evalScript(scripts.release, keyOf(id), [owner]).catch(() => {});
+        // The begin can also run after that release (a NOSCRIPT reply answered with EVAL, a Cluster
+        // redirect retried on a timer): release once more when the begin call settles. A release
+        // frees only this owner's running record, so a second one is harmless.
+        const release = () => void redis.evalScript(scripts.release, keyOf(id), [owner]).catch(() => {});
+        release();
+        call.then(release, release);
         throw error;
       }
       const [status, value, takeover] = reply;

@@ -32,9 +32,9 @@ export type KeyedMutationFunction<TData, TVariables> = (
  * key; one restored from a persisted cache is executed anew and gets a new key unless `keyFrom`
  * gives it one. The key is released with the mutation: nothing is stored beyond it.
  *
- * Needs a TanStack Query that passes the context as `mutationFn`'s second argument (v5 releases
- * with `MutationFunctionContext`, as 5.108); without it the call rejects with a `TypeError`
- * rather than mint a key per attempt.
+ * Needs a TanStack Query that passes the context as `mutationFn`'s second argument (5.89 and
+ * newer, the peer range); with an older one the call rejects with a `TypeError` rather than mint a
+ * key per attempt.
  *
  * @example
  * // tRPC client with idempotencyLink() before retryLink/httpLink and idempotencyHeaders() in httpLink:

@@ -1,8 +1,9 @@
 import type { TRPCMiddlewareFunction } from '@trpc/server';
-import { IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.js';
+import { IdempotencyCommitFailedError, IdempotencyKeyInvalidError, isIdempotencyError } from '../core/errors.js';
 import { REPLAYED_HEADER, errorHeaders } from '../core/http.js';
 import type { RawKey } from '../core/key.js';
 import { unkeyedRunContext, type RunContext } from '../core/run-context.js';
+import { idempotencyDefaults } from '../core/options.js';
 import { assertScopeOption, resolveScope } from '../core/scope.js';
 import { createIdempotencyEngine } from '../engine.js';
 import {
@@ -23,7 +24,7 @@ import {
 } from './options.js';
 import { bodyOutcome, type MiddlewareResult } from './outcome.js';
 import { outputTransformer } from './storable.js';
-import { calledOverTransport, enclosingCall, runAsCall, type CallTrace } from './running-call.js';
+import { calledOverTransport, enclosingCall, runAsCall, type CallTrace, type KeyedBody } from './running-call.js';
 import { resultCodec } from './stored-result.js';
 
 /** What the middleware adds to the context of the procedures after it. */
@@ -108,6 +109,7 @@ export function idempotency<TContext = any>(
     transformer,
     ...engineOptions
   } = options;
+  const required = engineOptions.required ?? idempotencyDefaults.required;
   const scope = assertScopeOption(scopeOption, 'idempotency()');
   const engine = createIdempotencyEngine(engineOptions);
   const codec = resultCodec<TrpcIdempotencyContext>(transformer && outputTransformer(transformer));
@@ -119,7 +121,7 @@ export function idempotency<TContext = any>(
     }
     const enclosing = enclosingCall();
     if (enclosing) enclosing.nestedCallRan = true;
-    const trace: CallTrace = { keyed: false, rawInputReads: 0, firstReadOnHandOver: false, nestedCallRan: false };
+    const trace: CallTrace = { rawInputReads: 0, firstReadOnHandOver: false, nestedCallRan: false };
     let handingOver = false;
     // Handed on, so this call's input validator (after this middleware) shows when it read the raw input.
     const getRawInput = () => {
@@ -129,6 +131,7 @@ export function idempotency<TContext = any>(
     };
     const next = (idempotency: RunContext) => {
       handledCalls.set(idempotency, getRawInput);
+      trace.context = idempotency;
       // tRPC's types take `ctx` or `getRawInput`; `callRecursive` (procedureBuilder.ts, @trpc/server 11) reads both.
       const nextOptions = { ctx: { idempotency }, getRawInput };
       handingOver = true;
@@ -157,16 +160,18 @@ export function idempotency<TContext = any>(
         argument: inputField === false ? undefined : inputKey(call.rawInput, inputField),
       });
       if (key === undefined) {
-        // Unkeyed under a keyed call, a nested call is part of its body, run once with it; elsewhere the
-        // key header in ctx belongs to another call: refused rather than run unkeyed.
-        if (!ownHeaders && !enclosing?.keyed && present(readRequestHeader(ctx, headerName)))
+        // Unkeyed under a keyed call, a nested call is part of its body, run once with it (a procedure
+        // that requires a key of its own is refused by the engine); elsewhere the key header in ctx
+        // belongs to another call: refused rather than run unkeyed.
+        if (enclosing?.body && enclosing.context && !(procedure.required ?? required))
+          return await runAsPartOf(enclosing.body, enclosing.context, path, trace, next);
+        if (!ownHeaders && !enclosing?.body && present(readRequestHeader(ctx, headerName)))
           throw new IdempotencyContextError(path, headerName, 'foreign-header');
         // A context that hides the request headers hides a key header the client sent; `getKey` finding no
         // key does not show there was none.
         if (ownHeaders && !exposesRequestHeaders(ctx))
           throw new IdempotencyContextError(path, headerName, 'no-headers');
       }
-      trace.keyed = key !== undefined;
       // The first attempt answers with tRPC's own result (the error keeps its stack); a replay with the codec's.
       const { value, replayed } = await engine.execute<MiddlewareResult<TrpcIdempotencyContext>>({
         scope: await resolveScope(scope, call),
@@ -174,7 +179,7 @@ export function idempotency<TContext = any>(
         key,
         input: call.rawInput,
         required: procedure.required,
-        run: next,
+        run: key === undefined ? next : (context) => runKeyed(context, trace, next),
         outcome: (result) => bodyOutcome(result, trace),
         shouldStore,
         codec,
@@ -187,6 +192,53 @@ export function idempotency<TContext = any>(
       throw toTRPCError(error);
     }
   };
+}
+
+type Next = (idempotency: RunContext) => Promise<MiddlewareResult<TrpcIdempotencyContext>>;
+
+/**
+ * Runs the procedure of a keyed call as a {@link KeyedBody}, which the unkeyed calls nested in it
+ * join. Where one of them got a client from `tx()` and threw, and the procedure returned anyway (it
+ * caught the error), the nested call's writes cannot be rolled back alone: nothing commits, the key
+ * is freed and the call is answered `IDEMPOTENCY_COMMIT_FAILED`, as when the database refuses the
+ * commit, never with a value whose transaction holds a failed call's writes.
+ */
+async function runKeyed(context: RunContext, trace: CallTrace, next: Next): ReturnType<Next> {
+  const body: KeyedBody = {};
+  trace.body = body;
+  const result = await next(context);
+  if (body.failedCall !== undefined && bodyOutcome(result, trace).returned)
+    throw new IdempotencyCommitFailedError(
+      new Error(
+        `The call ${body.failedCall}, nested in this mutation, wrote through ctx.idempotency.tx() and threw, and the mutation returned anyway: the nested call's writes cannot be rolled back alone, so nothing was committed.`,
+      ),
+    );
+  return result;
+}
+
+/**
+ * Runs an unkeyed call nested in a keyed call's body as part of that body: its procedure gets the
+ * enclosing call's run context (its key, fence, derived keys and `tx()`), so its writes commit or
+ * roll back with the keyed call, once. One that got a client from `tx()` (itself or through calls
+ * nested in it) and threw is noted on the body (see {@link KeyedBody.failedCall}).
+ */
+async function runAsPartOf(
+  body: KeyedBody,
+  enclosing: RunContext,
+  path: string,
+  trace: CallTrace,
+  next: Next,
+): ReturnType<Next> {
+  trace.body = body;
+  let gotClient = false;
+  const tx = () =>
+    enclosing.tx().then((client) => {
+      gotClient = true;
+      return client;
+    });
+  const result = await next({ ...enclosing, tx: tx as RunContext['tx'] });
+  if (!result.ok && gotClient) body.failedCall ??= path;
+  return result;
 }
 
 /**

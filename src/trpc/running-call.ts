@@ -6,11 +6,27 @@
  * copying or rebuilding `ctx` does not hide it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RunContext } from '../core/run-context.js';
+
+/**
+ * The body of a keyed call, shared by the unkeyed calls nested in it (at any depth): they run as
+ * part of it, writing through its `tx()`, so their writes commit or roll back with it.
+ */
+export interface KeyedBody {
+  /**
+   * The path of a nested call that got a client from `tx()` and threw: its writes cannot be rolled
+   * back alone, so if the keyed call's procedure returns anyway (it caught the error), nothing of
+   * it may commit.
+   */
+  failedCall?: string;
+}
 
 /** What the idempotency middleware saw of one call beyond its `next()` result. */
 export interface CallTrace {
-  /** Whether the call runs under a key: a call nested in its body is then part of a keyed body. */
-  keyed: boolean;
+  /** The keyed body the call runs as, or as part of; unset while the call runs without a key. */
+  body?: KeyedBody;
+  /** The run context the call's procedure got, once handed on: a call nested in a keyed body writes through its `tx()`. */
+  context?: RunContext;
   /** How many times a middleware after this one read the raw input through the `getRawInput` this one handed on (an input validator does, first thing). */
   rawInputReads: number;
   /**

@@ -19,9 +19,23 @@ export const paymentTypeDefs = /* GraphQL */ `
     amount: Int!
     "The database transaction the row was written in."
     txid: String!
+    "Whether the row is there, read through tx() by this child field."
+    stored: Boolean!
   }
   type Mutation {
     pay(amount: Int!): Payment!
+    "Writes its row through tx(), then throws."
+    payThenThrow(amount: Int!): Payment
+    "Writes its row, then a statement PostgreSQL refuses (aborting the transaction until rolled back); throws its error."
+    payThenFailSql(amount: Int!): Payment
+    "Writes its row through the request's one tx() client (a memo on the context: context.db ??= tx()); then throws when asked."
+    payShared(amount: Int!, throws: Boolean!): Payment
+    "Writes its row at once, before any await, through the client a previous root field kept (else gets and keeps one); then throws when asked."
+    payKept(amount: Int!, throws: Boolean!): Payment
+    "Sends a write it does not await, which runs once the next root field (payAfterLate) started; then returns, or throws when asked."
+    payLate(amount: Int!, throws: Boolean!): Payment
+    "Lets the previous root field's late write run, and waits for its answer; then writes its row."
+    payAfterLate(amount: Int!): Payment!
   }
 `;
 
@@ -31,6 +45,8 @@ export interface PaymentControl {
   failNext: number;
   /** Awaited by the next body after its INSERT (then cleared), with `written` called first. */
   hold?: { gate: Promise<void>; written: () => void };
+  /** The write `payLate` did not await: `send` lets it go; `answer` is how it was answered (`ran`, or `code/reason`). */
+  late?: { send: () => void; answer: Promise<string> };
 }
 
 /** What a body does once it wrote its row: waits at `control.hold` (once), throws while `control.failNext` says so. */
@@ -47,20 +63,91 @@ export async function afterWrite(control: PaymentControl): Promise<void> {
   }
 }
 
-/** The resolvers: one INSERT through `context.idempotency.tx()`. */
+const INSERT = 'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid';
+
+/** The resolvers' context: the run context, and the one client of the request some apps keep. */
+interface PaymentContext {
+  idempotency: RunContext;
+  /** A per-request memo of the transaction's client, shared by every resolver. */
+  db?: Promise<PoolClient>;
+  /** A client a previous root field got, kept for the next ones. */
+  kept?: PoolClient;
+}
+
+/** One payment row written through `context.idempotency.tx()`: its id and transaction id. */
+async function insertPayment(context: object, amount: number) {
+  const { idempotency } = context as { idempotency: RunContext };
+  const tx = await idempotency.tx<PoolClient>();
+  return { tx, row: await insertThrough(tx, idempotency, amount) };
+}
+
+/** One payment row written through `tx`: the payment, with its id and transaction id. */
+async function insertThrough(tx: PoolClient, idempotency: RunContext, amount: number) {
+  const { rows } = await tx.query<{ id: number; txid: string }>(INSERT, [idempotency.key ?? null, amount]);
+  const row = rows[0]!;
+  return { id: row.id, amount, txid: row.txid };
+}
+
+/** The answer to a statement: `ran`, or its error's `code/reason`. */
+const answerOf = (statement: Promise<unknown>) =>
+  statement.then(
+    () => 'ran',
+    (error: { code?: string; reason?: string }) => `${error.code}/${error.reason}`,
+  );
+
+/** The resolvers: one INSERT through `context.idempotency.tx()` (then a throw, for the `payThen…` fields). */
 export function paymentResolvers(control: PaymentControl) {
   return {
     Query: { ping: () => 'pong' },
+    Payment: {
+      async stored({ id }: { id: number }, _: unknown, context: object) {
+        const tx = await (context as PaymentContext).idempotency.tx<PoolClient>();
+        const { rows } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM payments WHERE id = $1', [id]);
+        return rows[0]!.n === 1;
+      },
+    },
     Mutation: {
+      async payThenThrow(_: unknown, { amount }: { amount: number }, context: object) {
+        await insertPayment(context, amount);
+        throw new Error('payThenThrow threw after writing');
+      },
+      async payThenFailSql(_: unknown, { amount }: { amount: number }, context: object) {
+        const { tx } = await insertPayment(context, amount);
+        await tx.query('INSERT INTO payments (key, amount) VALUES (NULL, NULL)'); // 23502: amount is NOT NULL
+        return null;
+      },
       async pay(_: unknown, { amount }: { amount: number }, context: object) {
-        const { idempotency } = context as { idempotency: RunContext };
-        const tx = await idempotency.tx<PoolClient>();
-        const { rows } = await tx.query<{ id: number; txid: string }>(
-          'INSERT INTO payments (key, amount) VALUES ($1, $2) RETURNING id, txid_current()::text AS txid',
-          [idempotency.key ?? null, amount],
-        );
+        const { row } = await insertPayment(context, amount);
         await afterWrite(control);
-        return { id: rows[0]!.id, amount, txid: rows[0]!.txid };
+        return row;
+      },
+      async payShared(_: unknown, { amount, throws }: { amount: number; throws: boolean }, given: object) {
+        const context = given as PaymentContext;
+        const { idempotency } = context;
+        const row = await insertThrough(await (context.db ??= idempotency.tx<PoolClient>()), idempotency, amount);
+        if (throws) throw new Error('payShared threw after writing');
+        return row;
+      },
+      async payKept(_: unknown, { amount, throws }: { amount: number; throws: boolean }, given: object) {
+        const context = given as PaymentContext;
+        const { idempotency } = context;
+        const row = await insertThrough((context.kept ??= await idempotency.tx<PoolClient>()), idempotency, amount);
+        if (throws) throw new Error('payKept threw after writing');
+        return row;
+      },
+      async payLate(_: unknown, { amount, throws }: { amount: number; throws: boolean }, context: object) {
+        const { idempotency } = context as PaymentContext;
+        const tx = await idempotency.tx<PoolClient>();
+        let send!: () => void;
+        const sent = new Promise<void>((resolve) => (send = resolve));
+        control.late = { send, answer: answerOf(sent.then(() => insertThrough(tx, idempotency, amount))) };
+        if (throws) throw new Error('payLate threw, its write not sent yet');
+        return { id: 0, amount, txid: '' };
+      },
+      async payAfterLate(_: unknown, { amount }: { amount: number }, context: object) {
+        control.late?.send();
+        await control.late?.answer;
+        return (await insertPayment(context, amount)).row;
       },
     },
   };
@@ -72,7 +159,7 @@ export interface Answer {
   headers: Headers;
   body: {
     data?: Record<string, { id: number; amount: number; txid: string } | null> | null;
-    errors?: { message: string; extensions?: { code?: string } }[];
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
   };
 }
 
@@ -175,6 +262,110 @@ export function txScenarios(serve: Serve): void {
     const data = both.body.data as Record<string, { txid: string }>;
     expect(data.a!.txid).toBe(data.b!.txid);
     expect(await rows(key)).toBe(2);
+  });
+
+  const paid = (key: string | null, amount: number) =>
+    database.count(`payments WHERE key ${key === null ? 'IS NULL' : `= '${key}'`} AND amount = ${amount}`);
+
+  it('several root fields, one that threw after writing: its row is rolled back alone, the rows of those that returned commit with the stored partial result, and the replay answers it', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const [a, b, c] = [101, 102, 103];
+    const query = `mutation { a: pay(amount: ${a}) { id amount txid } b: payThenThrow(amount: ${b}) { id } c: pay(amount: ${c}) { id amount txid } }`;
+    const first = await send(query, key);
+    expect(first.body.data?.a).toMatchObject({ amount: a });
+    expect(first.body.data?.b).toBeNull();
+    expect(first.body.data?.c).toMatchObject({ amount: c });
+    expect(first.body.errors?.map((error) => error.path)).toEqual([['b']]);
+    expect([await paid(key, a), await paid(key, b), await paid(key, c)]).toEqual([1, 0, 1]);
+    const replay = await send(query, key);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect([replay.body.data, replay.body.errors]).toEqual([first.body.data, first.body.errors]);
+    expect([await paid(key, a), await paid(key, b), await paid(key, c)]).toEqual([1, 0, 1]);
+  });
+
+  it('several root fields, the first threw after writing: its row is rolled back, the next one’s commits', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const first = await send('mutation { a: payThenThrow(amount: 111) { id } b: pay(amount: 112) { id } }', key);
+    expect(first.body.data).toMatchObject({ a: null, b: { id: expect.any(Number) } });
+    expect(first.body.errors?.map((error) => error.path)).toEqual([['a']]);
+    expect([await paid(key, 111), await paid(key, 112)]).toEqual([0, 1]);
+  });
+
+  it('several root fields, one whose statement PostgreSQL refused (the transaction aborted): its row is rolled back, its siblings’ commit', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const query =
+      'mutation { a: pay(amount: 121) { id } b: payThenFailSql(amount: 122) { id } c: pay(amount: 123) { id } }';
+    const first = await send(query, key);
+    expect(first.body.data).toMatchObject({ a: { id: expect.any(Number) }, b: null, c: { id: expect.any(Number) } });
+    expect(first.body.errors?.map((error) => error.path)).toEqual([['b']]);
+    expect([await paid(key, 121), await paid(key, 122), await paid(key, 123)]).toEqual([1, 0, 1]);
+    const replay = await send(query, key);
+    expect([replay.body.data, replay.body.errors]).toEqual([first.body.data, first.body.errors]);
+    expect([await paid(key, 121), await paid(key, 122), await paid(key, 123)]).toEqual([1, 0, 1]);
+  });
+
+  it('several root fields, every one threw after writing: nothing commits, and the retry runs them again', async () => {
+    const { send } = await start({ failNext: 0 });
+    const key = randomUUID();
+    const query = 'mutation { a: payThenThrow(amount: 131) { id } b: payThenThrow(amount: 132) { id } }';
+    expect((await send(query, key)).body.errors).toHaveLength(2);
+    expect((await send(query, key)).headers.get('idempotent-replayed')).toBeNull();
+    expect([await paid(key, 131), await paid(key, 132)]).toEqual([0, 0]);
+  });
+
+  // Origin of the next three: an adversarial review of the PostgreSQL store (the savepoint of a root
+  // field was set some microtasks after it started, and a late write was judged by the running root field).
+  it.each([
+    ['payShared', 'one tx() client per request (a memo on the context)'],
+    ['payKept', 'the client the first root field kept, written through before any await'],
+  ])(
+    'several root fields writing through %s (%s): the row of the one that threw is rolled back, the other’s commits',
+    async (field) => {
+      const { send } = await start({ failNext: 0 });
+      const key = randomUUID();
+      const answer = await send(
+        `mutation { a: ${field}(amount: 171, throws: false) { id } b: ${field}(amount: 172, throws: true) { id } }`,
+        key,
+      );
+      expect(answer.body.data).toMatchObject({ a: { id: expect.any(Number) }, b: null });
+      expect(answer.body.errors?.map((error) => error.path)).toEqual([['b']]);
+      expect([await paid(key, 171), await paid(key, 172)]).toEqual([1, 0]);
+    },
+  );
+
+  it.each([true, false])(
+    'several root fields, the first sent a write it did not await (then threw: %s), which runs once the next one started: refused (ended), and only the next one’s row commits',
+    async (throws) => {
+      const control: PaymentControl = { failNext: 0 };
+      const { send } = await start(control);
+      const key = randomUUID();
+      const answer = await send(
+        `mutation { a: payLate(amount: 181, throws: ${throws}) { id } b: payAfterLate(amount: 182) { id } }`,
+        key,
+      );
+      expect(answer.body.data).toMatchObject({ a: throws ? null : { id: 0 }, b: { id: expect.any(Number) } });
+      expect(await control.late?.answer).toBe('IDEMPOTENCY_TRANSACTION_UNAVAILABLE/ended');
+      expect([await paid(key, 181), await paid(key, 182)]).toEqual([0, 1]);
+    },
+  );
+
+  it('several root fields whose child fields read through tx(): each runs in its root field’s part, and sees its row', async () => {
+    const { send } = await start({ failNext: 0 });
+    const answer = await send(
+      'mutation { a: pay(amount: 191) { stored } b: pay(amount: 192) { stored } }',
+      randomUUID(),
+    );
+    expect(answer.body).toEqual({ data: { a: { stored: true }, b: { stored: true } } });
+  });
+
+  it('unkeyed, several root fields: the row of the one that threw is rolled back, the other’s commits', async () => {
+    const { send } = await start({ failNext: 0 });
+    const answer = await send('mutation { a: pay(amount: 141) { id } b: payThenThrow(amount: 142) { id } }');
+    expect(answer.body.data).toMatchObject({ a: { id: expect.any(Number) }, b: null });
+    expect([await paid(null, 141), await paid(null, 142)]).toEqual([1, 0]);
   });
 
   it('unkeyed: tx() is a plain transaction, committed when the body returns and rolled back when it throws', async () => {

@@ -3,7 +3,8 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 /**
  * A TCP proxy between node-postgres and PostgreSQL that frames the wire protocol (v3) just far
  * enough to count round trips (each ReadyForQuery the server sends ends one) and to lose the reply
- * to a chosen simple query: the server runs it, the client never hears back, its connection closes.
+ * to a chosen simple query: the server runs it, the client never hears back (or hears a FATAL error
+ * in place of the reply, as when its session is terminated at that moment), its connection closes.
  * Plain TCP only (node-postgres asks for no TLS unless told to).
  */
 export interface PostgresProxy {
@@ -14,11 +15,26 @@ export interface PostgresProxy {
   readonly roundTrips: number;
   /**
    * Arms a fault on the next simple query whose text matches `pattern`: `drop-reply` forwards it and
-   * swallows the server's reply; `drop-request` never forwards it. Either way both sides of that
-   * connection are closed. Resolves once it fired.
+   * swallows the server's reply; `fatal-reply` also lets the server finish it, then answers the
+   * client with a FATAL `57P01` (admin_shutdown) error instead; `drop-request` never forwards it.
+   * Either way both sides of that connection are closed. Resolves once it fired.
    */
-  lose(kind: 'drop-reply' | 'drop-request', pattern: RegExp): Promise<void>;
+  lose(kind: Fault, pattern: RegExp): Promise<void>;
   close(): Promise<void>;
+}
+
+type Fault = 'drop-reply' | 'fatal-reply' | 'drop-request';
+
+/** An ErrorResponse message as the server sends when `pg_terminate_backend` ends a session. */
+function fatalShutdown(): Buffer {
+  const fields = Buffer.from(
+    'SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0',
+    'utf8',
+  );
+  const header = Buffer.alloc(5);
+  header.write('E', 0);
+  header.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([header, fields]);
 }
 
 /** Complete typed messages at the start of `buffer` (type byte, Int32 length including itself). */
@@ -34,7 +50,7 @@ function* messages(buffer: Buffer): Generator<{ type: string; body: Buffer; end:
 
 export async function startPostgresProxy(target: { host: string; port: number }): Promise<PostgresProxy> {
   let roundTrips = 0;
-  let armed: { kind: 'drop-reply' | 'drop-request'; pattern: RegExp; fired: () => void } | undefined;
+  let armed: { kind: Fault; pattern: RegExp; fired: () => void } | undefined;
   const hangUps = new Set<() => void>();
 
   function relay(client: Socket): void {
@@ -42,7 +58,7 @@ export async function startPostgresProxy(target: { host: string; port: number })
     let fromClient = Buffer.alloc(0);
     let fromServer = Buffer.alloc(0);
     let startedUp = false; // the first client message (start-up) has no type byte
-    let swallowing: (() => void) | undefined;
+    let swallowing: { fired: () => void; fatal: boolean } | undefined;
     const hangUp = () => {
       if (!hangUps.delete(hangUp)) return;
       client.destroy();
@@ -74,7 +90,7 @@ export async function startPostgresProxy(target: { host: string; port: number })
           }
           upstream.write(fromClient.subarray(forwarded, message.end));
           fromClient = Buffer.alloc(0);
-          swallowing = fired;
+          swallowing = { fired, fatal: kind === 'fatal-reply' };
           return;
         }
         forwarded = message.end;
@@ -89,9 +105,10 @@ export async function startPostgresProxy(target: { host: string; port: number })
         fromServer = Buffer.concat([fromServer, chunk]);
         for (const message of messages(fromServer)) {
           if (message.type !== 'Z') continue;
-          const fired = swallowing;
+          const { fired, fatal } = swallowing;
           swallowing = undefined;
-          hangUp();
+          if (fatal) client.end(fatalShutdown(), hangUp);
+          else hangUp();
           fired();
           return;
         }

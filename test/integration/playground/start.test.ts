@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import { startPlayground, type Playground } from '../../../playground/start.js';
 import { SETTINGS_HEADER } from '../../../playground/settings.js';
 import { defaultTiming } from '../../../playground/timing.js';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { pay, postJson, processExists, type PaymentAnswer } from '../../support/playground/http.js';
 
@@ -20,14 +21,20 @@ const zeroCounters = { requests: 0, lostResponses: 0, replayed: 0, conflicts: 0,
 describe.each([
   { store: 'memory', redisUrl: undefined, cluster: '/cluster/graphql' },
   { store: 'redis', redisUrl: inject('redisUrl'), cluster: '/cluster/trpc' },
+  { store: 'postgres', redisUrl: undefined, cluster: '/cluster/graphql' },
 ] as const)('startPlayground on the $store store', ({ store, redisUrl, cluster }) => {
   const redisPrefix = uniquePrefix('playground');
   let playground: Playground;
+  let database: TestDatabase | undefined;
 
   beforeAll(async () => {
-    playground = await startPlayground({ port: 0, redisUrl, redisPrefix });
+    if (store === 'postgres') database = await createTestDatabase();
+    playground = await startPlayground({ port: 0, redisUrl, redisPrefix, databaseUrl: database?.url });
   });
-  afterAll(() => playground?.close());
+  afterAll(async () => {
+    await playground?.close();
+    await database?.drop();
+  });
   afterEach(async () => {
     expect((await postJson(playground.url, '/api/reset')).status).toBe(200);
   });
@@ -71,7 +78,7 @@ describe.each([
     const flaky = { [SETTINGS_HEADER]: JSON.stringify({ flaky: true }) };
 
     await expect(fetch(graphql, chargeMutation('lost-once', flaky))).rejects.toThrow('fetch failed');
-    expect(playground.demo.ledger.charges()).toHaveLength(1);
+    expect(await playground.demo.ledger.list()).toHaveLength(1);
 
     const retry = await fetch(graphql, chargeMutation('lost-once', flaky));
     expect(retry.status).toBe(200);
@@ -80,9 +87,9 @@ describe.each([
       data: { createCharge: { id: 'ch_1', amountCents: 1250 } },
       extensions: { idempotency: { replayed: true } },
     });
-    expect(playground.demo.ledger.charges()).toHaveLength(1);
+    expect(await playground.demo.ledger.list()).toHaveLength(1);
     expect(playground.demo.counters).toEqual({ ...zeroCounters, requests: 2, lostResponses: 1, replayed: 1 });
-    expect(playground.demo.ledger.charges()[0]).toMatchObject({
+    expect((await playground.demo.ledger.list())[0]).toMatchObject({
       channel: 'graphql',
       requestKey: 'lost-once',
       description: 'Tea',
@@ -101,7 +108,7 @@ describe.each([
       { status: 200, replayed: false, charge: { id: 'ch_1', fence: null } },
       { status: 200, replayed: false, charge: { id: 'ch_2', fence: null } },
     ]);
-    expect(playground.demo.ledger.charges().map((charge) => charge.requestKey)).toEqual(['twice', 'twice']);
+    expect((await playground.demo.ledger.list()).map((charge) => charge.requestKey)).toEqual(['twice', 'twice']);
     expect(playground.demo.counters).toEqual({ ...zeroCounters, requests: 2 });
   });
 
@@ -118,7 +125,7 @@ describe.each([
         replayed: true,
         charge: { id: 'ch_1' },
       });
-      expect(playground.demo.ledger.charges()).toHaveLength(1);
+      expect(await playground.demo.ledger.list()).toHaveLength(1);
       expect(playground.demo.counters).toMatchObject({ requests: 3, conflicts: 1, replayed: 1 });
     },
   );
@@ -144,7 +151,7 @@ describe.each([
         status: 422,
         code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
       });
-      expect(playground.demo.ledger.charges().map((charge) => charge.amountCents)).toEqual([500]);
+      expect((await playground.demo.ledger.list()).map((charge) => charge.amountCents)).toEqual([500]);
       expect(playground.demo.counters).toMatchObject({ requests: 2, mismatches: 1 });
     },
   );
@@ -171,23 +178,31 @@ describe.each([
     }
     expect(answers.length).toBeGreaterThan(1);
     expect(answers.slice(0, -1).every((answer) => !answer.lost && answer.status === 409)).toBe(true);
-    expect(answers.at(-1)).toMatchObject({ status: 200, replayed: false, charge: { id: 'ch_1', fence: 2 } });
+    // On PostgreSQL, A's charge (ch_1) died uncommitted in its store transaction: B's is the only row.
+    const charge =
+      store === 'postgres'
+        ? { id: 'ch_2', amountCents: 700, fence: 2, writes: [{ instance: 'B', fence: 2, takeover: true }] }
+        : {
+            id: 'ch_1',
+            amountCents: 700,
+            fence: 2,
+            writes: [
+              { instance: 'A', fence: 1, takeover: false },
+              { instance: 'B', fence: 2, takeover: true },
+            ],
+          };
+    expect(answers.at(-1)).toMatchObject({ status: 200, replayed: false, charge: { id: charge.id, fence: 2 } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(defaultTiming.leaseMs); // B waited out A's lease
-    expect(playground.demo.ledger.charges()).toMatchObject([
-      {
-        id: 'ch_1',
-        amountCents: 700,
-        fence: 2,
-        writes: [
-          { instance: 'A', fence: 1 },
-          { instance: 'B', fence: 2 },
-        ],
-      },
-    ]);
+    expect(await playground.demo.ledger.list()).toMatchObject([charge]);
+    if (database) expect(await database.count(`"${playground.postgresSchema}".charges`)).toBe(1);
     expect(playground.demo.counters).toMatchObject({ takeovers: 1, conflicts: answers.length - 1 });
     const log = playground.demo.serverLog.list().map((event) => `${event.instance}:${event.kind}`);
-    expect(log.slice(0, 5)).toEqual(['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer']);
-    expect(log.slice(-2)).toEqual(['B:rewrote', 'B:answered']);
+    expect(log.slice(0, log.indexOf('A:no-answer') + 1)).toEqual(
+      store === 'postgres'
+        ? ['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:rolled-back', 'A:no-answer']
+        : ['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer'],
+    );
+    expect(log.slice(-2)).toEqual([store === 'postgres' ? 'B:charged' : 'B:rewrote', 'B:answered']);
     expect(await pay(playground.url, { api, key: `crash${api}`, amountCents: 700 })).toMatchObject({
       status: 200,
       replayed: true,
@@ -206,7 +221,7 @@ describe.each([
     );
     expect(answer.status).toBe(400);
     expect(await answer.json()).toEqual({ error });
-    expect(playground.demo.ledger.charges()).toEqual([]);
+    expect(await playground.demo.ledger.list()).toEqual([]);
     expect(playground.demo.counters).toEqual(zeroCounters);
   });
 
@@ -243,6 +258,41 @@ describe('startPlayground with redisUrl', () => {
   });
 });
 
+describe('startPlayground with databaseUrl', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database?.drop());
+
+  const schemaExists = async (schema: string) =>
+    (await database.pool({ max: 1 }).query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
+
+  it('keeps records and charges in a schema of its own per run; reset empties both tables, close drops the schema', async () => {
+    const [first, second] = await Promise.all([
+      startPlayground({ port: 0, databaseUrl: database.url }),
+      startPlayground({ port: 0, databaseUrl: database.url }),
+    ]);
+    const schema = first.postgresSchema!;
+    try {
+      expect(schema).toMatch(/^playground_[0-9a-f]{8}$/);
+      expect(second.postgresSchema).not.toBe(schema);
+      expect((await fetch(new URL('/graphql', first.url), chargeMutation('in-postgres'))).status).toBe(200);
+      expect(await database.count(`"${schema}".charges`)).toBe(1);
+      expect(await database.count(`"${schema}".idempotency_records`)).toBe(1);
+      expect(await database.count(`"${second.postgresSchema}".charges`)).toBe(0); // parallel runs share no row
+
+      expect((await postJson(first.url, '/api/reset')).status).toBe(200);
+      expect(await database.count(`"${schema}".charges`)).toBe(0);
+      expect(await database.count(`"${schema}".idempotency_records`)).toBe(0);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+    expect(await schemaExists(schema)).toBe(false);
+    expect(await schemaExists(second.postgresSchema!)).toBe(false);
+  });
+});
+
 describe('closing the playground', () => {
   it('kills instance A', async () => {
     const playground = await startPlayground({ port: 0 });
@@ -275,6 +325,27 @@ describe('startPlayground errors', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const url = `redis://127.0.0.1:${typeof address === 'object' && address ? address.port : -1}`;
     await expect(startPlayground({ port: 0, redisUrl: url })).rejects.toThrow(`Cannot reach Redis at ${url}`);
+  });
+
+  it('rejects with a clear message when PostgreSQL cannot be reached, its password hidden', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const address = closed.address();
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = typeof address === 'object' && address ? address.port : -1;
+    const failure = startPlayground({ port: 0, databaseUrl: `postgres://postgres:secret@127.0.0.1:${port}/test` });
+    await expect(failure).rejects.toThrow(
+      `Cannot reach PostgreSQL at postgres://postgres:***@127.0.0.1:${port}/test: `,
+    );
+    await expect(failure).rejects.not.toThrow('secret');
+  });
+
+  it('rejects redisUrl and databaseUrl together', async () => {
+    await expect(
+      startPlayground({ port: 0, redisUrl: inject('redisUrl'), databaseUrl: 'postgres://127.0.0.1/test' }),
+    ).rejects.toThrow(
+      'Choose one store: Redis (redisUrl, REDIS_URL) or PostgreSQL (databaseUrl, DATABASE_URL), not both',
+    );
   });
 
   it('rejects a timing that is not a whole number of milliseconds', async () => {

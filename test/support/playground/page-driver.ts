@@ -72,7 +72,7 @@ export async function drivePage(page: Page, url: string, artifacts: string): Pro
   const loaded = () =>
     page
       .getByTestId('store')
-      .filter({ hasText: /store: (memory|redis)/ })
+      .filter({ hasText: /store: (memory|redis|postgres)/ })
       .waitFor();
   await page.goto(url);
   await loaded();

@@ -1,5 +1,6 @@
 import type { ExpectStatic } from 'vitest';
-import type { Charge } from '../../../playground/ledger.js';
+import type { Channel, Charge } from '../../../playground/ledger.js';
+import type { StoreKind } from '../../../playground/store.js';
 import type { PageDriver, ShownAttempt, Switches } from './page-driver.js';
 
 /** What one scenario run left on the page and in the ledger. */
@@ -13,12 +14,18 @@ export interface RunResult {
   charges: Charge[];
 }
 
+/** Where a scenario ran: the page's channel and the playground's store. */
+export interface RunPlace {
+  channel: Channel;
+  store: StoreKind;
+}
+
 /** One scenario with its switches, and what must hold after it ran. */
 export interface ScenarioCase {
   name: string;
   scenario: 'pay' | 'double' | 'reuse' | 'crash';
   switches: Switches;
-  check(expect: ExpectStatic, run: RunResult, channel: 'graphql' | 'trpc'): void;
+  check(expect: ExpectStatic, run: RunResult, place: RunPlace): void;
 }
 
 const on: Switches = { idempotency: true, flaky: false, wait: false };
@@ -33,7 +40,7 @@ export const scenarioCases: ScenarioCase[] = [
     name: 'pay on a reliable network',
     scenario: 'pay',
     switches: on,
-    check(expect, run, channel) {
+    check(expect, run, { channel }) {
       expect(run.outcome).toBe('once');
       expect(statuses(run.attempts)).toEqual(['200']);
       expect(run.counters).toEqual({ ...zero, requests: 1, charges: 1 });
@@ -130,7 +137,7 @@ export const scenarioCases: ScenarioCase[] = [
     name: 'crash mid-charge: A killed, B takes over with fence 2',
     scenario: 'crash',
     switches: on,
-    check(expect, run) {
+    check(expect, run, { store }) {
       expect(run.outcome).toBe('once');
       const shown = statuses(run.attempts);
       expect(shown[0]).toBe('lost');
@@ -145,17 +152,44 @@ export const scenarioCases: ScenarioCase[] = [
         charges: 1,
       });
       expect(run.charges).toHaveLength(1);
-      expect(run.charges[0]).toMatchObject({
-        fence: 2,
-        writes: [
-          { instance: 'A', fence: 1 },
-          { instance: 'B', fence: 2 },
-        ],
-      });
-      expect(run.serverKinds.slice(0, 5)).toEqual(['A:in-rotation', 'A:charged', 'A:stuck', 'A:killed', 'A:no-answer']);
-      expect(run.serverKinds.slice(5)).toEqual([
+      if (store === 'postgres') {
+        // A's charge waited in its store transaction, which died with it: only B's write exists.
+        expect(run.charges[0]).toMatchObject({
+          id: 'ch_2',
+          fence: 2,
+          writes: [{ instance: 'B', fence: 2, takeover: true }],
+        });
+        expect(run.verdict).toContain(
+          "PostgreSQL rolled that transaction back, so A's charge never reached the ledger",
+        );
+        expect(run.serverKinds.slice(0, 6)).toEqual([
+          'A:in-rotation',
+          'A:charged',
+          'A:stuck',
+          'A:killed',
+          'A:rolled-back',
+          'A:no-answer',
+        ]);
+      } else {
+        expect(run.charges[0]).toMatchObject({
+          fence: 2,
+          writes: [
+            { instance: 'A', fence: 1, takeover: false },
+            { instance: 'B', fence: 2, takeover: true },
+          ],
+        });
+        expect(run.verdict).toContain('one charge, written by A (fence 1) and B (fence 2)');
+        expect(run.serverKinds.slice(0, 5)).toEqual([
+          'A:in-rotation',
+          'A:charged',
+          'A:stuck',
+          'A:killed',
+          'A:no-answer',
+        ]);
+      }
+      expect(run.serverKinds.slice(store === 'postgres' ? 6 : 5)).toEqual([
         ...Array<string>(shown.length - 2).fill('B:conflict'),
-        'B:rewrote',
+        store === 'postgres' ? 'B:charged' : 'B:rewrote',
         'B:answered',
       ]);
     },
@@ -169,6 +203,7 @@ export const scenarioCases: ScenarioCase[] = [
       expect(statuses(run.attempts)).toEqual(['lost', '200']);
       expect(run.counters).toEqual({ ...zero, requests: 2, charges: 2 });
       expect(run.charges.map((charge) => charge.writes.map((write) => write.instance))).toEqual([['A'], ['B']]);
+      expect(run.serverKinds).not.toContain('A:rolled-back'); // the unprotected twin wrote outside any store transaction
     },
   },
 ];

@@ -12,6 +12,7 @@ import {
   type ApolloServerOptions,
   type ApolloServerOptionsWithTypeDefs,
   type ApolloServerPlugin,
+  type GraphQLResponse,
 } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -22,6 +23,7 @@ import {
   type GraphQLIdempotencyContext,
   type IdempotencyPluginOptions,
 } from '../../../src/apollo-server/index.js';
+import { until } from '../engine.js';
 import { redisStore } from '../redis/client.js';
 import { closeOnce, onClose } from './after-test.js';
 import type { GraphQLBody } from './graphql-requests.js';
@@ -169,4 +171,24 @@ export async function startTestServer(integration: Integration, options: TestSer
 export function replayOf(firstText: string): string {
   const first = JSON.parse(firstText) as GraphQLBody;
   return `${JSON.stringify({ ...first, extensions: { ...first.extensions, idempotency: { replayed: true } } })}\n`;
+}
+
+/**
+ * A plugin (place it before idempotencyPlugin) that watches every operation's response as Apollo
+ * Server builds it; `answered(code)` resolves once one of them carries an error with that code,
+ * e.g. so that a resolver returns only after a sibling in its batch was refused.
+ */
+export function watchResponses(): { plugin: ApolloServerPlugin<Context>; answered(code: string): Promise<void> } {
+  const responses: Partial<GraphQLResponse>[] = [];
+  const carries = (response: Partial<GraphQLResponse>, code: string) =>
+    response.body?.kind === 'single' &&
+    !!response.body.singleResult.errors?.some((error) => error.extensions?.code === code);
+  return {
+    plugin: {
+      async requestDidStart({ response }) {
+        responses.push(response);
+      },
+    },
+    answered: (code) => until(() => responses.some((response) => carries(response, code)), 30_000),
+  };
 }

@@ -1,25 +1,32 @@
-// The operators' CLI (`idempotent-mutations inspect|forget`), run as a child process against real Redis and PostgreSQL.
+// The operators' CLI (`idempotent-mutations inspect|forget`), run as a child process against real Redis (one node
+// and a Cluster, through ioredis and node-redis) and PostgreSQL.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createIdempotencyEngine, type IdempotencyStore } from '../../../src/index.js';
+import { createIdempotencyEngine, inspectRecord, type IdempotencyStore } from '../../../src/index.js';
 import { createPostgresStore } from '../../../src/stores/postgres.js';
-import { createRedisStore } from '../../../src/stores/redis.js';
+import { createRedisStore, type RedisStore } from '../../../src/stores/redis.js';
 import { freePort } from '../../support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
+import { askRedis } from '../../support/redis/ask.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
+import { startRedisCluster, type RedisCluster } from '../../support/redis/cluster.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Runs the CLI from source (tsx), as `npx idempotent-mutations …` runs its build. */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI from source (tsx), as `npx idempotent-mutations …` runs its build, after the `imports`. */
+function runCli(imports: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const flags = ['tsx', ...imports].flatMap((module) => ['--import', module]);
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...flags, 'src/cli.ts', ...args], { cwd: root }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
     });
   });
 }
+const cli = (...args: string[]) => runCli([], args);
+/** The CLI where ioredis is not installed: it takes node-redis. */
+const cliOnNodeRedis = (...args: string[]) => runCli(['./test/system/cli/fixtures/without-ioredis.ts'], args);
 
 const SECRET = 'card-4242-secret';
 
@@ -69,6 +76,10 @@ describe('CLI on Redis', () => {
       [['drop', '--redis', url], /unknown command "drop"/],
       [['inspect', '--operation', 'op', '--key', 'k', '--scope', 's'], /exactly one store/],
       [
+        ['inspect', '--redis-cluster', 'redis://a:1/2', '--scope', 's', '--operation', 'o', '--key', 'k'],
+        /a Redis Cluster has only database 0/,
+      ],
+      [
         ['inspect', '--redis', url, '--postgres', 'postgres://x', '--scope', 's', '--operation', 'o', '--key', 'k'],
         /exactly one store/,
       ],
@@ -98,6 +109,106 @@ describe('CLI on Redis', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^idempotent-mutations: cannot reach Redis at 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
   }, 60_000);
+});
+
+describe('CLI on Redis Cluster', () => {
+  const prefix = uniquePrefix('cli-cluster');
+  let cluster: RedisCluster;
+  let store: RedisStore;
+  let given: number; // the one node the CLI is told about: it finds the others
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+    store = createRedisStore({ redis: cluster.connect(), prefix });
+    given = (await cluster.masterPorts())[0]!;
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+  const address = (key: string) => [
+    '--prefix',
+    prefix,
+    '--scope',
+    'user-7',
+    '--operation',
+    'createPayment',
+    '--key',
+    key,
+  ];
+
+  /** Whether the node on `port` serves the record's slot (else it answers MOVED). */
+  async function serves(port: number, id: string): Promise<boolean> {
+    return askRedis(port, (client) => client.exists(`${prefix}{${id}}`)).then(
+      () => true,
+      (error: Error) => {
+        if (error.message.startsWith('MOVED ')) return false;
+        throw error;
+      },
+    );
+  }
+
+  /** A key paid through the Cluster store whose record another master than `given` holds; and its id. */
+  async function paidElsewhere(): Promise<{ key: string; id: string }> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const key = await paid(store);
+      const { id } = await inspectRecord(store, { scope: 'user-7', operation: 'createPayment', key });
+      if (!(await serves(given, id))) return { key, id };
+    }
+    throw new Error(`100 records, all on the node at port ${given}`);
+  }
+
+  it.each([
+    ['ioredis', cli],
+    ['node-redis', cliOnNodeRedis],
+  ] as const)(
+    '%s: given one node, inspects and forgets a record another master holds, then finds nothing (exit 3)',
+    async (_client, run) => {
+      const { key, id } = await paidElsewhere();
+      const nodes = `redis://127.0.0.1:${given}`;
+      const inspected = await run('inspect', '--redis-cluster', nodes, ...address(key));
+      expect(inspected).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(inspected.stdout)).toMatchObject({ id, record: { state: 'done', fence: 1, takeover: false } });
+      expect(inspected.stdout).not.toContain(SECRET);
+      const withResult = await run('inspect', '--redis-cluster', nodes, ...address(key), '--include-result');
+      expect(withResult.code).toBe(0);
+      expect(withResult.stdout).toContain(SECRET);
+
+      const forgotten = await run('forget', '--redis-cluster', `127.0.0.1:${given}`, ...address(key));
+      expect(forgotten).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(forgotten.stdout)).toEqual({ forgotten: true });
+      await expect(store.inspect(id)).resolves.toBeUndefined();
+      await expect(run('inspect', '--redis-cluster', nodes, ...address(key))).resolves.toMatchObject({ code: 3 });
+    },
+    120_000,
+  );
+
+  it('--redis on a Cluster node, for a record another master holds: exit 1 naming --redis-cluster, nothing forgotten', async () => {
+    const { key, id } = await paidElsewhere();
+    const { code, stderr } = await cli('forget', '--redis', `redis://127.0.0.1:${given}`, ...address(key));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^idempotent-mutations: MOVED \d+ 127\.0\.0\.1:\d+ \(a Cluster node: use --redis-cluster\)\n$/,
+    );
+    await expect(store.inspect(id)).resolves.toMatchObject({ state: 'done' });
+  }, 60_000);
+
+  it.each([
+    // ioredis tells no more than that the connection closed; node-redis passes on the socket's error
+    ['ioredis', cli, /Failed to refresh slots cache\. Connection is closed\./],
+    ['node-redis', cliOnNodeRedis, /connect ECONNREFUSED/],
+  ] as const)(
+    '%s: exits 1 naming the nodes when none can be reached, or they are no Cluster',
+    async (_client, run, refused) => {
+      const closed = `127.0.0.1:${await freePort()}`;
+      const unreachable = await run('inspect', '--redis-cluster', closed, '--timeout', '500', ...address('k'));
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toMatch(/^idempotent-mutations: cannot reach the Redis Cluster at 127\.0\.0\.1:\d+: /);
+      expect(unreachable.stderr).toMatch(refused);
+      const single = await run('inspect', '--redis-cluster', inject('redisUrl'), '--timeout', '500', ...address('k'));
+      expect(single.code).toBe(1);
+      expect(single.stderr).toMatch(
+        /^idempotent-mutations: cannot reach the Redis Cluster at 127\.0\.0\.1:\d+: .*ERR This instance has cluster support disabled/,
+      );
+    },
+    60_000,
+  );
 });
 
 describe('CLI on PostgreSQL', () => {

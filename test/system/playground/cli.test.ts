@@ -1,10 +1,14 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { freePort } from '../../support/free-port.js';
+import { createTestDatabase } from '../../support/postgres-database.js';
 import { processExists } from '../../support/playground/http.js';
 import { spawnPlayground, type SpawnedPlayground } from '../../support/playground/spawn-playground.js';
 
-const URL_LINE = /^Playground: (http:\/\/127\.0\.0\.1:(\d+)\/) {2}\(store: (memory|redis)\)$/m;
+const URL_LINE =
+  /^Playground: (http:\/\/127\.0\.0\.1:(\d+)\/) {2}\(store: (memory|redis|postgres)(?:, schema (playground_[0-9a-f]{8}))?\)$/m;
+/** No store chosen by the environment this test runs in. */
+const NO_STORE = { REDIS_URL: '', DATABASE_URL: '' };
 
 describe('npm run playground (tsx playground/server.ts)', () => {
   const running: SpawnedPlayground[] = [];
@@ -21,9 +25,9 @@ describe('npm run playground (tsx playground/server.ts)', () => {
     return playground;
   }
 
-  it('prints its URL and store (memory without REDIS_URL), serves the page, and exits cleanly on SIGTERM, taking instance A with it', async () => {
+  it('prints its URL and store (memory without REDIS_URL or DATABASE_URL), serves the page, and exits cleanly on SIGTERM, taking instance A with it', async () => {
     const port = await freePort();
-    const playground = start({ PORT: String(port), REDIS_URL: '' });
+    const playground = start({ PORT: String(port), ...NO_STORE });
     const [, url, printedPort, store] = await playground.waitFor(URL_LINE);
     expect([Number(printedPort), store]).toEqual([port, 'memory']);
 
@@ -39,10 +43,34 @@ describe('npm run playground (tsx playground/server.ts)', () => {
   });
 
   it('uses Redis when REDIS_URL is set, and says so', async () => {
-    const playground = start({ PORT: '0', REDIS_URL: inject('redisUrl') });
+    const playground = start({ ...NO_STORE, PORT: '0', REDIS_URL: inject('redisUrl') });
     const [, url, , store] = await playground.waitFor(URL_LINE);
     expect(store).toBe('redis');
     expect(await (await fetch(new URL('/api/state', url))).json()).toMatchObject({ store: 'redis' });
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set, in a schema of its own that it names and drops on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    try {
+      const playground = start({ ...NO_STORE, PORT: '0', DATABASE_URL: database.url });
+      const [, url, , store, schema] = await playground.waitFor(URL_LINE);
+      expect(store).toBe('postgres');
+      expect(await (await fetch(new URL('/api/state', url))).json()).toMatchObject({ store: 'postgres' });
+      expect(await database.count(`"${schema}".charges`)).toBe(0);
+      expect(await playground.stop()).toBe(0);
+      const { rows } = await database.pool().query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      expect(rows).toEqual([]);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('exits with status 1 and a clear message when REDIS_URL and DATABASE_URL are both set', async () => {
+    const playground = start({ PORT: '0', REDIS_URL: inject('redisUrl'), DATABASE_URL: 'postgres://127.0.0.1/test' });
+    expect(await playground.exited).toBe(1);
+    expect(playground.output()).toContain(
+      'Playground could not start: Choose one store: Redis (redisUrl, REDIS_URL) or PostgreSQL (databaseUrl, DATABASE_URL), not both',
+    );
   });
 
   it('falls back to a free port, with a clear message, when PORT is taken', async () => {
@@ -51,7 +79,7 @@ describe('npm run playground (tsx playground/server.ts)', () => {
     const address = blocker.address();
     const taken = typeof address === 'object' && address ? address.port : -1;
 
-    const playground = start({ PORT: String(taken), REDIS_URL: '' });
+    const playground = start({ PORT: String(taken), ...NO_STORE });
     const [, url, printedPort] = await playground.waitFor(URL_LINE);
 
     expect(playground.output()).toContain(
@@ -63,7 +91,7 @@ describe('npm run playground (tsx playground/server.ts)', () => {
 
   it('exits with status 1 and a clear message when Redis cannot be reached', async () => {
     const deadPort = await freePort();
-    const playground = start({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${deadPort}` });
+    const playground = start({ ...NO_STORE, PORT: '0', REDIS_URL: `redis://127.0.0.1:${deadPort}` });
     expect(await playground.exited).toBe(1);
     expect(playground.output()).toContain(
       `Playground could not start: Cannot reach Redis at redis://127.0.0.1:${deadPort}`,

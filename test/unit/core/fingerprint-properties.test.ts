@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fingerprint } from '../../../src/core/fingerprint.js';
+import { fingerprint, sortKeys } from '../../../src/core/fingerprint.js';
 
 /** Any UTF-16 code unit, lone surrogates included. */
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
@@ -165,5 +165,25 @@ describe('fingerprint properties', () => {
         expect(await fingerprint(a)).not.toBe(await fingerprint(b));
       }),
     );
+  });
+});
+
+describe('sortKeys, the order of object keys in the encoding', () => {
+  it('sorts exactly as Array.prototype.sort does, below and above the insertion-sort length', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { maxLength: 40 }), (keys) => {
+        expect(sortKeys([...keys])).toEqual([...keys].sort());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives a fingerprint independent of key order for objects of every size', async () => {
+    for (const size of [2, 16, 17, 40]) {
+      const entries = Array.from({ length: size }, (_, index) => [`k${(index * 7919) % 101}-${index}`, index] as const);
+      const forward = Object.fromEntries(entries);
+      const backward = Object.fromEntries([...entries].reverse());
+      expect(await fingerprint(backward)).toBe(await fingerprint(forward));
+    }
   });
 });

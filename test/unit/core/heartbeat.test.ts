@@ -1,20 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { startHeartbeat } from '../../../src/core/heartbeat.js';
+import { createHeartbeat } from '../../../src/core/heartbeat.js';
 import { createMemoryStore, IdempotencyConcurrentRequestError, type IdempotencyStore } from '../../../src/index.js';
 import { setupEngine, until } from '../../support/engine.js';
 
-describe('startHeartbeat', () => {
-  function beat(renew: () => Promise<boolean>, limitMs = 10_000) {
-    const seen = { errors: [] as unknown[], limits: 0 };
-    const stop = startHeartbeat({
+describe('createHeartbeat', () => {
+  function heartbeat(renew: (held: string) => Promise<boolean>, limitMs = 10_000) {
+    const seen = { errors: [] as unknown[], limits: [] as string[] };
+    const beats = createHeartbeat<string>({
       renew,
       everyMs: 10,
       limitMs,
-      onError: (error) => seen.errors.push(error),
-      onLimit: () => seen.limits++,
+      onError: (_held, error) => seen.errors.push(error),
+      onLimit: (held) => seen.limits.push(held),
     });
-    return { stop, seen };
+    return { start: (held = 'a') => beats.start(held), seen };
+  }
+
+  function beat(renew: () => Promise<boolean>, limitMs?: number) {
+    const { start, seen } = heartbeat(renew, limitMs);
+    return { stop: start(), seen };
   }
 
   it('renews every period until stopped', async () => {
@@ -26,7 +31,7 @@ describe('startHeartbeat', () => {
     expect(atStop).toBeGreaterThanOrEqual(3);
     await sleep(50);
     expect(renewals).toBe(atStop);
-    expect(seen).toEqual({ errors: [], limits: 0 });
+    expect(seen).toEqual({ errors: [], limits: [] });
   });
 
   it('stops once the lease is lost (renew answers false), without reporting the limit', async () => {
@@ -34,7 +39,7 @@ describe('startHeartbeat', () => {
     const { stop, seen } = beat(async () => ++renewals < 2, 60);
     await sleep(120);
     expect(renewals).toBe(2);
-    expect(seen.limits).toBe(0);
+    expect(seen.limits).toEqual([]);
     stop();
   });
 
@@ -65,11 +70,48 @@ describe('startHeartbeat', () => {
   it('stops at the limit and reports it once', async () => {
     let renewals = 0;
     const { seen } = beat(async () => ++renewals > 0, 50);
-    await until(() => seen.limits === 1);
+    await until(() => seen.limits.length === 1);
     const atLimit = renewals;
     await sleep(60);
     expect(renewals).toBe(atLimit);
-    expect(seen.limits).toBe(1);
+    expect(seen.limits).toEqual(['a']);
+  });
+
+  it('renews several leases on one timer, each until its own stop, loss or limit', async () => {
+    const renewals = new Map<string, number>();
+    const lost = new Set(['lost']);
+    const { start, seen } = heartbeat(async (held) => {
+      renewals.set(held, (renewals.get(held) ?? 0) + 1);
+      return !lost.has(held);
+    }, 200);
+    const stopFirst = start('first');
+    start('lost');
+    await sleep(25);
+    start('late'); // started between two renewals: renewed within one period all the same
+    await sleep(40);
+    stopFirst();
+    const first = renewals.get('first')!;
+    expect(first).toBeGreaterThanOrEqual(3);
+    expect(renewals.get('lost')).toBe(1);
+    expect(renewals.get('late')).toBeGreaterThanOrEqual(2);
+    await until(() => seen.limits.length === 1);
+    expect(seen.limits).toEqual(['late']); // the only lease neither stopped nor lost
+    const late = renewals.get('late')!;
+    await sleep(40);
+    expect(renewals.get('first')).toBe(first);
+    expect(renewals.get('late')).toBe(late);
+    expect(renewals.get('lost')).toBe(1);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('never renews a lease past its limit, even when a renewal falls due at the same time', async () => {
+    const renewedAt: number[] = [];
+    let started = 0;
+    const { seen } = beat(async () => renewedAt.push(Date.now() - started) > 0, 30);
+    started = Date.now(); // after the lease's own start: `Date.now() - started` never overstates its age
+    await until(() => seen.limits.length === 1);
+    await sleep(30);
+    expect(renewedAt.every((at) => at < 30)).toBe(true);
   });
 });
 

@@ -16,7 +16,7 @@ describe('the playground ledger', () => {
     const first = await ledger.charge(tea, from('A', 1));
     const again = await ledger.charge(tea, from('B', 2, true));
     expect(again.id).toBe(first.id);
-    expect(ledger.charges()).toMatchObject([
+    expect(await ledger.list()).toMatchObject([
       {
         id: 'ch_1',
         fence: 2,
@@ -34,7 +34,7 @@ describe('the playground ledger', () => {
     const ledger = createLedger({ latencyMs: 1, onWrite: (write) => writes.push(write.kind) });
     await ledger.charge(tea, from('B', 2));
     await expect(ledger.charge({ ...tea, amountCents: 999 }, from('A', 1))).rejects.toThrow(StaleFenceError);
-    expect(ledger.charges()).toMatchObject([{ amountCents: 300, fence: 2, writes: [{ instance: 'B', fence: 2 }] }]);
+    expect(await ledger.list()).toMatchObject([{ amountCents: 300, fence: 2, writes: [{ instance: 'B', fence: 2 }] }]);
     expect(writes).toEqual(['inserted', 'refused']);
   });
 
@@ -43,7 +43,7 @@ describe('the playground ledger', () => {
     const details: ChargeDetails = { channel: 'trpc', requestKey: 'k1', instance: 'B' };
     await ledger.charge(tea, details);
     await ledger.charge(tea, details);
-    expect(ledger.charges().map((charge) => [charge.id, charge.fence])).toEqual([
+    expect((await ledger.list()).map((charge) => [charge.id, charge.fence])).toEqual([
       ['ch_1', null],
       ['ch_2', null],
     ]);
@@ -53,11 +53,11 @@ describe('the playground ledger', () => {
     const ledger = createLedger({ latencyMs: 50 });
     const started = Date.now();
     const charging = ledger.charge(tea, from('B', 1));
-    expect(ledger.charges()).toEqual([]);
+    expect(await ledger.list()).toEqual([]);
     await charging;
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
-    ledger.reset();
-    expect(ledger.charges()).toEqual([]);
+    await ledger.reset();
+    expect(await ledger.list()).toEqual([]);
     expect((await ledger.charge(tea, from('B', 1))).id).toBe('ch_1');
   });
 });
