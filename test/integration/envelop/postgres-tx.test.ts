@@ -5,8 +5,7 @@
  * graphql/postgres-tx.test.ts.)
  */
 import { randomUUID } from 'node:crypto';
-import type { Plugin } from '@envelop/core';
-import type { YogaServerInstance } from 'graphql-yoga';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../../../src/stores/postgres.js';
 import { paymentResolvers, paymentTypeDefs, type Answer } from '../../support/graphql-tx-scenarios.js';
