@@ -4,6 +4,29 @@ import type { IdempotencyStore } from './core/store.js';
 export interface CliStore {
   store: IdempotencyStore;
   close(): Promise<void>;
+  /**
+   * Whether any key starts with the store's prefix (one Redis node: SCAN, up to 100 000 keys looked
+   * at); `undefined` where it cannot tell.
+   */
+  hasKeys?(): Promise<boolean | undefined>;
+}
+
+/** `prefix` as a SCAN MATCH pattern of every key under it (glob characters escaped). */
+const underPrefix = (prefix: string) => `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+
+/** Looks at up to 100 000 keys with `scan` for one under `prefix`: `undefined` when it did not get through them. */
+async function anyKeyUnder(
+  prefix: string,
+  scan: (cursor: string, match: string) => Promise<{ cursor: string; keys: unknown[] }>,
+): Promise<boolean | undefined> {
+  let cursor = '0';
+  for (let round = 0; round < 100; round++) {
+    const reply = await scan(cursor, underPrefix(prefix));
+    if (reply.keys.length > 0) return true;
+    cursor = String(reply.cursor);
+    if (cursor === '0') return false;
+  }
+  return undefined;
 }
 
 /** The nodes of a Redis Cluster the CLI was given, with what every node shares. */
@@ -27,29 +50,40 @@ export interface CliStoreOptions {
 }
 
 /**
+ * `item` of `--redis-cluster` as an error message may show it: its scheme and host:port, never its
+ * credentials (everything up to the last `@`) or path.
+ */
+function shownNode(item: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(item)?.[0] ?? '';
+  const rest = item.slice(scheme.length);
+  return scheme + rest.slice(rest.lastIndexOf('@') + 1).split('/')[0];
+}
+
+/**
  * Reads `--redis-cluster`: a comma-separated list of nodes, `redis://[user:password@]host:port`
  * (`rediss://` for TLS) or `host:port`. Every node shares the scheme and credentials of the first
- * that gives them. Throws naming the first address it cannot use.
+ * that gives them. Throws naming the first address it cannot use (by host and port: never a password).
  */
 export function parseClusterAddress(list: string): ClusterAddress {
   const address: ClusterAddress = { nodes: [], tls: false };
   let shared: string | undefined; // the scheme and credentials every node uses, as first given
   for (const item of list.split(',').map((part) => part.trim())) {
+    const shown = shownNode(item);
     let url: URL;
     try {
       url = new URL(item.includes('://') ? item : `redis://${item}`);
     } catch {
-      throw new Error(`--redis-cluster: "${item}" is neither redis://host:port nor host:port.`);
+      throw new Error(`--redis-cluster: "${shown}" is neither redis://host:port nor host:port.`);
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
-      throw new Error(`--redis-cluster: "${item}" is not a redis:// or rediss:// URL.`);
-    if (!url.hostname) throw new Error(`--redis-cluster: "${item}" has no host.`);
+      throw new Error(`--redis-cluster: "${shown}" is not a redis:// or rediss:// URL.`);
+    if (!url.hostname) throw new Error(`--redis-cluster: "${shown}" has no host.`);
     if (!['', '/', '/0'].includes(url.pathname))
-      throw new Error(`--redis-cluster: "${item}" names a database; a Redis Cluster has only database 0.`);
+      throw new Error(`--redis-cluster: "${shown}" names a database; a Redis Cluster has only database 0.`);
     if (item.includes('://')) {
       const given = `${url.protocol}${url.username}:${url.password}`;
       if (shared !== undefined && given !== shared)
-        throw new Error(`--redis-cluster: "${item}" differs from the first node in scheme or credentials.`);
+        throw new Error(`--redis-cluster: "${shown}" differs from the first node in scheme or credentials.`);
       shared = given;
       address.tls = url.protocol === 'rediss:';
       if (url.username) address.username = decodeURIComponent(url.username);
@@ -110,7 +144,7 @@ async function connected<Client extends NodeJS.EventEmitter>(
 }
 
 async function openRedis(url: string, prefix: string | undefined, timeout: number): Promise<CliStore> {
-  const { createRedisStore } = await import('./stores/redis.js');
+  const { createRedisStore, redisStoreDefaults } = await import('./stores/redis.js');
   const where = hostOf(url);
   const io = await ioredis();
   if (io) {
@@ -125,7 +159,15 @@ async function openRedis(url: string, prefix: string | undefined, timeout: numbe
       'Redis',
       where,
     );
-    return { store: createRedisStore({ redis: client, prefix, timeout }), close: async () => void client.disconnect() };
+    return {
+      store: createRedisStore({ redis: client, prefix, timeout }),
+      close: async () => void client.disconnect(),
+      hasKeys: () =>
+        anyKeyUnder(prefix ?? redisStoreDefaults.prefix, async (cursor, match) => {
+          const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
+          return { cursor: next, keys };
+        }),
+    };
   }
   const { createClient } = await peer<typeof import('redis')>('redis', '--redis (with ioredis or node-redis)');
   const client = await connected(
@@ -134,7 +176,15 @@ async function openRedis(url: string, prefix: string | undefined, timeout: numbe
     'Redis',
     where,
   );
-  return { store: createRedisStore({ redis: client, prefix, timeout }), close: async () => void client.destroy() };
+  return {
+    store: createRedisStore({ redis: client, prefix, timeout }),
+    close: async () => void client.destroy(),
+    hasKeys: () =>
+      anyKeyUnder(prefix ?? redisStoreDefaults.prefix, async (cursor, match) => {
+        const reply = await client.scan(cursor as never, { MATCH: match, COUNT: 1_000 });
+        return { cursor: String(reply.cursor), keys: reply.keys };
+      }),
+  };
 }
 
 async function openRedisCluster(

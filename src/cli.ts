@@ -8,8 +8,7 @@
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { forgetRecord, inspectRecord, type RecordAddress } from './core/inspect.js';
-import type { IdempotencyStore } from './core/store.js';
-import { openCliStore, parseClusterAddress, type CliStoreOptions } from './cli-store.js';
+import { openCliStore, parseClusterAddress, type CliStore, type CliStoreOptions } from './cli-store.js';
 
 const USAGE = `Usage:
   idempotent-mutations inspect|forget
@@ -26,7 +25,8 @@ const USAGE = `Usage:
   --anonymous   the shared anonymous scope (servers configured with scope: false)
   --operation   GraphQL: the mutation's root field names, sorted and joined by ","
                 tRPC: the procedure path, e.g. payments.create
-  --key         the Idempotency-Key the client sent
+  On exit 3, hints on stderr name what may be wrong in the address.
+  --key         the Idempotency-Key the client sent (without the header's double quotes)
   --redis-cluster
                 a Redis Cluster: some of its nodes, comma-separated, redis://[user:password@]host:port
                 or host:port (the client finds the others); every node takes the first's scheme
@@ -81,7 +81,17 @@ function parse(argv: string[]) {
     throw new UsageError('--schema and --table go with --postgres.');
   if ((values.scope === undefined) === (values.anonymous !== true))
     throw new UsageError('give exactly one of --scope <scope> or --anonymous.');
+  if (values.scope === '')
+    throw new UsageError(
+      '--scope is empty: a server stores no record without a caller (use --anonymous for scope: false).',
+    );
   if (!values.operation) throw new UsageError('missing --operation <operation>.');
+  const fields = [...new Set(values.operation.split(','))].sort().join(',');
+  if (values.operation.includes(',') && fields !== values.operation)
+    throw new UsageError(
+      `--operation "${values.operation}": a GraphQL operation's root fields are sorted, without repeats: ` +
+        `use --operation ${fields}.`,
+    );
   if (!values.key) throw new UsageError('missing --key <key>.');
   if (values['include-result'] && command !== 'inspect') throw new UsageError('--include-result goes with inspect.');
   const timeout = values.timeout === undefined ? 2_000 : Number(values.timeout);
@@ -103,15 +113,38 @@ function parse(argv: string[]) {
   return { command, address, includeResult: values['include-result'] === true, timeout, store };
 }
 
-async function run(store: IdempotencyStore, request: NonNullable<ReturnType<typeof parse>>): Promise<number> {
+type Request = NonNullable<ReturnType<typeof parse>>;
+
+/** Why the address of a record that is not there may be wrong, one line each (none when nothing shows it). */
+async function missHints({ address, store }: Request, opened: CliStore): Promise<string[]> {
+  const hints: string[] = [];
+  if (/^".*"$/s.test(address.key))
+    hints.push(
+      'the key is in double quotes, as an Idempotency-Key header carries it (an RFC 8941 string): ' +
+        'pass --key without them.',
+    );
+  if ((await opened.hasKeys?.()) === false)
+    hints.push(`no key at all starts with the prefix "${store.prefix ?? 'idem:'}": check --prefix (default idem:).`);
+  return hints;
+}
+
+async function run(opened: CliStore, request: Request): Promise<number> {
+  let found;
   if (request.command === 'inspect') {
-    const { id, record } = await inspectRecord(store, { ...request.address, includeResult: request.includeResult });
+    const { id, record } = await inspectRecord(opened.store, {
+      ...request.address,
+      includeResult: request.includeResult,
+    });
     process.stdout.write(`${JSON.stringify({ id, record: record ?? null }, null, 2)}\n`);
-    return record ? 0 : 3;
+    found = record !== undefined;
+  } else {
+    found = await forgetRecord(opened.store, request.address);
+    process.stdout.write(`${JSON.stringify({ forgotten: found }, null, 2)}\n`);
   }
-  const forgotten = await forgetRecord(store, request.address);
-  process.stdout.write(`${JSON.stringify({ forgotten }, null, 2)}\n`);
-  return forgotten ? 0 : 3;
+  if (found) return 0;
+  for (const hint of await missHints(request, opened))
+    process.stderr.write(`idempotent-mutations: no such record; ${hint}\n`);
+  return 3;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
   let opened;
   try {
     opened = await openCliStore(request.store, request.timeout);
-    return await run(opened.store, request);
+    return await run(opened, request);
   } catch (error) {
     const { message } = error as Error;
     // --redis on a node of a Cluster: the record's slot is on another node.

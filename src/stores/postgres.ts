@@ -8,7 +8,12 @@ import type {
   TransactionOptions,
 } from '../core/store.js';
 import { checkOut, withDeadline } from './postgres-deadline.js';
-import { postgresStoreNames, postgresStoreSchema, type PostgresStoreLocation } from './postgres-schema.js';
+import {
+  postgresLocationDefaults,
+  postgresStoreNames,
+  postgresStoreSchema,
+  type PostgresStoreLocation,
+} from './postgres-schema.js';
 import { openPostgresTransaction } from './postgres-transaction.js';
 
 export { PostgresTimeoutError } from './postgres-deadline.js';
@@ -231,7 +236,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     cleanupTimer.unref();
   }
 
+  const schema = options.schema ?? postgresLocationDefaults.schema;
+  const table = options.table ?? postgresLocationDefaults.table;
+  const defaultLocation = schema === postgresLocationDefaults.schema && table === postgresLocationDefaults.table;
+
   return {
+    // Two stores kept apart by schema or table hand `derive(name)` different keys, as Redis prefixes do;
+    // the default location adds nothing, so derived keys stay what they were before namespaces.
+    ...(!defaultLocation && { namespace: `${schema}.${table}` }),
     async begin({ id, scopeId, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
       const row = await call<BeginRow>(
         `SELECT * FROM ${names.begin}($1, $2, $3, $4, $5, $6)`,

@@ -10,7 +10,6 @@ export type ScriptArgument = string | number;
 export interface IoredisScriptingClient {
   evalsha(sha: string, numberOfKeys: number, ...keysAndArgs: ScriptArgument[]): Promise<unknown>;
   eval(script: string, numberOfKeys: number, ...keysAndArgs: ScriptArgument[]): Promise<unknown>;
-  ping(): Promise<unknown>;
 }
 
 /**
@@ -20,7 +19,6 @@ export interface IoredisScriptingClient {
 export interface NodeRedisScriptingClient {
   evalSha(sha: string, options?: { keys?: string[]; arguments?: string[] }): Promise<unknown>;
   eval(script: string, options?: { keys?: string[]; arguments?: string[] }): Promise<unknown>;
-  ping(): Promise<unknown>;
 }
 
 /** A Redis client the store accepts: ioredis (`Redis`, `Cluster`) or node-redis (`createClient`, `createCluster`). */
@@ -37,35 +35,74 @@ export function loadScript(lua: string): LoadedScript {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
-/** The one thing the store asks of a Redis client: run a script on one key (its Cluster slot), and PING. */
+/** The one thing the store asks of a Redis client: run a script on one key (its Cluster slot). */
 export interface ScriptingClient {
   /**
    * Runs `script` by EVALSHA; where the node answers NOSCRIPT (a restart, a failover, SCRIPT FLUSH),
-   * by EVAL, which also loads it for the next call. Resolves with the script's reply.
+   * by EVAL, which also loads it for the next call. Resolves with the script's reply, its bulk
+   * strings as strings (a client mapping them to Buffers is read the same); an integer reply may
+   * still be a number or a string (ioredis `stringNumbers`, a node-redis type mapping).
    */
   evalScript(script: LoadedScript, keys: string[], args: ScriptArgument[]): Promise<unknown>;
-  /** PING (on one node of a Cluster). */
-  ping(): Promise<unknown>;
+  /** The ioredis `keyPrefix` the client puts before every key, `''` without one. */
+  readonly keyPrefix: string;
 }
 
 interface ScriptCalls {
   evalsha(sha: string, keys: string[], args: ScriptArgument[]): Promise<unknown>;
   eval(lua: string, keys: string[], args: ScriptArgument[]): Promise<unknown>;
-  ping(): Promise<unknown>;
+}
+
+/** `reply` with every Buffer (a node-redis BLOB_STRING → Buffer mapping) read as UTF-8 text. */
+function textReply(reply: unknown): unknown {
+  if (Array.isArray(reply)) return reply.map(textReply);
+  return reply instanceof Uint8Array ? Buffer.from(reply).toString('utf8') : reply;
 }
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
-function withFallback(calls: ScriptCalls): ScriptingClient {
+function withFallback(calls: ScriptCalls, keyPrefix = ''): ScriptingClient {
   return {
     evalScript(script, keys, args) {
-      return calls.evalsha(script.sha, keys, args).catch((error: unknown) => {
-        if (!isNoScript(error)) throw error;
-        return calls.eval(script.lua, keys, args);
-      });
+      return calls
+        .evalsha(script.sha, keys, args)
+        .catch((error: unknown) => {
+          if (!isNoScript(error)) throw error;
+          return calls.eval(script.lua, keys, args);
+        })
+        .then(textReply);
     },
-    ping: () => calls.ping(),
+    keyPrefix,
   };
+}
+
+/** The `keyPrefix` of an ioredis `Redis` or `Cluster` (whose own option takes its `redisOptions`' one). */
+function ioredisKeyPrefix(client: object): string {
+  const options = (client as { options?: { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } } }).options;
+  const keyPrefix = options?.keyPrefix ?? options?.redisOptions?.keyPrefix;
+  return typeof keyPrefix === 'string' ? keyPrefix : '';
+}
+
+/**
+ * Refuses a client that can never run the store's scripts: a connection in subscriber mode, a
+ * node-redis legacy-mode client (callback-style, `client.legacy()`).
+ */
+function refuseUnusable(client: object, option: string): void {
+  const fields = client as {
+    condition?: { subscriber?: unknown };
+    isPubSubActive?: unknown;
+    constructor?: { name?: unknown };
+  };
+  if (fields.condition?.subscriber || fields.isPubSubActive === true)
+    throw new TypeError(
+      `${option} is a connection in subscriber mode, which can run no script: pass a client ` +
+        `that does not subscribe (a separate connection, e.g. client.duplicate()).`,
+    );
+  if (fields.constructor?.name === 'RedisLegacyClient')
+    throw new TypeError(
+      `${option} is a node-redis legacy-mode client (client.legacy()), whose commands take callbacks: ` +
+        `pass the client itself (createClient(…) after connect()).`,
+    );
 }
 
 const has = (client: object, method: string) => typeof (client as Record<string, unknown>)[method] === 'function';
@@ -81,24 +118,27 @@ function described(value: unknown): string {
 /**
  * The scripting client over `redis`, detected from the object: an ioredis client (it has
  * `evalsha`) or a node-redis client (it has `evalSha`, camel-cased); a `Cluster` of either
- * routes each script by its key. Throws a `TypeError` naming what was passed when it is neither.
+ * routes each script by its key. Throws a `TypeError` naming what was passed when it is neither,
+ * or when it can run no script (subscriber mode, node-redis legacy mode).
  */
 export function scriptingClient(redis: unknown, option = 'redis store option "redis"'): ScriptingClient {
   if (typeof redis === 'object' && redis !== null) {
+    refuseUnusable(redis, option);
     if (has(redis, 'evalsha')) {
       const client = redis as IoredisScriptingClient;
-      return withFallback({
-        evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
-        eval: (lua, keys, args) => client.eval(lua, keys.length, ...keys, ...args),
-        ping: () => client.ping(),
-      });
+      return withFallback(
+        {
+          evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
+          eval: (lua, keys, args) => client.eval(lua, keys.length, ...keys, ...args),
+        },
+        ioredisKeyPrefix(redis),
+      );
     }
     if (has(redis, 'evalSha') && has(redis, 'eval')) {
       const client = redis as NodeRedisScriptingClient;
       return withFallback({
         evalsha: (sha, keys, args) => client.evalSha(sha, { keys, arguments: args.map(String) }),
         eval: (lua, keys, args) => client.eval(lua, { keys, arguments: args.map(String) }),
-        ping: () => client.ping(),
       });
     }
   }

@@ -17,6 +17,13 @@
  */
 const ALLOW_OOM = '#!lua flags=allow-oom';
 
+/**
+ * The first lines of the scripts that carry no `#!lua` line (BEGIN, INSPECT: Redis 6 would run
+ * them, and refuse only the others, after a body ran): refuses Redis older than 7.0, which has no
+ * `redis.REDIS_VERSION_NUM`, before anything is read or written. Costs no Redis command.
+ */
+const REDIS_7 = `if not redis.REDIS_VERSION_NUM then return redis.error_reply('idempotent-mutations needs Redis 7.0 or newer') end`;
+
 /** Sets `now` (a local the script declares) to the Redis server's clock in milliseconds. */
 const NOW_MS = `local clock = redis.call('TIME')
 now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
@@ -36,7 +43,7 @@ now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
  * has no result field (only `complete` writes one, and a done record is never acquired again), so
  * none is deleted.
  */
-export const BEGIN = `
+export const BEGIN = `${REDIS_7}
 local head = redis.call('HMGET', KEYS[1], 'state', 'fp', 'result')
 local state = head[1]
 if state == 'done' or state == 'running' then
@@ -115,7 +122,7 @@ return 1
  * Returns {state, fence, tk, lease, pttl, now, result}, every item a string ('' where the record
  * has no such field; state '' when there is no record), read in one atomic step on the server clock.
  */
-export const INSPECT = `
+export const INSPECT = `${REDIS_7}
 local record = redis.call('HMGET', KEYS[1], 'state', 'fence', 'tk', 'lease', 'result')
 if not record[1] then return {''} end
 local now

@@ -16,8 +16,8 @@ export interface RedisStoreOptions {
   /** Prefix of every key this store writes. Defaults to `'idem:'`. */
   prefix?: string;
   /**
-   * Longest wait for one Redis call, in milliseconds; a slower call fails, so a request never
-   * hangs while Redis is away. Defaults to `2_000`.
+   * Longest wait for one Redis call, in milliseconds (a whole number ≥ 1); a slower call fails, so
+   * a request never hangs while Redis is away. Defaults to `2_000`.
    */
   timeout?: number;
 }
@@ -27,13 +27,16 @@ export const redisStoreDefaults = { prefix: 'idem:', timeout: 2_000 } as const;
 
 /** The Redis store: an {@link IdempotencyStore} with the optional operator members. */
 export interface RedisStore extends IdempotencyStore {
-  /** Resolves once Redis answers PING; rejects within `timeout` when it cannot be reached. */
+  /**
+   * Resolves once Redis runs one of the store's (read-only) scripts; rejects within `timeout` when
+   * it cannot be reached or cannot run them (an ACL user without `@scripting`, Redis older than 7.0).
+   */
   ping(): Promise<void>;
   inspect(id: string, options?: { includeResult?: boolean }): Promise<StoredRecordView | undefined>;
   forget(id: string): Promise<boolean>;
 }
 
-type ScriptReply = [string, (string | number)?, number?];
+type ScriptReply = [string, (string | number)?, (string | number)?];
 type InspectReply = [string, string?, string?, string?, string?, string?, string?];
 
 const scripts = {
@@ -54,13 +57,19 @@ const scripts = {
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { prefix = redisStoreDefaults.prefix, timeout = redisStoreDefaults.timeout } = options;
+  if (!Number.isSafeInteger(timeout) || timeout < 1)
+    throw new TypeError(`redis store option "timeout" must be a whole number ≥ 1, got ${timeout}.`);
   const redis = scriptingClient(options.redis);
   const keyOf = (id: string) => [`${prefix}{${id}}`];
   const bounded = createDeadlines(timeout, () => new Error(`Redis did not answer within ${timeout} ms`));
+  // An integer reply may come as a string (ioredis `stringNumbers`, a node-redis type mapping).
+  const isOne = (reply: unknown) => Number(reply) === 1;
+  // Every key the client writes: an ioredis `keyPrefix` keeps two stores apart just as `prefix` does.
+  const keySpace = redis.keyPrefix + prefix;
 
   return {
     // The default prefix adds nothing, so derived keys stay what they were before namespaces.
-    ...(prefix !== redisStoreDefaults.prefix && { namespace: prefix }),
+    ...(keySpace !== redisStoreDefaults.prefix && { namespace: keySpace }),
     async begin({ id, fingerprint, owner, leaseMs, ttlMs }): Promise<BeginOutcome> {
       let reply: ScriptReply;
       const call = redis.evalScript(scripts.begin, keyOf(id), [fingerprint, owner, leaseMs, ttlMs]);
@@ -80,7 +89,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const [status, value, takeover] = reply;
       switch (status) {
         case 'acquired':
-          return { status, fence: Number(value), takeover: takeover === 1 };
+          return { status, fence: Number(value), takeover: isOne(takeover) };
         case 'completed':
           return { status, result: String(value) };
         case 'running':
@@ -90,16 +99,17 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
     },
     async extend({ id, owner, leaseMs }) {
-      return (await bounded(redis.evalScript(scripts.extend, keyOf(id), [owner, leaseMs]))) === 1;
+      return isOne(await bounded(redis.evalScript(scripts.extend, keyOf(id), [owner, leaseMs])));
     },
     async complete({ id, owner, result, ttlMs }) {
-      return (await bounded(redis.evalScript(scripts.complete, keyOf(id), [owner, result, ttlMs]))) === 1;
+      return isOne(await bounded(redis.evalScript(scripts.complete, keyOf(id), [owner, result, ttlMs])));
     },
     async release({ id, owner }) {
-      return (await bounded(redis.evalScript(scripts.release, keyOf(id), [owner]))) === 1;
+      return isOne(await bounded(redis.evalScript(scripts.release, keyOf(id), [owner])));
     },
     async ping() {
-      await bounded(redis.ping());
+      // PING would answer where no script can run (an ACL user without @scripting): run one instead.
+      await bounded(redis.evalScript(scripts.inspect, keyOf(''), ['0']));
     },
     async inspect(id, { includeResult = false } = {}) {
       const [state, fence, tk, lease, pttl, now, result] = (await bounded(
@@ -117,7 +127,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       };
     },
     async forget(id) {
-      return (await bounded(redis.evalScript(scripts.forget, keyOf(id), []))) === 1;
+      return isOne(await bounded(redis.evalScript(scripts.forget, keyOf(id), [])));
     },
   };
 }

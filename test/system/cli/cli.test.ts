@@ -1,29 +1,17 @@
 // The operators' CLI (`idempotent-mutations inspect|forget`), run as a child process against real Redis (one node
 // and a Cluster, through ioredis and node-redis) and PostgreSQL.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createIdempotencyEngine, inspectRecord, type IdempotencyStore } from '../../../src/index.js';
 import { createPostgresStore } from '../../../src/stores/postgres.js';
 import { createRedisStore, type RedisStore } from '../../../src/stores/redis.js';
+import { runCli } from '../../support/cli.js';
 import { freePort } from '../../support/free-port.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres-database.js';
 import { askRedis } from '../../support/redis/ask.js';
 import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 import { startRedisCluster, type RedisCluster } from '../../support/redis/cluster.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Runs the CLI from source (tsx), as `npx idempotent-mutations …` runs its build, after the `imports`. */
-function runCli(imports: string[], args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const flags = ['tsx', ...imports].flatMap((module) => ['--import', module]);
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...flags, 'src/cli.ts', ...args], { cwd: root }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
 const cli = (...args: string[]) => runCli([], args);
 /** The CLI where ioredis is not installed: it takes node-redis. */
 const cliOnNodeRedis = (...args: string[]) => runCli(['./test/system/cli/fixtures/without-ioredis.ts'], args);

@@ -1,4 +1,5 @@
 // `--redis-cluster <node,…>` of the operators' CLI, read into the nodes and what they share.
+// Origin (the errors never show a password): an adversarial review of the store clients and the CLI.
 import { describe, expect, it } from 'vitest';
 import { parseClusterAddress } from '../../../src/cli-store.js';
 
@@ -30,12 +31,33 @@ describe('parseClusterAddress', () => {
 
   it.each([
     ['http://a:7000', /"http:\/\/a:7000" is not a redis:\/\/ or rediss:\/\/ URL/],
-    ['redis://a:7000/2', /"redis:\/\/a:7000\/2" names a database; a Redis Cluster has only database 0/],
-    ['redis://u:p@a:1,redis://u:q@b:2', /"redis:\/\/u:q@b:2" differs from the first node in scheme or credentials/],
+    ['redis://a:7000/2', /"redis:\/\/a:7000" names a database; a Redis Cluster has only database 0/],
+    ['redis://u:p@a:1,redis://u:q@b:2', /"redis:\/\/b:2" differs from the first node in scheme or credentials/],
     ['redis://a:1,rediss://b:2', /"rediss:\/\/b:2" differs from the first node/],
     ['a:1,,b:2', /"" has no host/],
     ['a:99999', /"a:99999" is neither/],
   ])('refuses %s', (list, message) => {
     expect(() => parseClusterAddress(list)).toThrow(message);
+  });
+
+  it.each([
+    ['a node naming a database', 'redis://ops:S3CRET-PW@10.0.0.1:7000/2', '"redis://10.0.0.1:7000" names a database'],
+    ['a node with another scheme', 'http://ops:S3CRET-PW@10.0.0.1:7000', '"http://10.0.0.1:7000" is not a redis://'],
+    [
+      'a second node with other credentials',
+      'redis://ops:S3CRET-PW@10.0.0.1:7000,redis://ops:S3CRET-PW2@10.0.0.2:7000',
+      '"redis://10.0.0.2:7000" differs from the first node',
+    ],
+    ['a node without a host', 'rediss://ops:S3CRET-PW@:7000', '"rediss://:7000" is neither'],
+    ['a node that is no URL', 'redis://ops:S3CRET/PW@@10.0.0.1:99999', '"redis://10.0.0.1:99999" is neither'],
+  ])('refuses %s naming its host and port, never its password', (_case, list, message) => {
+    let error: Error | undefined;
+    try {
+      parseClusterAddress(list);
+    } catch (thrown) {
+      error = thrown as Error;
+    }
+    expect(error?.message).toContain(message);
+    expect(error?.message).not.toContain('S3CRET');
   });
 });
