@@ -46,6 +46,27 @@ const REFUSED = 'IDEMPOTENCY_TRANSACTION_UNAVAILABLE/ended';
 const backendOf = async (client: pg.PoolClient) =>
   (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
+/**
+ * A keyed request whose body writes its row through `tx()`, then does `rest` with the client (its
+ * own COMMIT, …), and counts its runs.
+ */
+function writingRequest(key: string, rest: (tx: pg.PoolClient) => Promise<unknown>) {
+  let runs = 0;
+  const request = {
+    scope: 'u',
+    operation: 'pay',
+    key,
+    input: {},
+    run: async (context: RunContext) => {
+      runs++;
+      const tx = await context.tx<pg.PoolClient>();
+      await insert(tx, key);
+      return rest(tx);
+    },
+  };
+  return { request, runs: () => runs };
+}
+
 beforeAll(async () => {
   database = await createTestDatabase();
   await database.pool({ max: 1 }).query('CREATE TABLE payments (id serial PRIMARY KEY, key text NOT NULL)');
@@ -85,47 +106,27 @@ describe('tx() ended or released by the body', () => {
   it('a body that COMMITs its own transaction, then throws: its writes stay, so the key is never freed; every repeat is refused, never run again (one row)', async () => {
     const { engine } = engineOn();
     const key = randomUUID();
-    let runs = 0;
-    const request = {
-      scope: 'u',
-      operation: 'pay',
-      key,
-      input: {},
-      run: async (context: RunContext) => {
-        runs++;
-        const tx = await context.tx<pg.PoolClient>();
-        await insert(tx, key);
-        await tx.query('COMMIT');
-        throw new Error('threw after its own COMMIT');
-      },
-    };
+    const { request, runs } = writingRequest(key, async (tx) => {
+      await tx.query('COMMIT');
+      throw new Error('threw after its own COMMIT');
+    });
     await expect(engine.execute(request)).rejects.toThrow('threw after its own COMMIT');
     expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_RESULT_NOT_STORED');
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await rowsOf(key)).toBe(1);
   });
 
   it('a body that COMMITs its own transaction, then fails a statement in a block of its own (the commit refused, 25P02): still IDEMPOTENCY_TRANSACTION_ENDED, never COMMIT_FAILED with the key freed (one row)', async () => {
     const { engine } = engineOn();
     const key = randomUUID();
-    let runs = 0;
-    const request = {
-      scope: 'u',
-      operation: 'pay',
-      key,
-      input: {},
-      run: async (context: RunContext) => {
-        runs++;
-        const tx = await context.tx<pg.PoolClient>();
-        await insert(tx, key);
-        await tx.query('COMMIT; BEGIN');
-        await tx.query('SELECT 1 / 0').catch(() => undefined); // aborts the body's own block
-        return 'ok';
-      },
-    };
+    const { request, runs } = writingRequest(key, async (tx) => {
+      await tx.query('COMMIT; BEGIN');
+      await tx.query('SELECT 1 / 0').catch(() => undefined); // aborts the body's own block
+      return 'ok';
+    });
     expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_TRANSACTION_ENDED');
     expect((await settle(engine.execute(request))).code).toBe('IDEMPOTENCY_RESULT_NOT_STORED');
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await rowsOf(key)).toBe(1);
   });
 
@@ -139,26 +140,16 @@ describe('tx() ended or released by the body', () => {
     await store.cleanup(); // the schema in place: the fault hits the completion
     const engine = createIdempotencyEngine({ store, lease: 300 });
     const key = randomUUID();
-    let runs = 0;
-    const request = {
-      scope: 'u',
-      operation: 'pay',
-      key,
-      input: {},
-      run: async (context: RunContext) => {
-        runs++;
-        const tx = await context.tx<pg.PoolClient>();
-        await insert(tx, key);
-        await tx.query('COMMIT'); // what an ORM's transaction() does on a client already in BEGIN
-        return 'paid';
-      },
-    };
+    const { request, runs } = writingRequest(key, async (tx) => {
+      await tx.query('COMMIT'); // what an ORM's transaction() does on a client already in BEGIN
+      return 'paid';
+    });
     const lost = proxy.lose('drop-reply', /_commit"\(/);
     const first = (await settle(engine.execute(request))).code;
     await lost;
     await new Promise((resolve) => setTimeout(resolve, 600)); // a lease would lapse: the refusal is kept, not left to it
     const retry = (await settle(engine.execute(request))).code;
-    expect({ first, retry, runs, rows: await rowsOf(key) }).toEqual({
+    expect({ first, retry, runs: runs(), rows: await rowsOf(key) }).toEqual({
       first: 'IDEMPOTENCY_TRANSACTION_ENDED',
       retry: 'IDEMPOTENCY_RESULT_NOT_STORED',
       runs: 1,
