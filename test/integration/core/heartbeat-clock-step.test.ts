@@ -7,10 +7,10 @@ import { connectRedis, uniquePrefix } from '../../support/redis/client.js';
 
 /**
  * Real timers, real redis-server (leases on the server's clock). Only the application host's wall
- * clock steps back (as an NTP correction does): `Date` alone is faked. The shared heartbeat compares
- * `Date.now()` with the renewal time it computed before the step, waits "until then" (an hour) and
- * renews nothing: the Redis lease lapses under a healthy, running holder, a retry takes it over, and
- * the body runs twice. The per-attempt setInterval it replaced ran on the monotonic timer clock.
+ * clock steps back (as an NTP correction does): `Date` alone is faked. The heartbeat times its
+ * renewals on the steady clock, so the Redis lease keeps being renewed under a healthy, running
+ * holder: a retry is refused with 409 and the body runs once (a heartbeat on `Date.now()` waited
+ * "until" a renewal time an hour away, and the retry took the record over).
  */
 describe('the shared heartbeat on the Redis store when the host clock steps back', () => {
   const wallClock = Date.now;

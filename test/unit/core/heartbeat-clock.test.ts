@@ -8,12 +8,11 @@ import {
 } from '../../../src/index.js';
 
 /**
- * The shared heartbeat timer decides "is a renewal due?" and "is maxRunTime reached?" with
- * `Date.now()` (wall clock), while the old per-attempt setInterval / setTimeout ran on Node's
- * monotonic timer clock. A wall-clock step (NTP correction, VM resume) therefore stalls every
- * renewal of the engine (step back) or declares every running attempt past `maxRunTime` (step
- * forward). The store's lease clock (a Redis server on another host, PostgreSQL) does not step with
- * the application host's clock: it is simulated by a memory store whose clock is compensated.
+ * The shared heartbeat times renewals and `maxRunTime` on the steady clock (`performance.now()`),
+ * not the wall clock: a wall-clock step (NTP correction, VM resume) neither stalls every renewal of
+ * the engine (step back) nor declares every running attempt past `maxRunTime` (step forward). The
+ * store's lease clock (a Redis server on another host, PostgreSQL) does not step with the
+ * application host's clock: it is simulated by a memory store whose clock is compensated.
  */
 describe('heartbeat under a wall-clock step (store clock unaffected)', () => {
   afterEach(() => {
@@ -57,8 +56,26 @@ describe('heartbeat under a wall-clock step (store clock unaffected)', () => {
     return { engine, events, request, stepWallClock, runs: () => runs, release };
   }
 
-  it('a backward step of the wall clock stops lease renewal: a retry takes over while the body runs', async () => {
-    const { engine, request, stepWallClock, runs, release } = setup();
+  /** A retry while the body still runs is refused with 409; the body then ends, having run once. */
+  async function expectRetryRefusedWhileRunning(
+    { engine, request, runs, release }: ReturnType<typeof setup>,
+    first: Promise<unknown>,
+  ) {
+    const retry = engine.execute(request).then(
+      (result) => result,
+      (error: unknown) => error,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    release();
+    await vi.advanceTimersByTimeAsync(10);
+    await first;
+    expect(await retry).toBeInstanceOf(IdempotencyConcurrentRequestError);
+    expect(runs()).toBe(1);
+  }
+
+  it('a backward step of the wall clock does not stop lease renewal: a retry while the body runs gets 409', async () => {
+    const setupOf = setup();
+    const { engine, request, stepWallClock, runs } = setupOf;
     const first = engine.execute(request);
     await vi.advanceTimersByTimeAsync(100);
     expect(runs()).toBe(1);
@@ -67,20 +84,12 @@ describe('heartbeat under a wall-clock step (store clock unaffected)', () => {
 
     await vi.advanceTimersByTimeAsync(10_000); // the body keeps running 10 s (< maxRunTime 60 s)
     // The holder is alive and well inside maxRunTime: a retry must be refused with 409.
-    const retry = engine.execute(request).then(
-      (result) => result,
-      (error: unknown) => error,
-    );
-    await vi.advanceTimersByTimeAsync(10);
-    release();
-    await vi.advanceTimersByTimeAsync(10);
-    await first;
-    expect(await retry).toBeInstanceOf(IdempotencyConcurrentRequestError);
-    expect(runs()).toBe(1);
+    await expectRetryRefusedWhileRunning(setupOf, first);
   });
 
-  it('a forward step of the wall clock reports run-limit-exceeded at once and lets a retry take over', async () => {
-    const { engine, events, request, stepWallClock, runs, release } = setup();
+  it('a forward step of the wall clock reports no run-limit-exceeded and lets no retry take over', async () => {
+    const setupOf = setup();
+    const { engine, events, request, stepWallClock } = setupOf;
     const first = engine.execute(request);
     await vi.advanceTimersByTimeAsync(100);
 
@@ -88,31 +97,14 @@ describe('heartbeat under a wall-clock step (store clock unaffected)', () => {
 
     await vi.advanceTimersByTimeAsync(5_000); // 5 s of running body, far below maxRunTime (60 s)
     expect(events.map((event) => event.type)).not.toContain('run-limit-exceeded');
-    const retry = engine.execute(request).then(
-      (result) => result,
-      (error: unknown) => error,
-    );
-    await vi.advanceTimersByTimeAsync(10);
-    release();
-    await vi.advanceTimersByTimeAsync(10);
-    await first;
-    expect(await retry).toBeInstanceOf(IdempotencyConcurrentRequestError);
-    expect(runs()).toBe(1);
+    await expectRetryRefusedWhileRunning(setupOf, first);
   });
 
   it('control: without a clock step a 10 s body keeps its lease', async () => {
-    const { engine, request, runs, release } = setup();
+    const setupOf = setup();
+    const { engine, request } = setupOf;
     const first = engine.execute(request);
     await vi.advanceTimersByTimeAsync(10_100);
-    const retry = engine.execute(request).then(
-      (result) => result,
-      (error: unknown) => error,
-    );
-    await vi.advanceTimersByTimeAsync(10);
-    release();
-    await vi.advanceTimersByTimeAsync(10);
-    await first;
-    expect(await retry).toBeInstanceOf(IdempotencyConcurrentRequestError);
-    expect(runs()).toBe(1);
+    await expectRetryRefusedWhileRunning(setupOf, first);
   });
 });
