@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createIdempotencyEngine, createMemoryStore, type ExecutionObserver } from '../../../src/index.js';
 
 /**
- * `ExecutionObserver`: "Exceptions it throws are swallowed". Before the change the observer's
- * `end` was looked up inside the swallowing wrapper (`swallow(() => observer?.end?.(ending))`);
- * now `if (observer?.end)` reads it outside, so an observer whose `end` accessor throws (a Proxy,
- * a class with a getter, a revoked proxy) turns a stored result into a rejected call.
+ * `ExecutionObserver`: "Exceptions it throws are swallowed", also from reading its `end`: an
+ * observer whose `end` accessor throws (a Proxy, a class with a getter, a revoked proxy) never
+ * turns a stored result into a rejected call.
  */
 describe('an observer whose end accessor throws', () => {
   function engineWith(observer: ExecutionObserver) {

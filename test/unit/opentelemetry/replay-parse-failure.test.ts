@@ -6,10 +6,9 @@ import { createIdempotencyTelemetry } from '../../../src/opentelemetry/index.js'
 import { createOtel, useContextManager } from '../../support/opentelemetry/otel.js';
 
 /**
- * The engine reports `replayed` before the stored text is parsed: when the codec cannot read it
- * back (a codec changed between deployments, a superjson text it cannot parse), the caller gets an
- * error, yet the event stream says "a stored result was returned" and OpenTelemetry counts the
- * operation as `replayed` with an unset span status (docs/observability.md: `error` / ERROR).
+ * A stored text the codec cannot read back (a codec changed between deployments, a superjson text
+ * it cannot parse) is an error for the caller and for observers alike: no `replayed` event, the
+ * operation counted as `error` and its span status ERROR (docs/observability.md).
  */
 useContextManager();
 const otel = createOtel();
