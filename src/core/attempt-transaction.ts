@@ -109,13 +109,19 @@ export function attemptTransaction(store: IdempotencyStore, record?: OwnerReques
       if (refused) return Promise.reject(refused);
       if (!store.openTransaction) return refuse('unsupported-store');
       if (!opening) {
-        opening = store.openTransaction(record, { refusal });
-        if (!current) unattributed = true;
+        // The part that opens the transaction has its savepoint set in the opening round trip.
+        const opener = current;
+        opening = store.openTransaction(record, { refusal, ...(opener && { savepoint: true }) });
+        if (!opener) unattributed = true;
         // First in line on `opening`: the running part's savepoint is set before the body gets the client.
         opening.then(
           (opened) => {
             open = opened;
-            if (current && !current.settled && !closed) mark(current, opened);
+            if (!current || current.settled || closed) return;
+            if (current === opener && opened.openingSavepoint) {
+              current.inTransaction = true;
+              current.savepoint = opened.openingSavepoint;
+            } else mark(current, opened);
           },
           () => {},
         );

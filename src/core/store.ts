@@ -117,6 +117,12 @@ export interface TransactionOptions {
    * `commit`, `release` or `rollback` was called. Defaults to refusing nothing before that.
    */
   refusal?: () => Error | undefined;
+  /**
+   * Asks a store that sets savepoints to set one as the transaction opens, in the same round trip:
+   * {@link StoreTransaction.openingSavepoint}, for the part of the body (a GraphQL root field)
+   * that opened it. Defaults to `false`.
+   */
+  savepoint?: boolean;
 }
 
 /** A savepoint inside a {@link StoreTransaction}: the writes made after it can be rolled back alone. */
@@ -173,4 +179,9 @@ export interface StoreTransaction<Client = unknown> {
    * transaction), first rolls back to it, in the same round trip. Throws when the transaction ended.
    */
   savepoint?(rollBackTo?: TransactionSavepoint): TransactionSavepoint;
+  /**
+   * The savepoint set as the transaction opened, before any statement of the body, where
+   * {@link TransactionOptions.savepoint} asked for it and the store sets savepoints.
+   */
+  readonly openingSavepoint?: TransactionSavepoint;
 }

@@ -50,14 +50,16 @@ function checkTtl(ttlMs: number): number {
 
 /** The name each savepoint a transaction set has in PostgreSQL. */
 const savepointNames = new WeakMap<TransactionSavepoint, string>();
+/** The name of a transaction's `n`th savepoint. */
+const savepointName = (n: number) => `idempotency_part_${n}`;
 
 /** Results of a simple query holding several statements (one result each). */
 const results = (reply: QueryResult | QueryResult[]) => (Array.isArray(reply) ? reply : [reply]);
 
 /**
  * Opens `BEGIN` on a pooled connection with the per-transaction timeouts set (`SET LOCAL`, so
- * nothing outlives the transaction: safe behind PgBouncer in transaction mode) and learns its
- * transaction id, all in one round trip. The transaction id tells a commit whose reply was lost
+ * nothing outlives the transaction: safe behind PgBouncer in transaction mode), learns its
+ * transaction id and, where `options.savepoint` asks, sets the opening savepoint, all in one round trip. The transaction id tells a commit whose reply was lost
  * apart: committed or aborted (`txid_status`). The body gets the connection behind a guard (see
  * {@link guardedClient}) that refuses its statements once the transaction ended, or once
  * `options.refusal` says so.
@@ -81,7 +83,7 @@ export async function openPostgresTransaction(
         `BEGIN; SELECT set_config('statement_timeout', '${settings.statementTimeout}', true), ` +
           `set_config('lock_timeout', '${settings.lockTimeout}', true), ` +
           `set_config('idle_in_transaction_session_timeout', '${settings.idleInTransactionTimeout}', true), ` +
-          'txid_current()::text AS xid',
+          `txid_current()::text AS xid${options.savepoint ? `; SAVEPOINT ${savepointName(1)}` : ''}`,
         'BEGIN',
       ),
     );
@@ -98,6 +100,19 @@ export async function openPostgresTransaction(
   /** Why a statement of the body is refused now, if it is. */
   const refusal = () => (ended ? new IdempotencyTransactionUnavailableError('ended') : options.refusal?.());
   let savepoints = 0;
+
+  /** The savepoint `name`, set once `setting` settles. */
+  function savepointOf(name: string, setting: Promise<unknown>): TransactionSavepoint {
+    const savepoint = {
+      set: setting.then(() => {}),
+      async rollback() {
+        if (ended) throw new IdempotencyTransactionUnavailableError('ended');
+        await send(`ROLLBACK TO SAVEPOINT ${name}`, 'ROLLBACK TO SAVEPOINT');
+      },
+    };
+    savepointNames.set(savepoint, name);
+    return savepoint;
+  }
 
   /**
    * ROLLBACK (after a server error); a connection that cannot roll back is closed, which rolls back
@@ -122,20 +137,12 @@ export async function openPostgresTransaction(
 
     savepoint(rollBackTo) {
       if (ended) throw new IdempotencyTransactionUnavailableError('ended');
-      const name = `idempotency_part_${++savepoints}`;
+      const name = savepointName(++savepoints);
       const back = rollBackTo && savepointNames.get(rollBackTo);
       // In line on the connection now (send() calls query() at once): statements sent after run after it.
-      const set = send(`${back ? `ROLLBACK TO SAVEPOINT ${back}; ` : ''}SAVEPOINT ${name}`, 'SAVEPOINT').then(() => {});
-      const savepoint = {
-        set,
-        async rollback() {
-          if (ended) throw new IdempotencyTransactionUnavailableError('ended');
-          await send(`ROLLBACK TO SAVEPOINT ${name}`, 'ROLLBACK TO SAVEPOINT');
-        },
-      };
-      savepointNames.set(savepoint, name);
-      return savepoint;
+      return savepointOf(name, send(`${back ? `ROLLBACK TO SAVEPOINT ${back}; ` : ''}SAVEPOINT ${name}`, 'SAVEPOINT'));
     },
+    ...(options.savepoint && { openingSavepoint: savepointOf(savepointName(++savepoints), Promise.resolve()) }),
 
     async commit(result, ttlMs) {
       end();

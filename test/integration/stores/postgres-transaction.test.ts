@@ -380,4 +380,21 @@ describe('postgres store: round trips, counted on the wire', () => {
     expect(await roundTrips(() => tx.commit('"r"', HOUR))).toBe(1);
     expect(await roundTrips(() => store.begin(beginRequest(id, randomUUID())))).toBe(1);
   });
+
+  it('a transaction opened with its savepoint takes 1 round trip; rolling back to that savepoint undoes the writes after it and leaves the transaction open', async () => {
+    const store = makeStore({}, { connectionString: proxy.url(database.name), max: 1 });
+    const [id, owner] = [randomUUID(), randomUUID()];
+    await store.begin(beginRequest(randomUUID(), 'warm-up'));
+    await store.begin(beginRequest(id, owner));
+    const before = proxy.roundTrips;
+    const tx = await store.openTransaction({ id, owner }, { savepoint: true });
+    expect(proxy.roundTrips - before).toBe(1);
+    await tx.openingSavepoint!.set;
+    await insertPayment(tx.client, id, 'undone');
+    await tx.openingSavepoint!.rollback();
+    await insertPayment(tx.client, id, 'kept');
+    expect(await tx.commit('"r"', HOUR)).toBe(true);
+    expect([await paymentsOf('undone'), await paymentsOf('kept')]).toEqual([0, 1]);
+    expect((await store.inspect(id))?.state).toBe('done');
+  });
 });
