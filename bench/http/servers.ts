@@ -31,10 +31,18 @@ export type Framework = 'yoga' | 'trpc' | 'express';
  * mutation makes the two extra plain Redis round trips any idempotent first execution needs (see
  * {@link withCeilingRoundTrips}); the two peers exist on Express only. On the PostgreSQL workload
  * (Yoga and tRPC): `postgres-store`, this library with the PostgreSQL store, the row written through
- * `ctx.idempotency.tx()`; `postgres-ceiling`, its structural ceiling (see {@link withPostgresCeiling}).
+ * `ctx.idempotency.tx()`; `postgres-ceiling`, its structural ceiling (see {@link withPostgresCeiling});
+ * `postgres-ceiling-async`, the same with the claim committed asynchronously (`synchronous_commit = off`).
  */
 export type Guard =
-  'bare' | 'plugin' | 'ceiling' | 'express-idempotency' | 'node-idempotency' | 'postgres-store' | 'postgres-ceiling';
+  | 'bare'
+  | 'plugin'
+  | 'ceiling'
+  | 'express-idempotency'
+  | 'node-idempotency'
+  | 'postgres-store'
+  | 'postgres-ceiling'
+  | 'postgres-ceiling-async';
 
 /** What a resolver or procedure hands the mutation: its `idempotency` run context, where there is one. */
 interface MutationContext {
@@ -75,7 +83,8 @@ export async function createBenchServer(config: ServerConfig): Promise<Server> {
   const { framework, guard, workload, autoPipelining, redisUrl } = config;
   if (framework !== 'express' && (guard === 'express-idempotency' || guard === 'node-idempotency'))
     throw new Error(`${guard} exists for Express only`);
-  const onPostgresStore = guard === 'postgres-store' || guard === 'postgres-ceiling';
+  const onPostgresStore =
+    guard === 'postgres-store' || guard === 'postgres-ceiling' || guard === 'postgres-ceiling-async';
   if (onPostgresStore && (framework === 'express' || workload !== 'postgres'))
     throw new Error(`${guard} exists for the PostgreSQL workload on Yoga and tRPC only`);
   const connect = () => new Redis(redisUrl, { enableAutoPipelining: autoPipelining });
@@ -153,7 +162,11 @@ async function guarded(
       insert: async (input, context) => insertPaymentOn(await requireTx(context), input),
     };
   }
-  if (guard === 'postgres-ceiling') return { insert: withPostgresCeiling(postgresPool(config)), store: undefined };
+  if (guard === 'postgres-ceiling' || guard === 'postgres-ceiling-async')
+    return {
+      insert: withPostgresCeiling(postgresPool(config), { asyncClaim: guard === 'postgres-ceiling-async' }),
+      store: undefined,
+    };
   const insert = mutation(config, connect);
   if (guard === 'ceiling') return { insert: withCeilingRoundTrips(insert, idempotencyRedis), store: undefined };
   if (guard !== 'plugin') return { insert, store: undefined };
@@ -178,14 +191,20 @@ function postgresPool({ postgresUrl, poolSize }: ServerConfig): Pool {
  * inserted and committed on its own (one round trip, one durable commit), then `BEGIN`, the
  * mutation's `INSERT`, and the completion `UPDATE` sent with `COMMIT` in one round trip: four round
  * trips and two commits where the server without idempotency makes three and one. No lease, fence,
- * hashing, serialization or replay.
+ * hashing, serialization or replay. With `asyncClaim`, the claim's commit does not wait for its WAL
+ * to reach the disk (`SET LOCAL synchronous_commit = off`, in the same round trip): what giving up
+ * the claim's durability through a database crash would buy.
  */
-function withPostgresCeiling(pool: Pool): Mutation {
+function withPostgresCeiling(pool: Pool, { asyncClaim }: { asyncClaim: boolean }): Mutation {
   const run = randomUUID();
   let n = 0;
   return async (input) => {
     const id = `${run}:${(n += 1)}`;
-    await pool.query(`INSERT INTO ${PG_CEILING_CLAIMS} (id) VALUES ($1)`, [id]);
+    if (asyncClaim)
+      await pool.query(
+        `BEGIN; SET LOCAL synchronous_commit = off; INSERT INTO ${PG_CEILING_CLAIMS} (id) VALUES ('${id}'); COMMIT`,
+      );
+    else await pool.query(`INSERT INTO ${PG_CEILING_CLAIMS} (id) VALUES ($1)`, [id]);
     return inTransaction(
       pool,
       (client) => insertPaymentOn(client, input),
