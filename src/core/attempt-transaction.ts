@@ -69,7 +69,8 @@ export function attemptTransaction(store: IdempotencyStore, record?: OwnerReques
   /** Why the code running now may not use the transaction, if it may not. */
   function refusal(): Error | undefined {
     if (closed) return new IdempotencyTransactionUnavailableError('ended');
-    if (!current) return undefined;
+    // Parts are tracked only where the store has transactions (see startPart).
+    if (!current || !store.openTransaction) return undefined;
     const part = runningPart.getStore();
     if (part?.of !== self) return new IdempotencyTransactionUnavailableError('outside-root-field');
     return part === current && !part.failed ? undefined : new IdempotencyTransactionUnavailableError('ended');
@@ -121,6 +122,7 @@ export function attemptTransaction(store: IdempotencyStore, record?: OwnerReques
             if (current === opener && opened.openingSavepoint) {
               current.inTransaction = true;
               current.savepoint = opened.openingSavepoint;
+              follow(current.savepoint.set);
             } else mark(current, opened);
           },
           () => {},
