@@ -81,7 +81,7 @@ interface Timing {
   seconds: number;
 }
 const DEFAULT_TIMING: Timing = { rounds: ROUNDS, seconds: SECONDS };
-/** The PostgreSQL workload varies more from round to round (its commits and its own CPU share): longer and more rounds. */
+/** The PostgreSQL workload varies more from round to round (its commits and its own CPU share): longer rounds. */
 const POSTGRES_TIMING: Timing = { rounds: 5, seconds: 2 };
 
 const FRAMEWORK_NAME: Record<Framework, string> = { yoga: 'GraphQL Yoga', trpc: 'tRPC', express: 'Express' };
