@@ -48,6 +48,16 @@ const insert = async (ctx: Ctx, n: number) => {
   const tx = await ctx.idempotency.tx<pg.PoolClient>();
   await tx.query(INSERT, [ctx.idempotency.key ?? null, n]);
 };
+/** A root field that writes its row, then returns. */
+const writes: Behaviour = async (ctx, n) => {
+  await insert(ctx, n);
+  return { id: n };
+};
+/** A root field that writes its row, then throws. */
+const writesThenThrows: Behaviour = async (ctx, n) => {
+  await insert(ctx, n);
+  throw new Error(`root field ${n} threw after writing`);
+};
 const answerOf = (p: Promise<unknown>) =>
   p.then(
     () => 'ran',
@@ -134,18 +144,9 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
   it('opener a writes then throws (its savepoint is the opening one); b writes then throws; c writes: only c commits, replay equal', async () => {
     const send = await server();
     script = {
-      a: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('a threw');
-      },
-      b: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('b threw');
-      },
-      c: async (ctx, n) => {
-        await insert(ctx, n);
-        return { id: n };
-      },
+      a: writesThenThrows,
+      b: writesThenThrows,
+      c: writes,
     };
     const key = randomUUID();
     const q = 'mutation { a: step(n: 201) { id } b: step(n: 202) { id } c: step(n: 203) { id } }';
@@ -164,10 +165,7 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
     const send = await server();
     script = {
       a: () => ({ id: 1 }),
-      b: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('b threw');
-      },
+      b: writesThenThrows,
     };
     const key = randomUUID();
     const q = 'mutation { a: step(n: 211) { id } b: step(n: 212) { id } }';
@@ -196,10 +194,7 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
         await insert(ctx, n);
         throw new Error('b threw');
       },
-      c: async (ctx, n) => {
-        await insert(ctx, n);
-        return { id: n };
-      },
+      c: writes,
     };
     const key = randomUUID();
     log.length = 0;
@@ -272,10 +267,7 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
     const send = await server();
     script = {
       a: () => ({ id: 1 }),
-      b: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('b threw');
-      },
+      b: writesThenThrows,
     };
     const key = randomUUID();
     const answer = await send('mutation { a: step(n: 0) { write(n: 251) } b: step(n: 252) { id } }', key);
@@ -287,10 +279,7 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
     const send = await server();
     script = {
       a: () => ({ id: 1 }),
-      b: async (ctx, n) => {
-        await insert(ctx, n);
-        return { id: n };
-      },
+      b: writes,
     };
     const key = randomUUID();
     const answer = await send('mutation { a: step(n: 0) { write(n: 261) } b: step(n: 262) { id } }', key);
@@ -301,18 +290,9 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
   it('unkeyed: opener a writes then throws, b writes then throws, c writes: only c commits', async () => {
     const send = await server();
     script = {
-      a: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('a threw');
-      },
-      b: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('b threw');
-      },
-      c: async (ctx, n) => {
-        await insert(ctx, n);
-        return { id: n };
-      },
+      a: writesThenThrows,
+      b: writesThenThrows,
+      c: writes,
     };
     const answer = await send('mutation { a: step(n: 271) { id } b: step(n: 272) { id } c: step(n: 273) { id } }');
     expect(answer.data).toEqual({ a: null, b: null, c: { id: 273 } });
@@ -331,10 +311,7 @@ describe('Yoga on PostgreSQL: tx() opened while root fields start and settle', (
         await opened;
         return { id: n };
       },
-      b: async (ctx, n) => {
-        await insert(ctx, n);
-        throw new Error('b threw');
-      },
+      b: writesThenThrows,
     };
     const key = randomUUID();
     log.length = 0;
