@@ -75,6 +75,9 @@ export async function openPostgresTransaction(
   let ended = false;
   /** One round trip on the transaction's connection, bounded by the store timeout. */
   const send = (text: string, what: string) => withDeadline(client.query(text), settings.timeout, what);
+  let savepoints = 0;
+  /** The savepoint set with BEGIN, where asked. */
+  const opening = options.savepoint ? savepointName(++savepoints) : undefined;
 
   let xid: string;
   try {
@@ -83,7 +86,7 @@ export async function openPostgresTransaction(
         `BEGIN; SELECT set_config('statement_timeout', '${settings.statementTimeout}', true), ` +
           `set_config('lock_timeout', '${settings.lockTimeout}', true), ` +
           `set_config('idle_in_transaction_session_timeout', '${settings.idleInTransactionTimeout}', true), ` +
-          `txid_current()::text AS xid${options.savepoint ? `; SAVEPOINT ${savepointName(1)}` : ''}`,
+          `txid_current()::text AS xid${opening ? `; SAVEPOINT ${opening}` : ''}`,
         'BEGIN',
       ),
     );
@@ -99,7 +102,6 @@ export async function openPostgresTransaction(
   }
   /** Why a statement of the body is refused now, if it is. */
   const refusal = () => (ended ? new IdempotencyTransactionUnavailableError('ended') : options.refusal?.());
-  let savepoints = 0;
 
   /** The savepoint `name`, set once `setting` settles. */
   function savepointOf(name: string, setting: Promise<unknown>): TransactionSavepoint {
@@ -142,7 +144,7 @@ export async function openPostgresTransaction(
       // In line on the connection now (send() calls query() at once): statements sent after run after it.
       return savepointOf(name, send(`${back ? `ROLLBACK TO SAVEPOINT ${back}; ` : ''}SAVEPOINT ${name}`, 'SAVEPOINT'));
     },
-    ...(options.savepoint && { openingSavepoint: savepointOf(savepointName(++savepoints), Promise.resolve()) }),
+    ...(opening && { openingSavepoint: savepointOf(opening, Promise.resolve()) }),
 
     async commit(result, ttlMs) {
       end();

@@ -161,28 +161,18 @@ describe('tx() ended or released by the body', () => {
     const { engine, pool } = engineOn(1);
     const key = randomUUID();
     const foreign = `${key}-foreign`;
-    let runs = 0;
     let waiting: Promise<unknown> | undefined;
-    const request = {
-      scope: 'u',
-      operation: 'pay',
-      key,
-      input: {},
-      run: async (context: RunContext) => {
-        runs++;
-        const tx = await context.tx<pg.PoolClient>();
-        await insert(tx, key);
-        tx.release();
-        waiting = pool.query('INSERT INTO payments (key) VALUES ($1)', [foreign]); // the pool's one connection
-        await insert(tx, key); // still the attempt's transaction
-        return 'ok';
-      },
-    };
+    const { request, runs } = writingRequest(key, async (tx) => {
+      tx.release();
+      waiting = pool.query('INSERT INTO payments (key) VALUES ($1)', [foreign]); // the pool's one connection
+      await insert(tx, key); // still the attempt's transaction
+      return 'ok';
+    });
     const first = await settle(engine.execute(request));
     expect(first).toEqual({ value: { value: 'ok', replayed: false }, code: undefined });
     await waiting;
     expect(await settle(engine.execute(request))).toEqual({ value: { value: 'ok', replayed: true }, code: undefined });
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(await rowsOf(key)).toBe(2);
     expect(await rowsOf(foreign)).toBe(1);
 
