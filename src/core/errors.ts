@@ -124,9 +124,10 @@ export class IdempotencyResultNotStoredError extends IdempotencyError {
 
 /**
  * The body wrote through `ctx.idempotency.tx()` and returned, but its attempt lost the record
- * before the transaction committed (its lease lapsed and another attempt took the key over): the
- * writes were rolled back, nothing was committed, and the value is not answered. Retryable: a retry
- * with the same key gets the other attempt's result (or a 409 while it runs). HTTP 503.
+ * before the transaction committed: its lease lapsed and another attempt took the key over, or its
+ * database session ended before COMMIT took effect (the store then freed the record). The writes
+ * were rolled back, nothing was committed, and the value is not answered. Retryable: a retry with
+ * the same key gets the other attempt's result (or a 409 while it runs), or runs the body again. HTTP 503.
  */
 export class IdempotencyLeaseLostError extends IdempotencyError {
   readonly code = 'IDEMPOTENCY_LEASE_LOST';
@@ -134,7 +135,7 @@ export class IdempotencyLeaseLostError extends IdempotencyError {
   readonly retryable = true;
   constructor() {
     super(
-      'This attempt lost its Idempotency-Key record (its lease lapsed and another attempt took it over) before its transaction committed; nothing was committed. Retry with the same Idempotency-Key.',
+      'This attempt lost its Idempotency-Key record before its transaction committed (its lease lapsed and another attempt took it over, or its database session ended before COMMIT took effect); nothing was committed. Retry with the same Idempotency-Key.',
     );
   }
 }
